@@ -1,0 +1,109 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { newId } from "../ids.ts";
+import { waSessions, organizations, type SessionStatus } from "../schema/index.ts";
+import { createTestDatabase, type TestDatabase } from "../testing.ts";
+import { decodeSessionCursor, encodeSessionCursor, listSessions, type ListSessionsParams } from "./sessions.ts";
+
+const ORGS = ["org-a", "org-b", "org-c"];
+const STATUSES: SessionStatus[] = ["stopped", "working", "failed", "scan_qr_code"];
+const BASE = Date.UTC(2026, 0, 1);
+
+async function walk(t: TestDatabase, params: Omit<ListSessionsParams, "cursor">, onPage?: (n: number) => Promise<void>) {
+  const ids: string[] = [];
+  let cursor: string | null = null;
+  let pages = 0;
+  do {
+    const page = await listSessions(t.db, { ...params, cursor: cursor ? decodeSessionCursor(cursor) : null });
+    ids.push(...page.data.map((s) => s.id));
+    cursor = page.nextCursor;
+    pages += 1;
+    if (onPage) await onPage(pages);
+  } while (cursor);
+  return ids;
+}
+
+describe("listSessions keyset pagination", () => {
+  let t: TestDatabase;
+  // expected order: createdAt desc, id desc
+  let all: { id: string; organizationId: string; status: SessionStatus; createdAt: number }[] = [];
+
+  beforeAll(async () => {
+    t = await createTestDatabase();
+    await t.db.insert(organizations).values(ORGS.map((id) => ({ id, name: id })));
+    const rows = Array.from({ length: 1000 }, (_, i) => ({
+      id: newId(),
+      organizationId: ORGS[i % 3] ?? "org-a",
+      gatewayId: i % 2 ? "gw-a" : "gw-b",
+      status: STATUSES[i % 4] ?? "stopped",
+      // every fifth pair shares a timestamp so the id tiebreak is exercised
+      createdAt: new Date(BASE + Math.floor(i / 2) * 1000),
+    }));
+    for (let i = 0; i < rows.length; i += 250) await t.db.insert(waSessions).values(rows.slice(i, i + 250));
+    all = rows
+      .map((r) => ({ ...r, createdAt: r.createdAt.getTime() }))
+      .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1));
+  });
+  afterAll(() => t.close());
+
+  it("visits every row exactly once, newest first, in pages of 7", async () => {
+    const ids = await walk(t, { limit: 7 });
+    expect(ids).toEqual(all.map((r) => r.id));
+  });
+
+  it("never repeats or skips pre-existing rows while rows are inserted between page reads", async () => {
+    const ids = await walk(t, { limit: 7 }, async (page) => {
+      // a newer row (would shift OFFSET pages) and one in the middle of the range
+      await t.db.insert(waSessions).values([
+        { id: newId(), organizationId: "org-a", gatewayId: "gw-a", createdAt: new Date(BASE + 10_000_000 + page) },
+        { id: newId(), organizationId: "org-b", gatewayId: "gw-a", createdAt: new Date(BASE + 250_000 + page) },
+      ]);
+    });
+    const preExisting = new Set(all.map((r) => r.id));
+    const seen = ids.filter((id) => preExisting.has(id));
+    expect(seen).toEqual(all.map((r) => r.id));
+    expect(new Set(ids).size).toBe(ids.length);
+    await t.sql`delete from wa_sessions where not (id = any(${all.map((r) => r.id)}))`;
+  });
+
+  it("combines the organization and status filters with the cursor", async () => {
+    const ids = await walk(t, { limit: 7, organizationId: "org-b", statuses: ["working", "failed"] });
+    expect(ids).toEqual(
+      all.filter((r) => r.organizationId === "org-b" && (r.status === "working" || r.status === "failed")).map((r) => r.id),
+    );
+    expect(ids.length).toBeGreaterThan(0);
+  });
+
+  it("filters by gateway and finds by id, phone number, JID, LID and label", async () => {
+    const target = all[17];
+    if (!target) throw new Error("fixture missing");
+    await t.sql`update wa_sessions set phone_number = '6281234567890', wa_jid = '6281234567890@s.whatsapp.net',
+      wa_lid = '205227043110953@lid', label = 'Support Line' where id = ${target.id}`;
+    for (const q of [target.id, "628123456", "+6281234567890", "6281234567890@s", "205227043110953", "support li"]) {
+      const page = await listSessions(t.db, { limit: 50, q });
+      expect(page.data.map((s) => s.id), q).toEqual([target.id]);
+    }
+    const page = await listSessions(t.db, { limit: 50, q: "100%_" });
+    expect(page.data).toEqual([]);
+    const byGateway = await walk(t, { limit: 50, gatewayId: "gw-a" });
+    expect(byGateway.length).toBe(500);
+  });
+
+  it("returns contract shapes: epoch-ms integers and nulls for unset fields", async () => {
+    const page = await listSessions(t.db, { limit: 1 });
+    const [s] = page.data;
+    expect(Object.keys(s ?? {}).sort()).toEqual(
+      [
+        "autoRead", "createdAt", "createdByUserId", "gatewayId", "id", "isAdminSession", "label", "lastConnectedAt",
+        "organizationId", "phoneNumber", "presenceTyping", "ratePerHour", "ratePerMin", "status", "updatedAt", "waJid", "waLid",
+      ].sort(),
+    );
+    expect(Number.isInteger(s?.createdAt)).toBe(true);
+  });
+
+  it("rejects cursors it did not issue", () => {
+    expect(decodeSessionCursor("not-a-cursor")).toBeNull();
+    expect(decodeSessionCursor(Buffer.from("[1,2]").toString("base64url"))).toBeNull();
+    const c = { createdAt: 123, id: "x" };
+    expect(decodeSessionCursor(encodeSessionCursor(c))).toEqual(c);
+  });
+});
