@@ -1,0 +1,58 @@
+// What the router needs from the gateway that holds the WhatsApp connections. The gateway implements these;
+// this package never imports Baileys.
+import type { BackfillJob, SessionQr, SessionStatus, WaSessionOutput } from "./schemas.ts";
+
+/**
+ * Controls one gateway's live sessions. Each call returns once the change is under way and its new status is
+ * persisted (e.g. `start` returns with the row at `starting`); later changes arrive through `SessionEvents`.
+ * Errors are `DomainError`s: `conflict` when the session is not in a state that allows the call.
+ */
+export interface SessionControl {
+  start(sessionId: string): Promise<void>;
+  stop(sessionId: string): Promise<void>;
+  restart(sessionId: string): Promise<void>;
+  /** Unlinks the device (if paired), wipes the auth state, status `logged_out`. */
+  logout(sessionId: string): Promise<void>;
+  /** Stops the socket and logs out if paired; the caller deletes the row afterwards. */
+  remove(sessionId: string): Promise<void>;
+  /** The current QR; `conflict` when the session is not waiting for a scan. */
+  getQr(sessionId: string): Promise<SessionQr>;
+  /** Links by an 8-character code typed on the phone instead of a QR. */
+  requestPairingCode(sessionId: string, phoneNumber: string): Promise<{ code: string }>;
+  /**
+   * Present only when the gateway is wired to the simulator: hands the current QR to a simulated phone,
+   * as a person scanning it would.
+   */
+  simulateScan?: (sessionId: string) => Promise<{ phoneNumber: string }>;
+}
+
+/** Per-session backfill jobs, held in memory by the gateway that holds the session. */
+export interface BackfillService {
+  /** Starts a job and returns it running; `conflict` when one already runs for the session. */
+  start(session: WaSessionOutput): BackfillJob;
+  /** The running job, else the last finished one; null when none since the gateway started. */
+  get(sessionId: string): BackfillJob | null;
+}
+
+export interface SessionEvent {
+  sessionId: string;
+  organizationId: string;
+  status: SessionStatus;
+  /** Present while status is `scan_qr_code` and a QR is current. */
+  qr: SessionQr | null;
+  session: WaSessionOutput;
+  at: number;
+}
+
+/** Live session changes (status, QR), for the console's subscription. */
+export interface SessionEvents {
+  /** Changes of one organization's sessions (or of one session); ends when the signal aborts. */
+  subscribe(filter: { organizationId: string; sessionId?: string }, signal: AbortSignal): AsyncIterable<SessionEvent>;
+}
+
+export interface GatewayPorts {
+  gatewayId: string;
+  sessions: SessionControl;
+  backfill: BackfillService;
+  events: SessionEvents;
+}
