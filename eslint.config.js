@@ -18,7 +18,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["**/cli/**", "**/scripts/**", "**/*.test.ts", "**/e2e/**", "**/bench/**"],
+    files: ["**/cli/**", "**/scripts/**", "tooling/launcher/**", "**/*.test.ts", "**/e2e/**", "**/bench/**"],
     rules: { "no-console": "off" },
   },
 );

@@ -2,7 +2,7 @@
 import { fileURLToPath } from "node:url";
 import { sql as raw } from "drizzle-orm";
 import { migrate } from "drizzle-orm/postgres-js/migrator";
-import { createDbClient } from "./client.ts";
+import { createDbClient, type DbClient } from "./client.ts";
 
 export const migrationsFolder = fileURLToPath(new URL("../drizzle", import.meta.url));
 const MIGRATION_LOCK_ID = 72_610_001;
@@ -23,7 +23,7 @@ export async function runMigrations(databaseUrl: string): Promise<void> {
 }
 
 /** True when every committed migration is recorded as applied (used by readiness checks). */
-export async function migrationsApplied(client: { sql: import("postgres").Sql }): Promise<boolean> {
+export async function migrationsApplied(client: Pick<DbClient, "sql">): Promise<boolean> {
   const { readMigrationFiles } = await import("drizzle-orm/migrator");
   const expected = readMigrationFiles({ migrationsFolder }).length;
   try {
