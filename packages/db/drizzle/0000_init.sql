@@ -157,7 +157,7 @@ ALTER TABLE "wa_auth_keys" ADD CONSTRAINT "wa_auth_keys_session_id_wa_sessions_i
 ALTER TABLE "wa_sessions" ADD CONSTRAINT "wa_sessions_organization_id_organizations_id_fk" FOREIGN KEY ("organization_id") REFERENCES "public"."organizations"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "wa_sessions" ADD CONSTRAINT "wa_sessions_created_by_user_id_users_id_fk" FOREIGN KEY ("created_by_user_id") REFERENCES "public"."users"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 CREATE UNIQUE INDEX "api_keys_key_hash_key" ON "api_keys" USING btree ("key_hash");--> statement-breakpoint
-CREATE INDEX "api_keys_organization_idx" ON "api_keys" USING btree ("organization_id","created_at" DESC NULLS LAST);--> statement-breakpoint
+CREATE INDEX "api_keys_organization_idx" ON "api_keys" USING btree ("organization_id","created_at");--> statement-breakpoint
 CREATE INDEX "memberships_organization_idx" ON "memberships" USING btree ("organization_id");--> statement-breakpoint
 CREATE INDEX "signing_keys_created_idx" ON "signing_keys" USING btree ("created_at");--> statement-breakpoint
 CREATE UNIQUE INDEX "users_email_key" ON "users" USING btree ("email");--> statement-breakpoint
@@ -166,11 +166,10 @@ CREATE INDEX "web_sessions_user_idx" ON "web_sessions" USING btree ("user_id");-
 CREATE INDEX "contacts_lid_idx" ON "contacts" USING btree ("session_id","lid_jid");--> statement-breakpoint
 CREATE INDEX "contacts_phone_idx" ON "contacts" USING btree ("session_id","phone_jid");--> statement-breakpoint
 CREATE INDEX "group_members_member_idx" ON "group_members" USING btree ("session_id","member_jid");--> statement-breakpoint
-CREATE INDEX "wa_sessions_created_idx" ON "wa_sessions" USING btree ("created_at" DESC NULLS LAST,"id" DESC NULLS LAST);--> statement-breakpoint
-CREATE INDEX "wa_sessions_org_created_idx" ON "wa_sessions" USING btree ("organization_id","created_at" DESC NULLS LAST,"id" DESC NULLS LAST);--> statement-breakpoint
-CREATE INDEX "wa_sessions_status_created_idx" ON "wa_sessions" USING btree ("status","created_at" DESC NULLS LAST,"id" DESC NULLS LAST);--> statement-breakpoint
-CREATE INDEX "wa_sessions_gateway_created_idx" ON "wa_sessions" USING btree ("gateway_id","created_at" DESC NULLS LAST,"id" DESC NULLS LAST);--> statement-breakpoint
+CREATE INDEX "wa_sessions_created_idx" ON "wa_sessions" USING btree ("created_at","id");--> statement-breakpoint
+CREATE INDEX "wa_sessions_org_created_idx" ON "wa_sessions" USING btree ("organization_id","created_at","id");--> statement-breakpoint
+CREATE INDEX "wa_sessions_status_created_idx" ON "wa_sessions" USING btree ("status","created_at","id");--> statement-breakpoint
+CREATE INDEX "wa_sessions_gateway_created_idx" ON "wa_sessions" USING btree ("gateway_id","created_at","id");--> statement-breakpoint
 CREATE INDEX "wa_sessions_phone_idx" ON "wa_sessions" USING btree ("phone_number" text_pattern_ops);--> statement-breakpoint
 CREATE INDEX "wa_sessions_jid_idx" ON "wa_sessions" USING btree ("wa_jid" text_pattern_ops);--> statement-breakpoint
-CREATE INDEX "wa_sessions_lid_idx" ON "wa_sessions" USING btree ("wa_lid" text_pattern_ops);--> statement-breakpoint
-CREATE INDEX "wa_sessions_label_idx" ON "wa_sessions" USING btree (lower("label") text_pattern_ops);
+CREATE INDEX "wa_sessions_lid_idx" ON "wa_sessions" USING btree ("wa_lid" text_pattern_ops);

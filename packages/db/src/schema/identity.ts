@@ -118,7 +118,7 @@ export const apiKeys = pgTable(
     // authentication: lookup by hash on every api-key request
     uniqueIndex("api_keys_key_hash_key").on(t.keyHash),
     // the organization's key list, newest first
-    index("api_keys_organization_idx").on(t.organizationId, t.createdAt.desc()),
+    index("api_keys_organization_idx").on(t.organizationId, t.createdAt),
   ],
 );
 export type ApiKey = typeof apiKeys.$inferSelect;

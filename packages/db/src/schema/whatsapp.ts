@@ -1,5 +1,4 @@
 // Gateways, WhatsApp sessions, their Baileys auth state, and what each session's device knows (contacts, groups).
-import { sql } from "drizzle-orm";
 import { boolean, foreignKey, index, integer, jsonb, pgTable, primaryKey, text } from "drizzle-orm/pg-core";
 import { createdAt, timestampMs, ulidId, updatedAt } from "./columns.ts";
 import { organizations, users } from "./identity.ts";
@@ -44,19 +43,19 @@ export const waSessions = pgTable(
     lastConnectedAt: timestampMs(),
   },
   (t) => [
-    // admin list across every organization: newest first, keyset on (created_at, id)
-    index("wa_sessions_created_idx").on(t.createdAt.desc(), t.id.desc()),
+    // admin list across every organization: newest first = a backward scan, keyset on (created_at, id).
+    // Ascending on purpose: ORDER BY … DESC is NULLS FIRST, which a backward scan of an ASC index matches.
+    index("wa_sessions_created_idx").on(t.createdAt, t.id),
     // organization list and the admin organization filter
-    index("wa_sessions_org_created_idx").on(t.organizationId, t.createdAt.desc(), t.id.desc()),
+    index("wa_sessions_org_created_idx").on(t.organizationId, t.createdAt, t.id),
     // admin status filter
-    index("wa_sessions_status_created_idx").on(t.status, t.createdAt.desc(), t.id.desc()),
+    index("wa_sessions_status_created_idx").on(t.status, t.createdAt, t.id),
     // admin gateway filter, and boot restore of one gateway's sessions
-    index("wa_sessions_gateway_created_idx").on(t.gatewayId, t.createdAt.desc(), t.id.desc()),
-    // search by phone number, JID, LID (exact or prefix) and label (case-insensitive prefix)
+    index("wa_sessions_gateway_created_idx").on(t.gatewayId, t.createdAt, t.id),
+    // search by phone number, JID, LID (exact or prefix); label is matched as a substring, so no index helps it
     index("wa_sessions_phone_idx").on(t.phoneNumber.op("text_pattern_ops")),
     index("wa_sessions_jid_idx").on(t.waJid.op("text_pattern_ops")),
     index("wa_sessions_lid_idx").on(t.waLid.op("text_pattern_ops")),
-    index("wa_sessions_label_idx").on(sql`lower(${t.label}) text_pattern_ops`),
   ],
 );
 export type WaSessionRow = typeof waSessions.$inferSelect;
