@@ -100,6 +100,31 @@ describe("listSessions keyset pagination", () => {
     expect(Number.isInteger(s?.createdAt)).toBe(true);
   });
 
+  it("deep pages are served by an index in order, with no sort of the whole table", async () => {
+    const anchor = all[500];
+    if (!anchor) throw new Error("fixture missing");
+    const cases: [string, string][] = [
+      ["", "wa_sessions_created_idx"],
+      ["organization_id = 'org-b' and", "wa_sessions_org_created_idx"],
+      ["gateway_id = 'gw-a' and", "wa_sessions_gateway_created_idx"],
+    ];
+    await t.sql.begin(async (tx) => {
+      // small tables favour a sequential scan; this asks whether an ordered index path exists at all
+      await tx`set local enable_seqscan = off`;
+      await tx`set local enable_bitmapscan = off`;
+      for (const [filter, index] of cases) {
+        const plan = await tx.unsafe(
+          `explain select id from wa_sessions where ${filter} (created_at, id) < ($1::timestamptz, $2)
+           order by created_at desc, id desc limit 51`,
+          [new Date(anchor.createdAt).toISOString(), anchor.id],
+        );
+        const text = plan.map((r) => String(r["QUERY PLAN"])).join("\n");
+        expect(text, filter).toMatch(new RegExp(`Index (Only )?Scan Backward using ${index}\\b`));
+        expect(text, filter).not.toMatch(/Sort/);
+      }
+    });
+  });
+
   it("rejects cursors it did not issue", () => {
     expect(decodeSessionCursor("not-a-cursor")).toBeNull();
     expect(decodeSessionCursor(Buffer.from("[1,2]").toString("base64url"))).toBeNull();
