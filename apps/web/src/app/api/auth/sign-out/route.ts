@@ -1,0 +1,7 @@
+// POST /api/auth/sign-out (see server/auth/handlers.ts).
+import { auth } from "@/server/auth/index.ts";
+
+export const runtime = "nodejs";
+export const dynamic = "force-dynamic";
+
+export const POST = (request: Request) => auth().signOut(request);

@@ -1,0 +1,7 @@
+// GET /api/auth/token (see server/auth/handlers.ts).
+import { auth } from "@/server/auth/index.ts";
+
+export const runtime = "nodejs";
+export const dynamic = "force-dynamic";
+
+export const GET = (request: Request) => auth().token(request);

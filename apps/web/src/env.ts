@@ -1,0 +1,32 @@
+// The web app's environment, parsed once with zod; a missing or malformed variable stops with one clear line.
+import { z } from "zod";
+
+const url = z.url({ protocol: /^https?$/ }).transform((value) => value.replace(/\/+$/, ""));
+
+const schema = z.object({
+  DATABASE_URL: z.string().min(1, "DATABASE_URL is required"),
+  WEB_URL: url.default("http://localhost:3000"),
+  GATEWAY_URL: url.default("http://localhost:8080"),
+  APP_SECRET: z.string().min(32, "APP_SECRET must be at least 32 characters"),
+  WEB_PORT: z.coerce.number().int().min(1).max(65_535).default(3000),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+export type Env = z.infer<typeof schema>;
+
+export function parseEnv(source: Record<string, string | undefined>): Env {
+  const result = schema.safeParse(source);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ");
+    throw new Error(`invalid environment: ${problems}`);
+  }
+  return result.data;
+}
+
+let cached: Env | undefined;
+
+/** Parsed lazily: `next build` imports server modules without the runtime environment. */
+export function env(): Env {
+  cached ??= parseEnv(process.env);
+  return cached;
+}

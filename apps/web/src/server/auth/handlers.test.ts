@@ -1,0 +1,273 @@
+// Integration tests of the identity provider's handlers against a real database.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
+import { addMembership, createOrganization, hashPassword, createUser, setPlatformRole } from "@wa/db";
+import { signingKeys, webSessions } from "@wa/db/schema";
+import { createTestDatabase, type TestDatabase } from "@wa/db/testing";
+import { createAuthHandlers, JWT_AUDIENCE, type AuthHandlers } from "./handlers.ts";
+import { KeyStore } from "./keys.ts";
+import { createSignInLimiter } from "./rate-limit.ts";
+
+const WEB_URL = "http://127.0.0.1:3999";
+const SECRET = "test-secret-test-secret-test-secret-0123";
+const silent = { info: () => {}, warn: () => {}, error: () => {} };
+
+let tdb: TestDatabase;
+let clock = Date.now();
+let keys: KeyStore;
+let h: AuthHandlers;
+
+const makeHandlers = () =>
+  createAuthHandlers({ db: tdb.db, webUrl: WEB_URL, keys, limiter: createSignInLimiter(), log: silent, now: () => clock });
+
+const post = (path: string, body: unknown, init: { cookie?: string; ip?: string } = {}) =>
+  new Request(`${WEB_URL}${path}`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      "x-forwarded-for": init.ip ?? "10.0.0.1",
+      ...(init.cookie ? { cookie: init.cookie } : {}),
+    },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+const get = (path: string, cookie?: string) => new Request(`${WEB_URL}${path}`, { headers: cookie ? { cookie } : {} });
+const cookieOf = (res: Response) => (res.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+
+async function expectError(res: Response, status: number, code: string) {
+  expect(res.status).toBe(status);
+  const body = (await res.json()) as { error: { code: string; message: string; details?: unknown } };
+  expect(body).toEqual({ error: expect.objectContaining({ code, message: expect.any(String) }) });
+  expect(Object.keys(body)).toEqual(["error"]);
+  return body;
+}
+
+let alice: { id: string };
+let orgA: { id: string };
+let orgB: { id: string };
+let orgC: { id: string };
+
+beforeAll(async () => {
+  tdb = await createTestDatabase();
+  keys = new KeyStore(tdb.db, SECRET, { now: () => clock, cacheMs: 0 });
+  h = makeHandlers();
+  const passwordHash = await hashPassword("correct horse");
+  alice = await createUser(tdb.db, { email: "alice@example.com", name: "Alice", passwordHash });
+  orgA = await createOrganization(tdb.db, { name: "A" });
+  orgB = await createOrganization(tdb.db, { name: "B" });
+  orgC = await createOrganization(tdb.db, { name: "C" });
+  await addMembership(tdb.db, { userId: alice.id, organizationId: orgA.id, role: "owner" });
+  await addMembership(tdb.db, { userId: alice.id, organizationId: orgB.id, role: "member" });
+});
+afterAll(async () => {
+  await tdb.close();
+});
+
+async function signIn(email = "alice@example.com", password = "correct horse") {
+  const res = await h.signIn(post("/api/auth/sign-in", { email, password }));
+  expect(res.status).toBe(200);
+  return cookieOf(res);
+}
+
+describe("sign-in", () => {
+  it("answers an unknown email and a wrong password with the same 401 body", async () => {
+    const unknown = await h.signIn(post("/api/auth/sign-in", { email: "nobody@example.com", password: "whatever1" }, { ip: "10.1.0.1" }));
+    const wrong = await h.signIn(post("/api/auth/sign-in", { email: "alice@example.com", password: "whatever1" }, { ip: "10.1.0.2" }));
+    const a = await expectError(unknown, 401, "unauthorized");
+    const b = await expectError(wrong, 401, "unauthorized");
+    expect(a).toEqual(b);
+    expect(unknown.headers.get("set-cookie")).toBeNull();
+  });
+
+  it("sets an httpOnly SameSite=Lax cookie whose token is stored only as a hash", async () => {
+    const res = await h.signIn(post("/api/auth/sign-in", { email: "ALICE@example.com", password: "correct horse" }));
+    expect(res.status).toBe(200);
+    const header = res.headers.get("set-cookie") ?? "";
+    expect(header).toMatch(/^wa_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Lax; Max-Age=\d+/);
+    const token = header.split(";")[0]?.split("=")[1] ?? "";
+    const rows = await tdb.db.select().from(webSessions);
+    expect(rows.some((r) => r.tokenHash === token)).toBe(false);
+    expect(rows.length).toBeGreaterThan(0);
+    const body = JSON.stringify(await res.json());
+    expect(body).not.toContain("scrypt");
+  });
+
+  it("rate limits repeated failures per account with 429, alike for unknown and known emails", async () => {
+    const limited = makeHandlers();
+    for (const email of ["alice@example.com", "ghost@example.com"]) {
+      for (let i = 0; i < 5; i++) {
+        const res = await limited.signIn(post("/api/auth/sign-in", { email, password: "nope-nope" }, { ip: `10.2.${i}.1` }));
+        await expectError(res, 401, "unauthorized");
+      }
+      const res = await limited.signIn(post("/api/auth/sign-in", { email, password: "nope-nope" }, { ip: "10.2.9.9" }));
+      await expectError(res, 429, "rate_limited");
+      expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
+    }
+    // Even the right password waits out the window, so guessing cannot continue.
+    const right = await limited.signIn(post("/api/auth/sign-in", { email: "alice@example.com", password: "correct horse" }, { ip: "10.2.9.8" }));
+    await expectError(right, 429, "rate_limited");
+  });
+
+  it("rate limits repeated failures per address across many emails", async () => {
+    const limited = makeHandlers();
+    let last: Response | undefined;
+    for (let i = 0; i < 31; i++) {
+      last = await limited.signIn(post("/api/auth/sign-in", { email: `x${i}@example.com`, password: "nope-nope" }, { ip: "10.3.0.1" }));
+    }
+    if (!last) throw new Error("no response");
+    await expectError(last, 429, "rate_limited");
+    const other = await limited.signIn(post("/api/auth/sign-in", { email: "alice@example.com", password: "correct horse" }, { ip: "10.3.0.2" }));
+    expect(other.status).toBe(200);
+  });
+
+  it("refuses unknown fields and bad input with 400 validation_error and field messages", async () => {
+    const extra = await h.signIn(post("/api/auth/sign-in", { email: "alice@example.com", password: "x", role: "super_admin" }));
+    const body = await expectError(extra, 400, "validation_error");
+    expect(body.error.details).toEqual({ errors: expect.arrayContaining([expect.objectContaining({ message: expect.any(String) })]) });
+    await expectError(await h.signIn(post("/api/auth/sign-in", "{not json")), 400, "validation_error");
+    await expectError(await h.signIn(post("/api/auth/sign-in", { email: "not-an-email", password: "x" })), 400, "validation_error");
+  });
+});
+
+describe("sign-up", () => {
+  it("creates the person and an organization they own, signed in", async () => {
+    const res = await h.signUp(post("/api/auth/sign-up", { email: "bob@example.com", password: "longenough", name: "Bob", organizationName: "Bob Co" }));
+    expect(res.status).toBe(201);
+    const cookie = cookieOf(res);
+    const tokenRes = await h.token(get("/api/auth/token", cookie));
+    const { token } = (await tokenRes.json()) as { token: string };
+    const { payload } = await jwtVerify(token, createLocalJWKSet(await keys.jwks()), { issuer: WEB_URL, audience: JWT_AUDIENCE });
+    expect(payload.orgRole).toBe("owner");
+    expect(payload.email).toBe("bob@example.com");
+  });
+
+  it("answers a duplicate email with 409 conflict and a short password with 400", async () => {
+    await expectError(
+      await h.signUp(post("/api/auth/sign-up", { email: "Bob@example.com", password: "longenough", name: "B", organizationName: "X" })),
+      409,
+      "conflict",
+    );
+    const short = await expectError(
+      await h.signUp(post("/api/auth/sign-up", { email: "carl@example.com", password: "short", name: "C", organizationName: "X" })),
+      400,
+      "validation_error",
+    );
+    expect(JSON.stringify(short.error.details)).toContain("password");
+  });
+});
+
+describe("token", () => {
+  it("401 without a session, with the contract's error body", async () => {
+    await expectError(await h.token(get("/api/auth/token")), 401, "unauthorized");
+    await expectError(await h.token(get("/api/auth/token", "wa_session=garbage")), 401, "unauthorized");
+  });
+
+  it("mints a 5-minute EdDSA JWT with the contract's claims, verifiable with the JWKS", async () => {
+    const cookie = await signIn();
+    const res = await h.token(get("/api/auth/token", cookie));
+    expect(res.status).toBe(200);
+    const { token, expiresAt } = (await res.json()) as { token: string; expiresAt: number };
+    const header = decodeProtectedHeader(token);
+    expect(header.alg).toBe("EdDSA");
+    expect(typeof header.kid).toBe("string");
+    const { payload } = await jwtVerify(token, createLocalJWKSet(await keys.jwks()), {
+      issuer: WEB_URL,
+      audience: "wa-gateway",
+      algorithms: ["EdDSA"],
+      currentDate: new Date(clock),
+    });
+    expect(payload).toMatchObject({ sub: alice.id, org: orgA.id, orgRole: "owner", email: "alice@example.com", name: "Alice" });
+    expect(payload.role).toBeUndefined();
+    expect((payload.exp ?? 0) - (payload.iat ?? 0)).toBe(300);
+    expect(expiresAt).toBe((payload.exp ?? 0) * 1000);
+  });
+
+  it("adds role super_admin only for a platform super admin", async () => {
+    await setPlatformRole(tdb.db, "alice@example.com", "super_admin");
+    const cookie = await signIn();
+    const { token } = (await (await h.token(get("/api/auth/token", cookie))).json()) as { token: string };
+    const { payload } = await jwtVerify(token, createLocalJWKSet(await keys.jwks()), { currentDate: new Date(clock) });
+    expect(payload.role).toBe("super_admin");
+    await setPlatformRole(tdb.db, "alice@example.com", null);
+  });
+
+  it("?org= switches among memberships and persists; a non-member org is 403", async () => {
+    const cookie = await signIn();
+    const jwks = async () => createLocalJWKSet(await keys.jwks());
+    const switched = await h.token(get(`/api/auth/token?org=${orgB.id}`, cookie));
+    expect(switched.status).toBe(200);
+    const { token } = (await switched.json()) as { token: string };
+    const { payload } = await jwtVerify(token, await jwks(), { currentDate: new Date(clock) });
+    expect(payload).toMatchObject({ org: orgB.id, orgRole: "member" });
+    // The next token without ?org= stays in the switched organization.
+    const again = (await (await h.token(get("/api/auth/token", cookie))).json()) as { token: string };
+    expect((await jwtVerify(again.token, await jwks(), { currentDate: new Date(clock) })).payload.org).toBe(orgB.id);
+    await expectError(await h.token(get(`/api/auth/token?org=${orgC.id}`, cookie)), 403, "forbidden");
+    await expectError(await h.token(get(`/api/auth/token?org=bad-id!`, cookie)), 400, "validation_error");
+    await expectError(await h.token(get(`/api/auth/token?organization=${orgA.id}`, cookie)), 400, "validation_error");
+  });
+});
+
+describe("sign-out", () => {
+  it("revokes the web session: the token endpoint answers 401 afterwards", async () => {
+    const cookie = await signIn();
+    expect((await h.token(get("/api/auth/token", cookie))).status).toBe(200);
+    const out = await h.signOut(post("/api/auth/sign-out", {}, { cookie }));
+    expect(out.status).toBe(204);
+    expect(out.headers.get("set-cookie")).toMatch(/wa_session=; .*Max-Age=0/);
+    await expectError(await h.token(get("/api/auth/token", cookie)), 401, "unauthorized");
+  });
+});
+
+describe("signing keys", () => {
+  it("stores the private key encrypted: no raw private JWK in the table", async () => {
+    await keys.current();
+    const rows = await tdb.db.select().from(signingKeys);
+    expect(rows.length).toBeGreaterThan(0);
+    for (const row of rows) {
+      expect(row.privateJwkEncrypted).toMatch(/^v1\./);
+      expect(row.privateJwkEncrypted).not.toContain('"d"');
+      expect(JSON.stringify(row.publicJwk)).not.toContain('"d"');
+      const d = row.privateJwkEncrypted.split(".")[2] ?? "";
+      expect(() => JSON.parse(Buffer.from(d, "base64url").toString())).toThrow();
+    }
+    // Another secret cannot use the stored key.
+    const wrong = new KeyStore(tdb.db, "another-secret-another-secret-0123456", { cacheMs: 0 });
+    await expect(wrong.current()).rejects.toThrow();
+  });
+
+  it("concurrent first use creates exactly one current key", async () => {
+    const fresh = await createTestDatabase();
+    try {
+      // Separate stores race through the database lock on PostgreSQL; in-process PGlite serves one connection and
+      // cannot interleave transactions, so there the race is between callers of one store (its in-flight dedup).
+      const shared = new KeyStore(fresh.db, SECRET, { cacheMs: 0 });
+      const stores = Array.from({ length: 6 }, () => (fresh.kind === "postgres" ? new KeyStore(fresh.db, SECRET, { cacheMs: 0 }) : shared));
+      const got = await Promise.all(stores.map((s) => s.current()));
+      expect(new Set(got.map((k) => k.kid)).size).toBe(1);
+      expect(await fresh.db.select().from(signingKeys)).toHaveLength(1);
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it("rotates an old key and publishes current and previous keys until the old tokens expired", async () => {
+    const cookie = await signIn();
+    const oldToken = ((await (await h.token(get("/api/auth/token", cookie))).json()) as { token: string }).token;
+    const oldKid = decodeProtectedHeader(oldToken).kid;
+    clock += 31 * 24 * 60 * 60 * 1000; // past the rotation age
+    // The web session lives 7 days, so sign in again at the new time.
+    const cookie2 = await signIn();
+    const newToken = ((await (await h.token(get("/api/auth/token", cookie2))).json()) as { token: string }).token;
+    const newKid = decodeProtectedHeader(newToken).kid;
+    expect(newKid).not.toBe(oldKid);
+    const published = (await keys.jwks()).keys;
+    expect(published.map((k) => k.kid)).toEqual([newKid, oldKid]);
+    for (const k of published) expect(k).toEqual({ kty: "OKP", crv: "Ed25519", x: expect.any(String), kid: k.kid, alg: "EdDSA", use: "sig" });
+    // JWKS route answer has the same keys.
+    const res = await h.jwks(get("/api/auth/jwks"));
+    expect(((await res.json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid)).toEqual([newKid, oldKid]);
+    // After the previous key's tokens have expired, it leaves the JWKS.
+    clock += 60 * 60 * 1000;
+    expect((await keys.jwks()).keys.map((k) => k.kid)).toEqual([newKid]);
+  });
+});

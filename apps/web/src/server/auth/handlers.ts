@@ -1,0 +1,239 @@
+// The identity provider's route handlers (sign-up, sign-in, sign-out, token, JWKS) over injected dependencies,
+// so tests call them with a test database and plain Requests.
+import { SignJWT } from "jose";
+import { z } from "zod";
+import {
+  addMembership,
+  createOrganization,
+  createUser,
+  dummyPasswordHash,
+  findUserByEmail,
+  findUserCredentials,
+  hashPassword,
+  listMemberships,
+  normalizeEmail,
+  verifyPassword,
+  type Executor,
+  type MembershipView,
+} from "@wa/db";
+import {
+  createWebSession,
+  findActiveWebSession,
+  revokeWebSession,
+  setWebSessionOrganization,
+  touchWebSession,
+  type ActiveWebSession,
+} from "@wa/db/queries/web-sessions";
+import type { Logger } from "pino";
+import {
+  SESSION_COOKIE,
+  SESSION_TTL_MS,
+  clearedSessionCookie,
+  hashSessionToken,
+  isWellFormedToken,
+  newSessionToken,
+  readCookie,
+  sessionCookie,
+} from "./cookies.ts";
+import { AuthError, errorResponse, noStore, readJsonBody, validationError } from "./errors.ts";
+import { JWT_ALG, TOKEN_TTL_SECONDS, type KeyStore } from "./keys.ts";
+import type { SignInLimiter } from "./rate-limit.ts";
+
+export const JWT_AUDIENCE = "wa-gateway";
+
+export interface AuthDeps {
+  db: Executor;
+  webUrl: string;
+  keys: KeyStore;
+  limiter: SignInLimiter;
+  log: Pick<Logger, "info" | "warn" | "error">;
+  now?: () => number;
+}
+
+const email = z.string().trim().max(254).pipe(z.email({ message: "must be an email address" }));
+const password = z.string().max(256, "must be at most 256 characters");
+
+const signUpSchema = z.strictObject({
+  email,
+  password: password.min(8, "must be at least 8 characters"),
+  name: z.string().trim().min(1, "is required").max(100),
+  organizationName: z.string().trim().min(1, "is required").max(100),
+});
+const signInSchema = z.strictObject({ email, password: password.min(1, "is required") });
+const tokenQuerySchema = z.strictObject({
+  org: z
+    .string()
+    .regex(/^[0-9A-Za-z]{1,64}$/, "must be an organization id")
+    .optional(),
+});
+
+/** Wraps a handler: contract-shaped errors, internal errors masked and logged. */
+function handle(deps: AuthDeps, name: string, fn: (request: Request) => Promise<Response>) {
+  return async (request: Request): Promise<Response> => {
+    try {
+      return await fn(request);
+    } catch (error) {
+      if (error instanceof AuthError) return errorResponse(error);
+      deps.log.error({ err: error, route: name }, "auth handler failed");
+      return errorResponse(new AuthError("internal", "internal error"));
+    }
+  };
+}
+
+/** The client's address as the nearest proxy (Next's own server) saw it. */
+function clientAddress(request: Request): string {
+  const forwarded = request.headers.get("x-forwarded-for");
+  const last = forwarded?.split(",").pop()?.trim();
+  return last || request.headers.get("x-real-ip") || "unknown";
+}
+
+interface Viewer {
+  session: ActiveWebSession;
+  tokenHash: string;
+}
+
+async function viewerOf(deps: AuthDeps, request: Request, now: number): Promise<Viewer | null> {
+  const token = readCookie(request.headers.get("cookie"), SESSION_COOKIE);
+  if (!token || !isWellFormedToken(token)) return null;
+  const tokenHash = hashSessionToken(token);
+  const session = await findActiveWebSession(deps.db, tokenHash, new Date(now));
+  return session ? { session, tokenHash } : null;
+}
+
+async function startWebSession(deps: AuthDeps, request: Request, userId: string, organizationId: string | null, now: number) {
+  const token = newSessionToken();
+  await createWebSession(deps.db, {
+    userId,
+    tokenHash: hashSessionToken(token),
+    activeOrganizationId: organizationId,
+    userAgent: request.headers.get("user-agent")?.slice(0, 512) ?? null,
+    expiresAt: new Date(now + SESSION_TTL_MS),
+  });
+  return sessionCookie(token, deps.webUrl, Math.floor(SESSION_TTL_MS / 1000));
+}
+
+const isUniqueViolation = (error: unknown): boolean => {
+  const e = error as { code?: unknown; cause?: { code?: unknown } } | null;
+  return e?.code === "23505" || e?.cause?.code === "23505";
+};
+
+export function createAuthHandlers(deps: AuthDeps) {
+  const now = deps.now ?? Date.now;
+
+  const signUp = handle(deps, "sign-up", async (request) => {
+    const input = await readJsonBody(request, signUpSchema);
+    if (await findUserByEmail(deps.db, input.email)) throw new AuthError("conflict", "an account with this email already exists");
+    const passwordHash = await hashPassword(input.password);
+    let created;
+    try {
+      created = await deps.db.transaction(async (tx) => {
+        const user = await createUser(tx, { email: input.email, name: input.name, passwordHash });
+        const organization = await createOrganization(tx, { name: input.organizationName });
+        await addMembership(tx, { userId: user.id, organizationId: organization.id, role: "owner" });
+        return { user, organization };
+      });
+    } catch (error) {
+      // Two sign-ups with one email at once: the unique index decides.
+      if (isUniqueViolation(error)) throw new AuthError("conflict", "an account with this email already exists");
+      throw error;
+    }
+    const cookie = await startWebSession(deps, request, created.user.id, created.organization.id, now());
+    deps.log.info({ userId: created.user.id, organizationId: created.organization.id }, "signed up");
+    return Response.json(
+      { user: created.user, organization: created.organization },
+      { status: 201, headers: { ...noStore, "set-cookie": cookie } },
+    );
+  });
+
+  const signIn = handle(deps, "sign-in", async (request) => {
+    const input = await readJsonBody(request, signInSchema);
+    const at = now();
+    const accountKey = normalizeEmail(input.email);
+    const addressKey = clientAddress(request);
+    // Keyed by the email as typed (normalized), not the user id: the answer is the same whether it exists or not.
+    const wait = Math.max(deps.limiter.account.retryAfterMs(accountKey, at), deps.limiter.address.retryAfterMs(addressKey, at));
+    if (wait > 0) {
+      deps.log.warn({ event: "sign_in_rate_limited" }, "sign-in rate limited");
+      throw new AuthError("rate_limited", "too many failed sign-in attempts; try again later", undefined, {
+        "retry-after": String(Math.ceil(wait / 1000)),
+      });
+    }
+    const user = await findUserCredentials(deps.db, input.email);
+    // Unknown email: verify against a dummy hash so both answers take the same time.
+    const ok = await verifyPassword(input.password, user?.passwordHash ?? (await dummyPasswordHash()));
+    if (!user || !ok) {
+      deps.limiter.account.recordFailure(accountKey, at);
+      deps.limiter.address.recordFailure(addressKey, at);
+      deps.log.info({ event: "sign_in_failed" }, "sign-in failed");
+      throw new AuthError("unauthorized", "email or password is incorrect");
+    }
+    deps.limiter.account.reset(accountKey);
+    const memberships = await listMemberships(deps.db, user.id);
+    const cookie = await startWebSession(deps, request, user.id, memberships[0]?.organizationId ?? null, at);
+    deps.log.info({ userId: user.id }, "signed in");
+    const { passwordHash: _hash, ...profile } = user;
+    return Response.json({ user: profile }, { status: 200, headers: { ...noStore, "set-cookie": cookie } });
+  });
+
+  const signOut = handle(deps, "sign-out", async (request) => {
+    const token = readCookie(request.headers.get("cookie"), SESSION_COOKIE);
+    if (token && isWellFormedToken(token)) {
+      const revoked = await revokeWebSession(deps.db, hashSessionToken(token), new Date(now()));
+      if (revoked) deps.log.info({ event: "signed_out" }, "signed out");
+    }
+    return new Response(null, { status: 204, headers: { ...noStore, "set-cookie": clearedSessionCookie(deps.webUrl) } });
+  });
+
+  const token = handle(deps, "token", async (request) => {
+    const url = new URL(request.url);
+    const query = tokenQuerySchema.safeParse(Object.fromEntries(url.searchParams));
+    if (!query.success) throw validationError(query.error.issues);
+    const at = now();
+    const viewer = await viewerOf(deps, request, at);
+    if (!viewer) throw new AuthError("unauthorized", "not signed in");
+    const { session } = viewer;
+    const memberships = await listMemberships(deps.db, session.userId);
+    let active: MembershipView | undefined;
+    if (query.data.org) {
+      active = memberships.find((m) => m.organizationId === query.data.org);
+      if (!active) throw new AuthError("forbidden", "you are not a member of that organization");
+    } else {
+      active = memberships.find((m) => m.organizationId === session.activeOrganizationId) ?? memberships[0];
+      if (!active) throw new AuthError("forbidden", "you are not a member of any organization");
+    }
+    if (active.organizationId !== session.activeOrganizationId) {
+      await setWebSessionOrganization(deps.db, session.id, active.organizationId);
+    }
+    if (at - session.lastSeenAt.getTime() > 5 * 60_000) await touchWebSession(deps.db, session.id, new Date(at));
+
+    const key = await deps.keys.current();
+    const iat = Math.floor(at / 1000);
+    const exp = iat + TOKEN_TTL_SECONDS;
+    const claims: Record<string, string> = {
+      org: active.organizationId,
+      orgRole: active.role,
+      email: session.user.email,
+      name: session.user.name,
+    };
+    if (session.user.platformRole === "super_admin") claims.role = "super_admin";
+    const jwt = await new SignJWT(claims)
+      .setProtectedHeader({ alg: JWT_ALG, kid: key.kid, typ: "JWT" })
+      .setIssuer(deps.webUrl)
+      .setAudience(JWT_AUDIENCE)
+      .setSubject(session.userId)
+      .setIssuedAt(iat)
+      .setExpirationTime(exp)
+      .sign(key.privateKey);
+    return Response.json({ token: jwt, expiresAt: exp * 1000 }, { headers: noStore });
+  });
+
+  const jwks = handle(deps, "jwks", async () => {
+    const document = await deps.keys.jwks();
+    // Short cache: verifiers refetch on an unknown kid anyway, and rotation publishes the next key at once.
+    return Response.json(document, { headers: { "cache-control": "public, max-age=60" } });
+  });
+
+  return { signUp, signIn, signOut, token, jwks };
+}
+
+export type AuthHandlers = ReturnType<typeof createAuthHandlers>;

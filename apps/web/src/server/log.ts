@@ -1,0 +1,8 @@
+// Structured logs (pino) for the web server; secrets are never passed in.
+import pino from "pino";
+
+export const log = pino({
+  name: "wa-web",
+  level: process.env.LOG_LEVEL ?? "info",
+  redact: { paths: ["password", "token", "*.password", "*.token", "cookie", "*.cookie"], censor: "[redacted]" },
+});
