@@ -1,0 +1,32 @@
+// BENCHMARKS.md upkeep: each benchmark owns one marked section, replaced in place when it runs again.
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+
+export function machineLine(postgresVersion: string): string {
+  const cpu = os.cpus()[0]?.model.trim() ?? "unknown CPU";
+  const memGiB = Math.round(os.totalmem() / 2 ** 30);
+  return `${cpu}, ${os.cpus().length} cores, ${memGiB} GiB, Node ${process.version}, ${postgresVersion}`;
+}
+
+const HEADER = `# Benchmarks
+
+Every figure below is produced by \`npm run bench\` (all) or \`npm run bench -- NAME\` (one), on loopback, against
+the machine's PostgreSQL (\`BENCH_DATABASE_URL\`, default \`postgres://postgres@127.0.0.1:5432/postgres\`; a fresh
+database is created and dropped per run). Medians are over the runs stated; ratios are taken within one run.
+`;
+
+export function writeSection(file: string, name: string, body: string): void {
+  const start = `<!-- bench:${name} -->`;
+  const end = `<!-- /bench:${name} -->`;
+  const section = `${start}\n${body.trim()}\n${end}`;
+  let text = existsSync(file) ? readFileSync(file, "utf8") : HEADER;
+  const from = text.indexOf(start);
+  const to = text.indexOf(end);
+  text = from >= 0 && to > from ? text.slice(0, from) + section + text.slice(to + end.length) : `${text.trimEnd()}\n\n${section}\n`;
+  writeFileSync(file, text.endsWith("\n") ? text : `${text}\n`);
+}
+
+export function table(header: string[], rows: (string | number)[][]): string {
+  const line = (cells: (string | number)[]) => `| ${cells.join(" | ")} |`;
+  return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
+}
