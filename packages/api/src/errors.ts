@@ -1,10 +1,15 @@
 // Domain errors carry one of the contract's codes; one formatter maps them (and TRPCErrors) to the wire.
+import { TRPCError } from "@trpc/server";
+import type { TRPC_ERROR_CODE_KEY } from "@trpc/server/rpc";
+
 export const errorCodes = {
   validation_error: 400,
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  /** Added to the contract's list: a body over the size limit (1 MiB). */
+  payload_too_large: 413,
   rate_limited: 429,
   internal: 500,
   not_implemented: 501,
@@ -25,3 +30,95 @@ export class DomainError extends Error {
 
 export const notFound = (what: string) => new DomainError("not_found", `${what} not found`);
 export const conflict = (message: string) => new DomainError("conflict", message);
+
+/** tRPC's code for each contract code, so the tRPC transport answers with the same HTTP status. */
+const trpcCodeFor: Record<ErrorCode, TRPC_ERROR_CODE_KEY> = {
+  validation_error: "BAD_REQUEST",
+  unauthorized: "UNAUTHORIZED",
+  forbidden: "FORBIDDEN",
+  not_found: "NOT_FOUND",
+  conflict: "CONFLICT",
+  payload_too_large: "PAYLOAD_TOO_LARGE",
+  rate_limited: "TOO_MANY_REQUESTS",
+  internal: "INTERNAL_SERVER_ERROR",
+  not_implemented: "NOT_IMPLEMENTED",
+  gateway_unavailable: "SERVICE_UNAVAILABLE",
+};
+
+/** The contract code for an error tRPC (or an adapter) raised itself, without a DomainError behind it. */
+const contractCodeFor: Partial<Record<TRPC_ERROR_CODE_KEY, ErrorCode>> = {
+  PARSE_ERROR: "validation_error",
+  BAD_REQUEST: "validation_error",
+  UNSUPPORTED_MEDIA_TYPE: "validation_error",
+  UNPROCESSABLE_CONTENT: "validation_error",
+  UNAUTHORIZED: "unauthorized",
+  FORBIDDEN: "forbidden",
+  NOT_FOUND: "not_found",
+  METHOD_NOT_SUPPORTED: "not_found",
+  CONFLICT: "conflict",
+  PAYLOAD_TOO_LARGE: "payload_too_large",
+  TOO_MANY_REQUESTS: "rate_limited",
+  NOT_IMPLEMENTED: "not_implemented",
+  SERVICE_UNAVAILABLE: "gateway_unavailable",
+};
+
+/** A TRPCError that keeps the DomainError as its cause: tRPC picks the status, the formatter picks the code. */
+export function toTRPCError(error: DomainError): TRPCError {
+  return new TRPCError({ code: trpcCodeFor[error.code], message: error.message, cause: error });
+}
+
+export const fail = (code: ErrorCode, message: string, details?: Record<string, unknown>): TRPCError =>
+  toTRPCError(new DomainError(code, message, details));
+
+export interface ContractError {
+  code: ErrorCode;
+  status: number;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+export const INTERNAL_MESSAGE = "internal error";
+
+interface Issue {
+  path: readonly PropertyKey[];
+  message: string;
+}
+function isZodLike(value: unknown): value is Error & { issues: Issue[] } {
+  return value instanceof Error && value.name === "ZodError" && Array.isArray((value as { issues?: unknown }).issues);
+}
+
+/** Field messages for a `validation_error`: `{ path: "a.b", message }` per problem, `path` empty for the body. */
+export function fieldErrors(issues: readonly Issue[]): { path: string; message: string }[] {
+  return issues.map((issue) => ({ path: issue.path.map(String).join("."), message: issue.message }));
+}
+
+/**
+ * The one mapping from anything thrown to the contract: DomainErrors keep their code; tRPC input-validation
+ * failures become `validation_error` with field messages; everything unexpected is `internal` with a masked
+ * message (output validation failures included: they are our bug, not the caller's).
+ */
+export function toContractError(error: unknown): ContractError {
+  const cause = error instanceof TRPCError ? error.cause : undefined;
+  const domain = error instanceof DomainError ? error : cause instanceof DomainError ? cause : undefined;
+  if (domain) {
+    return { code: domain.code, status: errorCodes[domain.code], message: domain.message, ...(domain.details ? { details: domain.details } : {}) };
+  }
+  if (error instanceof TRPCError) {
+    if (error.code === "BAD_REQUEST" && isZodLike(cause)) {
+      return {
+        code: "validation_error",
+        status: 400,
+        message: "invalid input",
+        details: { errors: fieldErrors(cause.issues) },
+      };
+    }
+    const code = contractCodeFor[error.code];
+    if (code && code !== "internal") return { code, status: errorCodes[code], message: error.message };
+  }
+  return { code: "internal", status: 500, message: INTERNAL_MESSAGE };
+}
+
+/** The contract's error body. */
+export const errorBody = (error: Pick<ContractError, "code" | "message" | "details">) => ({
+  error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) },
+});

@@ -65,3 +65,154 @@ export const errorBodySchema = z
     }),
   })
   .meta({ id: "Error" });
+
+// ---- Inputs and the remaining outputs (every procedure's .input()/.output(); strict: unknown fields are refused)
+
+export const capabilitySchema = z.enum(["read", "send", "manage", "events"]);
+export type Capability = z.infer<typeof capabilitySchema>;
+export const orgRoleSchema = z.enum(["owner", "admin", "member"]);
+
+export const MAX_PAGE_SIZE = 200;
+export const DEFAULT_PAGE_SIZE = 50;
+
+/** `limit` above the maximum is clamped by the procedure, not refused (contract). */
+const limitSchema = z
+  .number()
+  .int()
+  .min(1)
+  .optional()
+  .meta({ description: `1–${MAX_PAGE_SIZE}, default ${DEFAULT_PAGE_SIZE}; larger values are clamped` });
+const cursorSchema = z.string().max(256).optional().meta({ description: "opaque; from a previous page's nextCursor" });
+const searchSchema = z
+  .string()
+  .max(200)
+  .optional()
+  .meta({ description: "matches id, label, phone number, JID or LID" });
+const statusFilterSchema = z.array(sessionStatusSchema).optional().meta({ description: "repeatable" });
+
+export const sessionIdSchema = z.string().min(1).max(64);
+
+export const adminSessionListInput = z.strictObject({
+  limit: limitSchema,
+  cursor: cursorSchema,
+  status: statusFilterSchema,
+  organizationId: z.string().min(1).max(64).optional(),
+  gatewayId: z.string().min(1).max(128).optional(),
+  q: searchSchema,
+});
+
+export const sessionListInput = z.strictObject({
+  limit: limitSchema,
+  cursor: cursorSchema,
+  status: statusFilterSchema,
+  q: searchSchema,
+});
+
+export const sessionRefInput = z.strictObject({ session: sessionIdSchema });
+
+const labelSchema = z.string().trim().max(200).nullable();
+const ratePerMinSchema = z.number().int().min(1).max(10_000);
+const ratePerHourSchema = z.number().int().min(1).max(1_000_000);
+
+export const sessionCreateInput = z.strictObject({
+  label: labelSchema.optional(),
+  autoRead: z.boolean().optional(),
+  presenceTyping: z.boolean().optional(),
+  ratePerMin: ratePerMinSchema.optional(),
+  ratePerHour: ratePerHourSchema.optional(),
+  start: z.boolean().optional().meta({ description: "start the session (show a QR) right after creating it" }),
+});
+
+export const sessionUpdateInput = z.strictObject({
+  session: sessionIdSchema,
+  label: labelSchema.optional(),
+  autoRead: z.boolean().optional(),
+  presenceTyping: z.boolean().optional(),
+  ratePerMin: ratePerMinSchema.optional(),
+  ratePerHour: ratePerHourSchema.optional(),
+});
+
+export const pairingCodeInput = z.strictObject({
+  session: sessionIdSchema,
+  phoneNumber: z
+    .string()
+    .regex(/^\d{6,15}$/, "digits only, E.164 without +")
+    .meta({ description: "E.164 digits without +" }),
+});
+export const pairingCodeOutput = z.strictObject({ code: z.string() }).meta({ id: "PairingCode" });
+
+export const simulateScanOutput = z.strictObject({ phoneNumber: z.string() }).meta({ id: "SimulatedScan" });
+
+export const sessionEventsInput = z.strictObject({ session: sessionIdSchema.optional() }).optional();
+
+export const apiKeySchema = z
+  .object({
+    id: z.string(),
+    organizationId: z.string(),
+    name: z.string(),
+    prefix: z.string().meta({ description: "first characters of the key, to tell keys apart" }),
+    permissions: z.array(capabilitySchema),
+    createdByUserId: z.string().nullable(),
+    createdAt: epochMs,
+    lastUsedAt: epochMs.nullable(),
+    expiresAt: epochMs.nullable(),
+    revokedAt: epochMs.nullable(),
+  })
+  .meta({ id: "ApiKey" });
+
+export const apiKeyListOutput = z.object({ data: z.array(apiKeySchema) }).meta({ id: "ApiKeyList" });
+
+export const apiKeyCreateInput = z.strictObject({
+  name: z.string().trim().min(1).max(100),
+  permissions: z
+    .array(capabilitySchema)
+    .min(1)
+    .refine((p) => new Set(p).size === p.length, "permissions must not repeat"),
+  expiresAt: epochMs.nullable().optional().meta({ description: "epoch ms; absent or null: never expires" }),
+});
+export const apiKeyCreateOutput = z
+  .object({ apiKey: apiKeySchema, key: z.string().meta({ description: "wa_…; shown once, never again" }) })
+  .meta({ id: "CreatedApiKey" });
+
+export const apiKeyRefInput = z.strictObject({ id: z.string().min(1).max(64) });
+
+export const meOutput = z
+  .object({
+    kind: z.enum(["user", "api_key"]),
+    userId: z.string().nullable(),
+    apiKeyId: z.string().nullable(),
+    organizationId: z.string().nullable(),
+    role: orgRoleSchema.nullable().meta({ description: "org role of a person; null for an api-key" }),
+    permissions: z.array(capabilitySchema).meta({ description: "what the caller may do in its organization" }),
+    platformRole: z.enum(["super_admin"]).nullable(),
+    email: z.string().nullable(),
+    name: z.string().nullable(),
+  })
+  .meta({ id: "Me" });
+
+export const systemInfoOutput = z
+  .object({
+    gatewayId: z.string(),
+    simulator: z.boolean().meta({ description: "whether sessions can be paired with the simulated phone" }),
+  })
+  .meta({ id: "SystemInfo" });
+
+export const organizationListOutput = z
+  .object({ data: z.array(z.object({ id: z.string(), name: z.string() })) })
+  .meta({ id: "OrganizationList" });
+
+export const gatewayListOutput = z
+  .object({
+    data: z.array(
+      z.object({
+        id: z.string(),
+        baseUrl: z.string().nullable(),
+        status: z.enum(["online", "offline"]),
+        heartbeatAt: epochMs.nullable(),
+      }),
+    ),
+  })
+  .meta({ id: "GatewayList" });
+
+export const emptyInput = z.strictObject({});
+export const noContent = z.void();

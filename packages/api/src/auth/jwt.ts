@@ -1,0 +1,134 @@
+// Verifies the web app's login JWTs against its JWKS (EdDSA only), keeping the last good key set for outages.
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  errors,
+  jwksCache,
+  jwtVerify,
+  type ExportedJWKSCache,
+  type JWSHeaderParameters,
+  type FlattenedJWSInput,
+  type JSONWebKeySet,
+} from "jose";
+import { z } from "zod";
+import { DomainError } from "../errors.ts";
+
+export interface JwtVerifierOptions {
+  jwksUrl: string;
+  issuer: string;
+  audience?: string;
+  /** Tokens issued longer ago than this are refused even when not expired; default 10 min. */
+  maxTokenAgeSeconds?: number;
+  /** Allowed clock skew for exp/nbf/iat; default 30 s. */
+  clockToleranceSeconds?: number;
+  /** Minimum time between two JWKS fetches triggered by unknown kids; default 30 s. */
+  cooldownMs?: number;
+  /** After this the key set is refetched; on failure the last good set keeps verifying. Default 10 min. */
+  cacheMaxAgeMs?: number;
+  /** JWKS fetch timeout; default 3 s. */
+  timeoutMs?: number;
+}
+
+/** Who a login JWT says the caller is; everything comes from its verified claims. */
+export interface LoginClaims {
+  userId: string;
+  organizationId: string | null;
+  orgRole: "owner" | "admin" | "member" | null;
+  platformRole: "super_admin" | null;
+  email: string | null;
+  name: string | null;
+}
+
+export interface JwtVerifier {
+  /** LoginClaims, or throws DomainError `unauthorized` (bad token) / `gateway_unavailable` (no usable key). */
+  verify(token: string): Promise<LoginClaims>;
+}
+
+export const JWT_AUDIENCE = "wa-gateway";
+
+const claimsSchema = z.object({
+  sub: z.string().trim().min(1),
+  org: z.string().min(1).optional(),
+  orgRole: z.enum(["owner", "admin", "member"]).optional(),
+  role: z.string().optional(),
+  email: z.string().optional(),
+  name: z.string().optional(),
+});
+
+const unauthorized = (message = "invalid token") => new DomainError("unauthorized", message);
+
+/** Thrown from inside the key lookup so the outer code can tell "no keys reachable" from a bad token. */
+class KeysUnavailable extends Error {
+  override name = "KeysUnavailable";
+}
+
+export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
+  const cooldownMs = options.cooldownMs ?? 30_000;
+  // jose writes each successful fetch here; it is the last good key set used when the JWKS is unreachable.
+  const cache: ExportedJWKSCache | Record<string, never> = {};
+  const remote = createRemoteJWKSet(new URL(options.jwksUrl), {
+    cooldownDuration: cooldownMs,
+    cacheMaxAge: options.cacheMaxAgeMs ?? 600_000,
+    timeoutDuration: options.timeoutMs ?? 3_000,
+    [jwksCache]: cache,
+  });
+  let lastGoodJwks: JSONWebKeySet | undefined;
+  let lastGood: ReturnType<typeof createLocalJWKSet> | undefined;
+  let lastFailureAt = Number.NEGATIVE_INFINITY;
+
+  const fromLastGood = () => {
+    const jwks = "jwks" in cache ? cache.jwks : undefined;
+    if (jwks && jwks !== lastGoodJwks) {
+      lastGoodJwks = jwks;
+      lastGood = createLocalJWKSet(jwks);
+    }
+    return lastGood;
+  };
+
+  // Only the configured JWKS is consulted: the token's jku/x5u/jwk headers are never read.
+  const getKey = async (header: JWSHeaderParameters, token: FlattenedJWSInput) => {
+    const known = fromLastGood();
+    // Right after a failed fetch, do not hammer a JWKS that is down: serve from the last good set.
+    if (known && Date.now() - lastFailureAt < cooldownMs) return known(header, token);
+    try {
+      return await remote(header, token);
+    } catch (error) {
+      if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) throw error;
+      lastFailureAt = Date.now();
+      const fallback = fromLastGood();
+      if (fallback) return fallback(header, token);
+      throw new KeysUnavailable(error instanceof Error ? error.message : "jwks fetch failed");
+    }
+  };
+
+  return {
+    async verify(token) {
+      let payload;
+      try {
+        ({ payload } = await jwtVerify(token, getKey, {
+          algorithms: ["EdDSA"],
+          issuer: options.issuer,
+          audience: options.audience ?? JWT_AUDIENCE,
+          requiredClaims: ["exp", "iat", "sub"],
+          maxTokenAge: options.maxTokenAgeSeconds ?? 600,
+          clockTolerance: options.clockToleranceSeconds ?? 30,
+        }));
+      } catch (error) {
+        if (error instanceof KeysUnavailable) throw new DomainError("gateway_unavailable", "signing keys unavailable");
+        if (error instanceof errors.JWTExpired) throw unauthorized("token expired");
+        throw unauthorized();
+      }
+      const claims = claimsSchema.safeParse(payload);
+      if (!claims.success) throw unauthorized();
+      const c = claims.data;
+      return {
+        userId: c.sub,
+        organizationId: c.org ?? null,
+        orgRole: c.org ? (c.orgRole ?? null) : null,
+        platformRole: c.role === "super_admin" ? "super_admin" : null,
+        email: c.email ?? null,
+        name: c.name ?? null,
+      };
+    },
+  };
+}

@@ -1,0 +1,64 @@
+// The organization's api-keys, managed by its owners/admins signed in (never by a key, never by a member).
+import type { TRPCRouterRecord } from "@trpc/server";
+import { createApiKey, listApiKeys, revokeApiKey } from "@wa/db/queries/api-keys";
+import { generateApiKey } from "../auth/api-key.ts";
+import { fail, notFound } from "../errors.ts";
+import {
+  apiKeyCreateInput,
+  apiKeyCreateOutput,
+  apiKeyListOutput,
+  apiKeyRefInput,
+  emptyInput,
+  noContent,
+} from "../schemas.ts";
+import { orgAdminLoginProcedure } from "../trpc.ts";
+
+const tags = ["api-keys"];
+
+export const apiKeysRouter = {
+  list: orgAdminLoginProcedure
+    .meta({ openapi: { method: "GET", path: "/api-keys", protect: true, tags, summary: "The organization's api-keys (never the key itself)" } })
+    .input(emptyInput)
+    .output(apiKeyListOutput)
+    .query(async ({ ctx }) => ({ data: await listApiKeys(ctx.db, ctx.organizationId) })),
+
+  create: orgAdminLoginProcedure
+    .meta({
+      openapi: { method: "POST", path: "/api-keys", protect: true, tags, summary: "Create an api-key; the key is shown once" },
+      successStatus: 201,
+    })
+    .input(apiKeyCreateInput)
+    .output(apiKeyCreateOutput)
+    .mutation(async ({ ctx, input }) => {
+      if (input.expiresAt != null && input.expiresAt <= Date.now()) {
+        throw fail("validation_error", "expiresAt must be in the future", {
+          errors: [{ path: "expiresAt", message: "must be in the future" }],
+        });
+      }
+      const { raw, prefix, hash } = generateApiKey();
+      const apiKey = await createApiKey(ctx.db, {
+        organizationId: ctx.organizationId,
+        name: input.name,
+        prefix,
+        keyHash: hash,
+        permissions: input.permissions,
+        createdByUserId: ctx.principal.userId,
+        expiresAt: input.expiresAt != null ? new Date(input.expiresAt) : null,
+      });
+      ctx.logger.info({ apiKeyId: apiKey.id, organizationId: ctx.organizationId, permissions: apiKey.permissions }, "api-key created");
+      return { apiKey, key: raw };
+    }),
+
+  revoke: orgAdminLoginProcedure
+    .meta({
+      openapi: { method: "DELETE", path: "/api-keys/{id}", protect: true, tags, summary: "Revoke an api-key (effective on its next request)" },
+      successStatus: 204,
+    })
+    .input(apiKeyRefInput)
+    .output(noContent)
+    .mutation(async ({ ctx, input }) => {
+      const revoked = await revokeApiKey(ctx.db, input.id, ctx.organizationId);
+      if (!revoked) throw notFound("api key");
+      ctx.logger.info({ apiKeyId: revoked.id, organizationId: ctx.organizationId }, "api-key revoked");
+    }),
+} satisfies TRPCRouterRecord;

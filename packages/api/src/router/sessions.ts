@@ -1,0 +1,203 @@
+// The caller organization's WhatsApp sessions: list, CRUD, connection control, pairing, live events.
+import { tracked, type TRPCRouterRecord } from "@trpc/server";
+import {
+  createSession,
+  decodeSessionCursor,
+  deleteSession,
+  getSession,
+  listSessions,
+  updateSession,
+  type Database,
+} from "@wa/db";
+import { z } from "zod";
+import { fail, notFound } from "../errors.ts";
+import {
+  DEFAULT_PAGE_SIZE,
+  MAX_PAGE_SIZE,
+  noContent,
+  pairingCodeInput,
+  pairingCodeOutput,
+  sessionCreateInput,
+  sessionEventsInput,
+  sessionListInput,
+  sessionPageSchema,
+  sessionQrSchema,
+  sessionRefInput,
+  sessionStatusSchema,
+  sessionUpdateInput,
+  simulateScanOutput,
+  waSessionSchema,
+} from "../schemas.ts";
+import { orgProcedure } from "../trpc.ts";
+
+export const clampLimit = (limit: number | undefined) => Math.min(limit ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
+
+/** The decoded cursor, or a 400 naming the field. */
+export function parseCursor(cursor: string | undefined) {
+  if (cursor === undefined || cursor === "") return null;
+  const decoded = decodeSessionCursor(cursor);
+  if (!decoded) {
+    throw fail("validation_error", "invalid cursor", { errors: [{ path: "cursor", message: "invalid cursor" }] });
+  }
+  return decoded;
+}
+
+/** The organization's session or 404, the same answer as for an id that does not exist anywhere. */
+async function requireSession(db: Database, id: string, organizationId: string) {
+  const session = await getSession(db, id, organizationId);
+  if (!session) throw notFound("session");
+  return session;
+}
+
+const tags = ["sessions"];
+
+export const sessionEventSchema = z
+  .object({
+    sessionId: z.string(),
+    organizationId: z.string(),
+    status: sessionStatusSchema,
+    qr: sessionQrSchema.nullable(),
+    session: waSessionSchema,
+    at: z.number().int(),
+  })
+  .meta({ id: "SessionEvent" });
+
+type Control = "start" | "stop" | "restart" | "logout";
+const control = (action: Control, summary: string) =>
+  orgProcedure("manage")
+    .meta({ openapi: { method: "POST", path: `/sessions/{session}:${action}`, protect: true, tags, summary } })
+    .input(sessionRefInput)
+    .output(waSessionSchema)
+    .mutation(async ({ ctx, input }) => {
+      await requireSession(ctx.db, input.session, ctx.organizationId);
+      await ctx.ports.sessions[action](input.session);
+      // Re-read: the port returns once the new status is persisted.
+      return requireSession(ctx.db, input.session, ctx.organizationId);
+    });
+
+export const sessionsRouter = {
+  list: orgProcedure("read")
+    .meta({ openapi: { method: "GET", path: "/sessions", protect: true, tags, summary: "List the organization's sessions" } })
+    .input(sessionListInput)
+    .output(sessionPageSchema)
+    .query(({ ctx, input }) =>
+      listSessions(ctx.db, {
+        limit: clampLimit(input.limit),
+        cursor: parseCursor(input.cursor),
+        organizationId: ctx.organizationId,
+        statuses: input.status,
+        q: input.q,
+      }),
+    ),
+
+  create: orgProcedure("manage")
+    .meta({
+      openapi: { method: "POST", path: "/sessions", protect: true, tags, summary: "Create a session" },
+      successStatus: 201,
+    })
+    .input(sessionCreateInput)
+    .output(waSessionSchema)
+    .mutation(async ({ ctx, input }) => {
+      const { start, ...settings } = input;
+      const session = await createSession(ctx.db, {
+        ...settings,
+        organizationId: ctx.organizationId,
+        gatewayId: ctx.ports.gatewayId,
+        createdByUserId: ctx.principal.kind === "user" ? ctx.principal.userId : null,
+      });
+      ctx.logger.info({ sessionId: session.id, organizationId: ctx.organizationId, start: !!start }, "session created");
+      if (!start) return session;
+      await ctx.ports.sessions.start(session.id);
+      return requireSession(ctx.db, session.id, ctx.organizationId);
+    }),
+
+  get: orgProcedure("read")
+    .meta({ openapi: { method: "GET", path: "/sessions/{session}", protect: true, tags, summary: "Get a session" } })
+    .input(sessionRefInput)
+    .output(waSessionSchema)
+    .query(({ ctx, input }) => requireSession(ctx.db, input.session, ctx.organizationId)),
+
+  update: orgProcedure("manage")
+    .meta({ openapi: { method: "PATCH", path: "/sessions/{session}", protect: true, tags, summary: "Change a session's settings" } })
+    .input(sessionUpdateInput)
+    .output(waSessionSchema)
+    .mutation(async ({ ctx, input }) => {
+      const { session: id, ...patch } = input;
+      const updated = await updateSession(ctx.db, id, patch, ctx.organizationId);
+      if (!updated) throw notFound("session");
+      return updated;
+    }),
+
+  delete: orgProcedure("manage")
+    .meta({
+      openapi: { method: "DELETE", path: "/sessions/{session}", protect: true, tags, summary: "Delete a session (logs out first if paired)" },
+      successStatus: 204,
+    })
+    .input(sessionRefInput)
+    .output(noContent)
+    .mutation(async ({ ctx, input }) => {
+      await requireSession(ctx.db, input.session, ctx.organizationId);
+      await ctx.ports.sessions.remove(input.session);
+      await deleteSession(ctx.db, input.session, ctx.organizationId);
+      ctx.logger.info({ sessionId: input.session, organizationId: ctx.organizationId }, "session deleted");
+    }),
+
+  start: control("start", "Start (connect) a session"),
+  stop: control("stop", "Stop a session, keeping its pairing"),
+  restart: control("restart", "Restart a session's connection"),
+  logout: control("logout", "Unlink the device and wipe the session's auth state"),
+
+  qr: orgProcedure("manage")
+    .meta({ openapi: { method: "GET", path: "/sessions/{session}/qr", protect: true, tags, summary: "The current pairing QR (409 when not waiting for a scan)" } })
+    .input(sessionRefInput)
+    .output(sessionQrSchema)
+    .query(async ({ ctx, input }) => {
+      await requireSession(ctx.db, input.session, ctx.organizationId);
+      return ctx.ports.sessions.getQr(input.session);
+    }),
+
+  pairingCode: orgProcedure("manage")
+    .meta({ openapi: { method: "POST", path: "/sessions/{session}/pairing-code", protect: true, tags, summary: "Link by a code typed on the phone" } })
+    .input(pairingCodeInput)
+    .output(pairingCodeOutput)
+    .mutation(async ({ ctx, input }) => {
+      await requireSession(ctx.db, input.session, ctx.organizationId);
+      return ctx.ports.sessions.requestPairingCode(input.session, input.phoneNumber);
+    }),
+
+  simulateScan: orgProcedure("manage")
+    .meta({ openapi: { method: "POST", path: "/sessions/{session}/simulate-scan", protect: true, tags, summary: "Pair with the simulated phone (simulator mode only)" } })
+    .input(sessionRefInput)
+    .output(simulateScanOutput)
+    .mutation(async ({ ctx, input }) => {
+      await requireSession(ctx.db, input.session, ctx.organizationId);
+      const simulateScan = ctx.ports.sessions.simulateScan;
+      if (!simulateScan) throw fail("not_found", "simulator not configured");
+      return simulateScan(input.session);
+    }),
+
+  /** Live status/QR changes of the organization's sessions (or one session); SSE over tRPC. */
+  events: orgProcedure("events")
+    .input(sessionEventsInput)
+    .subscription(async function* ({ ctx, input, signal }) {
+      const sessionId = input?.session;
+      if (sessionId) await requireSession(ctx.db, sessionId, ctx.organizationId);
+      const abort = new AbortController();
+      const onAbort = () => abort.abort();
+      signal?.addEventListener("abort", onAbort, { once: true });
+      try {
+        const events = ctx.ports.events.subscribe(
+          { organizationId: ctx.organizationId, ...(sessionId ? { sessionId } : {}) },
+          abort.signal,
+        );
+        for await (const event of events) {
+          // The port promises this filter; checking again keeps a faulty port from leaking another org's data.
+          if (event.organizationId !== ctx.organizationId || (sessionId && event.sessionId !== sessionId)) continue;
+          yield tracked(`${event.at}:${event.sessionId}`, sessionEventSchema.parse(event));
+        }
+      } finally {
+        signal?.removeEventListener("abort", onAbort);
+        abort.abort();
+      }
+    }),
+} satisfies TRPCRouterRecord;

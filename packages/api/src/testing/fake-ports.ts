@@ -1,0 +1,160 @@
+// An in-memory stand-in for the gateway's ports (session control, backfill, events), for router and HTTP tests.
+import { getSession, updateSession, type Database, type SessionStatus } from "@wa/db";
+import { conflict, notFound } from "../errors.ts";
+import type { GatewayPorts, SessionEvent } from "../ports.ts";
+import type { BackfillJob, SessionQr, WaSessionOutput } from "../schemas.ts";
+
+export interface FakePorts extends GatewayPorts {
+  /** Every port call, in order, e.g. `start:01H…`. */
+  calls: string[];
+  /** Publishes a live event to subscribers. */
+  publish(event: SessionEvent): void;
+  /** Ends the running backfill job of a session. */
+  finishBackfill(sessionId: string, outcome?: { error?: string }): void;
+  setStatus(sessionId: string, status: SessionStatus): Promise<WaSessionOutput>;
+}
+
+let jobCounter = 0;
+
+export function createFakePorts(options: { db: Database; gatewayId?: string; simulator?: boolean }): FakePorts {
+  const { db } = options;
+  const calls: string[] = [];
+  const jobs = new Map<string, BackfillJob>();
+  const listeners = new Set<(event: SessionEvent) => void>();
+
+  const setStatus = async (sessionId: string, status: SessionStatus) => {
+    const session = await updateSession(db, sessionId, { status });
+    if (!session) throw notFound("session");
+    return session;
+  };
+  const statusOf = async (sessionId: string) => {
+    const session = await getSession(db, sessionId);
+    if (!session) throw notFound("session");
+    return session.status;
+  };
+
+  const qrFor = (sessionId: string): SessionQr => ({
+    qr: `2@fake-${sessionId}`,
+    image: "data:image/png;base64,iVBORw0KGgo=",
+    expiresAt: Date.now() + 20_000,
+  });
+
+  const ports: FakePorts = {
+    gatewayId: options.gatewayId ?? "gw-test-1",
+    calls,
+    sessions: {
+      async start(id) {
+        calls.push(`start:${id}`);
+        await setStatus(id, "starting");
+      },
+      async stop(id) {
+        calls.push(`stop:${id}`);
+        await setStatus(id, "stopped");
+      },
+      async restart(id) {
+        calls.push(`restart:${id}`);
+        await setStatus(id, "starting");
+      },
+      async logout(id) {
+        calls.push(`logout:${id}`);
+        await setStatus(id, "logged_out");
+      },
+      async remove(id) {
+        calls.push(`remove:${id}`);
+      },
+      async getQr(id) {
+        calls.push(`getQr:${id}`);
+        if ((await statusOf(id)) !== "scan_qr_code") throw conflict("session is not waiting for a QR scan");
+        return qrFor(id);
+      },
+      async requestPairingCode(id, phoneNumber) {
+        calls.push(`pairingCode:${id}:${phoneNumber}`);
+        if ((await statusOf(id)) !== "scan_qr_code") throw conflict("session is not waiting for pairing");
+        return { code: "ABCD1234" };
+      },
+      ...(options.simulator
+        ? {
+            simulateScan: async (id: string) => {
+              calls.push(`simulateScan:${id}`);
+              await setStatus(id, "working");
+              return { phoneNumber: "6281234567890" };
+            },
+          }
+        : {}),
+    },
+    backfill: {
+      start(session) {
+        calls.push(`backfill:${session.id}`);
+        const current = jobs.get(session.id);
+        if (current?.status === "running") throw conflict("a backfill is already running for this session");
+        jobCounter += 1;
+        const job: BackfillJob = {
+          id: `job-${jobCounter}`,
+          sessionId: session.id,
+          organizationId: session.organizationId,
+          status: "running",
+          contacts: 0,
+          groups: 0,
+          groupMembers: 0,
+          startedAt: Date.now(),
+          finishedAt: null,
+          error: null,
+        };
+        jobs.set(session.id, job);
+        return { ...job };
+      },
+      get(sessionId) {
+        const job = jobs.get(sessionId);
+        return job ? { ...job } : null;
+      },
+    },
+    events: {
+      subscribe(filter, signal) {
+        const queue: SessionEvent[] = [];
+        let wake: (() => void) | null = null;
+        const listener = (event: SessionEvent) => {
+          if (event.organizationId !== filter.organizationId) return;
+          if (filter.sessionId && event.sessionId !== filter.sessionId) return;
+          queue.push(event);
+          wake?.();
+        };
+        return {
+          async *[Symbol.asyncIterator]() {
+            listeners.add(listener);
+            const onAbort = () => wake?.();
+            signal.addEventListener("abort", onAbort);
+            try {
+              while (!signal.aborted) {
+                const next = queue.shift();
+                if (next) {
+                  yield next;
+                  continue;
+                }
+                await new Promise<void>((resolve) => (wake = resolve));
+                wake = null;
+              }
+            } finally {
+              listeners.delete(listener);
+              signal.removeEventListener("abort", onAbort);
+            }
+          },
+        };
+      },
+    },
+    publish(event) {
+      for (const listener of listeners) listener(event);
+    },
+    finishBackfill(sessionId, outcome = {}) {
+      const job = jobs.get(sessionId);
+      if (!job) return;
+      jobs.set(sessionId, {
+        ...job,
+        status: outcome.error ? "failed" : "succeeded",
+        error: outcome.error ?? null,
+        finishedAt: Date.now(),
+      });
+    },
+    setStatus,
+  };
+  return ports;
+}

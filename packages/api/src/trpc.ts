@@ -1,0 +1,108 @@
+// The one tRPC init file: context type, initialization with the contract error formatter, procedure builders.
+import { initTRPC } from "@trpc/server";
+import type { OpenApiMeta } from "trpc-to-openapi";
+import type { Capability } from "./schemas.ts";
+import type { Context, Principal } from "./context.ts";
+import { DomainError, fail, toContractError, toTRPCError } from "./errors.ts";
+
+/*
+ * 1. CONTEXT
+ * Built per request by `createContextFactory` (headers / connectionParams) or, in tests, `createInnerContext`.
+ */
+export type { Context } from "./context.ts";
+
+/** Procedure meta: the REST route (trpc-to-openapi) plus the success status the REST layer answers with. */
+export type Meta = OpenApiMeta<{ successStatus?: 201 | 202 | 204 }>;
+
+/*
+ * 2. INITIALIZATION
+ * Errors reach tRPC clients with the contract's code in `error.data.code` (tRPC's own code moves to
+ * `data.trpcCode`), the contract status in `data.httpStatus`, field messages in `data.details`. No stack, ever.
+ */
+const t = initTRPC
+  .context<Context>()
+  .meta<Meta>()
+  .create({
+    isDev: false,
+    errorFormatter({ shape, error }) {
+      const contract = toContractError(error);
+      const { stack: _stack, code: trpcCode, ...data } = shape.data as typeof shape.data & { stack?: unknown };
+      return {
+        ...shape,
+        message: contract.message,
+        data: {
+          ...data,
+          code: contract.code,
+          trpcCode,
+          httpStatus: contract.status,
+          ...(contract.details ? { details: contract.details } : {}),
+        },
+      };
+    },
+  });
+
+export const createCallerFactory = t.createCallerFactory;
+export const createTRPCRouter = t.router;
+
+/*
+ * 3. PROCEDURES
+ */
+
+/** DomainErrors thrown by queries or ports keep their contract code instead of becoming a 500. */
+const domainErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok && result.error.code === "INTERNAL_SERVER_ERROR" && result.error.cause instanceof DomainError) {
+    throw toTRPCError(result.error.cause);
+  }
+  return result;
+});
+
+export const publicProcedure = t.procedure.use(domainErrors);
+
+/** Any verified caller; 401 without credentials, the credential's own error (401/503) when refused. */
+export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (ctx.authError) throw toTRPCError(ctx.authError);
+  if (!ctx.principal) throw fail("unauthorized", "authentication required");
+  return next({ ctx: { ...ctx, principal: ctx.principal } });
+});
+
+const ROLE_CAPABILITIES: Record<"owner" | "admin" | "member", readonly Capability[]> = {
+  owner: ["read", "send", "manage", "events"],
+  admin: ["read", "send", "manage", "events"],
+  member: ["read", "send", "events"],
+};
+
+/** What the principal may do in its organization: the org role's capabilities, or exactly the key's permissions. */
+export function capabilitiesOf(principal: Principal): Capability[] {
+  if (principal.kind === "api_key") return [...principal.permissions];
+  return principal.orgRole && principal.organizationId ? [...ROLE_CAPABILITIES[principal.orgRole]] : [];
+}
+
+/** The caller's organization scope, requiring one capability (403 `forbidden` without it). */
+export const orgProcedure = (capability: Capability) =>
+  authedProcedure.use(({ ctx, next }) => {
+    const organizationId = ctx.principal.organizationId;
+    if (!organizationId) throw fail("forbidden", "no organization selected");
+    if (!capabilitiesOf(ctx.principal).includes(capability)) {
+      throw fail("forbidden", `this caller lacks the ${capability} permission`);
+    }
+    return next({ ctx: { ...ctx, organizationId } });
+  });
+
+/** Organization administration by a person: an owner/admin login JWT; members and every api-key get 403. */
+export const orgAdminLoginProcedure = authedProcedure.use(({ ctx, next }) => {
+  const p = ctx.principal;
+  if (p.kind !== "user" || !p.organizationId || (p.orgRole !== "owner" && p.orgRole !== "admin")) {
+    throw fail("forbidden", "only an organization owner or admin, signed in, may do this");
+  }
+  return next({ ctx: { ...ctx, principal: p, organizationId: p.organizationId } });
+});
+
+/** Platform administration: a login JWT with `role: super_admin`, checked before anything is looked up. */
+export const superAdminProcedure = authedProcedure.use(({ ctx, next }) => {
+  const p = ctx.principal;
+  if (p.kind !== "user" || p.platformRole !== "super_admin") {
+    throw fail("forbidden", "platform administrators only");
+  }
+  return next({ ctx: { ...ctx, principal: p } });
+});
