@@ -1,0 +1,139 @@
+// SimDevice: one simulated phone-side Signal device (libsignal store, prekey bundles, 1:1 and sender-key crypto).
+import { randomInt } from "node:crypto";
+import * as libsignal from "libsignal";
+import { Curve, encodeWAMessage, proto, unpadRandomMax16 } from "@whiskeysockets/baileys";
+import {
+  GroupCipher,
+  GroupSessionBuilder,
+  SenderKeyDistributionMessage,
+  SenderKeyName,
+  SenderKeyRecord,
+} from "@whiskeysockets/baileys/lib/Signal/Group/index.js";
+import { newKeyPair, type KeyPair } from "./noise.ts";
+
+type SessionRecord = InstanceType<typeof libsignal.SessionRecord>;
+
+/** A prekey bundle as the server hands it out (public parts only). */
+export interface PreKeyBundle {
+  registrationId: number;
+  identity: Buffer; // 32 bytes
+  signedPreKey: { id: number; public: Buffer; signature: Buffer };
+  preKey?: { id: number; public: Buffer };
+}
+
+/** Where the other side of a session lives: a companion or another simulated device. */
+export interface PeerAddress {
+  name: string;
+  device: number;
+}
+
+const withPrefix = (pub: Uint8Array): Buffer => (pub.length === 33 ? Buffer.from(pub) : Buffer.concat([Buffer.from([5]), pub]));
+
+export class SimDevice {
+  readonly registrationId: number;
+  readonly identity: KeyPair;
+  private readonly signedPreKey: { id: number; pair: KeyPair; signature: Buffer };
+  private readonly preKeys = new Map<number, KeyPair>();
+  private nextPreKeyId = 1;
+  private readonly sessions = new Map<string, SessionRecord>();
+  private readonly senderKeys = new Map<string, SenderKeyRecord>();
+  private readonly store: ConstructorParameters<typeof libsignal.SessionCipher>[0];
+  private readonly senderKeyStore: {
+    loadSenderKey(name: SenderKeyName): Promise<SenderKeyRecord>;
+    storeSenderKey(name: SenderKeyName, record: SenderKeyRecord): Promise<void>;
+  };
+
+  constructor(identity?: KeyPair) {
+    this.registrationId = randomInt(1, 16380);
+    this.identity = identity ?? newKeyPair();
+    const spk = newKeyPair();
+    this.signedPreKey = { id: 1, pair: spk, signature: Buffer.from(Curve.sign(this.identity.private, withPrefix(spk.public))) };
+    const lsPair = (k: KeyPair) => ({ privKey: k.private, pubKey: withPrefix(k.public) });
+    this.store = {
+      loadSession: async (id: string) => this.sessions.get(id),
+      storeSession: async (id: string, record: SessionRecord) => {
+        this.sessions.set(id, record);
+      },
+      // The simulation trusts every identity, as Baileys' own store does.
+      isTrustedIdentity: () => true,
+      loadPreKey: async (id: number | string) => {
+        const k = this.preKeys.get(Number(id));
+        return k ? lsPair(k) : undefined;
+      },
+      removePreKey: (id: number) => {
+        this.preKeys.delete(id);
+      },
+      loadSignedPreKey: () => lsPair(this.signedPreKey.pair),
+      getOurRegistrationId: () => this.registrationId,
+      getOurIdentity: () => lsPair(this.identity),
+    };
+    this.senderKeyStore = {
+      loadSenderKey: async (name) => this.senderKeys.get(name.toString()) ?? new SenderKeyRecord(),
+      storeSenderKey: async (name, record) => {
+        this.senderKeys.set(name.toString(), record);
+      },
+    };
+  }
+
+  /** Hands out this device's bundle, minting a fresh one-time prekey each time (pitfall P4). */
+  bundle(): PreKeyBundle {
+    const id = this.nextPreKeyId++;
+    const pair = newKeyPair();
+    this.preKeys.set(id, pair);
+    return {
+      registrationId: this.registrationId,
+      identity: this.identity.public,
+      signedPreKey: { id: this.signedPreKey.id, public: this.signedPreKey.pair.public, signature: this.signedPreKey.signature },
+      preKey: { id, public: pair.public },
+    };
+  }
+
+  hasSession(peer: PeerAddress): boolean {
+    return this.sessions.get(this.addr(peer).toString())?.haveOpenSession() ?? false;
+  }
+
+  /** Starts an outgoing session to a peer from its bundle. */
+  async startSession(peer: PeerAddress, b: PreKeyBundle): Promise<void> {
+    const builder = new libsignal.SessionBuilder(this.store, this.addr(peer));
+    await builder.initOutgoing({
+      registrationId: b.registrationId,
+      identityKey: withPrefix(b.identity),
+      signedPreKey: { keyId: b.signedPreKey.id, publicKey: withPrefix(b.signedPreKey.public), signature: b.signedPreKey.signature },
+      preKey: b.preKey ? { keyId: b.preKey.id, publicKey: withPrefix(b.preKey.public) } : (undefined as never),
+    });
+  }
+
+  /** Encrypts a WhatsApp message (with WA's random padding, pitfall P7) for a peer. */
+  async encryptMessage(peer: PeerAddress, message: proto.IMessage): Promise<{ type: "pkmsg" | "msg"; ciphertext: Buffer }> {
+    const cipher = new libsignal.SessionCipher(this.store, this.addr(peer));
+    const { type, body } = await cipher.encrypt(encodeWAMessage(message));
+    return { type: type === 3 ? "pkmsg" : "msg", ciphertext: Buffer.from(body, "binary") };
+  }
+
+  /** Decrypts a pkmsg/msg from a peer and returns the decoded message (DSM unwrapped). */
+  async decryptMessage(peer: PeerAddress, type: string, ciphertext: Uint8Array): Promise<proto.Message> {
+    const cipher = new libsignal.SessionCipher(this.store, this.addr(peer));
+    const plain = type === "pkmsg" ? await cipher.decryptPreKeyWhisperMessage(ciphertext) : await cipher.decryptWhisperMessage(ciphertext);
+    return proto.Message.decode(unpadRandomMax16(plain));
+  }
+
+  /** Stores a sender key distributed by a peer for a group. */
+  async processSenderKeyDistribution(groupJid: string, peer: PeerAddress, skdm: Uint8Array): Promise<void> {
+    const msg = new SenderKeyDistributionMessage(null, null, null, null, skdm);
+    await new GroupSessionBuilder(this.senderKeyStore).process(this.senderKeyName(groupJid, peer), msg);
+  }
+
+  /** Decrypts a group skmsg sent by a peer. */
+  async decryptGroupMessage(groupJid: string, peer: PeerAddress, ciphertext: Uint8Array): Promise<proto.Message> {
+    const plain = await new GroupCipher(this.senderKeyStore, this.senderKeyName(groupJid, peer)).decrypt(ciphertext);
+    return proto.Message.decode(unpadRandomMax16(plain));
+  }
+
+  private senderKeyName(groupJid: string, peer: PeerAddress): SenderKeyName {
+    return new SenderKeyName(groupJid, { id: peer.name, deviceId: peer.device, toString: () => `${peer.name}.${peer.device}` });
+  }
+
+  private addr(peer: PeerAddress) {
+    return new libsignal.ProtocolAddress(peer.name, peer.device);
+  }
+}

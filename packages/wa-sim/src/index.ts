@@ -1,0 +1,79 @@
+// Public entry point of @wa/wa-sim: start a simulator in-process, and helpers for tests of other packages.
+import { WA_CERT_DETAILS } from "@whiskeysockets/baileys";
+import { createControlHandler, SimControl } from "./control.ts";
+import { SimServer, type SimServerOptions } from "./server.ts";
+
+export type { SimServerOptions } from "./server.ts";
+export type { ScenarioOptions } from "./scenario.ts";
+export type { AccountDetail, AccountSummary, DeviceInfo, FaultKind, FaultRequest, ScanResult } from "./control.ts";
+export type { ReceivedMessage } from "./world.ts";
+export { SimControl, SimError, STREAM_ERROR_CODES } from "./control.ts";
+
+export interface Simulator {
+  /** WebSocket URL for Baileys' `waWebSocketUrl`, e.g. ws://127.0.0.1:7900/ws/chat. */
+  url: string;
+  /** Base URL of the control API, e.g. http://127.0.0.1:7900 (routes under /sim/). */
+  httpUrl: string;
+  port: number;
+  /** Public key of the certificate chain's root; install it with `installSimulatorTrustRoot`. */
+  rootPublicKey: Uint8Array;
+  control: SimControl;
+  /** Number of open companion sockets. */
+  connectionCount(): number;
+  stop(): Promise<void>;
+}
+
+/** Starts a simulator on loopback (port 0 picks a free port). */
+export async function startSimulator(options: SimServerOptions = {}): Promise<Simulator> {
+  const server = new SimServer(options);
+  const control = new SimControl(server);
+  server.setControlHandler(createControlHandler(control, server));
+  const port = await server.listen();
+  const host = server.options.host;
+  return {
+    url: `ws://${host}:${port}/ws/chat`,
+    httpUrl: `http://${host}:${port}`,
+    port,
+    rootPublicKey: new Uint8Array(server.identity.root.public),
+    control,
+    connectionCount: () => server.connections.size,
+    stop: () => server.close(),
+  };
+}
+
+/**
+ * Makes Baileys in this process trust the simulator's certificate root. Baileys rc14 does not check the chain's
+ * signatures (Finding 1), but a later version may; this edits the exported WA_CERT_DETAILS of this process only.
+ */
+export function installSimulatorTrustRoot(rootPublicKey: Uint8Array): () => void {
+  const details = WA_CERT_DETAILS as { PUBLIC_KEY: Buffer };
+  const previous = details.PUBLIC_KEY;
+  details.PUBLIC_KEY = Buffer.from(rootPublicKey);
+  return () => {
+    details.PUBLIC_KEY = previous;
+  };
+}
+
+/** Fetches the root key of a simulator running in another process (GET /sim/root-key). */
+export async function fetchRootPublicKey(httpUrl: string): Promise<Uint8Array> {
+  const res = await fetch(new URL("/sim/root-key", httpUrl));
+  const body = (await res.json()) as { rootPublicKey?: string };
+  if (!res.ok || !body.rootPublicKey) throw new Error(`simulator root key unavailable (${res.status})`);
+  return new Uint8Array(Buffer.from(body.rootPublicKey, "base64"));
+}
+
+/** Has the simulated phone scan a QR that Baileys showed (POST /sim/scan). */
+export async function scanQr(
+  httpUrl: string,
+  qr: string,
+  opts: { phoneNumber?: string; scenario?: import("./scenario.ts").ScenarioOptions } = {},
+): Promise<import("./control.ts").ScanResult> {
+  const res = await fetch(new URL("/sim/scan", httpUrl), {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ qr, ...opts }),
+  });
+  const body = (await res.json()) as import("./control.ts").ScanResult & { error?: { code: string; message: string } };
+  if (!res.ok) throw new Error(`scan failed: ${body.error?.code ?? res.status}: ${body.error?.message ?? ""}`);
+  return body;
+}

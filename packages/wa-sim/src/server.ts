@@ -1,0 +1,328 @@
+// The simulator's HTTP + WebSocket server: accepts companions on /ws/chat, routes stanzas, drives the phones.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { jidDecode, type BinaryNode, type proto } from "@whiskeysockets/baileys";
+import pino, { type Logger } from "pino";
+import { WebSocketServer } from "ws";
+import { Connection } from "./connection.ts";
+import type { SimDevice } from "./device.ts";
+import { answerIq } from "./iq.ts";
+import { createServerIdentity, type KeyPair, type ServerIdentity } from "./noise.ts";
+import {
+  buildHistoryChunks,
+  companionAddress,
+  encryptForCompanion,
+  messageText,
+  messageType,
+  newMessageId,
+  participantEncs,
+} from "./phone.ts";
+import type { ScenarioOptions } from "./scenario.ts";
+import { World, type Account, type Companion } from "./world.ts";
+
+export interface SimServerOptions {
+  /** TCP port; 0 picks a free one (default 0). */
+  port?: number;
+  /** Listen address (default 127.0.0.1). */
+  host?: string;
+  /** Default scenario for accounts created by a scan. */
+  scenario?: ScenarioOptions;
+  /** Refs sent in the one `pair-device` stanza, i.e. how many QR codes the client can show (default 6). */
+  qrRefs?: number;
+  /** How long each QR is meant to live; set Baileys' `qrTimeout` to the same value (default 20 000 ms). */
+  qrRefreshMs?: number;
+  /** Extra time after the last ref before the server ends an unscanned registration (default 5 000 ms). */
+  qrGraceMs?: number;
+  /** Delay before a delivery receipt for a companion's message (default 100 ms, pitfall P3). */
+  receiptDelayMs?: number;
+  /** Contacts per history-sync chunk (default 2 000). */
+  historyChunkSize?: number;
+  /** Delay unit for slowed-down accounts: each slowed answer waits (factor − 1) × unit (default 100 ms). */
+  slowUnitMs?: number;
+  /** Root key pair of the certificate chain (generated when absent). */
+  rootKeyPair?: KeyPair;
+  logger?: Logger;
+}
+
+export type ResolvedOptions = Required<Omit<SimServerOptions, "scenario" | "rootKeyPair" | "logger">>;
+
+export type DeviceTarget =
+  | { kind: "sim"; device: SimDevice; label: string; account: Account | null }
+  | { kind: "companion"; companion: Companion };
+
+export type ControlHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+const nowSec = (): string => Math.floor(Date.now() / 1000).toString();
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+
+export class SimServer {
+  readonly options: ResolvedOptions;
+  readonly world: World;
+  readonly identity: ServerIdentity;
+  readonly log: Logger;
+  readonly pendingRefs = new Map<string, Connection>();
+  /** Live connection of each logged-in companion. */
+  readonly live = new Map<Companion, Connection>();
+  readonly connections = new Set<Connection>();
+  private readonly http: Server;
+  private readonly wss: WebSocketServer;
+  private controlHandler: ControlHandler | null = null;
+
+  constructor(opts: SimServerOptions = {}) {
+    this.options = {
+      port: opts.port ?? 0,
+      host: opts.host ?? "127.0.0.1",
+      qrRefs: opts.qrRefs ?? 6,
+      qrRefreshMs: opts.qrRefreshMs ?? 20_000,
+      qrGraceMs: opts.qrGraceMs ?? 5_000,
+      receiptDelayMs: opts.receiptDelayMs ?? 100,
+      historyChunkSize: opts.historyChunkSize ?? 2_000,
+      slowUnitMs: opts.slowUnitMs ?? 100,
+    };
+    this.log = opts.logger ?? pino({ name: "wa-sim", level: process.env.WA_SIM_LOG_LEVEL ?? "info" });
+    this.world = new World(opts.scenario);
+    this.identity = createServerIdentity(opts.rootKeyPair);
+    this.http = createServer((req, res) => {
+      if (this.controlHandler) this.controlHandler(req, res);
+      else {
+        res.writeHead(404, { "content-type": "application/json" });
+        res.end(JSON.stringify({ error: { code: "not_found", message: "no such route" } }));
+      }
+    });
+    this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 32 * 1024 * 1024 });
+    this.http.on("upgrade", (req, socket, head) => {
+      const path = (req.url ?? "").split("?")[0];
+      if (path !== "/ws/chat") {
+        socket.destroy();
+        return;
+      }
+      this.wss.handleUpgrade(req, socket, head, (ws) => {
+        const conn = new Connection(this, ws, this.log.child({ conn: (this.connSeq++).toString(36) }));
+        this.connections.add(conn);
+      });
+    });
+  }
+
+  private connSeq = 0;
+
+  setControlHandler(h: ControlHandler): void {
+    this.controlHandler = h;
+  }
+
+  async listen(): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      this.http.once("error", reject);
+      this.http.listen(this.options.port, this.options.host, () => resolve());
+    });
+    return (this.http.address() as AddressInfo).port;
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.connections) c.drop();
+    this.wss.close();
+    this.http.closeAllConnections();
+    await new Promise<void>((r) => this.http.close(() => r()));
+  }
+
+  attach(conn: Connection, companion: Companion): void {
+    const old = this.live.get(companion);
+    if (old && old !== conn) {
+      // One socket per device: the older one is told it was replaced (Baileys reports 440).
+      old.streamError(440, { tag: "conflict", attrs: { type: "replaced" } });
+    }
+    this.live.set(companion, conn);
+  }
+
+  detach(conn: Connection): void {
+    this.connections.delete(conn);
+    if (conn.companion && this.live.get(conn.companion) === conn) this.live.delete(conn.companion);
+  }
+
+  /** Removes a companion from its account; its stored creds will be refused (401) from now on. */
+  forgetCompanion(c: Companion): void {
+    this.world.removeCompanion(c);
+  }
+
+  async slowDelay(account: Account): Promise<void> {
+    if (account.slowFactor > 1) await sleep((account.slowFactor - 1) * this.options.slowUnitMs);
+  }
+
+  /** Everything known about a user (account or scenario person) for usync. */
+  lookupUser(user: string, _asking: Account): { lid: string; companions: Companion[] } | null {
+    const acc = this.world.accountByUser(user);
+    if (acc) return { lid: acc.lid, companions: [...acc.companions.values()] };
+    const p = this.world.personByUser(user);
+    return p ? { lid: p.lid, companions: [] } : null;
+  }
+
+  /** The device behind a user/device pair: a simulated phone or a companion. */
+  deviceFor(user: string, device: number): DeviceTarget | null {
+    const acc = this.world.accountByUser(user);
+    if (acc) {
+      if (device === 0) return { kind: "sim", device: acc.phone, label: acc.jid, account: acc };
+      const c = acc.companions.get(device);
+      return c ? { kind: "companion", companion: c } : null;
+    }
+    const p = this.world.personByUser(user);
+    if (p && device === 0) return { kind: "sim", device: this.world.personDevice(p.phoneNumber), label: `${p.phoneNumber}@s.whatsapp.net`, account: null };
+    return null;
+  }
+
+  async handleNode(conn: Connection, node: BinaryNode): Promise<void> {
+    const companion = conn.companion;
+    if (!companion) return;
+    switch (node.tag) {
+      case "iq": {
+        const type = node.attrs.type;
+        if (type === "result" || type === "error") return;
+        const answer = await answerIq(this, conn, node);
+        if (answer) conn.send(answer);
+        if (node.attrs.xmlns === "passive" && answer) this.afterActive(conn, companion);
+        return;
+      }
+      case "receipt": {
+        const id = node.attrs.id ?? "";
+        companion.outbox.delete(id);
+        const attrs: Record<string, string> = { class: "receipt", id, from: node.attrs.to ?? "s.whatsapp.net" };
+        if (node.attrs.type) attrs.type = node.attrs.type;
+        conn.send({ tag: "ack", attrs });
+        return;
+      }
+      case "message":
+        await this.onCompanionMessage(conn, companion, node);
+        return;
+      case "ack":
+        // A client ack for one of our messages is a nack (pitfall P2); keep it out of the outbox anyway.
+        if (node.attrs.class === "message" && node.attrs.id) companion.outbox.delete(node.attrs.id);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** After `passive active`: offline queue, then `<ib><offline/>`, then the first history sync. */
+  private afterActive(conn: Connection, companion: Companion): void {
+    const pending = [...companion.outbox.values()];
+    for (const n of pending) conn.send(n);
+    conn.send({ tag: "ib", attrs: {}, content: [{ tag: "offline", attrs: { count: String(pending.length) } }] });
+    if (!companion.historySent) {
+      companion.historySent = true;
+      void this.sendHistory(companion).catch((err: unknown) => {
+        companion.historySent = false;
+        this.log.error({ err: err instanceof Error ? err.message : String(err) }, "history sync failed");
+      });
+    }
+  }
+
+  /** Queues a stanza for a companion and sends it now if the companion is online. */
+  deliver(companion: Companion, node: BinaryNode): void {
+    const id = node.attrs.id;
+    if (id) companion.outbox.set(id, node);
+    this.live.get(companion)?.send(node);
+  }
+
+  /** The phone sends the history sync (contacts, LID mappings, push names) to a new companion. */
+  async sendHistory(companion: Companion): Promise<void> {
+    const account = companion.account;
+    const chunks = buildHistoryChunks(account, this.options.historyChunkSize);
+    for (const hist of chunks) {
+      await this.slowDelay(account);
+      if (!this.world.accountByUser(account.phoneNumber)?.companions.has(companion.deviceId)) return;
+      const message: proto.IMessage = {
+        protocolMessage: { type: 5 /* HISTORY_SYNC_NOTIFICATION */, historySyncNotification: hist },
+      };
+      const enc = await encryptForCompanion(this.world, account.phone, companion, message);
+      // Self-only protocol messages must come from our own PN with no recipient (pitfall P6).
+      this.deliver(companion, {
+        tag: "message",
+        attrs: { from: account.jid, id: newMessageId(), type: "text", t: nowSec(), category: "peer", notify: account.pushName },
+        content: [{ tag: "enc", attrs: { v: "2", type: enc.type }, content: enc.ciphertext }],
+      });
+    }
+    this.log.info({ account: account.phoneNumber, device: companion.deviceId, chunks: chunks.length }, "history sync sent");
+  }
+
+  /** A person (or another account) sends a text to every companion of an account. */
+  async sendInbound(account: Account, fromUser: string, text: string): Promise<{ id: string; from: string; devices: number }> {
+    const other = this.world.accountByUser(fromUser);
+    const person = other ? null : this.world.personByUser(fromUser);
+    if (!other && !person) throw new RangeError(`unknown sender ${fromUser}`);
+    const pn = other ? other.phoneNumber : (person?.phoneNumber ?? fromUser);
+    const lid = other ? other.lid : (person?.lid ?? "");
+    const name = other ? other.pushName : (person?.name ?? pn);
+    const device = other ? other.phone : this.world.personDevice(pn);
+    const id = newMessageId();
+    let devices = 0;
+    for (const companion of account.companions.values()) {
+      const enc = await encryptForCompanion(this.world, device, companion, { conversation: text });
+      this.deliver(companion, {
+        tag: "message",
+        attrs: { from: `${pn}@s.whatsapp.net`, sender_lid: `${lid}@lid`, id, type: "text", t: nowSec(), notify: name },
+        content: [{ tag: "enc", attrs: { v: "2", type: enc.type }, content: enc.ciphertext }],
+      });
+      devices++;
+    }
+    return { id, from: `${pn}@s.whatsapp.net`, devices };
+  }
+
+  /** A companion sends a message: simulated devices decrypt their copies, then the server acks and receipts it. */
+  private async onCompanionMessage(conn: Connection, companion: Companion, node: BinaryNode): Promise<void> {
+    const to = node.attrs.to ?? "";
+    const id = node.attrs.id ?? "";
+    const account = companion.account;
+    conn.send({ tag: "ack", attrs: { class: "message", id, from: to, t: nowSec() } });
+    const peer = companionAddress(companion);
+    const senderJid = `${account.phoneNumber}:${companion.deviceId}@s.whatsapp.net`;
+    const isGroup = to.endsWith("@g.us");
+    const delivered = new Set<string>();
+    let skdmFor: SimDevice[] = [];
+    for (const { jid, enc } of participantEncs(node)) {
+      const decoded = jidDecode(jid);
+      if (!decoded || !(enc.content instanceof Uint8Array)) continue;
+      const target = this.deviceFor(decoded.user, decoded.device ?? 0);
+      if (target?.kind !== "sim") continue; // copies for other companions are not relayed
+      try {
+        let msg = await target.device.decryptMessage(peer, enc.attrs.type ?? "msg", enc.content);
+        msg = (msg.deviceSentMessage?.message as proto.Message | undefined) ?? msg;
+        const skdm = msg.senderKeyDistributionMessage;
+        if (skdm?.groupId && skdm.axolotlSenderKeyDistributionMessage) {
+          await target.device.processSenderKeyDistribution(skdm.groupId, peer, skdm.axolotlSenderKeyDistributionMessage);
+          skdmFor.push(target.device);
+        }
+        if (!isGroup && (messageText(msg) !== null || !skdm)) {
+          account.recordMessage({ id, from: senderJid, chat: to, recipient: target.label, text: messageText(msg), type: messageType(msg), groupJid: null, t: Date.now() });
+          if (!target.account) delivered.add(target.label);
+        }
+      } catch (err) {
+        this.log.warn({ jid, err: err instanceof Error ? err.message : String(err) }, "simulated device could not decrypt");
+      }
+    }
+    const skmsg = Array.isArray(node.content) ? node.content.find((c) => c.tag === "enc" && c.attrs.type === "skmsg") : undefined;
+    if (isGroup && skmsg?.content instanceof Uint8Array) {
+      const group = account.scenario.groups.find((g) => `${g.id}@g.us` === to);
+      for (const m of group?.members ?? []) {
+        if (m.person < 0) continue;
+        const p = account.member(m.person);
+        const dev = this.world.personDevice(p.phoneNumber);
+        try {
+          const msg = await dev.decryptGroupMessage(to, peer, skmsg.content);
+          const label = `${p.phoneNumber}@s.whatsapp.net`;
+          account.recordMessage({ id, from: senderJid, chat: to, recipient: label, text: messageText(msg), type: messageType(msg), groupJid: to, t: Date.now() });
+          delivered.add(label);
+        } catch (err) {
+          this.log.warn({ member: p.phoneNumber, err: err instanceof Error ? err.message : String(err) }, "member could not decrypt group message");
+        }
+      }
+      skdmFor = [];
+    }
+    if (delivered.size === 0) return;
+    const delay = this.options.receiptDelayMs;
+    setTimeout(() => {
+      if (isGroup) {
+        for (const participant of delivered) conn.send({ tag: "receipt", attrs: { from: to, participant, id, t: nowSec() } });
+      } else {
+        conn.send({ tag: "receipt", attrs: { from: to, id, t: nowSec() } });
+      }
+    }, delay).unref();
+  }
+}
