@@ -30,6 +30,8 @@ export interface EngineConfig {
   restoreJitterMs?: number;
   /** Gateway heartbeat interval (default 10 s). */
   heartbeatIntervalMs?: number;
+  /** Lifetime of each QR (Baileys' qrTimeout; default 60 s for the first, 20 s for the next ones). */
+  qrTimeoutMs?: number;
   /** Baileys keep-alive ping interval (default 30 s, Baileys' own default). */
   keepAliveIntervalMs?: number;
   /** Backoff and give-up thresholds of the reconnect policy. */
@@ -85,7 +87,7 @@ export async function createGatewayEngine(opts: {
     async shutdown() {
       if (heartbeat) clearInterval(heartbeat);
       heartbeat = null;
-      backfill.shutdown();
+      await backfill.shutdown();
       await manager.shutdown();
       await markGatewayOffline(db.db, config.gatewayId).catch((err: unknown) =>
         logger.warn({ err }, "marking the gateway offline failed"),

@@ -1,24 +1,103 @@
-// In-memory backfill jobs, one running per session (work in progress).
-import { DomainError, type BackfillJob, type BackfillService } from "@wa/api";
-import type { Database } from "@wa/db";
+// BackfillRegistry: in-memory jobs, at most one running per session (claimed synchronously, so concurrent
+// starts cannot both win), the last finished job kept for `get`.
+import { DomainError, type BackfillJob, type BackfillService, type WaSessionOutput } from "@wa/api";
+import { newId, type Database } from "@wa/db";
 import type pino from "pino";
-import type { SessionManager } from "../whatsapp/manager.ts";
+import type { LiveConnection } from "../whatsapp/session.ts";
+import { BackfillAborted, runBackfill, type BackfillProgress } from "./job.ts";
 
 export interface BackfillRegistryOptions {
   db: Database;
   logger: pino.Logger;
-  sessions: SessionManager;
+  /** Where a session's open connection comes from (the SessionManager). */
+  sessions: { connection(sessionId: string): LiveConnection | null };
   batchSize: number;
+  resyncTimeoutMs?: number;
 }
 
 export class BackfillRegistry implements BackfillService {
-  private readonly jobs = new Map<string, BackfillJob>();
-  constructor(private readonly opts: BackfillRegistryOptions) {}
-  start(): BackfillJob {
-    throw new DomainError("not_implemented", "backfill is not wired yet");
+  private readonly running = new Map<string, BackfillJob>();
+  private readonly last = new Map<string, BackfillJob>();
+  private readonly tasks = new Set<Promise<void>>();
+  private readonly cancel = new AbortController();
+  private readonly logger: pino.Logger;
+
+  constructor(private readonly opts: BackfillRegistryOptions) {
+    this.logger = opts.logger.child({ component: "backfill" });
   }
+
+  start(session: WaSessionOutput): BackfillJob {
+    // Check and claim happen in one synchronous step: no await in between, so exactly one caller wins.
+    if (this.running.has(session.id)) throw new DomainError("conflict", "a backfill job is already running for this session");
+    if (this.cancel.signal.aborted) throw new DomainError("gateway_unavailable", "gateway is shutting down");
+    const job: BackfillJob = {
+      id: newId(),
+      sessionId: session.id,
+      organizationId: session.organizationId,
+      status: "running",
+      contacts: 0,
+      groups: 0,
+      groupMembers: 0,
+      startedAt: Date.now(),
+      finishedAt: null,
+      error: null,
+    };
+    this.running.set(session.id, job);
+    this.last.set(session.id, job);
+    const task = this.run(job).finally(() => this.tasks.delete(task));
+    this.tasks.add(task);
+    return { ...job };
+  }
+
   get(sessionId: string): BackfillJob | null {
-    return this.jobs.get(sessionId) ?? null;
+    const job = this.running.get(sessionId) ?? this.last.get(sessionId);
+    return job ? { ...job } : null;
   }
-  shutdown(): void {}
+
+  /** Resolves when every running job has ended (tests, shutdown). */
+  async idle(): Promise<void> {
+    await Promise.all([...this.tasks]);
+  }
+
+  /** Gateway shutdown: running jobs end `failed`. */
+  async shutdown(): Promise<void> {
+    this.cancel.abort(new Error("gateway shutting down"));
+    await this.idle();
+  }
+
+  private async run(job: BackfillJob): Promise<void> {
+    // Yield first so `start` returns the job as running before anything can finish it.
+    await new Promise((r) => setImmediate(r));
+    const logger = this.logger.child({ sessionId: job.sessionId, jobId: job.id });
+    const conn = this.opts.sessions.connection(job.sessionId);
+    try {
+      if (!conn) throw new BackfillAborted("session not connected");
+      logger.info("backfill started");
+      await runBackfill({
+        db: this.opts.db,
+        sessionId: job.sessionId,
+        conn,
+        batchSize: this.opts.batchSize,
+        logger,
+        cancel: this.cancel.signal,
+        resyncTimeoutMs: this.opts.resyncTimeoutMs,
+        progress: (delta: BackfillProgress) => {
+          job.contacts += delta.contacts ?? 0;
+          job.groups += delta.groups ?? 0;
+          job.groupMembers += delta.groupMembers ?? 0;
+        },
+      });
+      job.status = "succeeded";
+      logger.info({ contacts: job.contacts, groups: job.groups, groupMembers: job.groupMembers }, "backfill succeeded");
+    } catch (err) {
+      job.status = "failed";
+      job.error =
+        err instanceof BackfillAborted ? err.message : `backfill failed: ${err instanceof Error ? err.message : String(err)}`;
+      if (err instanceof BackfillAborted) logger.warn({ reason: job.error }, "backfill failed");
+      else logger.error({ err }, "backfill failed");
+    } finally {
+      job.finishedAt = Date.now();
+      this.running.delete(job.sessionId);
+    }
+  }
 }

@@ -1,9 +1,15 @@
-// Registry of this gateway's live WhatsApp sessions (work in progress: the ports are wired, sockets next).
-import { DomainError, type SessionControl } from "@wa/api";
-import type { Database } from "@wa/db";
+// SessionManager: this gateway's registry of WhatsApp sessions (one WhatsAppSession each), the SessionControl
+// port, boot restore with bounded concurrency and jitter, and graceful shutdown.
+import { DomainError, type SessionControl, type SessionQr } from "@wa/api";
+import { getSession, listSessionsToRestore, updateSession, type Database, type WaSession } from "@wa/db";
+import { getGateway } from "@wa/db/queries/gateways";
+import { WA_CERT_DETAILS } from "@whiskeysockets/baileys";
 import type pino from "pino";
 import type { EngineConfig } from "../engine.ts";
 import type { SessionEventBus } from "./events.ts";
+import { quietLibsignal } from "./quiet.ts";
+import { defaultReconnectPolicy, type ReconnectPolicyOptions } from "./reconnect-policy.ts";
+import { WhatsAppSession, type LiveConnection } from "./session.ts";
 
 export interface SessionManagerOptions {
   db: Database;
@@ -12,23 +18,224 @@ export interface SessionManagerOptions {
   events: SessionEventBus;
 }
 
-const pending = () => Promise.reject(new DomainError("not_implemented", "session control is not wired yet"));
+/** A gateway whose heartbeat is older than this is gone; its sessions may be taken over. */
+const GATEWAY_STALE_MS = 30_000;
+
+function decodeKey(value: Uint8Array | string): Buffer<ArrayBuffer> {
+  if (typeof value !== "string") return Buffer.from(Array.from(value));
+  if (/^[0-9a-f]{64}$/i.test(value)) return Buffer.from(value, "hex");
+  return Buffer.from(value, "base64");
+}
+
+/** Runs `work` over `items` with at most `limit` in flight. */
+export async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>) {
+  let next = 0;
+  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++];
+      if (item !== undefined) await work(item);
+    }
+  });
+  await Promise.all(runners);
+}
 
 export class SessionManager {
-  constructor(private readonly opts: SessionManagerOptions) {}
+  private readonly sessions = new Map<string, WhatsAppSession>();
+  private readonly loading = new Map<string, Promise<WhatsAppSession>>();
+  private readonly policy: ReconnectPolicyOptions;
+  private readonly logger: pino.Logger;
+  private closing = false;
 
-  control(): SessionControl {
-    return {
-      start: pending,
-      stop: pending,
-      restart: pending,
-      logout: pending,
-      remove: pending,
-      getQr: pending,
-      requestPairingCode: pending,
-    };
+  constructor(private readonly opts: SessionManagerOptions) {
+    this.policy = { ...defaultReconnectPolicy, ...opts.config.reconnect };
+    this.logger = opts.logger.child({ component: "sessions" });
+    quietLibsignal();
+    if (opts.config.trustRootPublicKey) {
+      // Test/demo only: the simulator's certificate root, so the handshake holds even if Baileys verifies it.
+      const key = decodeKey(opts.config.trustRootPublicKey);
+      if (key.length !== 32) throw new Error("trustRootPublicKey must be a 32-byte public key");
+      WA_CERT_DETAILS.PUBLIC_KEY = key;
+    }
   }
 
-  async restoreAll(): Promise<void> {}
-  async shutdown(): Promise<void> {}
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  /** The in-memory session, if this gateway holds it. */
+  peek(sessionId: string): WhatsAppSession | undefined {
+    return this.sessions.get(sessionId);
+  }
+
+  /** The session's open connection (for backfill), or null unless it is `working` here. */
+  connection(sessionId: string): LiveConnection | null {
+    return this.sessions.get(sessionId)?.connection() ?? null;
+  }
+
+  private async loadRow(sessionId: string): Promise<WaSession> {
+    const row = await getSession(this.opts.db, sessionId);
+    if (!row) throw new DomainError("not_found", "session not found");
+    return row;
+  }
+
+  /** The live session object, created from its row on first use. Refuses sessions held by another live gateway. */
+  private async obtain(sessionId: string): Promise<WhatsAppSession> {
+    const existing = this.sessions.get(sessionId);
+    if (existing) return existing;
+    const pending = this.loading.get(sessionId);
+    if (pending) return pending;
+    const load = (async () => {
+      let row = await this.loadRow(sessionId);
+      if (row.gatewayId !== this.opts.config.gatewayId) row = await this.takeOver(row);
+      const created = this.sessions.get(sessionId) ?? new WhatsAppSession(row, { ...this.opts, policy: this.policy });
+      this.sessions.set(sessionId, created);
+      return created;
+    })();
+    this.loading.set(sessionId, load);
+    try {
+      return await load;
+    } finally {
+      this.loading.delete(sessionId);
+    }
+  }
+
+  private async takeOver(row: WaSession): Promise<WaSession> {
+    const holder = await getGateway(this.opts.db, row.gatewayId);
+    const alive =
+      holder && holder.status === "online" && Date.now() - holder.heartbeatAt.getTime() < GATEWAY_STALE_MS;
+    if (alive) {
+      throw new DomainError("gateway_unavailable", `session is held by gateway ${row.gatewayId}`, {
+        gatewayId: row.gatewayId,
+      });
+    }
+    const moved = await updateSession(this.opts.db, row.id, { gatewayId: this.opts.config.gatewayId });
+    if (!moved) throw new DomainError("not_found", "session not found");
+    this.logger.info({ sessionId: row.id, from: row.gatewayId }, "session taken over from a gateway that is gone");
+    return moved;
+  }
+
+  private assertOpen(): void {
+    if (this.closing) throw new DomainError("gateway_unavailable", "gateway is shutting down");
+  }
+
+  async start(sessionId: string): Promise<void> {
+    this.assertOpen();
+    await (await this.obtain(sessionId)).start();
+  }
+
+  async stop(sessionId: string): Promise<void> {
+    this.assertOpen();
+    await (await this.obtain(sessionId)).stop();
+  }
+
+  async restart(sessionId: string): Promise<void> {
+    this.assertOpen();
+    await (await this.obtain(sessionId)).restart();
+  }
+
+  async logout(sessionId: string): Promise<void> {
+    this.assertOpen();
+    await (await this.obtain(sessionId)).logout();
+  }
+
+  /** Stops the socket and logs out (wiping auth state); the caller deletes the row afterwards. */
+  async remove(sessionId: string): Promise<void> {
+    this.assertOpen();
+    const session = await this.obtain(sessionId);
+    await session.logout("session removed");
+    this.sessions.delete(sessionId);
+  }
+
+  async getQr(sessionId: string): Promise<SessionQr> {
+    const session = this.sessions.get(sessionId);
+    if (!session) {
+      await this.loadRow(sessionId);
+      throw new DomainError("conflict", "session is not waiting for a QR scan");
+    }
+    const qr = session.currentQr();
+    if (!qr) throw new DomainError("conflict", `session is not waiting for a QR scan (${session.status})`);
+    return qr;
+  }
+
+  async requestPairingCode(sessionId: string, phoneNumber: string): Promise<{ code: string }> {
+    const digits = phoneNumber.replace(/^\+/, "");
+    if (!/^\d{6,15}$/.test(digits)) {
+      throw new DomainError("validation_error", "phoneNumber must be 6–15 digits (E.164 without +)", {
+        errors: ["phoneNumber: must be 6–15 digits"],
+      });
+    }
+    const session = this.sessions.get(sessionId);
+    if (!session) {
+      await this.loadRow(sessionId);
+      throw new DomainError("conflict", "start the session before requesting a pairing code");
+    }
+    return { code: await session.requestPairingCode(digits) };
+  }
+
+  /** Simulator only: hands the session's current QR to a simulated phone, as a person scanning it would. */
+  async simulateScan(sessionId: string): Promise<{ phoneNumber: string }> {
+    const base = this.opts.config.simulatorHttpUrl;
+    if (!base) throw new DomainError("not_implemented", "the gateway is not wired to the simulator");
+    const session = this.sessions.get(sessionId);
+    if (!session) {
+      await this.loadRow(sessionId);
+      throw new DomainError("conflict", "session is not waiting for a QR scan");
+    }
+    const qr = await session.awaitQr(20_000);
+    const res = await fetch(`${base.replace(/\/$/, "")}/sim/scan`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ qr: qr.qr }),
+    });
+    if (!res.ok) {
+      throw new DomainError("conflict", `the simulated phone refused the QR (${res.status}): ${await res.text()}`);
+    }
+    const body = (await res.json()) as { phoneNumber?: unknown };
+    if (typeof body.phoneNumber !== "string") throw new Error("simulator answered without a phoneNumber");
+    return { phoneNumber: body.phoneNumber };
+  }
+
+  control(): SessionControl {
+    const control: SessionControl = {
+      start: (id) => this.start(id),
+      stop: (id) => this.stop(id),
+      restart: (id) => this.restart(id),
+      logout: (id) => this.logout(id),
+      remove: (id) => this.remove(id),
+      getQr: (id) => this.getQr(id),
+      requestPairingCode: (id, phone) => this.requestPairingCode(id, phone),
+    };
+    if (this.opts.config.simulatorHttpUrl) control.simulateScan = (id) => this.simulateScan(id);
+    return control;
+  }
+
+  /** Boot: resumes this gateway's sessions that were running, a few at a time with jitter. */
+  async restoreAll(): Promise<void> {
+    const rows = await listSessionsToRestore(this.opts.db, this.opts.config.gatewayId);
+    const concurrency = this.opts.config.restoreConcurrency ?? 8;
+    const jitter = this.opts.config.restoreJitterMs ?? 1_000;
+    this.logger.info({ sessions: rows.length, concurrency }, "restoring sessions");
+    await forEachLimited(rows, concurrency, async (row) => {
+      if (this.closing) return;
+      await new Promise((r) => setTimeout(r, Math.floor(Math.random() * jitter)));
+      try {
+        const session = this.sessions.get(row.id) ?? new WhatsAppSession(row, { ...this.opts, policy: this.policy });
+        this.sessions.set(row.id, session);
+        await session.resume();
+      } catch (err) {
+        this.logger.error({ err, sessionId: row.id }, "restoring a session failed");
+      }
+    });
+  }
+
+  /** Closes every socket without logging out and flushes creds; statuses stay so the next boot resumes them. */
+  async shutdown(): Promise<void> {
+    this.closing = true;
+    await Promise.all(
+      [...this.sessions.values()].map((s) =>
+        s.shutdown().catch((err: unknown) => this.logger.error({ err, sessionId: s.id }, "session shutdown failed")),
+      ),
+    );
+    this.sessions.clear();
+  }
 }

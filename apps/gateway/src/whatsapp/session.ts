@@ -1,0 +1,425 @@
+// WhatsAppSession: one Baileys socket at a time for one session, and the single writer of the session's status.
+import { DomainError, type SessionQr } from "@wa/api";
+import { updateSession, type Database, type SessionStatePatch, type WaSession } from "@wa/db";
+import makeWASocket, { type ConnectionState, type WASocket } from "@whiskeysockets/baileys";
+import type pino from "pino";
+import QRCode from "qrcode";
+import type { EngineConfig } from "../engine.ts";
+import { loadAuthState, wipeAuthState, type SessionAuthState } from "./auth-state.ts";
+import { EventCapture } from "./capture.ts";
+import type { SessionEventBus } from "./events.ts";
+import { normalizeUserJid, phoneDigits } from "./jids.ts";
+import { SerialLock } from "./lock.ts";
+import {
+  decideReconnect,
+  freshHistory,
+  historyAfterOpen,
+  type ReconnectHistory,
+  type ReconnectPolicyOptions,
+} from "./reconnect-policy.ts";
+
+export interface SessionDeps {
+  db: Database;
+  logger: pino.Logger;
+  config: EngineConfig;
+  events: SessionEventBus;
+  policy: ReconnectPolicyOptions;
+}
+
+/** The live connection handed to a backfill job: its socket, and a signal aborted when that connection closes. */
+export interface LiveConnection {
+  sock: WASocket;
+  signal: AbortSignal;
+  capture: EventCapture;
+}
+
+type Waiter = { test: () => boolean; resolve: () => void };
+
+const FIRST_QR_TTL_MS = 60_000;
+const NEXT_QR_TTL_MS = 20_000;
+
+function errorStatusCode(error: unknown): number | undefined {
+  const output = (error as { output?: { statusCode?: unknown } } | undefined)?.output;
+  return typeof output?.statusCode === "number" ? output.statusCode : undefined;
+}
+
+const withTimeout = <T>(p: Promise<T>, ms: number, what: string) =>
+  new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+
+export class WhatsAppSession {
+  readonly id: string;
+  readonly organizationId: string;
+  readonly capture: EventCapture;
+  private row: WaSession;
+  private reason: string | null = null;
+  private readonly lock = new SerialLock();
+  private readonly logger: pino.Logger;
+  private readonly baileysLogger: pino.Logger;
+  private running = false;
+  private sock: WASocket | null = null;
+  private generation = 0;
+  private detachSocket: (() => void) | null = null;
+  private connAbort: AbortController | null = null;
+  private auth: SessionAuthState | null = null;
+  private history: ReconnectHistory = freshHistory();
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private qr: SessionQr | null = null;
+  private qrCount = 0;
+  private statusChain: Promise<void> = Promise.resolve();
+  private waiters: Waiter[] = [];
+
+  constructor(
+    row: WaSession,
+    private readonly deps: SessionDeps,
+  ) {
+    this.id = row.id;
+    this.organizationId = row.organizationId;
+    this.row = row;
+    this.logger = deps.logger.child({ sessionId: row.id, organizationId: row.organizationId });
+    // Baileys is chatty at info; its warnings and errors are what an operator needs.
+    this.baileysLogger = this.logger.child({ component: "baileys" }, { level: "warn" });
+    this.capture = new EventCapture(deps.db, row.id, this.logger.child({ component: "capture" }));
+  }
+
+  get status(): WaSession["status"] {
+    return this.row.status;
+  }
+
+  get statusReason(): string | null {
+    return this.reason;
+  }
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  snapshot(): WaSession {
+    return { ...this.row };
+  }
+
+  currentQr(): SessionQr | null {
+    return this.row.status === "scan_qr_code" ? this.qr : null;
+  }
+
+  /** The open connection, or null unless the session is `working`. */
+  connection(): LiveConnection | null {
+    if (this.row.status !== "working" || !this.sock || !this.connAbort) return null;
+    return { sock: this.sock, signal: this.connAbort.signal, capture: this.capture };
+  }
+
+  // ── status writer ────────────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * The one place a status changes: memory at once (decisions read it), then the row (in call order), then the
+   * event stream with the persisted row.
+   */
+  private setState(patch: SessionStatePatch): Promise<void> {
+    const { statusReason, lastConnectedAt, ...rest } = patch;
+    this.row = {
+      ...this.row,
+      ...rest,
+      ...(lastConnectedAt === undefined ? {} : { lastConnectedAt: lastConnectedAt?.getTime() ?? null }),
+    } as WaSession;
+    if (statusReason !== undefined) this.reason = statusReason;
+    const qr = this.currentQr();
+    this.notifyWaiters();
+    const write = this.statusChain.then(async () => {
+      const saved = await updateSession(this.deps.db, this.id, patch);
+      if (!saved) return; // the row was deleted: nothing to publish
+      this.row = { ...saved, status: this.row.status };
+      this.deps.events.publish({
+        sessionId: this.id,
+        organizationId: this.organizationId,
+        status: saved.status,
+        qr: saved.status === "scan_qr_code" ? qr : null,
+        session: saved,
+        at: Date.now(),
+      });
+      this.logger.info({ status: saved.status, reason: patch.statusReason ?? undefined }, "session status");
+    });
+    this.statusChain = write.catch((err: unknown) => {
+      this.logger.error({ err }, "persisting session status failed");
+    });
+    return this.statusChain;
+  }
+
+  private notifyWaiters(): void {
+    this.waiters = this.waiters.filter((w) => {
+      if (!w.test()) return true;
+      w.resolve();
+      return false;
+    });
+  }
+
+  /** Resolves when `test` holds (checked on every state change), rejects after `timeoutMs`. */
+  waitFor(test: () => boolean, timeoutMs: number, what: string): Promise<void> {
+    if (test()) return Promise.resolve();
+    return withTimeout(
+      new Promise<void>((resolve) => {
+        this.waiters.push({ test, resolve });
+      }),
+      timeoutMs,
+      what,
+    );
+  }
+
+  // ── lifecycle (each under the session lock) ─────────────────────────────────────────────────────────────
+
+  start(): Promise<void> {
+    return this.lock.run(async () => {
+      if (this.running) throw new DomainError("conflict", `session is already running (${this.row.status})`);
+      this.running = true;
+      this.history = freshHistory();
+      await this.setState({ status: "starting", statusReason: null });
+      await this.connect();
+    });
+  }
+
+  /** Boot restore: like start, but a session that is somehow already running is left alone. */
+  resume(): Promise<void> {
+    return this.lock.run(async () => {
+      if (this.running) return;
+      this.running = true;
+      this.history = freshHistory();
+      await this.setState({ status: "starting", statusReason: null });
+      await this.connect();
+    });
+  }
+
+  stop(): Promise<void> {
+    return this.lock.run(async () => {
+      this.running = false;
+      await this.closeSocket("session stopped");
+      await this.flushCreds();
+      this.auth = null;
+      await this.setState({ status: "stopped", statusReason: null });
+    });
+  }
+
+  restart(): Promise<void> {
+    return this.lock.run(async () => {
+      this.running = false;
+      await this.closeSocket("session restarting");
+      await this.flushCreds();
+      this.auth = null;
+      this.running = true;
+      this.history = freshHistory();
+      await this.setState({ status: "starting", statusReason: null });
+      await this.connect();
+    });
+  }
+
+  /** Unlinks the device when connected, then wipes creds and keys in one transaction. */
+  logout(reason = "logged out by an operator"): Promise<void> {
+    return this.lock.run(async () => {
+      this.running = false;
+      const sock = this.sock;
+      if (sock && this.row.status === "working") {
+        try {
+          await withTimeout(sock.logout(), 10_000, "logout");
+        } catch (err) {
+          this.logger.warn({ err }, "telling WhatsApp about the logout failed; wiping local auth state anyway");
+        }
+      }
+      await this.closeSocket("session logged out");
+      await this.flushCreds().catch(() => undefined);
+      this.auth = null;
+      await wipeAuthState(this.deps.db, this.id);
+      await this.setState({ status: "logged_out", statusReason: reason });
+    });
+  }
+
+  /** Gateway shutdown: socket closed without logging out, creds flushed, status left for boot restore. */
+  shutdown(): Promise<void> {
+    return this.lock.run(async () => {
+      this.running = false;
+      await this.closeSocket("gateway shutting down");
+      await this.flushCreds().catch((err: unknown) => this.logger.error({ err }, "flushing creds at shutdown failed"));
+      this.auth = null;
+      await this.statusChain;
+      await this.capture.idle();
+    });
+  }
+
+  async requestPairingCode(phoneNumber: string): Promise<string> {
+    if (!this.running) throw new DomainError("conflict", "start the session before requesting a pairing code");
+    if (this.auth?.paired || this.row.status === "working") throw new DomainError("conflict", "session is already paired");
+    await this.waitFor(() => this.row.status === "scan_qr_code" || !this.running, 20_000, "waiting for pairing").catch(
+      () => undefined,
+    );
+    const sock = this.sock;
+    if (!sock || this.row.status !== "scan_qr_code") {
+      throw new DomainError("conflict", "session is not waiting to be paired");
+    }
+    return sock.requestPairingCode(phoneNumber);
+  }
+
+  /** The QR once the session shows one (waits while it is starting). */
+  async awaitQr(timeoutMs: number): Promise<SessionQr> {
+    await this.waitFor(() => this.currentQr() !== null || !this.running, timeoutMs, "waiting for a QR").catch(
+      () => undefined,
+    );
+    const qr = this.currentQr();
+    if (!qr) throw new DomainError("conflict", `session is not waiting for a QR scan (${this.row.status})`);
+    return qr;
+  }
+
+  // ── socket ───────────────────────────────────────────────────────────────────────────────────────────────
+
+  private async flushCreds(): Promise<void> {
+    if (this.auth) await this.auth.saveCreds();
+  }
+
+  /** Removes our listeners and ends the socket; afterwards nothing from it reaches this session. */
+  private async closeSocket(reason: string): Promise<void> {
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    this.qr = null;
+    const sock = this.sock;
+    this.sock = null;
+    this.generation += 1;
+    this.detachSocket?.();
+    this.detachSocket = null;
+    this.connAbort?.abort(new Error(reason));
+    this.connAbort = null;
+    if (!sock) return;
+    try {
+      await withTimeout(sock.end(undefined) ?? Promise.resolve(), 5_000, "closing the socket");
+    } catch (err) {
+      this.logger.warn({ err }, "closing the socket failed");
+    }
+  }
+
+  private async connect(): Promise<void> {
+    await this.closeSocket("reconnecting");
+    if (!this.running) return;
+    if (!this.auth) {
+      try {
+        this.auth = await loadAuthState(this.deps.db, this.id, this.baileysLogger);
+      } catch (err) {
+        // Never fall back to fresh creds: that would unpair a device whose creds we merely failed to read.
+        this.running = false;
+        const message = err instanceof Error ? err.message : String(err);
+        this.logger.error({ err }, "loading auth state failed");
+        await this.setState({ status: "failed", statusReason: message });
+        return;
+      }
+    }
+    const auth = this.auth;
+    const gen = ++this.generation;
+    const { config } = this.deps;
+    this.qrCount = 0;
+    const sock = makeWASocket({
+      auth: auth.state,
+      logger: this.baileysLogger,
+      ...(config.waWsUrl ? { waWebSocketUrl: config.waWsUrl } : {}),
+      ...(config.qrTimeoutMs ? { qrTimeout: config.qrTimeoutMs } : {}),
+      keepAliveIntervalMs: config.keepAliveIntervalMs ?? 30_000,
+      markOnlineOnConnect: false,
+      syncFullHistory: false,
+      generateHighQualityLinkPreview: false,
+    });
+    this.sock = sock;
+    const abort = new AbortController();
+    this.connAbort = abort;
+
+    const onConnection = (update: Partial<ConnectionState>) => {
+      if (gen !== this.generation) return;
+      if (update.qr) void this.onQr(update.qr, gen);
+      if (update.connection === "open") this.onOpen(auth);
+      if (update.connection === "close") {
+        const error = update.lastDisconnect?.error;
+        void this.lock.run(() => this.onClose(error, gen, auth));
+      }
+    };
+    const onCreds = () => {
+      if (gen !== this.generation) return;
+      auth.saveCreds().catch((err: unknown) => this.logger.error({ err }, "saving creds failed"));
+    };
+    sock.ev.on("connection.update", onConnection);
+    sock.ev.on("creds.update", onCreds);
+    this.capture.attach(sock.ev);
+    this.detachSocket = () => {
+      sock.ev.off("connection.update", onConnection);
+      sock.ev.off("creds.update", onCreds);
+      this.capture.detach();
+    };
+  }
+
+  private async onQr(qr: string, gen: number): Promise<void> {
+    const ttl = this.deps.config.qrTimeoutMs ?? (this.qrCount === 0 ? FIRST_QR_TTL_MS : NEXT_QR_TTL_MS);
+    this.qrCount += 1;
+    const image = await QRCode.toDataURL(qr);
+    if (gen !== this.generation) return;
+    this.qr = { qr, image, expiresAt: Date.now() + ttl };
+    await this.setState({ status: "scan_qr_code", statusReason: null });
+  }
+
+  private onOpen(auth: SessionAuthState): void {
+    this.history = historyAfterOpen(this.history);
+    this.qr = null;
+    const me = auth.state.creds.me;
+    const phoneNumber = phoneDigits(me?.id);
+    const admin = this.deps.config.adminPhoneNumber?.replace(/\D/g, "");
+    void this.setState({
+      status: "working",
+      statusReason: null,
+      phoneNumber,
+      waJid: normalizeUserJid(me?.id),
+      waLid: normalizeUserJid(me?.lid),
+      lastConnectedAt: new Date(),
+      isAdminSession: Boolean(admin && phoneNumber === admin),
+    });
+  }
+
+  private async onClose(error: Error | undefined, gen: number, auth: SessionAuthState): Promise<void> {
+    if (gen !== this.generation) return; // a socket we already replaced or ended on purpose
+    const statusCode = errorStatusCode(error);
+    const message = error?.message ?? "connection closed";
+    await this.closeSocket(`${message}${statusCode ? ` (${statusCode})` : ""}`);
+    if (!this.running) return;
+    const { decision, history } = decideReconnect(
+      { statusCode, message, paired: auth.paired },
+      this.history,
+      Date.now(),
+      this.deps.policy,
+    );
+    this.history = history;
+    this.logger.info({ statusCode, message, decision }, "connection closed");
+    if (decision.action === "reconnect") {
+      await this.setState({ status: "starting", statusReason: decision.reason });
+      this.reconnectTimer = setTimeout(() => {
+        this.reconnectTimer = null;
+        void this.lock.run(async () => {
+          if (this.running && !this.sock) await this.connect();
+        });
+      }, decision.delayMs);
+      return;
+    }
+    this.running = false;
+    if (decision.wipeAuth) {
+      this.auth = null;
+      try {
+        await wipeAuthState(this.deps.db, this.id);
+      } catch (err) {
+        this.logger.error({ err }, "wiping auth state after logout failed");
+      }
+    } else {
+      await this.flushCreds().catch((err: unknown) => this.logger.error({ err }, "saving creds failed"));
+      this.auth = null;
+    }
+    await this.setState({ status: decision.status, statusReason: decision.reason });
+  }
+}

@@ -1,0 +1,291 @@
+// What a session's device knows: contacts (names, LID↔phone-number), groups and their members. Batched,
+// idempotent upserts: each call is one statement over a JSON array, so a batch costs one round trip.
+import { and, eq, sql } from "drizzle-orm";
+import type { Executor } from "../client.ts";
+import { contacts, groupMembers, groups } from "../schema/index.ts";
+
+export interface ContactUpsert {
+  /** Canonical id: the phone-number JID when known, else the LID. */
+  jid: string;
+  phoneJid?: string | null;
+  lidJid?: string | null;
+  name?: string | null;
+  notify?: string | null;
+  verifiedName?: string | null;
+}
+
+export interface GroupUpsert {
+  jid: string;
+  subject?: string | null;
+  description?: string | null;
+  ownerJid?: string | null;
+  /** Epoch ms. */
+  creation?: number | null;
+  size?: number | null;
+  announce?: boolean | null;
+  restrict?: boolean | null;
+}
+
+export type GroupMemberRole = "member" | "admin" | "superadmin";
+
+export interface GroupMemberUpsert {
+  groupJid: string;
+  memberJid: string;
+  phoneJid?: string | null;
+  lidJid?: string | null;
+  role: GroupMemberRole;
+}
+
+const pick = <T>(a: T | null | undefined, b: T | null | undefined): T | null => (b ?? a ?? null);
+
+/** One row per key: Postgres refuses an upsert that touches the same row twice in one statement. */
+function dedupe<T>(rows: readonly T[], key: (r: T) => string, merge: (a: T, b: T) => T): T[] {
+  const byKey = new Map<string, T>();
+  for (const row of rows) {
+    const k = key(row);
+    const prev = byKey.get(k);
+    byKey.set(k, prev ? merge(prev, row) : row);
+  }
+  return [...byKey.values()];
+}
+
+/** Upserts contacts; a field that is null/absent in the batch keeps its stored value. Returns rows written. */
+export async function upsertContacts(db: Executor, sessionId: string, rows: readonly ContactUpsert[]): Promise<number> {
+  const unique = dedupe(
+    rows,
+    (r) => r.jid,
+    (a, b) => ({
+      jid: a.jid,
+      phoneJid: pick(a.phoneJid, b.phoneJid),
+      lidJid: pick(a.lidJid, b.lidJid),
+      name: pick(a.name, b.name),
+      notify: pick(a.notify, b.notify),
+      verifiedName: pick(a.verifiedName, b.verifiedName),
+    }),
+  );
+  if (unique.length === 0) return 0;
+  const payload = JSON.stringify(
+    unique.map((r) => ({
+      jid: r.jid,
+      phone_jid: r.phoneJid ?? null,
+      lid_jid: r.lidJid ?? null,
+      name: r.name ?? null,
+      notify: r.notify ?? null,
+      verified_name: r.verifiedName ?? null,
+    })),
+  );
+  await db.execute(sql`
+    insert into contacts as c (session_id, jid, phone_jid, lid_jid, name, notify, verified_name, created_at, updated_at)
+    select ${sessionId}, r.jid, r.phone_jid, r.lid_jid, r.name, r.notify, r.verified_name, now(), now()
+    from jsonb_to_recordset(${payload}::jsonb)
+      as r(jid text, phone_jid text, lid_jid text, name text, notify text, verified_name text)
+    on conflict (session_id, jid) do update set
+      phone_jid = coalesce(excluded.phone_jid, c.phone_jid),
+      lid_jid = coalesce(excluded.lid_jid, c.lid_jid),
+      name = coalesce(excluded.name, c.name),
+      notify = coalesce(excluded.notify, c.notify),
+      verified_name = coalesce(excluded.verified_name, c.verified_name),
+      updated_at = now()
+    where (c.phone_jid, c.lid_jid, c.name, c.notify, c.verified_name) is distinct from
+      (coalesce(excluded.phone_jid, c.phone_jid), coalesce(excluded.lid_jid, c.lid_jid), coalesce(excluded.name, c.name),
+       coalesce(excluded.notify, c.notify), coalesce(excluded.verified_name, c.verified_name))`);
+  return unique.length;
+}
+
+/**
+ * Records LID↔phone-number mappings on contacts the session already has (by either form). Mappings also exist
+ * for people who are not contacts (group members), so this never creates a contact.
+ */
+export async function applyContactLidMappings(
+  db: Executor,
+  sessionId: string,
+  mappings: readonly { phoneJid: string; lidJid: string }[],
+): Promise<void> {
+  if (mappings.length === 0) return;
+  const payload = JSON.stringify(mappings.map((m) => ({ pn: m.phoneJid, lid: m.lidJid })));
+  await db.execute(sql`
+    update contacts c set phone_jid = m.pn, lid_jid = m.lid, updated_at = now()
+    from jsonb_to_recordset(${payload}::jsonb) as m(pn text, lid text)
+    where c.session_id = ${sessionId} and (c.jid = m.pn or c.jid = m.lid)
+      and (c.phone_jid, c.lid_jid) is distinct from (m.pn, m.lid)`);
+}
+
+/** Upserts groups; absent fields keep their stored values. Returns rows written. */
+export async function upsertGroups(db: Executor, sessionId: string, rows: readonly GroupUpsert[]): Promise<number> {
+  const unique = dedupe(
+    rows,
+    (r) => r.jid,
+    (a, b) => ({
+      jid: a.jid,
+      subject: pick(a.subject, b.subject),
+      description: pick(a.description, b.description),
+      ownerJid: pick(a.ownerJid, b.ownerJid),
+      creation: pick(a.creation, b.creation),
+      size: pick(a.size, b.size),
+      announce: pick(a.announce, b.announce),
+      restrict: pick(a.restrict, b.restrict),
+    }),
+  );
+  if (unique.length === 0) return 0;
+  const payload = JSON.stringify(
+    unique.map((r) => ({
+      jid: r.jid,
+      subject: r.subject ?? null,
+      description: r.description ?? null,
+      owner_jid: r.ownerJid ?? null,
+      creation: r.creation ?? null,
+      size: r.size ?? null,
+      announce: r.announce ?? null,
+      restrict: r.restrict ?? null,
+    })),
+  );
+  await db.execute(sql`
+    insert into groups as g (session_id, jid, subject, description, owner_jid, creation, size, announce, restrict,
+      created_at, updated_at)
+    select ${sessionId}, r.jid, r.subject, r.description, r.owner_jid,
+      case when r.creation is null then null else to_timestamp(r.creation / 1000.0) end,
+      r.size, r.announce, r.restrict, now(), now()
+    from jsonb_to_recordset(${payload}::jsonb) as r(jid text, subject text, description text, owner_jid text,
+      creation bigint, size int, announce boolean, restrict boolean)
+    on conflict (session_id, jid) do update set
+      subject = coalesce(excluded.subject, g.subject),
+      description = coalesce(excluded.description, g.description),
+      owner_jid = coalesce(excluded.owner_jid, g.owner_jid),
+      creation = coalesce(excluded.creation, g.creation),
+      size = coalesce(excluded.size, g.size),
+      announce = coalesce(excluded.announce, g.announce),
+      restrict = coalesce(excluded.restrict, g.restrict),
+      updated_at = now()
+    where (g.subject, g.description, g.owner_jid, g.creation, g.size, g.announce, g.restrict) is distinct from
+      (coalesce(excluded.subject, g.subject), coalesce(excluded.description, g.description),
+       coalesce(excluded.owner_jid, g.owner_jid), coalesce(excluded.creation, g.creation),
+       coalesce(excluded.size, g.size), coalesce(excluded.announce, g.announce), coalesce(excluded.restrict, g.restrict))`);
+  return unique.length;
+}
+
+/** Makes sure group rows exist (member rows reference them) without touching known ones. */
+export async function ensureGroups(db: Executor, sessionId: string, groupJids: readonly string[]): Promise<void> {
+  if (groupJids.length === 0) return;
+  await db.execute(sql`
+    insert into groups (session_id, jid, created_at, updated_at)
+    select ${sessionId}, j, now(), now() from jsonb_array_elements_text(${JSON.stringify([...new Set(groupJids)])}::jsonb) as j
+    on conflict (session_id, jid) do nothing`);
+}
+
+/** Upserts memberships (the groups must exist). Returns rows written. */
+export async function upsertGroupMembers(
+  db: Executor,
+  sessionId: string,
+  rows: readonly GroupMemberUpsert[],
+): Promise<number> {
+  const unique = dedupe(
+    rows,
+    (r) => `${r.groupJid}\u0000${r.memberJid}`,
+    (a, b) => ({ ...a, ...b, phoneJid: pick(a.phoneJid, b.phoneJid), lidJid: pick(a.lidJid, b.lidJid) }),
+  );
+  if (unique.length === 0) return 0;
+  const payload = JSON.stringify(
+    unique.map((r) => ({ g: r.groupJid, m: r.memberJid, pn: r.phoneJid ?? null, lid: r.lidJid ?? null, role: r.role })),
+  );
+  await db.execute(sql`
+    insert into group_members as gm (session_id, group_jid, member_jid, phone_jid, lid_jid, role, created_at, updated_at)
+    select ${sessionId}, r.g, r.m, r.pn, r.lid, r.role, now(), now()
+    from jsonb_to_recordset(${payload}::jsonb) as r(g text, m text, pn text, lid text, role text)
+    on conflict (session_id, group_jid, member_jid) do update set
+      phone_jid = coalesce(excluded.phone_jid, gm.phone_jid),
+      lid_jid = coalesce(excluded.lid_jid, gm.lid_jid),
+      role = excluded.role,
+      updated_at = now()
+    where (gm.phone_jid, gm.lid_jid, gm.role) is distinct from
+      (coalesce(excluded.phone_jid, gm.phone_jid), coalesce(excluded.lid_jid, gm.lid_jid), excluded.role)`);
+  return unique.length;
+}
+
+/** Sets the role of existing memberships (promote/demote). */
+export async function setGroupMemberRoles(
+  db: Executor,
+  sessionId: string,
+  groupJid: string,
+  memberJids: readonly string[],
+  role: GroupMemberRole,
+): Promise<void> {
+  if (memberJids.length === 0) return;
+  await db.execute(sql`
+    update group_members set role = ${role}, updated_at = now()
+    where session_id = ${sessionId} and group_jid = ${groupJid}
+      and member_jid in (select jsonb_array_elements_text(${JSON.stringify(memberJids)}::jsonb))`);
+}
+
+export async function removeGroupMembers(
+  db: Executor,
+  sessionId: string,
+  groupJid: string,
+  memberJids: readonly string[],
+): Promise<void> {
+  if (memberJids.length === 0) return;
+  await db.execute(sql`
+    delete from group_members
+    where session_id = ${sessionId} and group_jid = ${groupJid}
+      and member_jid in (select jsonb_array_elements_text(${JSON.stringify(memberJids)}::jsonb))`);
+}
+
+/** Deletes memberships of the given groups that are not in `keep` (people who left since the last sync). */
+export async function pruneGroupMembers(
+  db: Executor,
+  sessionId: string,
+  groupJids: readonly string[],
+  keep: readonly { groupJid: string; memberJid: string }[],
+): Promise<void> {
+  if (groupJids.length === 0) return;
+  await db.execute(sql`
+    delete from group_members gm
+    where gm.session_id = ${sessionId}
+      and gm.group_jid in (select jsonb_array_elements_text(${JSON.stringify(groupJids)}::jsonb))
+      and not exists (
+        select 1 from jsonb_to_recordset(${JSON.stringify(keep.map((k) => ({ g: k.groupJid, m: k.memberJid })))}::jsonb)
+          as k(g text, m text)
+        where k.g = gm.group_jid and k.m = gm.member_jid)`);
+}
+
+/** Deletes the session's groups (and, by cascade, memberships) that are not in `keepJids`: groups it left. */
+export async function pruneGroups(db: Executor, sessionId: string, keepJids: readonly string[]): Promise<void> {
+  await db.execute(sql`
+    delete from groups g
+    where g.session_id = ${sessionId}
+      and g.jid not in (select jsonb_array_elements_text(${JSON.stringify(keepJids)}::jsonb))`);
+}
+
+/** Keyset pages of the session's contacts (by jid), for streaming them without loading all. */
+export async function listContactsPage(
+  db: Executor,
+  sessionId: string,
+  afterJid: string | null,
+  limit: number,
+): Promise<ContactUpsert[]> {
+  return db
+    .select({
+      jid: contacts.jid,
+      phoneJid: contacts.phoneJid,
+      lidJid: contacts.lidJid,
+      name: contacts.name,
+      notify: contacts.notify,
+      verifiedName: contacts.verifiedName,
+    })
+    .from(contacts)
+    .where(and(eq(contacts.sessionId, sessionId), afterJid === null ? undefined : sql`${contacts.jid} > ${afterJid}`))
+    .orderBy(contacts.jid)
+    .limit(limit);
+}
+
+export async function countDirectory(
+  db: Executor,
+  sessionId: string,
+): Promise<{ contacts: number; groups: number; groupMembers: number }> {
+  const [c] = await db.select({ n: sql<number>`count(*)::int` }).from(contacts).where(eq(contacts.sessionId, sessionId));
+  const [g] = await db.select({ n: sql<number>`count(*)::int` }).from(groups).where(eq(groups.sessionId, sessionId));
+  const [m] = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(groupMembers)
+    .where(eq(groupMembers.sessionId, sessionId));
+  return { contacts: c?.n ?? 0, groups: g?.n ?? 0, groupMembers: m?.n ?? 0 };
+}
