@@ -3,6 +3,8 @@ import makeWASocket, {
   BufferJSON,
   initAuthCreds,
   type AuthenticationCreds,
+  type BaileysEventMap,
+  type ConnectionState,
   type SignalDataTypeMap,
   type SignalKeyStore,
   type WASocket,
@@ -72,10 +74,75 @@ export function connectClient(url: string, auth: MemoryAuth, extra: Partial<User
 
 /** Hides libsignal's console.info session dumps ("Closing session" etc.), which are noise in tests and demos. */
 export function muteLibsignalNoise(): void {
-  const original = console.info.bind(console);
-  console.info = (...args: unknown[]) => {
-    const first = args[0];
-    if (typeof first === "string" && /^(Closing session|Closing open session|Removing old closed session|Opening session|Session already closed|Migrating session)/.test(first)) return;
-    original(...args);
-  };
+  const noise = /^(Closing session|Closing open session|Removing old closed session|Opening session|Session already closed|Migrating session|Decrypted message with closed session)/;
+  for (const level of ["info", "warn"] as const) {
+    const original = console[level].bind(console);
+    console[level] = (...args: unknown[]) => {
+      const first = args[0];
+      if (typeof first === "string" && noise.test(first)) return;
+      original(...args);
+    };
+  }
+}
+
+type Ev = WASocket["ev"];
+type EventMap = BaileysEventMap;
+
+/** Resolves with the first event of a kind that satisfies a predicate, or rejects after a timeout. */
+export function waitForEvent<K extends keyof EventMap>(ev: Ev, event: K, pred: (v: EventMap[K]) => boolean = () => true, timeoutMs = 15_000): Promise<EventMap[K]> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      ev.off(event, handler);
+      reject(new Error(`timed out waiting for ${String(event)}`));
+    }, timeoutMs);
+    const handler = (v: EventMap[K]) => {
+      if (!pred(v)) return;
+      clearTimeout(timer);
+      ev.off(event, handler);
+      resolve(v);
+    };
+    ev.on(event, handler);
+  });
+}
+
+/** Status code Baileys reports in a close update. */
+export const closeCode = (u: Partial<ConnectionState>): number | undefined =>
+  (u.lastDisconnect?.error as { output?: { statusCode?: number } } | undefined)?.output?.statusCode;
+
+export interface PairedClient {
+  sock: WASocket;
+  auth: MemoryAuth;
+  phoneNumber: string;
+  /** Milliseconds from the first QR to `open` after the 515 restart. */
+  pairToOpenMs: number;
+  /** Events seen on the first (registration) socket. */
+  registration: { sawMe: boolean; closeCode: number | undefined };
+}
+
+/**
+ * Full pairing flow with a real Baileys client: QR → scan → creds.update{me} → close 515 → reconnect → open.
+ * `onSocket` sees every socket before it connects (to attach listeners that must not miss early events).
+ */
+export async function pairNewClient(
+  url: string,
+  httpUrl: string,
+  opts: { phoneNumber?: string; scenario?: import("./scenario.ts").ScenarioOptions; extra?: Partial<UserFacingSocketConfig>; onSocket?: (s: WASocket) => void; timeoutMs?: number } = {},
+): Promise<PairedClient> {
+  const { scanQr } = await import("./index.ts");
+  const auth = memoryAuth();
+  const first = connectClient(url, auth, opts.extra);
+  opts.onSocket?.(first);
+  const registration = { sawMe: false, closeCode: undefined as number | undefined };
+  first.ev.on("creds.update", (u) => {
+    if (u.me) registration.sawMe = true;
+  });
+  const qrUpdate = await waitForEvent(first.ev, "connection.update", (u) => !!u.qr, opts.timeoutMs);
+  const qrAt = Date.now();
+  const closed = waitForEvent(first.ev, "connection.update", (u) => u.connection === "close", opts.timeoutMs);
+  const scan = await scanQr(httpUrl, qrUpdate.qr ?? "", { phoneNumber: opts.phoneNumber, scenario: opts.scenario });
+  registration.closeCode = closeCode(await closed);
+  const sock = connectClient(url, auth, opts.extra);
+  opts.onSocket?.(sock);
+  await waitForEvent(sock.ev, "connection.update", (u) => u.connection === "open", opts.timeoutMs);
+  return { sock, auth, phoneNumber: scan.phoneNumber, pairToOpenMs: Date.now() - qrAt, registration };
 }

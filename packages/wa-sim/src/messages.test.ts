@@ -1,0 +1,82 @@
+// Messages between the real Baileys client and simulated devices: inbound text, outbound 1:1 and group sends.
+import type { WAMessage, WAMessageUpdate } from "@whiskeysockets/baileys";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startSimulator, type Simulator } from "./index.ts";
+import { pairNewClient, type PairedClient } from "./test-client.ts";
+
+let sim: Simulator;
+let client: PairedClient;
+const upserts: WAMessage[] = [];
+const updates: WAMessageUpdate[] = [];
+const receipts: { key: { id?: string | null }; receipt: { userJid?: string | null } }[] = [];
+const PHONE = "6281300000001";
+
+const until = async (cond: () => boolean, ms = 10_000) => {
+  const deadline = Date.now() + ms;
+  while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  return cond();
+};
+
+beforeAll(async () => {
+  sim = await startSimulator();
+  client = await pairNewClient(sim.url, sim.httpUrl, {
+    phoneNumber: PHONE,
+    scenario: { seed: "messages-test", contacts: 10, groups: 2, membersPerGroup: 5 },
+    onSocket: (s) => {
+      s.ev.on("messages.upsert", (u) => upserts.push(...u.messages));
+      s.ev.on("messages.update", (u) => updates.push(...u));
+      s.ev.on("message-receipt.update", (u) => receipts.push(...u));
+    },
+  });
+  // Let the history sync settle so later events are not merged into its buffer.
+  await until(() => !!client.auth.creds.me?.name);
+});
+afterAll(async () => {
+  client.sock.end(undefined);
+  await sim.stop();
+});
+
+describe("messages", () => {
+  it("an inbound text from a contact reaches messages.upsert", async () => {
+    const alice = sim.control.account(PHONE).contactRows[0];
+    const sent = await sim.control.sendMessage({ phoneNumber: PHONE, from: alice?.phoneNumber, text: "hello from alice" });
+    expect(await until(() => upserts.some((m) => m.key.id === sent.id))).toBe(true);
+    const m = upserts.find((x) => x.key.id === sent.id);
+    expect(m?.message?.conversation).toBe("hello from alice");
+    expect(m?.key.remoteJid).toBe(alice?.jid);
+    expect(m?.key.fromMe).toBe(false);
+    expect(m?.pushName).toBe(alice?.name);
+  });
+
+  it("an outbound 1:1 text is decrypted by the contact and a delivery receipt comes back", async () => {
+    const bob = sim.control.account(PHONE).contactRows[1];
+    const sent = await client.sock.sendMessage(bob?.jid ?? "", { text: "hi bob" });
+    const id = sent?.key.id ?? "";
+    expect(await until(() => sim.control.messages(PHONE).some((m) => m.id === id && m.recipient === bob?.jid))).toBe(true);
+    const got = sim.control.messages(PHONE).find((m) => m.id === id && m.recipient === bob?.jid);
+    expect(got?.text).toBe("hi bob");
+    expect(got?.from).toBe(`${PHONE}:1@s.whatsapp.net`);
+    // The account's own phone decrypts its DSM copy too.
+    expect(sim.control.messages(PHONE).some((m) => m.id === id && m.recipient === `${PHONE}@s.whatsapp.net` && m.text === "hi bob")).toBe(true);
+    expect(await until(() => updates.some((u) => u.key.id === id && (u.update.status ?? 0) >= 3))).toBe(true);
+  });
+
+  it("a reply to an earlier inbound sender works after Baileys forces a fresh session", async () => {
+    const alice = sim.control.account(PHONE).contactRows[0];
+    const sent = await client.sock.sendMessage(alice?.jid ?? "", { text: "hi alice" });
+    const id = sent?.key.id ?? "";
+    expect(await until(() => sim.control.messages(PHONE).some((m) => m.id === id && m.recipient === alice?.jid && m.text === "hi alice"))).toBe(true);
+  });
+
+  it("an outbound group text is decrypted by every member and receipts come back", async () => {
+    const detail = sim.control.account(PHONE);
+    const group = detail.groupRows[0];
+    const members = detail.memberships.filter((m) => m.groupJid === group?.jid && m.jid !== `${PHONE}@s.whatsapp.net`);
+    const sent = await client.sock.sendMessage(group?.jid ?? "", { text: "hello group" });
+    const id = sent?.key.id ?? "";
+    const decryptedBy = () => new Set(sim.control.messages(PHONE).filter((m) => m.id === id && m.groupJid === group?.jid && m.text === "hello group").map((m) => m.recipient));
+    expect(await until(() => decryptedBy().size === members.length)).toBe(true);
+    expect([...decryptedBy()].sort()).toEqual(members.map((m) => m.jid).sort());
+    expect(await until(() => receipts.some((r) => r.key.id === id))).toBe(true);
+  });
+});
