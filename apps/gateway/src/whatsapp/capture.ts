@@ -67,6 +67,8 @@ function chunks<T>(rows: readonly T[], size: number): T[][] {
 export class EventCapture {
   private chain: Promise<void> = Promise.resolve();
   private detachers: (() => void)[] = [];
+  /** The account's own JIDs: the phone lists itself among push names, but it is not a contact. */
+  private self = new Set<string>();
 
   constructor(
     private readonly db: Database,
@@ -107,8 +109,16 @@ export class EventCapture {
     for (const d of this.detachers.splice(0)) d();
   }
 
+  setSelf(jids: readonly (string | null | undefined)[]): void {
+    this.self = new Set(jids.map(normalizeUserJid).filter((j): j is string => j !== null));
+  }
+
+  private isSelf(row: ContactUpsert): boolean {
+    return this.self.has(row.jid) || (row.lidJid !== null && row.lidJid !== undefined && this.self.has(row.lidJid));
+  }
+
   contacts(list: readonly Partial<Contact>[]): void {
-    const rows = list.map(toContactUpsert).filter((r): r is ContactUpsert => r !== null);
+    const rows = list.map(toContactUpsert).filter((r): r is ContactUpsert => r !== null && !this.isSelf(r));
     if (rows.length === 0) return;
     this.enqueue("contacts", async () => {
       for (const batch of chunks(rows, CAPTURE_BATCH)) await upsertContacts(this.db, this.sessionId, batch);

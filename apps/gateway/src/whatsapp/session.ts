@@ -318,6 +318,7 @@ export class WhatsAppSession {
       }
     }
     const auth = this.auth;
+    this.capture.setSelf([auth.state.creds.me?.id, auth.state.creds.me?.lid]);
     const gen = ++this.generation;
     const { config } = this.deps;
     this.qrCount = 0;
@@ -346,6 +347,7 @@ export class WhatsAppSession {
     };
     const onCreds = () => {
       if (gen !== this.generation) return;
+      this.capture.setSelf([auth.state.creds.me?.id, auth.state.creds.me?.lid]);
       auth.saveCreds().catch((err: unknown) => this.logger.error({ err }, "saving creds failed"));
     };
     sock.ev.on("connection.update", onConnection);

@@ -1,0 +1,122 @@
+// Test harness for engine tests: a real database (PGlite or DATABASE_URL's server), the WhatsApp simulator, and
+// gateway engines over them, with helpers to create, pair and watch sessions.
+import { createDbClient, createSession, getSession, getSessionStatusReason, newId, schema, type SessionStatus, type WaSession } from "@wa/db";
+import { createTestDatabase } from "@wa/db/testing";
+import type { DbClient } from "@wa/db";
+import { scanQr, startSimulator, type ScanResult, type ScenarioOptions, type Simulator, type SimServerOptions } from "@wa/wa-sim";
+import pino from "pino";
+import { createGatewayEngine, type EngineConfig, type GatewayEngine } from "../src/engine.ts";
+
+export interface Harness {
+  db: DbClient & { url: string; kind: "postgres" | "pglite" };
+  sim: Simulator;
+  organizationId: string;
+  logger: pino.Logger;
+  engine(config?: Partial<EngineConfig>, opts?: { boot?: boolean }): Promise<GatewayEngine>;
+  createSession(label?: string): Promise<WaSession>;
+  waitForStatus(sessionId: string, statuses: SessionStatus | SessionStatus[], timeoutMs?: number): Promise<WaSession>;
+  /** start → QR → simulated phone scans → `working`. */
+  pair(
+    engine: GatewayEngine,
+    sessionId: string,
+    opts?: { phoneNumber?: string; scenario?: ScenarioOptions },
+  ): Promise<{ scan: ScanResult; session: WaSession }>;
+  statusReason(sessionId: string): Promise<string | null>;
+  close(): Promise<void>;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls until `fn` returns a truthy value; throws with `what` after the timeout. */
+export async function until<T>(fn: () => Promise<T> | T, what: string, timeoutMs = 20_000, everyMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  for (;;) {
+    last = await fn();
+    if (last) return last;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+export async function createHarness(opts: { sim?: SimServerOptions; engine?: Partial<EngineConfig> } = {}): Promise<Harness> {
+  const testDb = await createTestDatabase();
+  // PGlite's socket server runs one backend and interleaves the wire messages of concurrent connections, so
+  // everything in a test shares one connection there; on PostgreSQL the pool is used as is.
+  const single = testDb.kind === "pglite" ? createDbClient(testDb.url, { max: 1 }) : null;
+  const db = {
+    ...(single ?? testDb),
+    url: testDb.url,
+    kind: testDb.kind,
+    close: async () => {
+      await single?.close();
+      await testDb.close();
+    },
+  };
+  const sim = await startSimulator({ qrRefreshMs: 20_000, ...opts.sim });
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
+  const organizationId = newId();
+  await db.db.insert(schema.organizations).values({ id: organizationId, name: "Engine tests" });
+  const engines: GatewayEngine[] = [];
+
+  const harness: Harness = {
+    db,
+    sim,
+    organizationId,
+    logger,
+    async engine(config = {}, engineOpts = {}) {
+      const engine = await createGatewayEngine({
+        db,
+        logger,
+        config: {
+          gatewayId: "gw-test-1",
+          gatewayUrl: "http://127.0.0.1:1",
+          waWsUrl: sim.url,
+          simulatorHttpUrl: sim.httpUrl,
+          trustRootPublicKey: sim.rootPublicKey,
+          restoreJitterMs: 50,
+          reconnect: { baseDelayMs: 100, maxDelayMs: 1_000, replacedBaseDelayMs: 200 },
+          ...opts.engine,
+          ...config,
+        },
+      });
+      engines.push(engine);
+      if (engineOpts.boot ?? true) await engine.boot();
+      return engine;
+    },
+    createSession: (label) =>
+      createSession(db.db, { organizationId, gatewayId: opts.engine?.gatewayId ?? "gw-test-1", label: label ?? null }),
+    async waitForStatus(sessionId, statuses, timeoutMs = 20_000) {
+      const wanted = Array.isArray(statuses) ? statuses : [statuses];
+      let seen: WaSession | null = null;
+      try {
+        return await until<WaSession | null>(
+          async () => {
+            seen = await getSession(db.db, sessionId);
+            return seen && wanted.includes(seen.status) ? seen : null;
+          },
+          `session ${sessionId} to be ${wanted.join("|")}`,
+          timeoutMs,
+        ).then((row) => row as WaSession);
+      } catch (err) {
+        const reason = await getSessionStatusReason(db.db, sessionId);
+        throw new Error(`${(err as Error).message}; last status ${(seen as WaSession | null)?.status ?? "?"} (${reason ?? "no reason"})`);
+      }
+    },
+    async pair(engine, sessionId, pairOpts = {}) {
+      await engine.sessions.start(sessionId);
+      await harness.waitForStatus(sessionId, "scan_qr_code");
+      const qr = await engine.sessions.getQr(sessionId);
+      const scan = await scanQr(sim.httpUrl, qr.qr, pairOpts);
+      const session = await harness.waitForStatus(sessionId, "working", 30_000);
+      return { scan, session };
+    },
+    statusReason: (sessionId) => getSessionStatusReason(db.db, sessionId),
+    async close() {
+      for (const e of engines) await e.shutdown().catch(() => undefined);
+      await sim.stop();
+      await db.close();
+    },
+  };
+  return harness;
+}

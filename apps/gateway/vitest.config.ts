@@ -1,0 +1,11 @@
+// Gateway tests: real Baileys against the simulator and a real database, so generous timeouts, one file at a time.
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["src/**/*.test.ts", "test/**/*.test.ts"],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    fileParallelism: false,
+  },
+});
