@@ -53,7 +53,7 @@ export function createApiKeyAuthenticator(options: ApiKeyAuthenticatorOptions): 
     if (touched.size > 10_000) touched.clear();
     // In the background: the request does not wait for (or fail on) bookkeeping.
     touchApiKey(options.db, keyId, new Date(at), touchIntervalMs).catch((error: unknown) => {
-      options.logger.warn({ keyId, err: error instanceof Error ? error.message : String(error) }, "api-key last-used update failed");
+      options.logger.warn({ keyId, err: error instanceof Error ? error.message : String(error), cause: error instanceof Error && error.cause instanceof Error ? error.cause.message : undefined }, "api-key last-used update failed");
     });
   };
 

@@ -1,11 +1,12 @@
 import { newId, waSessions } from "@wa/db";
-import { createTestDatabase, type TestDatabase } from "@wa/db/testing";
+import type { TestDatabase } from "@wa/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Principal } from "../context.ts";
 import {
   ACME,
   GLOBEX,
   callerFactory,
+  openTestDatabase,
   createFakePorts,
   createTestApiKey,
   outcome,
@@ -24,7 +25,7 @@ describe("admin router", () => {
   const globexSessions: string[] = [];
 
   beforeAll(async () => {
-    t = await createTestDatabase();
+    t = await openTestDatabase();
     f = await seedFixture(t.db);
     ports = createFakePorts({ db: t.db });
     call = callerFactory(t.db, ports);

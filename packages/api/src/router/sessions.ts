@@ -11,6 +11,7 @@ import {
 } from "@wa/db";
 import { z } from "zod";
 import { fail, notFound } from "../errors.ts";
+import type { GatewayPorts } from "../ports.ts";
 import {
   DEFAULT_PAGE_SIZE,
   MAX_PAGE_SIZE,
@@ -61,6 +62,31 @@ export const sessionEventSchema = z
     at: z.number().int(),
   })
   .meta({ id: "SessionEvent" });
+
+async function* streamEvents(
+  ports: GatewayPorts,
+  filter: { organizationId: string; sessionId: string | undefined },
+  signal: AbortSignal | undefined,
+) {
+  const abort = new AbortController();
+  const onAbort = () => abort.abort();
+  signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    const events = ports.events.subscribe(
+      { organizationId: filter.organizationId, ...(filter.sessionId ? { sessionId: filter.sessionId } : {}) },
+      abort.signal,
+    );
+    for await (const event of events) {
+      // The port promises this filter; checking again keeps a faulty port from leaking another org's data.
+      if (event.organizationId !== filter.organizationId) continue;
+      if (filter.sessionId && event.sessionId !== filter.sessionId) continue;
+      yield tracked(`${event.at}:${event.sessionId}`, sessionEventSchema.parse(event));
+    }
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+    abort.abort();
+  }
+}
 
 type Control = "start" | "stop" | "restart" | "logout";
 const control = (action: Control, summary: string) =>
@@ -179,25 +205,10 @@ export const sessionsRouter = {
   /** Live status/QR changes of the organization's sessions (or one session); SSE over tRPC. */
   events: orgProcedure("events")
     .input(sessionEventsInput)
-    .subscription(async function* ({ ctx, input, signal }) {
+    .subscription(async ({ ctx, input, signal }) => {
       const sessionId = input?.session;
+      // Checked before the stream opens, so an unknown or foreign session is a plain 404.
       if (sessionId) await requireSession(ctx.db, sessionId, ctx.organizationId);
-      const abort = new AbortController();
-      const onAbort = () => abort.abort();
-      signal?.addEventListener("abort", onAbort, { once: true });
-      try {
-        const events = ctx.ports.events.subscribe(
-          { organizationId: ctx.organizationId, ...(sessionId ? { sessionId } : {}) },
-          abort.signal,
-        );
-        for await (const event of events) {
-          // The port promises this filter; checking again keeps a faulty port from leaking another org's data.
-          if (event.organizationId !== ctx.organizationId || (sessionId && event.sessionId !== sessionId)) continue;
-          yield tracked(`${event.at}:${event.sessionId}`, sessionEventSchema.parse(event));
-        }
-      } finally {
-        signal?.removeEventListener("abort", onAbort);
-        abort.abort();
-      }
+      return streamEvents(ctx.ports, { organizationId: ctx.organizationId, sessionId }, signal);
     }),
 } satisfies TRPCRouterRecord;
