@@ -1,5 +1,5 @@
 // The web app's one database client, kept on globalThis so dev hot reloads do not open a new pool each time.
-import { createDbClient, type DbClient } from "@wa/db";
+import { createDbClient, type DbClient } from "@wa/db/client";
 import { env } from "../env.ts";
 
 const holder = globalThis as typeof globalThis & { __waWebDb?: DbClient };

@@ -1,5 +1,5 @@
 // Errors of /api/auth/* in the contract's shape: { error: { code, message, details? } }.
-import { z } from "zod";
+import type { z } from "zod";
 
 export const errorStatus = {
   validation_error: 400,

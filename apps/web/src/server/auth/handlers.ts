@@ -2,20 +2,18 @@
 // so tests call them with a test database and plain Requests.
 import { SignJWT } from "jose";
 import { z } from "zod";
+import type { Executor } from "@wa/db/client";
+import { dummyPasswordHash, hashPassword, verifyPassword } from "@wa/db/passwords";
 import {
   addMembership,
   createOrganization,
   createUser,
-  dummyPasswordHash,
   findUserByEmail,
   findUserCredentials,
-  hashPassword,
   listMemberships,
   normalizeEmail,
-  verifyPassword,
-  type Executor,
   type MembershipView,
-} from "@wa/db";
+} from "@wa/db/queries/identity";
 import {
   createWebSession,
   findActiveWebSession,

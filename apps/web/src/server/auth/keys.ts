@@ -1,6 +1,7 @@
 // Ed25519 signing keys: created on first use, rotated by age, private half stored encrypted, public halves in the JWKS.
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from "jose";
-import type { Executor, SigningKey } from "@wa/db";
+import type { Executor } from "@wa/db/client";
+import type { SigningKey } from "@wa/db/schema";
 import { ensureCurrentSigningKey, listPublishedSigningKeys } from "@wa/db/queries/signing-keys";
 import { SecretBox } from "./secret-box.ts";
 

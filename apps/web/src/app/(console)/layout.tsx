@@ -1,0 +1,24 @@
+// The signed-in console: who you are comes from the web session (server side); the gateway URL is read at runtime
+// and handed to the browser, which calls the gateway directly with a short-lived JWT.
+import { redirect } from "next/navigation";
+import type { ReactNode } from "react";
+import { Header } from "@/components/Header.tsx";
+import { env } from "@/env.ts";
+import { Providers } from "@/lib/trpc.tsx";
+import { getViewer } from "@/server/viewer.ts";
+
+export const dynamic = "force-dynamic";
+
+export default async function ConsoleLayout({ children }: { children: ReactNode }) {
+  const viewer = await getViewer();
+  if (!viewer) redirect("/sign-in");
+  return (
+    // Keyed by the active organization: switching remounts the client state (queries, subscriptions).
+    <Providers key={viewer.activeOrganization?.organizationId ?? "none"} gatewayUrl={env().GATEWAY_URL} viewer={viewer}>
+      <Header />
+      <main id="main" className="main">
+        {children}
+      </main>
+    </Providers>
+  );
+}

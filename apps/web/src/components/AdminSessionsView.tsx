@@ -1,0 +1,111 @@
+"use client";
+// Super admin → Sessions: every session across organizations, cursor-paginated on the server, state in the URL.
+import { keepPreviousData, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useCallback, useEffect, useMemo } from "react";
+import { errorCode } from "@/lib/errors.ts";
+import { useTableState } from "@/lib/table-state.ts";
+import { useTRPC } from "@/lib/trpc.tsx";
+import { ErrorNotice, NotAllowed } from "./Notices.tsx";
+import { Pager, SessionsTable } from "./SessionsTable.tsx";
+import { SessionsToolbar } from "./SessionsToolbar.tsx";
+
+export function AdminSessionsView() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const { state, setFilters, nextPage, prevPage } = useTableState();
+
+  const filters = useMemo(
+    () => ({
+      limit: state.size,
+      ...(state.status.length > 0 ? { status: state.status } : {}),
+      ...(state.org ? { organizationId: state.org } : {}),
+      ...(state.gw ? { gatewayId: state.gw } : {}),
+      ...(state.q ? { q: state.q } : {}),
+    }),
+    [state.size, state.status, state.org, state.gw, state.q],
+  );
+  const list = useQuery({
+    ...trpc.admin.sessions.list.queryOptions({ ...filters, ...(state.cursor ? { cursor: state.cursor } : {}) }),
+    placeholderData: keepPreviousData,
+  });
+  const forbidden = errorCode(list.error) === "forbidden";
+  const organizations = useQuery({ ...trpc.admin.organizations.list.queryOptions({}), staleTime: 5 * 60_000, enabled: !forbidden });
+  const gateways = useQuery({ ...trpc.admin.gateways.list.queryOptions({}), staleTime: 60_000, enabled: !forbidden });
+
+  // Fetch the next page ahead of the click, so paging feels instant.
+  const nextCursor = list.data?.nextCursor;
+  useEffect(() => {
+    if (!nextCursor || list.isPlaceholderData) return;
+    void queryClient.prefetchQuery(trpc.admin.sessions.list.queryOptions({ ...filters, cursor: nextCursor }));
+  }, [nextCursor, filters, list.isPlaceholderData, queryClient, trpc]);
+
+  const names = useMemo(() => new Map(organizations.data?.data.map((o) => [o.id, o.name])), [organizations.data]);
+  const organizationName = useCallback((id: string) => names.get(id), [names]);
+  const onSearch = useCallback((q: string) => setFilters({ q }), [setFilters]);
+
+  if (forbidden) return <NotAllowed what="Only platform super admins can see sessions across every organization." />;
+
+  const filtered = state.status.length > 0 || state.org || state.gw || state.q;
+  return (
+    <section className="card" aria-labelledby="sessions-title">
+      <h2 id="sessions-title" className="visually-hidden">
+        All sessions
+      </h2>
+      <SessionsToolbar
+        q={state.q}
+        status={state.status}
+        onSearch={onSearch}
+        onStatus={(status) => setFilters({ status })}
+        onClear={() => setFilters({ status: [], org: "", gw: "", q: "" })}
+        organizations={organizations.data?.data}
+        org={state.org}
+        onOrg={(org) => setFilters({ org })}
+        gateways={gateways.data?.data}
+        gw={state.gw}
+        onGateway={(gw) => setFilters({ gw })}
+        searchPlaceholder="Search id, label, phone, JID or LID"
+      />
+      {list.error && !list.data ? (
+        <div style={{ padding: 16 }}>
+          <ErrorNotice error={list.error} onRetry={() => void list.refetch()} title="Could not load sessions" />
+        </div>
+      ) : (
+        <SessionsTable
+          rows={list.data?.data}
+          pageSize={state.size}
+          loading={list.isPending}
+          fetching={list.isPlaceholderData}
+          showOrganization
+          showGateway
+          organizationName={organizationName}
+          hrefFor={(s) => `/admin/sessions/${s.id}`}
+          caption="Sessions across every organization, newest first"
+          empty={
+            filtered ? (
+              <>
+                <strong>No sessions match these filters</strong>
+                Try another search or clear the filters.
+              </>
+            ) : (
+              <>
+                <strong>No sessions yet</strong>
+                Sessions appear here when an organization creates one.
+              </>
+            )
+          }
+        />
+      )}
+      <Pager
+        page={state.page}
+        rowsOnPage={list.data?.data.length ?? 0}
+        pageSize={state.size}
+        hasPrev={state.cursors.length > 0}
+        nextCursor={list.isPlaceholderData ? null : nextCursor}
+        busy={list.isPlaceholderData}
+        onPrev={prevPage}
+        onNext={nextPage}
+        onSize={(size) => setFilters({ size })}
+      />
+    </section>
+  );
+}

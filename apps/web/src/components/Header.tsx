@@ -1,0 +1,111 @@
+"use client";
+// The top bar: navigation (admin entries only for super admins), the organization switcher, who you are, sign out.
+import Link from "next/link";
+import { usePathname, useRouter } from "next/navigation";
+import { useState } from "react";
+import { tokens } from "@/lib/token-source.ts";
+import { useConsole } from "@/lib/trpc.tsx";
+
+export function Header() {
+  const { viewer } = useConsole();
+  const pathname = usePathname();
+  const router = useRouter();
+  const [switching, setSwitching] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const current = (href: string) => (pathname === href || pathname.startsWith(`${href}/`) ? "page" : undefined);
+
+  async function switchOrganization(organizationId: string) {
+    setSwitching(true);
+    setError(null);
+    try {
+      await tokens.switchOrganization(organizationId);
+      // The console's layout is keyed by the active organization: refreshing remounts it with fresh queries.
+      router.push("/sessions");
+      router.refresh();
+    } catch (e) {
+      setError(e instanceof Error ? e.message : "could not switch");
+    } finally {
+      setSwitching(false);
+    }
+  }
+
+  async function signOut() {
+    await fetch("/api/auth/sign-out", { method: "POST", credentials: "same-origin" });
+    tokens.invalidate();
+    window.location.assign("/sign-in");
+  }
+
+  return (
+    <header className="topbar">
+      <a href="#main" className="skip-link">
+        Skip to content
+      </a>
+      <Link href="/sessions" className="brand" aria-label="WA Gateway console home">
+        <span className="brand-mark" aria-hidden="true">
+          ✓
+        </span>
+        WA Gateway
+      </Link>
+      <nav className="nav" aria-label="Main">
+        <Link href="/sessions" aria-current={current("/sessions")}>
+          Sessions
+        </Link>
+        <Link href="/api-keys" aria-current={current("/api-keys")}>
+          API keys
+        </Link>
+        {viewer.user.isSuperAdmin ? (
+          <>
+            <span className="nav-sep" aria-hidden="true" />
+            <Link href="/admin/sessions" aria-current={current("/admin/sessions")}>
+              All sessions
+            </Link>
+          </>
+        ) : null}
+      </nav>
+      <div className="who">
+        {viewer.organizations.length > 1 ? (
+          <>
+            <label htmlFor="org-switch" className="visually-hidden">
+              Active organization
+            </label>
+            <select
+              id="org-switch"
+              className="select"
+              value={viewer.activeOrganization?.organizationId ?? ""}
+              disabled={switching}
+              onChange={(e) => void switchOrganization(e.target.value)}
+              style={{ maxWidth: 200 }}
+            >
+              {viewer.organizations.map((o) => (
+                <option key={o.organizationId} value={o.organizationId}>
+                  {o.organizationName} · {o.role}
+                </option>
+              ))}
+            </select>
+          </>
+        ) : viewer.activeOrganization ? (
+          <span className="muted" title="Your organization">
+            {viewer.activeOrganization.organizationName} · {viewer.activeOrganization.role}
+          </span>
+        ) : null}
+        {error ? (
+          <span role="alert" className="error" style={{ color: "var(--danger)" }}>
+            {error}
+          </span>
+        ) : null}
+        {viewer.user.isSuperAdmin ? (
+          <span className="badge-super" data-testid="super-admin-badge">
+            Super admin
+          </span>
+        ) : null}
+        <span className="who-name" data-testid="who">
+          <span>{viewer.user.name}</span>
+          <small>{viewer.user.email}</small>
+        </span>
+        <button type="button" className="btn btn-sm" onClick={() => void signOut()}>
+          Sign out
+        </button>
+      </div>
+    </header>
+  );
+}

@@ -1,0 +1,118 @@
+"use client";
+// Organization → Sessions: the caller organization's sessions, same table and URL state as the admin view.
+import { keepPreviousData, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useSubscription } from "@trpc/tanstack-react-query";
+import Link from "next/link";
+import { useCallback, useEffect, useMemo } from "react";
+import { errorCode } from "@/lib/errors.ts";
+import { useTableState } from "@/lib/table-state.ts";
+import { useConsole, useTRPC, type WASession } from "@/lib/trpc.tsx";
+import { ErrorNotice, NotAllowed } from "./Notices.tsx";
+import { Pager, SessionsTable } from "./SessionsTable.tsx";
+import { SessionsToolbar } from "./SessionsToolbar.tsx";
+
+export function OrgSessionsView() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const { viewer } = useConsole();
+  const { state, setFilters, nextPage, prevPage } = useTableState();
+  const canManage = viewer.activeOrganization?.role === "owner" || viewer.activeOrganization?.role === "admin";
+
+  const filters = useMemo(
+    () => ({
+      limit: state.size,
+      ...(state.status.length > 0 ? { status: state.status } : {}),
+      ...(state.q ? { q: state.q } : {}),
+    }),
+    [state.size, state.status, state.q],
+  );
+  const list = useQuery({
+    ...trpc.sessions.list.queryOptions({ ...filters, ...(state.cursor ? { cursor: state.cursor } : {}) }),
+    placeholderData: keepPreviousData,
+  });
+  const nextCursor = list.data?.nextCursor;
+  useEffect(() => {
+    if (!nextCursor || list.isPlaceholderData) return;
+    void queryClient.prefetchQuery(trpc.sessions.list.queryOptions({ ...filters, cursor: nextCursor }));
+  }, [nextCursor, filters, list.isPlaceholderData, queryClient, trpc]);
+
+  // Status changes arrive live: patch the changed row in every cached page instead of refetching.
+  useSubscription(
+    trpc.sessions.events.subscriptionOptions(undefined, {
+      enabled: errorCode(list.error) !== "forbidden",
+      onData: (event) => {
+        const changed = event.data.session;
+        queryClient.setQueriesData<{ data: WASession[]; nextCursor: string | null }>(
+          { queryKey: trpc.sessions.list.pathKey() },
+          (old) => (old ? { ...old, data: old.data.map((s) => (s.id === changed.id ? changed : s)) } : old),
+        );
+      },
+    }),
+  );
+
+  const onSearch = useCallback((q: string) => setFilters({ q }), [setFilters]);
+  if (errorCode(list.error) === "forbidden") return <NotAllowed what="Your role in this organization cannot list its sessions." />;
+  const filtered = state.status.length > 0 || state.q;
+
+  return (
+    <section className="card" aria-labelledby="sessions-title">
+      <h2 id="sessions-title" className="visually-hidden">
+        Sessions of {viewer.activeOrganization?.organizationName}
+      </h2>
+      <SessionsToolbar
+        q={state.q}
+        status={state.status}
+        onSearch={onSearch}
+        onStatus={(status) => setFilters({ status })}
+        onClear={() => setFilters({ status: [], q: "" })}
+        searchPlaceholder="Search id, label, phone, JID or LID"
+      />
+      {list.error && !list.data ? (
+        <div style={{ padding: 16 }}>
+          <ErrorNotice error={list.error} onRetry={() => void list.refetch()} title="Could not load sessions" />
+        </div>
+      ) : (
+        <SessionsTable
+          rows={list.data?.data}
+          pageSize={state.size}
+          loading={list.isPending}
+          fetching={list.isPlaceholderData}
+          showOrganization={false}
+          showGateway={false}
+          hrefFor={(s) => `/sessions/${s.id}`}
+          caption="Your organization's sessions, newest first"
+          empty={
+            filtered ? (
+              <>
+                <strong>No sessions match these filters</strong>
+                Try another search or clear the filters.
+              </>
+            ) : (
+              <>
+                <strong>No sessions yet</strong>
+                {canManage ? (
+                  <>
+                    <Link href="/sessions/new">Create a session</Link> and pair it with a phone to start sending.
+                  </>
+                ) : (
+                  "An owner or admin of this organization can create one."
+                )}
+              </>
+            )
+          }
+        />
+      )}
+      <Pager
+        page={state.page}
+        rowsOnPage={list.data?.data.length ?? 0}
+        pageSize={state.size}
+        hasPrev={state.cursors.length > 0}
+        nextCursor={list.isPlaceholderData ? null : nextCursor}
+        busy={list.isPlaceholderData}
+        onPrev={prevPage}
+        onNext={nextPage}
+        onSize={(size) => setFilters({ size })}
+      />
+    </section>
+  );
+}

@@ -1,0 +1,222 @@
+"use client";
+// Session settings (label, auto read, typing presence, rate limits) with field validation; used to create and edit.
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useRouter } from "next/navigation";
+import { useState } from "react";
+import { errorMessage, fieldErrors } from "@/lib/errors.ts";
+import { useTRPC, type WASession } from "@/lib/trpc.tsx";
+
+interface Values {
+  label: string;
+  autoRead: boolean;
+  presenceTyping: boolean;
+  ratePerMin: string;
+  ratePerHour: string;
+}
+
+const LIMITS = { ratePerMin: [1, 10_000], ratePerHour: [1, 1_000_000] } as const;
+
+export function validateSettings(v: Values): Record<string, string> {
+  const errors: Record<string, string> = {};
+  if (v.label.trim().length > 200) errors.label = "At most 200 characters.";
+  for (const key of ["ratePerMin", "ratePerHour"] as const) {
+    const [min, max] = LIMITS[key];
+    const n = Number(v[key]);
+    if (v[key].trim() === "" || !Number.isInteger(n)) errors[key] = "Enter a whole number.";
+    else if (n < min || n > max) errors[key] = `Between ${min} and ${max.toLocaleString("en-US")}.`;
+  }
+  if (!errors.ratePerMin && !errors.ratePerHour && Number(v.ratePerHour) < Number(v.ratePerMin)) {
+    errors.ratePerHour = "Should be at least the per-minute limit.";
+  }
+  return errors;
+}
+
+const toInput = (v: Values) => ({
+  label: v.label.trim() === "" ? null : v.label.trim(),
+  autoRead: v.autoRead,
+  presenceTyping: v.presenceTyping,
+  ratePerMin: Number(v.ratePerMin),
+  ratePerHour: Number(v.ratePerHour),
+});
+
+function Fields({
+  values,
+  set,
+  errors,
+  readOnly,
+}: {
+  values: Values;
+  set: (patch: Partial<Values>) => void;
+  errors: Record<string, string>;
+  readOnly: boolean;
+}) {
+  const num = (key: "ratePerMin" | "ratePerHour", label: string, hint: string) => (
+    <div className="field">
+      <label htmlFor={key}>{label}</label>
+      <input
+        id={key}
+        name={key}
+        className="input"
+        inputMode="numeric"
+        value={values[key]}
+        onChange={(e) => set({ [key]: e.target.value })}
+        aria-invalid={errors[key] ? true : undefined}
+        aria-describedby={`${key}-msg`}
+        readOnly={readOnly}
+      />
+      <span id={`${key}-msg`} className={errors[key] ? "error" : "hint"} role={errors[key] ? "alert" : undefined}>
+        {errors[key] ?? hint}
+      </span>
+    </div>
+  );
+  return (
+    <fieldset disabled={readOnly} style={{ border: 0, padding: 0, margin: 0 }}>
+      <div className="field">
+        <label htmlFor="label">Label</label>
+        <input
+          id="label"
+          name="label"
+          className="input"
+          value={values.label}
+          placeholder="e.g. Support line"
+          maxLength={220}
+          onChange={(e) => set({ label: e.target.value })}
+          aria-invalid={errors.label ? true : undefined}
+          aria-describedby="label-msg"
+        />
+        <span id="label-msg" className={errors.label ? "error" : "hint"}>
+          {errors.label ?? "A name to tell sessions apart."}
+        </span>
+      </div>
+      <label className="check">
+        <input type="checkbox" name="autoRead" checked={values.autoRead} onChange={(e) => set({ autoRead: e.target.checked })} />
+        <span>
+          Mark incoming messages as read<small>Blue ticks for every message this session receives.</small>
+        </span>
+      </label>
+      <label className="check">
+        <input type="checkbox" name="presenceTyping" checked={values.presenceTyping} onChange={(e) => set({ presenceTyping: e.target.checked })} />
+        <span>
+          Show “typing…” while sending<small>Looks more human; adds a short delay to each send.</small>
+        </span>
+      </label>
+      <div className="grid-2">
+        {num("ratePerMin", "Messages per minute", "Outbound limit, default 20.")}
+        {num("ratePerHour", "Messages per hour", "Outbound limit, default 600.")}
+      </div>
+    </fieldset>
+  );
+}
+
+export function SessionSettingsForm({ session, readOnly }: { session: WASession; readOnly: boolean }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const initial: Values = {
+    label: session.label ?? "",
+    autoRead: session.autoRead,
+    presenceTyping: session.presenceTyping,
+    ratePerMin: String(session.ratePerMin),
+    ratePerHour: String(session.ratePerHour),
+  };
+  const [values, setValues] = useState(initial);
+  const [touched, setTouched] = useState(false);
+  const [saved, setSaved] = useState(false);
+  const update = useMutation(
+    trpc.sessions.update.mutationOptions({
+      onSuccess: (updated) => {
+        queryClient.setQueryData(trpc.sessions.get.queryOptions({ session: session.id }).queryKey, updated);
+        void queryClient.invalidateQueries({ queryKey: trpc.sessions.list.pathKey() });
+        setSaved(true);
+        setTouched(false);
+      },
+    }),
+  );
+  const local = validateSettings(values);
+  const errors = { ...(touched ? local : {}), ...fieldErrors(update.error) };
+  return (
+    <form
+      noValidate
+      onSubmit={(e) => {
+        e.preventDefault();
+        setTouched(true);
+        if (Object.keys(local).length > 0) return;
+        update.mutate({ session: session.id, ...toInput(values) });
+      }}
+    >
+      {update.error && Object.keys(fieldErrors(update.error)).length === 0 ? (
+        <div className="form-error" role="alert">
+          {errorMessage(update.error)}
+        </div>
+      ) : null}
+      {saved ? (
+        <div className="form-ok" role="status">
+          Settings saved.
+        </div>
+      ) : null}
+      <Fields
+        values={values}
+        set={(patch) => {
+          setSaved(false);
+          setTouched(true);
+          setValues((v) => ({ ...v, ...patch }));
+        }}
+        errors={errors}
+        readOnly={readOnly}
+      />
+      {readOnly ? (
+        <p className="muted">Only owners and admins can change settings.</p>
+      ) : (
+        <button type="submit" className="btn btn-primary" disabled={update.isPending}>
+          {update.isPending ? "Saving…" : "Save settings"}
+        </button>
+      )}
+    </form>
+  );
+}
+
+export function CreateSessionForm() {
+  const trpc = useTRPC();
+  const router = useRouter();
+  const queryClient = useQueryClient();
+  const [values, setValues] = useState<Values>({ label: "", autoRead: false, presenceTyping: false, ratePerMin: "20", ratePerHour: "600" });
+  const [startNow, setStartNow] = useState(true);
+  const [touched, setTouched] = useState(false);
+  const create = useMutation(
+    trpc.sessions.create.mutationOptions({
+      onSuccess: (session) => {
+        void queryClient.invalidateQueries({ queryKey: trpc.sessions.list.pathKey() });
+        queryClient.setQueryData(trpc.sessions.get.queryOptions({ session: session.id }).queryKey, session);
+        router.push(`/sessions/${session.id}`);
+      },
+    }),
+  );
+  const local = validateSettings(values);
+  const errors = { ...(touched ? local : {}), ...fieldErrors(create.error) };
+  return (
+    <form
+      noValidate
+      onSubmit={(e) => {
+        e.preventDefault();
+        setTouched(true);
+        if (Object.keys(local).length > 0) return;
+        create.mutate({ ...toInput(values), start: startNow });
+      }}
+    >
+      {create.error ? (
+        <div className="form-error" role="alert">
+          {errorMessage(create.error)}
+        </div>
+      ) : null}
+      <Fields values={values} set={(patch) => setValues((v) => ({ ...v, ...patch }))} errors={errors} readOnly={false} />
+      <label className="check">
+        <input type="checkbox" name="start" checked={startNow} onChange={(e) => setStartNow(e.target.checked)} />
+        <span>
+          Start now and show the pairing QR<small>Otherwise the session is created stopped.</small>
+        </span>
+      </label>
+      <button type="submit" className="btn btn-primary" disabled={create.isPending}>
+        {create.isPending ? "Creating…" : "Create session"}
+      </button>
+    </form>
+  );
+}
