@@ -146,3 +146,57 @@ export async function pairNewClient(
   await waitForEvent(sock.ev, "connection.update", (u) => u.connection === "open", opts.timeoutMs);
   return { sock, auth, phoneNumber: scan.phoneNumber, pairToOpenMs: Date.now() - qrAt, registration };
 }
+
+export interface SimulatorProcess {
+  url: string;
+  httpUrl: string;
+  pid: number;
+  /** Resident set size of the simulator process in KiB (Linux /proc). */
+  rssKb(): number;
+  /** User + system CPU time of the simulator process in ms (Linux /proc). */
+  cpuMs(): number;
+  stop(): Promise<void>;
+}
+
+/** Runs the CLI simulator in a child process (its own core), for load tests and measurements. */
+export async function spawnSimulatorProcess(args: string[] = []): Promise<SimulatorProcess> {
+  const { spawn } = await import("node:child_process");
+  const { readFileSync } = await import("node:fs");
+  const { fileURLToPath } = await import("node:url");
+  const cli = fileURLToPath(new URL("./cli.ts", import.meta.url));
+  const child = spawn(process.execPath, ["--import", "tsx", cli, "--port", "0", ...args], {
+    env: { ...process.env, WA_SIM_LOG_LEVEL: "info" },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const pid = child.pid ?? 0;
+  const url = await new Promise<string>((resolve, reject) => {
+    let buf = "";
+    const timer = setTimeout(() => reject(new Error("simulator process did not start")), 20_000);
+    child.stdout.on("data", (d: Buffer) => {
+      buf += d.toString();
+      const m = /"url":"(ws:\/\/[^"]+)"/.exec(buf);
+      if (m?.[1]) {
+        clearTimeout(timer);
+        child.stdout.removeAllListeners("data");
+        child.stdout.resume();
+        resolve(m[1]);
+      }
+    });
+    child.once("exit", (code) => reject(new Error(`simulator process exited (${code})`)));
+  });
+  return {
+    url,
+    httpUrl: url.replace(/^ws/, "http").replace(/\/ws\/chat$/, ""),
+    pid,
+    rssKb: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0),
+    cpuMs: () => {
+      const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+      return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  };
+}
