@@ -37,13 +37,37 @@ export interface SessionAuthState {
   readonly paired: boolean;
   /** Saves the current creds; calls are serialized so an older snapshot never lands after a newer one. */
   saveCreds(): Promise<void>;
+  /**
+   * Before a logout wipe: later writes from the old socket's in-flight work are dropped, and writes already under
+   * way are awaited, so nothing lands after the wipe.
+   */
+  revoke(): Promise<void>;
+}
+
+/** Write gate shared by the key store and the creds saver of one loaded auth state. */
+class WriteGate {
+  revoked = false;
+  private readonly inflight = new Set<Promise<unknown>>();
+
+  run(work: () => Promise<void>): Promise<void> {
+    if (this.revoked) return Promise.resolve();
+    const p = work();
+    this.inflight.add(p);
+    void p.finally(() => this.inflight.delete(p)).catch(() => undefined);
+    return p;
+  }
+
+  async revoke(): Promise<void> {
+    this.revoked = true;
+    await Promise.allSettled([...this.inflight]);
+  }
 }
 
 const serialize = (value: unknown) => JSON.stringify(value, BufferJSON.replacer);
 const deserialize = <T>(text: string): T => JSON.parse(text, BufferJSON.reviver) as T;
 
 /** The raw store Baileys sees (below its cache): every `set` is one transaction. */
-export function createSignalKeyStore(db: Database, sessionId: string): SignalKeyStore {
+export function createSignalKeyStore(db: Database, sessionId: string, gate = new WriteGate()): SignalKeyStore {
   return {
     async get<T extends keyof SignalDataTypeMap>(type: T, ids: string[]) {
       const rows = await readAuthKeys(db, sessionId, type, ids);
@@ -66,7 +90,7 @@ export function createSignalKeyStore(db: Database, sessionId: string): SignalKey
           else changes.upserts.push({ type, keyId, value: serialize(value) });
         }
       }
-      await applyAuthKeyChanges(db, sessionId, changes);
+      await gate.run(() => applyAuthKeyChanges(db, sessionId, changes));
     },
     async clear() {
       await deleteAuthState(db, sessionId);
@@ -87,13 +111,14 @@ export async function loadAuthState(db: Database, sessionId: string, logger: pin
   }
   const minted = stored === null;
   const creds: AuthenticationCreds = stored === null ? initAuthCreds() : deserialize<AuthenticationCreds>(stored);
-  const keys = makeCacheableSignalKeyStore(createSignalKeyStore(db, sessionId), logger);
+  const gate = new WriteGate();
+  const keys = makeCacheableSignalKeyStore(createSignalKeyStore(db, sessionId, gate), logger);
 
   // Freshly minted creds are first written only if no row exists, so they can never replace stored ones.
   let needsFirstInsert = minted;
   let chain: Promise<void> = Promise.resolve();
   const saveCreds = () => {
-    const next = chain.then(async () => {
+    const next = chain.then(() => gate.run(async () => {
       const json = serialize(creds);
       if (needsFirstInsert) {
         const inserted = await writeAuthCreds(db, sessionId, json, { onlyIfAbsent: true });
@@ -102,7 +127,7 @@ export async function loadAuthState(db: Database, sessionId: string, logger: pin
         return;
       }
       await writeAuthCreds(db, sessionId, json);
-    });
+    }));
     // The chain survives a failed save; the failure is reported to this caller.
     chain = next.catch(() => {});
     return next;
@@ -111,9 +136,10 @@ export async function loadAuthState(db: Database, sessionId: string, logger: pin
     state: { creds, keys },
     minted,
     get paired() {
-      return Boolean(creds.me?.id);
+      return Boolean(creds.me?.id && creds.account);
     },
     saveCreds,
+    revoke: () => gate.revoke(),
   };
 }
 

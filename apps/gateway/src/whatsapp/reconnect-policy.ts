@@ -5,8 +5,13 @@ export interface ReconnectPolicyOptions {
   baseDelayMs: number;
   /** Cap of any backoff delay. */
   maxDelayMs: number;
-  /** 500-class stream errors in a row before the session is `failed` (auth state kept). */
+  /** 500-class stream errors within `serverErrorWindowMs` that make the session `failed` (auth state kept). */
   maxServerErrors: number;
+  /**
+   * Server errors are counted in a time window rather than reset by a successful open: a server that errors
+   * shortly after every login is failing just as much as one that refuses the login.
+   */
+  serverErrorWindowMs: number;
   /** Dropped sockets in a row (no `open` in between) before `failed`; Infinity keeps trying. */
   maxDrops: number;
   /** Replacements (440) counted within this window. */
@@ -21,30 +26,33 @@ export const defaultReconnectPolicy: ReconnectPolicyOptions = {
   baseDelayMs: 1_000,
   maxDelayMs: 60_000,
   maxServerErrors: 5,
+  serverErrorWindowMs: 10 * 60_000,
   maxDrops: Number.POSITIVE_INFINITY,
   replacedWindowMs: 5 * 60_000,
   maxReplacedInWindow: 3,
   replacedBaseDelayMs: 5_000,
 };
 
-/** Failure history since the last successful `open` (replacements keep their own time window). */
+/** Recent failures: drops since the last successful `open`; server errors and replacements in their windows. */
 export interface ReconnectHistory {
   drops: number;
-  serverErrors: number;
+  serverErrorsAt: number[];
   replacedAt: number[];
 }
 
-export const freshHistory = (): ReconnectHistory => ({ drops: 0, serverErrors: 0, replacedAt: [] });
+export const freshHistory = (): ReconnectHistory => ({ drops: 0, serverErrorsAt: [], replacedAt: [] });
 
-/** A successful open resets the backoff; replacements stay counted in their window. */
-export const historyAfterOpen = (h: ReconnectHistory): ReconnectHistory => ({ ...h, drops: 0, serverErrors: 0 });
+/** A successful open resets the drop backoff; server errors and replacements stay counted in their windows. */
+export const historyAfterOpen = (h: ReconnectHistory): ReconnectHistory => ({ ...h, drops: 0 });
 
 export interface CloseInfo {
   /** Baileys' `lastDisconnect.error.output.statusCode`; undefined when the socket died without one. */
   statusCode: number | undefined;
   message: string;
-  /** Whether the session has paired credentials (creds.me set). */
+  /** Whether the session has paired credentials. */
   paired: boolean;
+  /** Whether this connection showed a QR (it was a registration, waiting for a scan). */
+  qrShown?: boolean;
 }
 
 export type ReconnectDecision =
@@ -100,7 +108,11 @@ export function decideReconnect(
   if (code === DisconnectCode.multideviceMismatch) {
     return { decision: { action: "stop", status: "failed", reason: label, wipeAuth: false }, history };
   }
-  if (!close.paired && code === DisconnectCode.timedOut && /QR refs attempts ended/i.test(close.message)) {
+  const qrExhausted =
+    (code === DisconnectCode.timedOut && /QR refs attempts ended/i.test(close.message)) ||
+    // The server may end an unscanned registration itself once its refs are used up.
+    (close.qrShown === true && (code === DisconnectCode.timedOut || code === DisconnectCode.connectionClosed));
+  if (!close.paired && qrExhausted) {
     return {
       decision: {
         action: "stop",
@@ -132,14 +144,15 @@ export function decideReconnect(
     return { decision: { action: "reconnect", delayMs, status: "starting", reason: label }, history: next };
   }
   if (code === DisconnectCode.badSession || (code !== undefined && code >= 500 && code !== DisconnectCode.unavailable)) {
-    const serverErrors = history.serverErrors + 1;
-    const next = { ...history, serverErrors };
+    const serverErrorsAt = [...history.serverErrorsAt.filter((t) => now - t < options.serverErrorWindowMs), now];
+    const serverErrors = serverErrorsAt.length;
+    const next = { ...history, serverErrorsAt };
     if (serverErrors >= options.maxServerErrors) {
       return {
         decision: {
           action: "stop",
           status: "failed",
-          reason: `${serverErrors} stream errors in a row, last: ${label}`,
+          reason: `${serverErrors} stream errors within ${Math.round(options.serverErrorWindowMs / 1000)} s, last: ${label}`,
           wipeAuth: false,
         },
         history: next,

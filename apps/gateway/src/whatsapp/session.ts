@@ -89,7 +89,8 @@ export class WhatsAppSession {
     this.row = row;
     this.logger = deps.logger.child({ sessionId: row.id, organizationId: row.organizationId });
     // Baileys is chatty at info; its warnings and errors are what an operator needs.
-    this.baileysLogger = this.logger.child({ component: "baileys" }, { level: "warn" });
+    const quiet = this.logger.levelVal < 40 ? "warn" : this.logger.level;
+    this.baileysLogger = this.logger.child({ component: "baileys" }, { level: quiet });
     this.capture = new EventCapture(deps.db, row.id, this.logger.child({ component: "capture" }));
   }
 
@@ -234,7 +235,7 @@ export class WhatsAppSession {
         }
       }
       await this.closeSocket("session logged out");
-      await this.flushCreds().catch(() => undefined);
+      await this.auth?.revoke();
       this.auth = null;
       await wipeAuthState(this.deps.db, this.id);
       await this.setState({ status: "logged_out", statusReason: reason });
@@ -393,7 +394,7 @@ export class WhatsAppSession {
     await this.closeSocket(`${message}${statusCode ? ` (${statusCode})` : ""}`);
     if (!this.running) return;
     const { decision, history } = decideReconnect(
-      { statusCode, message, paired: auth.paired },
+      { statusCode, message, paired: auth.paired, qrShown: this.qrCount > 0 },
       this.history,
       Date.now(),
       this.deps.policy,
@@ -412,6 +413,7 @@ export class WhatsAppSession {
     }
     this.running = false;
     if (decision.wipeAuth) {
+      await auth.revoke();
       this.auth = null;
       try {
         await wipeAuthState(this.deps.db, this.id);
