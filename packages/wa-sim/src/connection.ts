@@ -1,13 +1,6 @@
 // One companion WebSocket: noise handshake, registration (QR pairing) or login, and the stanza loop.
 import { randomBytes } from "node:crypto";
-import {
-  decodeBinaryNode,
-  encodeBinaryNode,
-  getBinaryNodeChild,
-  getBinaryNodeChildren,
-  type BinaryNode,
-  type proto,
-} from "@whiskeysockets/baileys";
+import { decodeBinaryNode, encodeBinaryNode, type BinaryNode, type proto } from "@whiskeysockets/baileys";
 import type { Logger } from "pino";
 import type { WebSocket } from "ws";
 import { NoiseResponder } from "./noise.ts";
@@ -280,14 +273,5 @@ export class Connection {
     this.clearRefs();
     this.pairing?.reject(new Error("connection closed during pairing"));
     this.server.detach(this);
-  }
-
-  /** Children of the first child, a convenience for iq handlers. */
-  static children(node: BinaryNode, tag: string): BinaryNode[] {
-    return getBinaryNodeChildren(node, tag);
-  }
-
-  static child(node: BinaryNode, tag: string): BinaryNode | undefined {
-    return getBinaryNodeChild(node, tag);
   }
 }

@@ -1,6 +1,7 @@
 // Public entry point of @wa/wa-sim: start a simulator in-process, and helpers for tests of other packages.
 import { WA_CERT_DETAILS } from "@whiskeysockets/baileys";
-import { createControlHandler, SimControl } from "./control.ts";
+import { createControlHandler, SimControl, type ScanResult } from "./control.ts";
+import type { ScenarioOptions } from "./scenario.ts";
 import { SimServer, type SimServerOptions } from "./server.ts";
 
 export type { SimServerOptions } from "./server.ts";
@@ -66,14 +67,14 @@ export async function fetchRootPublicKey(httpUrl: string): Promise<Uint8Array> {
 export async function scanQr(
   httpUrl: string,
   qr: string,
-  opts: { phoneNumber?: string; scenario?: import("./scenario.ts").ScenarioOptions } = {},
-): Promise<import("./control.ts").ScanResult> {
+  opts: { phoneNumber?: string; scenario?: ScenarioOptions } = {},
+): Promise<ScanResult> {
   const res = await fetch(new URL("/sim/scan", httpUrl), {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ qr, ...opts }),
   });
-  const body = (await res.json()) as import("./control.ts").ScanResult & { error?: { code: string; message: string } };
+  const body = (await res.json()) as ScanResult & { error?: { code: string; message: string } };
   if (!res.ok) throw new Error(`scan failed: ${body.error?.code ?? res.status}: ${body.error?.message ?? ""}`);
   return body;
 }

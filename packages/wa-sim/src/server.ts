@@ -275,7 +275,6 @@ export class SimServer {
     const senderJid = `${account.phoneNumber}:${companion.deviceId}@s.whatsapp.net`;
     const isGroup = to.endsWith("@g.us");
     const delivered = new Set<string>();
-    let skdmFor: SimDevice[] = [];
     for (const { jid, enc } of participantEncs(node)) {
       const decoded = jidDecode(jid);
       if (!decoded || !(enc.content instanceof Uint8Array)) continue;
@@ -287,7 +286,6 @@ export class SimServer {
         const skdm = msg.senderKeyDistributionMessage;
         if (skdm?.groupId && skdm.axolotlSenderKeyDistributionMessage) {
           await target.device.processSenderKeyDistribution(skdm.groupId, peer, skdm.axolotlSenderKeyDistributionMessage);
-          skdmFor.push(target.device);
         }
         if (!isGroup && (messageText(msg) !== null || !skdm)) {
           account.recordMessage({ id, from: senderJid, chat: to, recipient: target.label, text: messageText(msg), type: messageType(msg), groupJid: null, t: Date.now() });
@@ -313,7 +311,6 @@ export class SimServer {
           this.log.warn({ member: p.phoneNumber, err: err instanceof Error ? err.message : String(err) }, "member could not decrypt group message");
         }
       }
-      skdmFor = [];
     }
     if (delivered.size === 0) return;
     const delay = this.options.receiptDelayMs;

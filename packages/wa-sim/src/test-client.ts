@@ -11,6 +11,7 @@ import makeWASocket, {
   type UserFacingSocketConfig,
 } from "@whiskeysockets/baileys";
 import pino from "pino";
+import type { ScenarioOptions } from "./scenario.ts";
 
 /** Auth state kept in memory; `snapshot()` / `fromSnapshot` let a test "restart" a client with stored creds. */
 export interface MemoryAuth {
@@ -74,6 +75,7 @@ export function connectClient(url: string, auth: MemoryAuth, extra: Partial<User
 
 /** Hides libsignal's console.info session dumps ("Closing session" etc.), which are noise in tests and demos. */
 export function muteLibsignalNoise(): void {
+  /* eslint-disable no-console -- this wraps console on purpose */
   const noise = /^(Closing session|Closing open session|Removing old closed session|Opening session|Session already closed|Migrating session|Decrypted message with closed session)/;
   for (const level of ["info", "warn"] as const) {
     const original = console[level].bind(console);
@@ -83,6 +85,7 @@ export function muteLibsignalNoise(): void {
       original(...args);
     };
   }
+  /* eslint-enable no-console */
 }
 
 type Ev = WASocket["ev"];
@@ -126,7 +129,7 @@ export interface PairedClient {
 export async function pairNewClient(
   url: string,
   httpUrl: string,
-  opts: { phoneNumber?: string; scenario?: import("./scenario.ts").ScenarioOptions; extra?: Partial<UserFacingSocketConfig>; onSocket?: (s: WASocket) => void; timeoutMs?: number } = {},
+  opts: { phoneNumber?: string; scenario?: ScenarioOptions; extra?: Partial<UserFacingSocketConfig>; onSocket?: (s: WASocket) => void; timeoutMs?: number } = {},
 ): Promise<PairedClient> {
   const { scanQr } = await import("./index.ts");
   const auth = memoryAuth();

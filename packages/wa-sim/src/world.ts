@@ -1,5 +1,6 @@
 // The simulator's in-memory "server DB": accounts (simulated phones), their paired companions and prekeys, and people.
 import { randomBytes, randomInt } from "node:crypto";
+import type { BinaryNode } from "@whiskeysockets/baileys";
 import { SimDevice, type PreKeyBundle } from "./device.ts";
 import { newKeyPair, type KeyPair } from "./noise.ts";
 import { buildScenario, type Person, type Scenario, type ScenarioOptions } from "./scenario.ts";
@@ -19,8 +20,8 @@ export interface Companion {
   platform: string;
   pairedAt: number;
   historySent: boolean;
-  /** Stanzas waiting for delivery while the companion is offline (id → node bytes are built lazily). */
-  outbox: Map<string, import("@whiskeysockets/baileys").BinaryNode>;
+  /** Stanzas not yet receipted by the companion, re-sent at its next login (the offline queue). */
+  outbox: Map<string, BinaryNode>;
   lastLoginAt: number | null;
 }
 
