@@ -28,11 +28,15 @@ export interface Harness {
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls until `fn` returns a truthy value; throws with `what` after the timeout. */
-export async function until<T>(fn: () => Promise<T> | T, what: string, timeoutMs = 20_000, everyMs = 50): Promise<T> {
+export async function until<T>(
+  fn: () => Promise<T> | T,
+  what: string,
+  timeoutMs = 20_000,
+  everyMs = 50,
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
   for (;;) {
-    last = await fn();
+    const last = await fn();
     if (last) return last;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(everyMs);
@@ -97,7 +101,7 @@ export async function createHarness(opts: { sim?: SimServerOptions; engine?: Par
           },
           `session ${sessionId} to be ${wanted.join("|")}`,
           timeoutMs,
-        ).then((row) => row as WaSession);
+        );
       } catch (err) {
         const reason = await getSessionStatusReason(db.db, sessionId);
         throw new Error(`${(err as Error).message}; last status ${(seen as WaSession | null)?.status ?? "?"} (${reason ?? "no reason"})`);
