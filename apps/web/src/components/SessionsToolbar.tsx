@@ -45,6 +45,25 @@ export function SessionsToolbar(props: Props) {
     return () => clearTimeout(timer);
   }, [text, onSearch]);
 
+  // The status menu closes on Escape and on a click elsewhere, like a native select.
+  const menu = useRef<HTMLDetailsElement>(null);
+  useEffect(() => {
+    const close = (e: Event) => {
+      const details = menu.current;
+      if (!details?.open) return;
+      if (e instanceof KeyboardEvent ? e.key === "Escape" : !details.contains(e.target as Node)) {
+        details.open = false;
+        if (e instanceof KeyboardEvent) details.querySelector("summary")?.focus();
+      }
+    };
+    document.addEventListener("pointerdown", close);
+    document.addEventListener("keydown", close);
+    return () => {
+      document.removeEventListener("pointerdown", close);
+      document.removeEventListener("keydown", close);
+    };
+  }, []);
+
   const toggle = (s: SessionStatusValue) =>
     props.onStatus(props.status.includes(s) ? props.status.filter((x) => x !== s) : [...props.status, s]);
   const active = props.status.length + (props.org ? 1 : 0) + (props.gw ? 1 : 0) + (props.q ? 1 : 0);
@@ -64,7 +83,7 @@ export function SessionsToolbar(props: Props) {
         autoComplete="off"
         spellCheck={false}
       />
-      <details className="status-filter">
+      <details className="status-filter" ref={menu}>
         <summary className="btn" aria-label={`Status filter, ${props.status.length} selected`}>
           Status {props.status.length > 0 ? <span className="chip-count">{props.status.length}</span> : null} ▾
         </summary>
