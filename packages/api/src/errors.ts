@@ -122,3 +122,29 @@ export function toContractError(error: unknown): ContractError {
 export const errorBody = (error: Pick<ContractError, "code" | "message" | "details">) => ({
   error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) },
 });
+
+interface ErrorLogger {
+  error: (obj: Record<string, unknown>, msg?: string) => void;
+  debug: (obj: Record<string, unknown>, msg?: string) => void;
+}
+
+/**
+ * Logs a failed call once, where the adapters report it: internal errors at error level with what was called
+ * and the underlying error's name and message (never a stack, never the input); expected errors at debug.
+ */
+export function logProcedureError(
+  logger: ErrorLogger,
+  info: { error: unknown; path?: string | undefined; type?: string; transport: "trpc" | "rest" },
+): void {
+  const contract = toContractError(info.error);
+  const root = info.error instanceof TRPCError && info.error.cause ? info.error.cause : info.error;
+  const context = { path: info.path, type: info.type, transport: info.transport, code: contract.code };
+  if (contract.code === "internal") {
+    logger.error(
+      { ...context, err: root instanceof Error ? { name: root.name, message: root.message } : { message: String(root) } },
+      "procedure failed",
+    );
+  } else {
+    logger.debug(context, "procedure refused");
+  }
+}

@@ -3,7 +3,7 @@ import { adminRouter } from "./router/admin.ts";
 import { apiKeysRouter } from "./router/api-keys.ts";
 import { meProcedure, systemRouter } from "./router/me.ts";
 import { sessionsRouter } from "./router/sessions.ts";
-import { createCallerFactory, createTRPCRouter } from "./trpc.ts";
+import { createCallerFactory, createTRPCRouter, type Meta } from "./trpc.ts";
 
 export const appRouter = createTRPCRouter({
   admin: adminRouter,
@@ -16,3 +16,10 @@ export const appRouter = createTRPCRouter({
 export type AppRouter = typeof appRouter;
 
 export const createCaller = createCallerFactory(appRouter);
+
+/** The REST success status a procedure declares in its meta (201, 202, 204), else undefined (200). */
+export function successStatusOf(path: string): number | undefined {
+  // At runtime `_def.procedures` is flat, keyed by dotted path (its declared type is the nested record).
+  const procedures = appRouter._def.procedures as unknown as Record<string, { _def: { meta?: Meta } } | undefined>;
+  return procedures[path]?._def.meta?.successStatus;
+}

@@ -214,5 +214,6 @@ export const gatewayListOutput = z
   })
   .meta({ id: "GatewayList" });
 
-export const emptyInput = z.strictObject({});
+/** No input: tRPC clients may call with nothing at all. */
+export const emptyInput = z.strictObject({}).optional();
 export const noContent = z.void();

@@ -24,6 +24,8 @@ const t = initTRPC
   .meta<Meta>()
   .create({
     isDev: false,
+    // SSE subscriptions: pings keep proxies from closing idle streams; clients reconnect when pings stop.
+    sse: { ping: { enabled: true, intervalMs: 15_000 }, client: { reconnectAfterInactivityMs: 35_000 } },
     errorFormatter({ shape, error }) {
       const contract = toContractError(error);
       const { stack: _stack, code: trpcCode, ...data } = shape.data as typeof shape.data & { stack?: unknown };

@@ -21,9 +21,9 @@ export const adminRouter = {
   sessions: {
     list: superAdminProcedure
       .meta({ openapi: { method: "GET", path: "/admin/sessions", protect: true, tags, summary: "Sessions across every organization" } })
-      .input(adminSessionListInput)
+      .input(adminSessionListInput.optional())
       .output(sessionPageSchema)
-      .query(({ ctx, input }) =>
+      .query(({ ctx, input = {} }) =>
         listSessions(ctx.db, {
           limit: clampLimit(input.limit),
           cursor: parseCursor(input.cursor),

@@ -104,9 +104,9 @@ const control = (action: Control, summary: string) =>
 export const sessionsRouter = {
   list: orgProcedure("read")
     .meta({ openapi: { method: "GET", path: "/sessions", protect: true, tags, summary: "List the organization's sessions" } })
-    .input(sessionListInput)
+    .input(sessionListInput.optional())
     .output(sessionPageSchema)
-    .query(({ ctx, input }) =>
+    .query(({ ctx, input = {} }) =>
       listSessions(ctx.db, {
         limit: clampLimit(input.limit),
         cursor: parseCursor(input.cursor),

@@ -1,0 +1,117 @@
+// The gateway's HTTP server: tRPC at /trpc, REST at /api/v1 (+ openapi.json), health and readiness.
+import cors from "@fastify/cors";
+import { createContextFactory, errorBody, type GatewayPorts, type JwtVerifier } from "@wa/api";
+import { migrationsApplied, type DbClient } from "@wa/db";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import type { Logger as PinoLogger } from "pino";
+import { BODY_LIMIT, installErrorHandlers } from "./errors.ts";
+import { buildOpenApiDocument, REST_BASE, registerRest } from "./rest.ts";
+import { registerTrpc } from "./trpc.ts";
+
+export interface ServerEnv {
+  /** 0 picks a free port. */
+  port: number;
+  /** Login JWTs' issuer and the console origin allowed by CORS. */
+  webUrl: string;
+  jwksUrl: string;
+  /** Public base URL of this gateway (the OpenAPI document's server). */
+  gatewayUrl?: string;
+  /** Listen address; loopback only by default. */
+  host?: string;
+}
+
+export interface CreateServerOptions {
+  db: DbClient;
+  ports: GatewayPorts;
+  env: ServerEnv;
+  logger: PinoLogger;
+  /** A ready verifier (tests); built from env.jwksUrl/env.webUrl otherwise. */
+  jwt?: JwtVerifier;
+}
+
+export interface GatewayServer {
+  app: FastifyInstance;
+  /** Listens; resolves with the base URL (e.g. http://127.0.0.1:8080). */
+  start(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** The console's origin and its localhost/127.0.0.1 twin (people open either). */
+export function allowedOrigins(webUrl: string): Set<string> {
+  const origin = new URL(webUrl).origin;
+  const origins = new Set([origin]);
+  const url = new URL(origin);
+  if (url.hostname === "localhost" || url.hostname === "127.0.0.1") {
+    url.hostname = url.hostname === "localhost" ? "127.0.0.1" : "localhost";
+    origins.add(url.origin);
+  }
+  return origins;
+}
+
+export async function createServer(opts: CreateServerOptions): Promise<GatewayServer> {
+  const { db, ports, env } = opts;
+  const logger = opts.logger.child({ component: "http" });
+  const app: FastifyInstance = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT,
+    // SSE streams would otherwise hold `close()` open until clients leave.
+    forceCloseConnections: true,
+    routerOptions: { maxParamLength: 1000 },
+  });
+
+  // Empty JSON bodies are "no input" (command routes, tRPC mutations without input), not a parse error.
+  const defaultJson = app.getDefaultJsonParser("error", "error");
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
+    const text = typeof body === "string" ? body : body.toString("utf8");
+    if (text.trim() === "") return done(null, undefined);
+    defaultJson(request, text, done);
+  });
+  installErrorHandlers(app);
+
+  const origins = allowedOrigins(env.webUrl);
+  await app.register(cors, {
+    origin: (origin, cb) => cb(null, origin !== undefined && origins.has(origin)),
+    methods: ["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"],
+    maxAge: 600,
+  });
+
+  const createContext = createContextFactory({
+    db: db.db,
+    ports,
+    logger,
+    jwt: opts.jwt ?? { jwksUrl: env.jwksUrl, issuer: env.webUrl },
+  });
+
+  await registerTrpc(app, { createContext, logger });
+
+  const gatewayUrl = (env.gatewayUrl ?? `http://127.0.0.1:${env.port}`).replace(/\/+$/, "");
+  const openApi = buildOpenApiDocument({ baseUrl: `${gatewayUrl}${REST_BASE}` });
+  app.get(`${REST_BASE}/openapi.json`, async () => openApi);
+  await registerRest(app, { createContext, logger });
+
+  app.get("/healthz", async () => ({ status: "ok" }));
+  app.get("/readyz", async (_request, reply) => {
+    try {
+      await db.sql`select 1`;
+    } catch {
+      return reply.code(503).send(errorBody({ code: "gateway_unavailable", message: "database unreachable" }));
+    }
+    if (!(await migrationsApplied(db))) {
+      return reply.code(503).send(errorBody({ code: "gateway_unavailable", message: "database migrations not applied" }));
+    }
+    return { status: "ready", gatewayId: ports.gatewayId };
+  });
+
+  return {
+    app,
+    async start() {
+      const address = await app.listen({ port: env.port, host: env.host ?? "127.0.0.1" });
+      logger.info({ address }, "gateway http listening");
+      return address;
+    },
+    async stop() {
+      await app.close();
+    },
+  };
+}
