@@ -1,5 +1,5 @@
 // The backfill registry without a connection: atomic claim, `session not connected`, get semantics.
-import { DomainError } from "@wa/api";
+import { type DomainError } from "@wa/api";
 import type { Database } from "@wa/db";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
