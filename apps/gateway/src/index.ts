@@ -1,0 +1,96 @@
+// Gateway entry point, wiring only: env, database (+ migrations), WhatsApp engine, HTTP server, signals.
+import { createDbClient, runMigrations } from "@wa/db";
+import { createGatewayEngine } from "./engine.ts";
+import { parseEnv, type GatewayEnv } from "./env.ts";
+import { createLogger } from "./http/logger.ts";
+import { createServer } from "./http/server.ts";
+
+const SHUTDOWN_TIMEOUT_MS = 15_000;
+
+function loadEnv(): GatewayEnv {
+  try {
+    return parseEnv(process.env);
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exit(1);
+  }
+}
+
+/** The simulator's certificate root: from WA_SIM_ROOT_KEY, else asked of the simulator itself. */
+async function simulatorRootKey(env: GatewayEnv): Promise<string | undefined> {
+  if (env.simulatorRootKey) return env.simulatorRootKey;
+  if (!env.simulatorHttpUrl) return undefined;
+  const res = await fetch(`${env.simulatorHttpUrl}/sim/root-key`, { signal: AbortSignal.timeout(5_000) });
+  if (!res.ok) throw new Error(`simulator root key: HTTP ${res.status}`);
+  const body = (await res.json()) as { rootPublicKey?: unknown };
+  if (typeof body.rootPublicKey !== "string") throw new Error("simulator root key: unexpected answer");
+  return body.rootPublicKey;
+}
+
+async function main() {
+  const env = loadEnv();
+  const logger = createLogger({ level: env.logLevel });
+  if (!env.databaseUrl) {
+    console.error("invalid gateway environment: DATABASE_URL: required (npm start provides the embedded database)");
+    process.exit(1);
+  }
+
+  await runMigrations(env.databaseUrl);
+  const db = createDbClient(env.databaseUrl, { applicationName: `wa-gateway:${env.gatewayId}` });
+
+  const engine = await createGatewayEngine({
+    db,
+    logger,
+    config: {
+      gatewayId: env.gatewayId,
+      gatewayUrl: env.gatewayUrl,
+      ...(env.waWsUrl ? { waWsUrl: env.waWsUrl } : {}),
+      ...(env.adminPhoneNumber ? { adminPhoneNumber: env.adminPhoneNumber } : {}),
+      ...(env.simulatorHttpUrl ? { simulatorHttpUrl: env.simulatorHttpUrl } : {}),
+      ...(env.simulatorHttpUrl ? { trustRootPublicKey: await simulatorRootKey(env) } : {}),
+    },
+  });
+  const server = await createServer({
+    db,
+    ports: engine,
+    env: { port: env.port, webUrl: env.webUrl, jwksUrl: env.jwksUrl, gatewayUrl: env.gatewayUrl },
+    logger,
+  });
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) {
+      logger.warn({ signal }, "second signal: exiting now");
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, "shutting down");
+    const timer = setTimeout(() => {
+      logger.error({ timeoutMs: SHUTDOWN_TIMEOUT_MS }, "shutdown timed out");
+      process.exit(1);
+    }, SHUTDOWN_TIMEOUT_MS);
+    timer.unref();
+    try {
+      await server.stop();
+      await engine.shutdown();
+      await db.close();
+      logger.info({}, "stopped");
+      process.exit(0);
+    } catch (error) {
+      logger.error({ err: error }, "shutdown failed");
+      process.exit(1);
+    }
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+
+  const address = await server.start();
+  logger.info({ address, gatewayId: env.gatewayId, simulator: !!env.simulatorHttpUrl }, "gateway ready");
+  // Sessions are restored after the server listens, so health and the console answer while they reconnect.
+  engine.boot().catch((error: unknown) => logger.error({ err: error }, "engine boot failed"));
+}
+
+main().catch((error: unknown) => {
+  console.error(`gateway failed to start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});
