@@ -174,7 +174,10 @@ export async function spawnSimulatorProcess(args: string[] = []): Promise<Simula
   const pid = child.pid ?? 0;
   const url = await new Promise<string>((resolve, reject) => {
     let buf = "";
-    const timer = setTimeout(() => reject(new Error("simulator process did not start")), 20_000);
+    const timer = setTimeout(() => {
+      child.kill("SIGTERM");
+      reject(new Error("simulator process did not start"));
+    }, 20_000);
     child.stdout.on("data", (d: Buffer) => {
       buf += d.toString();
       const m = /"url":"(ws:\/\/[^"]+)"/.exec(buf);
