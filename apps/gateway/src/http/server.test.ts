@@ -1,4 +1,5 @@
 import { Writable } from "node:stream";
+import { Validator } from "@seriousme/openapi-schema-validator";
 import { waSessionSchema, type UserPrincipal } from "@wa/api";
 import {
   ACME,
@@ -300,6 +301,11 @@ describe("gateway HTTP server", () => {
     expectContractError(await call("GET", "/nowhere"), 404, "not_found");
     expectContractError(await call("PUT", "/api/v1/sessions"), 404, "not_found");
     expectContractError(await call("POST", "/api/v1/sessions", { token: tokens.acmeOwner, raw: "{ not json" }), 400, "validation_error");
+    expectContractError(
+      await call("POST", "/api/v1/sessions", { token: tokens.acmeOwner, raw: "label=x", headers: { "content-type": "text/plain" } }),
+      400,
+      "validation_error",
+    );
     const big = JSON.stringify({ label: "x".repeat(1024 * 1024 + 10) });
     expectContractError(await call("POST", "/api/v1/sessions", { token: tokens.acmeOwner, raw: big }), 413, "payload_too_large");
     expectContractError(await call("GET", "/api/v1/me", { headers: { authorization: "Basic abc" } }), 401, "unauthorized");
@@ -346,6 +352,9 @@ describe("gateway HTTP server", () => {
       components: { securitySchemes: Record<string, unknown>; schemas: Record<string, unknown> };
     };
     expect(doc.openapi).toBe("3.1.0");
+    const validation = await new Validator().validate(structuredClone(doc) as unknown as Parameters<Validator["validate"]>[0]);
+    expect(validation.errors ?? [], JSON.stringify(validation.errors)).toEqual([]);
+    expect(validation.valid).toBe(true);
     const routes = Object.entries(doc.paths).flatMap(([path, item]) => Object.keys(item).map((m) => `${m.toUpperCase()} ${path}`));
     expect(routes.sort()).toEqual(
       [
@@ -423,6 +432,19 @@ describe("gateway HTTP server", () => {
     const refused = await batch(21);
     expect(refused.status).toBe(400);
     expect(JSON.stringify(await refused.json())).toContain("validation_error");
+
+    // Refused, not executed: 21 creates in one batch create nothing.
+    const before = (await call("GET", "/api/v1/sessions?limit=200", { token: tokens.acmeOwner })).body as { data: unknown[] };
+    const creates = Array.from({ length: 21 }, () => "sessions.create").join(",");
+    const body = Object.fromEntries(Array.from({ length: 21 }, (_, i) => [i, { label: `batch ${i}` }]));
+    const mutation = await fetch(`${base}/trpc/${creates}?batch=1`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${tokens.acmeOwner}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    expect(mutation.status).toBe(400);
+    const after = (await call("GET", "/api/v1/sessions?limit=200", { token: tokens.acmeOwner })).body as { data: unknown[] };
+    expect(after.data.length).toBe(before.data.length);
   });
 
   it("[TRPC][EVENTS]: an SSE subscription authenticates from connectionParams and streams only its organization", async () => {
