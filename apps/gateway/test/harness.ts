@@ -19,7 +19,7 @@ export interface Harness {
   pair(
     engine: GatewayEngine,
     sessionId: string,
-    opts?: { phoneNumber?: string; scenario?: ScenarioOptions },
+    opts?: { phoneNumber?: string; scenario?: ScenarioOptions; timeoutMs?: number },
   ): Promise<{ scan: ScanResult; session: WaSession }>;
   statusReason(sessionId: string): Promise<string | null>;
   close(): Promise<void>;
@@ -109,10 +109,11 @@ export async function createHarness(opts: { sim?: SimServerOptions; engine?: Par
     },
     async pair(engine, sessionId, pairOpts = {}) {
       await engine.sessions.start(sessionId);
-      await harness.waitForStatus(sessionId, "scan_qr_code");
+      const { timeoutMs = 30_000, ...scanOpts } = pairOpts;
+      await harness.waitForStatus(sessionId, "scan_qr_code", timeoutMs);
       const qr = await engine.sessions.getQr(sessionId);
-      const scan = await scanQr(sim.httpUrl, qr.qr, pairOpts);
-      const session = await harness.waitForStatus(sessionId, "working", 30_000);
+      const scan = await scanQr(sim.httpUrl, qr.qr, scanOpts);
+      const session = await harness.waitForStatus(sessionId, "working", timeoutMs);
       return { scan, session };
     },
     statusReason: (sessionId) => getSessionStatusReason(db.db, sessionId),
