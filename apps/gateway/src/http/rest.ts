@@ -32,7 +32,7 @@ interface AdapterErrorBody {
  * already carries the contract code in `data.code` and field messages in `data.details`; this turns that body
  * into `{ error: { code, message, details? } }` with the contract status.
  */
-export function toContractBody(status: number, raw: string): { status: number; body: string } | null {
+export function toContractBody(raw: string): { status: number; body: string } | null {
   let parsed: AdapterErrorBody;
   try {
     parsed = JSON.parse(raw) as AdapterErrorBody;
@@ -40,7 +40,8 @@ export function toContractBody(status: number, raw: string): { status: number; b
     return null;
   }
   if (parsed && typeof parsed.error === "object" && parsed.error !== null) return null; // already ours
-  const code: ErrorCode = isErrorCode(parsed?.data?.code) ? parsed.data.code : toContractError(null).code;
+  // Without our formatter's code (should not happen) the safe answer is a masked internal error.
+  const code: ErrorCode = isErrorCode(parsed?.data?.code) ? parsed.data.code : "internal";
   const details =
     typeof parsed?.data?.details === "object" && parsed.data.details !== null
       ? (parsed.data.details as Record<string, unknown>)
@@ -49,7 +50,6 @@ export function toContractBody(status: number, raw: string): { status: number; b
   if (code === "validation_error" && details) message = "invalid input";
   if (code === "not_found" && parsed?.data?.path === undefined) message = "route not found";
   if (code === "internal") message = "internal error";
-  void status;
   return { status: errorCodes[code], body: JSON.stringify(errorBody({ code, message, ...(details ? { details } : {}) })) };
 }
 
@@ -66,7 +66,7 @@ export async function registerRest(
     });
     scope.addHook("onSend", async (_request, reply, payload) => {
       if (reply.statusCode < 400 || typeof payload !== "string") return payload;
-      const rewritten = toContractBody(reply.statusCode, payload);
+      const rewritten = toContractBody(payload);
       if (!rewritten) return payload;
       reply.code(rewritten.status);
       reply.header("content-type", "application/json; charset=utf-8");

@@ -511,3 +511,37 @@ describe("gateway HTTP server", () => {
     for (const secret of [...hashes, ...keyHashes]) expect(me.text.includes(secret)).toBe(false);
   });
 });
+
+describe("gateway readiness", () => {
+  it("[HEALTH]: /readyz is 503 gateway_unavailable when migrations are missing or the database is unreachable", async () => {
+    const { startEmbeddedDatabase } = await import("@wa/db/embedded");
+    const { createDbClient } = await import("@wa/db");
+    const empty = await startEmbeddedDatabase();
+    const unmigrated = createDbClient(empty.url, { max: 1 });
+    const unreachable = createDbClient("postgres://postgres@127.0.0.1:9/none", { max: 1 });
+    const ports = createFakePorts({ db: unmigrated.db });
+    const env = { port: 0, webUrl: "http://localhost:3000", jwksUrl: "http://127.0.0.1:9/jwks" };
+    const logger = createLogger({ level: "silent" });
+    try {
+      for (const [db, message] of [
+        [unmigrated, "database migrations not applied"],
+        [unreachable, "database unreachable"],
+      ] as const) {
+        const server = await createServer({ db, ports, env, logger });
+        try {
+          const url = await server.start();
+          const res = await fetch(`${url}/readyz`);
+          expect(res.status).toBe(503);
+          expect(await res.json()).toEqual({ error: { code: "gateway_unavailable", message } });
+          expect((await fetch(`${url}/healthz`)).status).toBe(200);
+        } finally {
+          await server.stop();
+        }
+      }
+    } finally {
+      await unreachable.close();
+      await unmigrated.close();
+      await empty.stop();
+    }
+  });
+});

@@ -48,6 +48,17 @@ export function allowedOrigins(webUrl: string): Set<string> {
   return origins;
 }
 
+const READY_TIMEOUT_MS = 3_000;
+
+/** A readiness probe must answer even when the database hangs. */
+function withTimeout<T>(promise: PromiseLike<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([Promise.resolve(promise), timeout]).finally(() => clearTimeout(timer));
+}
+
 export async function createServer(opts: CreateServerOptions): Promise<GatewayServer> {
   const { db, ports, env } = opts;
   const logger = opts.logger.child({ component: "http" });
@@ -93,11 +104,11 @@ export async function createServer(opts: CreateServerOptions): Promise<GatewaySe
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (_request, reply) => {
     try {
-      await db.sql`select 1`;
+      await withTimeout(db.sql`select 1`, READY_TIMEOUT_MS);
     } catch {
       return reply.code(503).send(errorBody({ code: "gateway_unavailable", message: "database unreachable" }));
     }
-    if (!(await migrationsApplied(db))) {
+    if (!(await withTimeout(migrationsApplied(db), READY_TIMEOUT_MS).catch(() => false))) {
       return reply.code(503).send(errorBody({ code: "gateway_unavailable", message: "database migrations not applied" }));
     }
     return { status: "ready", gatewayId: ports.gatewayId };
