@@ -178,10 +178,10 @@ describe("console", () => {
     assert.equal(ids.length, 50);
 
     // Gateway filter.
-    await page.getByLabel("Gateway").selectOption("gw-sg-1");
+    await page.getByLabel("Gateway", { exact: true }).selectOption("gw-sg-1");
     ids = await waitForRows(page, ids);
     assert.deepEqual([...ids].sort(), [...otherGateway].sort());
-    await page.getByLabel("Gateway").selectOption("");
+    await page.getByLabel("Gateway", { exact: true }).selectOption("");
     ids = await waitForRows(page, ids);
 
     // Organization filter, combined with the URL round trip.
@@ -189,7 +189,7 @@ describe("console", () => {
       select o.id, o.name, count(*)::int as n from wa_sessions s join organizations o on o.id = s.organization_id
       where o.name like 'Synthetic Org %' group by o.id, o.name order by o.name limit 1`;
     assert.ok(org);
-    await page.getByLabel("Organization").selectOption(org.id);
+    await page.getByLabel("Organization", { exact: true }).selectOption(org.id);
     ids = await waitForRows(page, ids);
     const orgCells = await page.locator("tbody tr[data-session-id] td:nth-child(4)").allInnerTexts();
     assert.ok(orgCells.length > 0 && orgCells.every((c) => c === org.name), "only the organization's sessions");
@@ -204,7 +204,7 @@ describe("console", () => {
     // Search (debounced): label, phone number, LID, id.
     const searchBox = page.getByLabel("Search sessions");
     const target = await stack.db.sql<{ id: string; label: string; phone_number: string; wa_lid: string }[]>`
-      select id, label, phone_number, wa_lid from wa_sessions where organization_id = ${org.id} and label like 'Synthetic line %' order by created_at limit 1 offset 7`;
+      select id, label, phone_number, wa_lid from wa_sessions where organization_id = ${org.id} and label like 'Synthetic line ___' order by created_at desc limit 1 offset 7`;
     const row = target[0];
     assert.ok(row);
     for (const q of [row.label, row.phone_number, row.wa_lid, row.id]) {
@@ -226,7 +226,7 @@ describe("console", () => {
     const sharedIds = await waitForRows(other, null);
     assert.deepEqual(sharedIds, ids);
     assert.equal(await other.getByLabel("Search sessions").inputValue(), row.phone_number.slice(0, 9));
-    assert.equal(await other.getByLabel("Organization").inputValue(), org.id);
+    assert.equal(await other.getByLabel("Organization", { exact: true }).inputValue(), org.id);
 
     // Page size.
     await other.getByRole("button", { name: "Clear filters" }).click();
@@ -271,7 +271,8 @@ describe("console", () => {
     const ownerToken = await stack.tokenFor("owner@acme.test");
     const { id, phoneNumber } = await pairWorkingSession(ownerToken, "Backfill e2e", { contacts: 300, groups: 30 });
     await sim("POST", `/sim/accounts/${phoneNumber}/slowdown`, { factor: 40 });
-    const expected = await sim<{ contacts: number; groups: number; groupMembers: number }>("GET", `/sim/accounts/${phoneNumber}`);
+    const account = await sim<{ counts: { contacts: number; groups: number; groupMembers: number } }>("GET", `/sim/accounts/${phoneNumber}`);
+    const expected = account.counts;
 
     const context = await stack.signedIn(ADMIN.email);
     const page = await context.newPage();
@@ -337,11 +338,11 @@ describe("console", () => {
     await page.getByRole("button", { name: "Create key" }).click();
     const key = await page.getByTestId("raw-key").innerText();
     assert.match(key, /^wa_/);
-    await page.locator('[data-testid="api-keys-table"] td', { hasText: "e2e integration" }).waitFor();
+    await page.getByRole("cell", { name: "e2e integration", exact: true }).waitFor();
     const withKey = await fetch(`${stack.gatewayUrl}/api/v1/sessions?limit=1`, { headers: { "x-api-key": key } });
     assert.equal(withKey.status, 200);
     await page.reload();
-    await page.locator('[data-testid="api-keys-table"] td', { hasText: "e2e integration" }).waitFor();
+    await page.getByRole("cell", { name: "e2e integration", exact: true }).waitFor();
     assert.equal(await page.getByTestId("raw-key").count(), 0, "the raw key is shown only once");
     await owner.close();
 

@@ -6,7 +6,7 @@ import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type BrowserContext } from "playwright-core";
-import { seed } from "@wa/db";
+import { createDbClient, seed } from "@wa/db";
 import { createTestDatabase, type TestDatabase } from "@wa/db/testing";
 
 export const WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -24,8 +24,13 @@ export interface Simulator {
   stop: () => Promise<void>;
 }
 
+export interface StackOptions {
+  /** Use this (already migrated and seeded) database instead of a fresh seeded test database. */
+  databaseUrl?: string;
+}
+
 export interface Stack {
-  db: TestDatabase;
+  db: Pick<TestDatabase, "sql" | "db" | "url" | "kind">;
   sim: Simulator;
   webUrl: string;
   gatewayUrl: string;
@@ -109,10 +114,11 @@ async function killTree(child: ChildProcess | undefined) {
   clearTimeout(timer);
 }
 
-export async function startStack(): Promise<Stack> {
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
   mkdirSync(ARTIFACTS, { recursive: true });
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
-  const gatewayEntry = path.join(REPO_ROOT, "apps", "gateway", "src", "index.ts");
+  // E2E_GATEWAY_ENTRY: another entry point with the same environment (development only).
+  const gatewayEntry = process.env.E2E_GATEWAY_ENTRY ?? path.join(REPO_ROOT, "apps", "gateway", "src", "index.ts");
   if (!existsSync(gatewayEntry)) throw new Error(`the gateway entry point ${gatewayEntry} does not exist yet`);
 
   const cleanups: (() => Promise<void>)[] = [];
@@ -121,15 +127,23 @@ export async function startStack(): Promise<Stack> {
   };
   try {
     ensureWebBuild();
-    const db = await createTestDatabase();
-    cleanups.push(() => db.close());
-    await seed(db.db, {
-      superAdminEmail: ADMIN.email,
-      superAdminPassword: ADMIN.password,
-      demoPassword: DEMO_PASSWORD,
-      sessions: SEEDED_SESSIONS,
-      orgs: SEEDED_ORGS,
-    });
+    let db: Stack["db"];
+    if (options.databaseUrl) {
+      const client = createDbClient(options.databaseUrl, { max: 2, applicationName: "wa-e2e" });
+      cleanups.push(() => client.close());
+      db = { ...client, url: options.databaseUrl, kind: "postgres" };
+    } else {
+      const test = await createTestDatabase();
+      cleanups.push(() => test.close());
+      await seed(test.db, {
+        superAdminEmail: ADMIN.email,
+        superAdminPassword: ADMIN.password,
+        demoPassword: DEMO_PASSWORD,
+        sessions: SEEDED_SESSIONS,
+        orgs: SEEDED_ORGS,
+      });
+      db = test;
+    }
 
     const { startSimulator } = (await import("@wa/wa-sim")) as { startSimulator: (o?: { host?: string }) => Promise<Simulator> };
     const sim = await startSimulator();

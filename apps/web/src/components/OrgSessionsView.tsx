@@ -40,6 +40,10 @@ export function OrgSessionsView() {
   useSubscription(
     trpc.sessions.events.subscriptionOptions(undefined, {
       enabled: errorCode(list.error) !== "forbidden",
+      // Changes between the list read and the stream's start would be missed; re-read unless the list is fresh.
+      onStarted: () => {
+        if (Date.now() - list.dataUpdatedAt > 1000) void queryClient.invalidateQueries({ queryKey: trpc.sessions.list.pathKey() });
+      },
       onData: (event) => {
         const changed = event.data.session;
         queryClient.setQueriesData<{ data: WASession[]; nextCursor: string | null }>(

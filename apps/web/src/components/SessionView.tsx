@@ -30,6 +30,11 @@ export function SessionView({ id }: { id: string }) {
       { session: id },
       {
         enabled: session.isSuccess,
+        // A change between our first read and the stream's start would be missed: re-read once it is live.
+        onStarted: () => {
+          void queryClient.invalidateQueries({ queryKey: sessionOptions.queryKey });
+          void queryClient.invalidateQueries({ queryKey: trpc.sessions.qr.queryOptions({ session: id }).queryKey });
+        },
         onData: (event) => {
           queryClient.setQueryData(sessionOptions.queryKey, event.data.session);
           setLiveQr(event.data.status === "scan_qr_code" ? event.data.qr : null);

@@ -64,8 +64,17 @@ export function SessionsToolbar(props: Props) {
     };
   }, []);
 
-  const toggle = (s: SessionStatusValue) =>
-    props.onStatus(props.status.includes(s) ? props.status.filter((x) => x !== s) : [...props.status, s]);
+  // Checkboxes answer at once; the URL (and the query) follow.
+  const [selected, setSelected] = useState(props.status);
+  const statusKey = props.status.join(",");
+  useEffect(() => {
+    setSelected(statusKey ? (statusKey.split(",") as SessionStatusValue[]) : []);
+  }, [statusKey]);
+  const toggle = (s: SessionStatusValue) => {
+    const next = selected.includes(s) ? selected.filter((x) => x !== s) : [...selected, s];
+    setSelected(next);
+    props.onStatus(next);
+  };
   const active = props.status.length + (props.org ? 1 : 0) + (props.gw ? 1 : 0) + (props.q ? 1 : 0);
 
   return (
@@ -84,14 +93,14 @@ export function SessionsToolbar(props: Props) {
         spellCheck={false}
       />
       <details className="status-filter" ref={menu}>
-        <summary className="btn" aria-label={`Status filter, ${props.status.length} selected`}>
-          Status {props.status.length > 0 ? <span className="chip-count">{props.status.length}</span> : null} ▾
+        <summary className="btn" aria-label={`Status filter, ${selected.length} selected`}>
+          Status {selected.length > 0 ? <span className="chip-count">{selected.length}</span> : null} ▾
         </summary>
         <fieldset className="status-menu" style={{ border: 0, margin: 0 }}>
           <legend className="visually-hidden">Statuses to show</legend>
           {SESSION_STATUSES.map((s) => (
             <label key={s}>
-              <input type="checkbox" checked={props.status.includes(s)} onChange={() => toggle(s)} name="status" value={s} />
+              <input type="checkbox" checked={selected.includes(s)} onChange={() => toggle(s)} name="status" value={s} />
               <span className={`status status-${s}`}>{statusLabels[s]}</span>
             </label>
           ))}

@@ -1,5 +1,6 @@
 // The signed-in console: who you are comes from the web session (server side); the gateway URL is read at runtime
 // and handed to the browser, which calls the gateway directly with a short-lived JWT.
+import { headers } from "next/headers";
 import { redirect } from "next/navigation";
 import type { ReactNode } from "react";
 import { Header } from "@/components/Header.tsx";
@@ -11,7 +12,11 @@ export const dynamic = "force-dynamic";
 
 export default async function ConsoleLayout({ children }: { children: ReactNode }) {
   const viewer = await getViewer();
-  if (!viewer) redirect("/sign-in");
+  if (!viewer) {
+    // The cookie was there (the proxy let the request through) but names no live session: sign in again, then return.
+    const path = (await headers()).get("x-wa-path");
+    redirect(path && path.startsWith("/") ? `/sign-in?next=${encodeURIComponent(path)}` : "/sign-in");
+  }
   return (
     // Keyed by the active organization: switching remounts the client state (queries, subscriptions).
     <Providers key={viewer.activeOrganization?.organizationId ?? "none"} gatewayUrl={env().GATEWAY_URL} viewer={viewer}>
