@@ -86,6 +86,7 @@ export class SimControl {
     if (!conn || !conn.isOpen) throw new SimError("not_found", "no connected client is showing this QR (expired or already used)");
     if (!conn.regNoiseKey?.equals(parsed.noiseKey)) throw new SimError("validation_error", "QR noise key does not match the connection");
     let account = input.phoneNumber ? this.server.world.accounts.get(input.phoneNumber) : undefined;
+    const created = !account;
     if (!account) {
       try {
         account = this.server.world.createAccount({ phoneNumber: input.phoneNumber, scenario: input.scenario });
@@ -97,6 +98,7 @@ export class SimControl {
     try {
       companion = await conn.pair(account, parsed.identityKey, parsed.advSecret, parsed.platformId);
     } catch (e) {
+      if (created) this.server.world.deleteAccountIfUnpaired(account);
       throw new SimError("conflict", (e as Error).message);
     }
     return { phoneNumber: account.phoneNumber, jid: account.jid, lid: account.lidJid, deviceId: companion.deviceId };

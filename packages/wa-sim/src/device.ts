@@ -95,12 +95,14 @@ export class SimDevice {
   /** Starts an outgoing session to a peer from its bundle. */
   async startSession(peer: PeerAddress, b: PreKeyBundle): Promise<void> {
     const builder = new libsignal.SessionBuilder(this.store, this.addr(peer));
-    await builder.initOutgoing({
+    const session = {
       registrationId: b.registrationId,
       identityKey: withPrefix(b.identity),
       signedPreKey: { keyId: b.signedPreKey.id, publicKey: withPrefix(b.signedPreKey.public), signature: b.signedPreKey.signature },
-      preKey: b.preKey ? { keyId: b.preKey.id, publicKey: withPrefix(b.preKey.public) } : (undefined as never),
-    });
+      ...(b.preKey ? { preKey: { keyId: b.preKey.id, publicKey: withPrefix(b.preKey.public) } } : {}),
+    };
+    // libsignal accepts a bundle without a one-time prekey (server ran out); its typings say otherwise.
+    await builder.initOutgoing(session as Parameters<typeof builder.initOutgoing>[0]);
   }
 
   /** Encrypts a WhatsApp message (with WA's random padding, pitfall P7) for a peer. */

@@ -108,7 +108,7 @@ export async function answerIq(server: SimServer, conn: Connection, iq: BinaryNo
         },
       ]);
     case "usync/get/usync":
-      return result(iq, [usync(server, account, first)]);
+      return result(iq, [usync(server, first)]);
     case "md/set/remove-companion-device":
       server.forgetCompanion(companion);
       return result(iq);
@@ -220,7 +220,7 @@ function groupNode(account: Account, g: Group): BinaryNode {
   };
 }
 
-function usync(server: SimServer, account: Account, usyncNode: BinaryNode | undefined): BinaryNode {
+function usync(server: SimServer, usyncNode: BinaryNode | undefined): BinaryNode {
   const queryNode = getBinaryNodeChild(usyncNode, "query");
   const protocols = new Set((Array.isArray(queryNode?.content) ? queryNode.content : []).map((c) => c.tag));
   const users: BinaryNode[] = [];
@@ -231,7 +231,7 @@ function usync(server: SimServer, account: Account, usyncNode: BinaryNode | unde
       user = Buffer.from(contactNode.content as Uint8Array).toString().replace(/[^0-9]/g, "");
     }
     if (!user) continue;
-    const info = server.lookupUser(user, account);
+    const info = server.lookupUser(user);
     const jid = u.attrs.jid ?? `${user}@s.whatsapp.net`;
     const content: BinaryNode[] = [];
     if (protocols.has("devices")) {

@@ -2,7 +2,7 @@
 import type { WAMessage, WAMessageUpdate } from "@whiskeysockets/baileys";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "./index.ts";
-import { pairNewClient, type PairedClient } from "./test-client.ts";
+import { connectClient, memoryAuth, pairNewClient, waitForEvent, type PairedClient } from "./test-client.ts";
 
 let sim: Simulator;
 let client: PairedClient;
@@ -78,5 +78,20 @@ describe("messages", () => {
     expect(await until(() => decryptedBy().size === members.length)).toBe(true);
     expect([...decryptedBy()].sort()).toEqual(members.map((m) => m.jid).sort());
     expect(await until(() => receipts.some((r) => r.key.id === id))).toBe(true);
+  });
+
+  it("a text sent while the client is offline is delivered at its next login", async () => {
+    const stored = client.auth.snapshot();
+    client.sock.end(undefined);
+    await until(() => sim.control.devices(PHONE)[0]?.connected === false);
+    const carol = sim.control.account(PHONE).contactRows[3];
+    const sent = await sim.control.sendMessage({ phoneNumber: PHONE, from: carol?.phoneNumber, text: "while you were away" });
+    expect(sim.control.devices(PHONE)[0]?.pendingMessages).toBeGreaterThanOrEqual(1);
+    const sock = connectClient(sim.url, memoryAuth(stored));
+    const got = waitForEvent(sock.ev, "messages.upsert", (u) => u.messages.some((m) => m.key.id === sent.id));
+    const msg = (await got).messages.find((m) => m.key.id === sent.id);
+    expect(msg?.message?.conversation).toBe("while you were away");
+    expect(await until(() => sim.control.devices(PHONE)[0]?.pendingMessages === 0)).toBe(true);
+    sock.end(undefined);
   });
 });

@@ -148,7 +148,7 @@ export class SimServer {
   }
 
   /** Everything known about a user (account or scenario person) for usync. */
-  lookupUser(user: string, _asking: Account): { lid: string; companions: Companion[] } | null {
+  lookupUser(user: string): { lid: string; companions: Companion[] } | null {
     const acc = this.world.accountByUser(user);
     if (acc) return { lid: acc.lid, companions: [...acc.companions.values()] };
     const p = this.world.personByUser(user);

@@ -123,6 +123,13 @@ export class World {
     return account;
   }
 
+  /** Forgets an account that never got a device (its pairing failed). */
+  deleteAccountIfUnpaired(account: Account): void {
+    if (account.companions.size > 0) return;
+    this.accounts.delete(account.phoneNumber);
+    this.accountsByLid.delete(account.lid);
+  }
+
   accountByUser(user: string): Account | undefined {
     return this.accounts.get(user) ?? this.accountsByLid.get(user);
   }
