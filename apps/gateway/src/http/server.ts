@@ -5,6 +5,7 @@ import { migrationsApplied, type DbClient } from "@wa/db";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Logger as PinoLogger } from "pino";
 import { BODY_LIMIT, installErrorHandlers } from "./errors.ts";
+import { redactUrl } from "./logger.ts";
 import { buildOpenApiDocument, REST_BASE, registerRest } from "./rest.ts";
 import { registerTrpc } from "./trpc.ts";
 
@@ -67,6 +68,8 @@ export async function createServer(opts: CreateServerOptions): Promise<GatewaySe
     bodyLimit: BODY_LIMIT,
     // SSE streams would otherwise hold `close()` open until clients leave.
     forceCloseConnections: true,
+    // One line per request (onResponse below) instead of Fastify's two.
+    disableRequestLogging: true,
     routerOptions: { maxParamLength: 1000 },
   });
 
@@ -79,6 +82,16 @@ export async function createServer(opts: CreateServerOptions): Promise<GatewaySe
     defaultJson(request, text, done);
   });
   installErrorHandlers(app);
+  app.addHook("onResponse", async (request, reply) => {
+    const line = {
+      method: request.method,
+      url: redactUrl(request.url),
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime),
+    };
+    if (reply.statusCode >= 500) request.log.error(line, "request");
+    else request.log.info(line, "request");
+  });
 
   const origins = allowedOrigins(env.webUrl);
   await app.register(cors, {

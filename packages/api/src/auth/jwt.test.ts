@@ -175,8 +175,16 @@ describe("login JWT authentication", () => {
       // A forged token is still a 401 during the outage, not a 503.
       expect(await asHeader(warm, `Bearer ${await idp.mint(claims, { key: await createTestKey("key-1") })}`)).toBe("unauthorized");
 
-      const cold = factory();
+      const cold = factory({ cooldownMs: 100 });
       expect(await asHeader(cold, `Bearer ${token}`)).toBe("gateway_unavailable");
+      const tries = idp.requests;
+      expect(await asHeader(cold, `Bearer ${token}`)).toBe("gateway_unavailable");
+      expect(idp.requests).toBe(tries); // answered at once, without waiting on the dead JWKS again
+
+      // Once the JWKS is back, the cold verifier recovers on its own.
+      idp.down = false;
+      await sleep(150);
+      expect(await asHeader(cold, `Bearer ${token}`)).toBe("ok");
     } finally {
       idp.down = false;
     }

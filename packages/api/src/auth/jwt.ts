@@ -55,6 +55,9 @@ const claimsSchema = z.object({
   name: z.string().optional(),
 });
 
+/** With no key set at all, how long a failed JWKS fetch is trusted before trying again. */
+const COLD_RETRY_MS = 2_000;
+
 const unauthorized = (message = "invalid token") => new DomainError("unauthorized", message);
 
 /** Thrown from inside the key lookup so the outer code can tell "no keys reachable" from a bad token. */
@@ -88,8 +91,11 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
   // Only the configured JWKS is consulted: the token's jku/x5u/jwk headers are never read.
   const getKey = async (header: JWSHeaderParameters, token: FlattenedJWSInput) => {
     const known = fromLastGood();
-    // Right after a failed fetch, do not hammer a JWKS that is down: serve from the last good set.
-    if (known && Date.now() - lastFailureAt < cooldownMs) return known(header, token);
+    // Right after a failed fetch, do not hammer a JWKS that is down: serve from the last good set, or
+    // (with none) answer "unavailable" at once instead of making every request wait for a timeout.
+    const sinceFailure = Date.now() - lastFailureAt;
+    if (known && sinceFailure < cooldownMs) return known(header, token);
+    if (!known && sinceFailure < Math.min(cooldownMs, COLD_RETRY_MS)) throw new KeysUnavailable("jwks recently unreachable");
     try {
       return await remote(header, token);
     } catch (error) {
