@@ -115,6 +115,22 @@ describe("admin router", () => {
     expect(await outcome(admin.admin.sessions.list({ limit: 0 }))).toBe("validation_error");
   });
 
+  it("[SUPER_ADMIN][SESSIONS]: paging while sessions are being created visits every earlier session once, in order", async () => {
+    const admin = call(f.superAdmin);
+    const before = (await admin.admin.sessions.list({ limit: 200 })).data.map((s) => s.id);
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let created = 0;
+    do {
+      const page = await admin.admin.sessions.list({ limit: 4, ...(cursor ? { cursor } : {}) });
+      seen.push(...page.data.map((s) => s.id));
+      cursor = page.nextCursor ?? undefined;
+      // New sessions land at the head of the order, behind the cursor: they must not shift later pages.
+      await call(f.acmeOwner).sessions.create({ label: `during paging ${created++}` });
+    } while (cursor);
+    expect(seen).toEqual(before);
+  });
+
   it("[SUPER_ADMIN][SESSIONS]: an invalid cursor or an unknown field is a validation_error", async () => {
     const admin = call(f.superAdmin);
     expect(await outcome(admin.admin.sessions.list({ cursor: "not-a-cursor" }))).toBe("validation_error");
