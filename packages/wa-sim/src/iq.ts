@@ -109,6 +109,9 @@ export async function answerIq(server: SimServer, conn: Connection, iq: BinaryNo
       ]);
     case "usync/get/usync":
       return result(iq, [usync(server, first)]);
+    case "w:profile:picture/get/picture":
+      // Simulated people have no profile pictures; the real server answers the same way for those.
+      return error(iq, 404, "item-not-found");
     case "md/set/remove-companion-device":
       server.forgetCompanion(companion);
       return result(iq);

@@ -67,6 +67,7 @@ export class SimServer {
   private readonly http: Server;
   private readonly wss: WebSocketServer;
   private controlHandler: ControlHandler | null = null;
+  private connSeq = 0;
 
   constructor(opts: SimServerOptions = {}) {
     this.options = {
@@ -103,7 +104,6 @@ export class SimServer {
     });
   }
 
-  private connSeq = 0;
 
   setControlHandler(h: ControlHandler): void {
     this.controlHandler = h;
