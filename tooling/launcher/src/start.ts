@@ -83,7 +83,8 @@ async function main() {
     WEB_URL: webUrl,
     GATEWAY_URL: gatewayUrl,
     AUTH_JWKS_URL: env.AUTH_JWKS_URL ?? `${webUrl}/api/auth/jwks`,
-    ...(simulator ? { WA_WS_URL: simulator.wsUrl, WA_SIM_URL: simulator.httpUrl } : {}),
+    // A loopback WA_WS_URL is how the gateway knows it talks to the simulator (and offers simulateScan).
+    ...(simulator ? { WA_WS_URL: simulator.wsUrl } : {}),
   };
 
   console.log("building the web console (cached after the first run)…");
