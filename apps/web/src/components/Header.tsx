@@ -40,23 +40,23 @@ export function Header() {
       <a href="#main" className="skip-link">
         Skip to content
       </a>
-      <Link href="/sessions" className="brand" aria-label="WA Gateway console home">
+      <Link href="/sessions" prefetch={false} className="brand" aria-label="WA Gateway console home">
         <span className="brand-mark" aria-hidden="true">
           ✓
         </span>
         WA Gateway
       </Link>
       <nav className="nav" aria-label="Main">
-        <Link href="/sessions" aria-current={current("/sessions")}>
+        <Link href="/sessions" prefetch={false} aria-current={current("/sessions")}>
           Sessions
         </Link>
-        <Link href="/api-keys" aria-current={current("/api-keys")}>
+        <Link href="/api-keys" prefetch={false} aria-current={current("/api-keys")}>
           API keys
         </Link>
         {viewer.user.isSuperAdmin ? (
           <>
             <span className="nav-sep" aria-hidden="true" />
-            <Link href="/admin/sessions" aria-current={current("/admin/sessions")}>
+            <Link href="/admin/sessions" prefetch={false} aria-current={current("/admin/sessions")}>
               All sessions
             </Link>
           </>

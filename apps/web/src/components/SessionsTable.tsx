@@ -85,7 +85,7 @@ export function SessionsTable(props: Props) {
                 }}
               >
                 <td title={s.label ?? s.id}>
-                  <Link href={href}>{s.label ?? <span className="muted">Untitled</span>}</Link>
+                  <Link href={href} prefetch={false}>{s.label ?? <span className="muted">Untitled</span>}</Link>
                 </td>
                 <td className="mono">{formatPhone(s.phoneNumber)}</td>
                 <td>

@@ -27,6 +27,11 @@ class TokenSource {
     return this.inflight;
   }
 
+  /** Adopts a token minted for this page by the server, unless a fresher one is cached. */
+  prime(token: Cached): void {
+    if (!this.cached || this.cached.expiresAt < token.expiresAt) this.cached = token;
+  }
+
   /** Forget the cached token (the gateway answered 401): the next get() fetches a fresh one. */
   invalidate(): void {
     this.cached = undefined;

@@ -81,7 +81,21 @@ export function useConsole() {
   return value;
 }
 
-export function Providers({ gatewayUrl, viewer, children }: { gatewayUrl: string; viewer: Viewer; children: ReactNode }) {
+export function Providers({
+  gatewayUrl,
+  viewer,
+  initialToken,
+  children,
+}: {
+  gatewayUrl: string;
+  viewer: Viewer;
+  /** Minted during the server render, so the first gateway call needs no token round trip. */
+  initialToken: { token: string; expiresAt: number } | null;
+  children: ReactNode;
+}) {
+  useState(() => {
+    if (initialToken && typeof window !== "undefined") tokens.prime(initialToken);
+  });
   const [queryClient] = useState(makeQueryClient);
   const [trpcClient] = useState(() => {
     const url = `${gatewayUrl}/trpc`;

@@ -230,9 +230,21 @@ describe("signing keys", () => {
       const d = row.privateJwkEncrypted.split(".")[2] ?? "";
       expect(() => JSON.parse(Buffer.from(d, "base64url").toString())).toThrow();
     }
-    // Another secret cannot use the stored key.
-    const wrong = new KeyStore(tdb.db, "another-secret-another-secret-0123456", { cacheMs: 0 });
-    await expect(wrong.current()).rejects.toThrow();
+  });
+
+  it("after an APP_SECRET change the unreadable key is rotated out, and still published for its tokens", async () => {
+    const fresh = await createTestDatabase();
+    try {
+      const before = await new KeyStore(fresh.db, SECRET, { cacheMs: 0 }).current();
+      const warnings: unknown[] = [];
+      const changed = new KeyStore(fresh.db, "another-secret-another-secret-0123456", { cacheMs: 0 }, { warn: (o: unknown) => void warnings.push(o) });
+      const after = await changed.current();
+      expect(after.kid).not.toBe(before.kid);
+      expect(warnings).toHaveLength(1);
+      expect((await changed.jwks()).keys.map((k) => k.kid)).toEqual([after.kid, before.kid]);
+    } finally {
+      await fresh.close();
+    }
   });
 
   it("concurrent first use creates exactly one current key", async () => {

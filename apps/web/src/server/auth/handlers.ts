@@ -65,6 +65,35 @@ const tokenQuerySchema = z.strictObject({
     .optional(),
 });
 
+/** Mints the 5-minute login JWT for a person in one of their organizations. */
+export async function signLoginToken(
+  keys: KeyStore,
+  webUrl: string,
+  user: { id: string; email: string; name: string; platformRole: string | null },
+  membership: Pick<MembershipView, "organizationId" | "role">,
+  nowMs: number,
+): Promise<{ token: string; expiresAt: number }> {
+  const key = await keys.current();
+  const iat = Math.floor(nowMs / 1000);
+  const exp = iat + TOKEN_TTL_SECONDS;
+  const claims: Record<string, string> = {
+    org: membership.organizationId,
+    orgRole: membership.role,
+    email: user.email,
+    name: user.name,
+  };
+  if (user.platformRole === "super_admin") claims.role = "super_admin";
+  const token = await new SignJWT(claims)
+    .setProtectedHeader({ alg: JWT_ALG, kid: key.kid, typ: "JWT" })
+    .setIssuer(webUrl)
+    .setAudience(JWT_AUDIENCE)
+    .setSubject(user.id)
+    .setIssuedAt(iat)
+    .setExpirationTime(exp)
+    .sign(key.privateKey);
+  return { token, expiresAt: exp * 1000 };
+}
+
 /** Wraps a handler: contract-shaped errors, internal errors masked and logged. */
 function handle(deps: AuthDeps, name: string, fn: (request: Request) => Promise<Response>) {
   return async (request: Request): Promise<Response> => {
@@ -204,25 +233,8 @@ export function createAuthHandlers(deps: AuthDeps) {
     }
     if (at - session.lastSeenAt.getTime() > 5 * 60_000) await touchWebSession(deps.db, session.id, new Date(at));
 
-    const key = await deps.keys.current();
-    const iat = Math.floor(at / 1000);
-    const exp = iat + TOKEN_TTL_SECONDS;
-    const claims: Record<string, string> = {
-      org: active.organizationId,
-      orgRole: active.role,
-      email: session.user.email,
-      name: session.user.name,
-    };
-    if (session.user.platformRole === "super_admin") claims.role = "super_admin";
-    const jwt = await new SignJWT(claims)
-      .setProtectedHeader({ alg: JWT_ALG, kid: key.kid, typ: "JWT" })
-      .setIssuer(deps.webUrl)
-      .setAudience(JWT_AUDIENCE)
-      .setSubject(session.userId)
-      .setIssuedAt(iat)
-      .setExpirationTime(exp)
-      .sign(key.privateKey);
-    return Response.json({ token: jwt, expiresAt: exp * 1000 }, { headers: noStore });
+    const minted = await signLoginToken(deps.keys, deps.webUrl, session.user, active, at);
+    return Response.json(minted, { headers: noStore });
   });
 
   const jwks = handle(deps, "jwks", async () => {

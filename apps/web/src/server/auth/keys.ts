@@ -1,5 +1,6 @@
 // Ed25519 signing keys: created on first use, rotated by age, private half stored encrypted, public halves in the JWKS.
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from "jose";
+import type { Logger } from "pino";
 import type { Executor } from "@wa/db/client";
 import type { SigningKey } from "@wa/db/schema";
 import { ensureCurrentSigningKey, listPublishedSigningKeys } from "@wa/db/queries/signing-keys";
@@ -40,6 +41,7 @@ export class KeyStore {
     private readonly db: Executor,
     appSecret: string,
     options: KeyStoreOptions = {},
+    private readonly log: Pick<Logger, "warn"> = { warn: () => {} },
   ) {
     this.box = new SecretBox(appSecret, "signing-keys");
     this.rotateAfterMs = options.rotateAfterMs ?? 30 * DAY_MS;
@@ -69,8 +71,23 @@ export class KeyStore {
       previousExpiresAt,
       now: new Date(now),
     });
-    const key = { kid: row.kid, privateKey: await this.privateKeyOf(row) };
-    this.cached = { key, createdAt: row.createdAt.getTime(), loadedAt: now };
+    let current = row;
+    let privateKey = await this.privateKeyOf(current).catch(() => null);
+    if (!privateKey) {
+      // Sealed under another APP_SECRET (it was changed): this key cannot sign here. Rotate to a new one; the old
+      // public key stays published until its tokens expired, so nothing verifiable breaks.
+      this.log.warn({ kid: current.kid }, "signing key cannot be decrypted with APP_SECRET; rotating to a new key");
+      const unreadable = current.kid;
+      current = await ensureCurrentSigningKey(this.db, {
+        needsNew: (c) => !c || c.kid === unreadable,
+        make: () => this.makeKey(),
+        previousExpiresAt,
+        now: new Date(now),
+      });
+      privateKey = await this.privateKeyOf(current);
+    }
+    const key = { kid: current.kid, privateKey };
+    this.cached = { key, createdAt: current.createdAt.getTime(), loadedAt: now };
     return key;
   }
 
