@@ -218,7 +218,9 @@ describe("console", () => {
 
     // The URL keeps the view: open it in a fresh page and see the same rows and controls.
     await searchBox.fill(row.phone_number.slice(0, 9));
+    await page.waitForFunction((qq) => new URL(location.href).searchParams.get("q") === qq, row.phone_number.slice(0, 9), { timeout: 5000 });
     ids = await waitForRows(page, null);
+    assert.ok(ids.length > 1, "a phone prefix finds several sessions");
     const shared = page.url();
     assert.match(shared, /org=/);
     const other = await context.newPage();
