@@ -194,13 +194,22 @@ export class SimControl {
     return [...this.mustAccount(phoneNumber).messages];
   }
 
-  async sendMessage(input: { phoneNumber: string; from?: string; text: string }): Promise<{ id: string; from: string; devices: number }> {
+  /** A contact sends a 1:1 text, or with `groupJid` a group member sends a text to that group. */
+  async sendMessage(input: { phoneNumber: string; from?: string; text: string; groupJid?: string }): Promise<{ id: string; from: string; devices: number }> {
     const a = this.mustAccount(input.phoneNumber);
     if (typeof input.text !== "string" || input.text.length === 0) throw new SimError("validation_error", "text is required");
-    const from = input.from ?? a.contacts[0]?.phoneNumber;
-    if (!from) throw new SimError("validation_error", "from is required (the account has no contacts)");
     if (a.companions.size === 0) throw new SimError("conflict", "the account has no linked devices");
     try {
+      if (input.groupJid !== undefined) {
+        const group = a.scenario.groups.find((g) => `${g.id}@g.us` === input.groupJid);
+        if (!group) throw new SimError("not_found", `group ${input.groupJid} not found`);
+        const firstOther = group.members.find((m) => m.person >= 0);
+        const from = input.from ?? (firstOther ? a.member(firstOther.person).phoneNumber : undefined);
+        if (!from) throw new SimError("validation_error", "the group has no other members");
+        return await this.server.sendGroupInbound(a, input.groupJid, from, input.text);
+      }
+      const from = input.from ?? a.contacts[0]?.phoneNumber;
+      if (!from) throw new SimError("validation_error", "from is required (the account has no contacts)");
       return await this.server.sendInbound(a, from, input.text);
     } catch (e) {
       if (e instanceof RangeError) throw new SimError("not_found", e.message);
@@ -286,7 +295,10 @@ export function createControlHandler(control: SimControl, server: SimServer) {
         if (b && method === "GET" && c === "messages" && parts.length === 4) return send(200, { data: control.messages(b) });
         if (b && method === "POST" && c === "messages" && parts.length === 4) {
           const body = await readJson(req);
-          return send(200, await control.sendMessage({ phoneNumber: b, from: str(body.from, "from", true), text: str(body.text, "text") ?? "" }));
+          return send(
+            200,
+            await control.sendMessage({ phoneNumber: b, from: str(body.from, "from", true), text: str(body.text, "text") ?? "", groupJid: str(body.groupJid, "groupJid", true) }),
+          );
         }
         if (b && method === "POST" && c === "faults" && parts.length === 4) {
           const body = await readJson(req);

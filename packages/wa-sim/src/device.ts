@@ -131,6 +131,22 @@ export class SimDevice {
     return proto.Message.decode(unpadRandomMax16(plain));
   }
 
+  /** This device's sender key for a group, as a distribution message (created on first use). */
+  async groupSenderKey(groupJid: string, self: PeerAddress): Promise<Uint8Array> {
+    const skdm = await new GroupSessionBuilder(this.senderKeyStore).create(this.senderKeyName(groupJid, self));
+    return skdm.serialize();
+  }
+
+  /** Encrypts a group message with this device's sender key (with WA's padding). */
+  async encryptGroupMessage(groupJid: string, self: PeerAddress, message: proto.IMessage): Promise<Buffer> {
+    const name = this.senderKeyName(groupJid, self);
+    await new GroupSessionBuilder(this.senderKeyStore).create(name);
+    return Buffer.from(await new GroupCipher(this.senderKeyStore, name).encrypt(encodeWAMessage(message)));
+  }
+
+  /** Remembers which peers already got this device's sender key for a group. */
+  readonly senderKeySentTo = new Set<string>();
+
   private senderKeyName(groupJid: string, peer: PeerAddress): SenderKeyName {
     return new SenderKeyName(groupJid, { id: peer.name, deviceId: peer.device, toString: () => `${peer.name}.${peer.device}` });
   }

@@ -80,6 +80,20 @@ describe("messages", () => {
     expect(await until(() => receipts.some((r) => r.key.id === id))).toBe(true);
   });
 
+  it("an inbound group text from a member reaches messages.upsert (sender key distributed first)", async () => {
+    const detail = sim.control.account(PHONE);
+    const group = detail.groupRows[1];
+    const member = detail.memberships.find((m) => m.groupJid === group?.jid && m.jid !== `${PHONE}@s.whatsapp.net`);
+    for (const text of ["first group hello", "second group hello"]) {
+      const sent = await sim.control.sendMessage({ phoneNumber: PHONE, groupJid: group?.jid, from: member?.jid.split("@")[0], text });
+      expect(await until(() => upserts.some((m) => m.key.id === sent.id))).toBe(true);
+      const m = upserts.find((x) => x.key.id === sent.id);
+      expect(m?.message?.conversation).toBe(text);
+      expect(m?.key.remoteJid).toBe(group?.jid);
+      expect(m?.key.participant).toBe(member?.jid);
+    }
+  });
+
   it("a text sent while the client is offline is delivered at its next login", async () => {
     const stored = client.auth.snapshot();
     client.sock.end(undefined);

@@ -265,6 +265,49 @@ export class SimServer {
     return { id, from: `${pn}@s.whatsapp.net`, devices };
   }
 
+  /** A group member sends a text to the group; every companion of the account gets it (SKDM first time, then skmsg). */
+  async sendGroupInbound(account: Account, groupJid: string, fromUser: string, text: string): Promise<{ id: string; from: string; devices: number }> {
+    const group = account.scenario.groups.find((g) => `${g.id}@g.us` === groupJid);
+    if (!group) throw new RangeError(`unknown group ${groupJid}`);
+    const member = group.members.map((m) => account.member(m.person)).find((p) => p.phoneNumber === fromUser && p.phoneNumber !== account.phoneNumber);
+    if (!member) throw new RangeError(`${fromUser} is not another member of ${groupJid}`);
+    const device = this.world.accountByUser(member.phoneNumber)?.phone ?? this.world.personDevice(member.phoneNumber);
+    const self = { name: `p${member.phoneNumber}`, device: 0 };
+    // The distribution message must be taken before encrypting: it carries the chain's current iteration.
+    const skdm = await device.groupSenderKey(groupJid, self);
+    const skmsg = await device.encryptGroupMessage(groupJid, self, { conversation: text });
+    const id = newMessageId();
+    let devices = 0;
+    for (const companion of account.companions.values()) {
+      const content: BinaryNode[] = [];
+      const sentKey = `${groupJid}|${companion.account.lid}.${companion.deviceId}`;
+      if (!device.senderKeySentTo.has(sentKey)) {
+        const enc = await encryptForCompanion(this.world, device, companion, {
+          senderKeyDistributionMessage: { groupId: groupJid, axolotlSenderKeyDistributionMessage: skdm },
+        });
+        content.push({ tag: "enc", attrs: { v: "2", type: enc.type }, content: enc.ciphertext });
+        device.senderKeySentTo.add(sentKey);
+      }
+      content.push({ tag: "enc", attrs: { v: "2", type: "skmsg" }, content: skmsg });
+      this.deliver(companion, {
+        tag: "message",
+        attrs: {
+          from: groupJid,
+          participant: `${member.phoneNumber}@s.whatsapp.net`,
+          participant_lid: `${member.lid}@lid`,
+          addressing_mode: "pn",
+          id,
+          type: "text",
+          t: nowSec(),
+          notify: member.name,
+        },
+        content,
+      });
+      devices++;
+    }
+    return { id, from: `${member.phoneNumber}@s.whatsapp.net`, devices };
+  }
+
   /** A companion sends a message: simulated devices decrypt their copies, then the server acks and receipts it. */
   private async onCompanionMessage(conn: Connection, companion: Companion, node: BinaryNode): Promise<void> {
     const to = node.attrs.to ?? "";
