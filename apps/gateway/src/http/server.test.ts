@@ -195,6 +195,13 @@ describe("gateway HTTP server", () => {
       "not_found",
     );
     ports.finishBackfill(globexSession);
+
+    // Concurrent starts: exactly one job, the others conflict.
+    const racing = await Promise.all(
+      Array.from({ length: 6 }, () => call("POST", `/api/v1/admin/sessions/${globexSession}:backfill`, { token: tokens.superAdmin })),
+    );
+    expect(racing.map((r) => r.status).sort()).toEqual([202, 409, 409, 409, 409, 409]);
+    ports.finishBackfill(globexSession);
   });
 
   it("[SESSIONS][REST]: create 201, get, patch, commands, qr 409/200, pairing code, delete 204, then 404", async () => {
