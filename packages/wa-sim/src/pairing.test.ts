@@ -61,6 +61,24 @@ describe("pairing", () => {
     expect(auth.creds.me).toBeUndefined();
   });
 
+  it("a client logout removes the device so its creds are refused afterwards", async () => {
+    const client = await pairNewClient(sim.url, sim.httpUrl);
+    const closed = waitForEvent(client.sock.ev, "connection.update", (u) => u.connection === "close");
+    await client.sock.logout();
+    expect(closeCode(await closed)).toBe(401);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(sim.control.devices(client.phoneNumber)).toHaveLength(0);
+    const again = connectClient(sim.url, client.auth);
+    const refused = await waitForEvent(again.ev, "connection.update", (u) => u.connection === "close");
+    expect(closeCode(refused)).toBe(401);
+
+    // Scanning again with the same phone links a new device to the same account.
+    const relinked = await pairNewClient(sim.url, sim.httpUrl, { phoneNumber: client.phoneNumber });
+    expect(relinked.auth.creds.me?.id).toBe(`${client.phoneNumber}:2@s.whatsapp.net`);
+    expect(sim.control.devices(client.phoneNumber).map((d) => d.deviceId)).toEqual([2]);
+    relinked.sock.end(undefined);
+  });
+
   it("refuses a scan of an unknown or malformed QR", async () => {
     const bad = await fetch(`${sim.httpUrl}/sim/scan`, { method: "POST", body: JSON.stringify({ qr: "nonsense" }) });
     expect(bad.status).toBe(400);
