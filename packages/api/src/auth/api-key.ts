@@ -53,7 +53,9 @@ export function createApiKeyAuthenticator(options: ApiKeyAuthenticatorOptions): 
     if (touched.size > 10_000) touched.clear();
     // In the background: the request does not wait for (or fail on) bookkeeping.
     touchApiKey(options.db, keyId, new Date(at), touchIntervalMs).catch((error: unknown) => {
-      options.logger.warn({ keyId, err: error instanceof Error ? error.message : String(error), cause: error instanceof Error && error.cause instanceof Error ? error.cause.message : undefined }, "api-key last-used update failed");
+      // drizzle wraps the driver's error; its cause says what went wrong, without the query text.
+      const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+      options.logger.warn({ keyId, err: cause instanceof Error ? cause.message : String(cause) }, "api-key last-used update failed");
     });
   };
 
