@@ -1,5 +1,6 @@
 // Command line: `npm run wa-sim -- --port P [--host H] [--scenario FILE] [--qr-refs N] [--qr-refresh-ms MS]`.
 import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import pino from "pino";
 import { startSimulator } from "./index.ts";
@@ -30,7 +31,8 @@ const num = (v: string | undefined, name: string): number | undefined => {
 let scenario: ScenarioOptions | undefined;
 if (values.scenario) {
   try {
-    scenario = JSON.parse(readFileSync(values.scenario, "utf8")) as ScenarioOptions;
+    // npm runs workspace scripts inside the package; resolve the path against where the command was typed.
+    scenario = JSON.parse(readFileSync(resolve(process.env.INIT_CWD ?? process.cwd(), values.scenario), "utf8")) as ScenarioOptions;
   } catch (err) {
     log.fatal({ file: values.scenario, err: (err as Error).message }, "cannot read scenario file");
     process.exit(2);
