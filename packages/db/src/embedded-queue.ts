@@ -1,0 +1,101 @@
+// Multiplexes many wire-protocol connections onto PGlite's single backend without interleaving their queries.
+//
+// pglite-socket's own queue hands PGlite one protocol message at a time, so two connections' extended-protocol
+// sequences (Parse/Bind/Execute/Sync) interleave and clobber each other's unnamed statement ("bind message
+// supplies 3 parameters, but prepared statement requires 1"). This queue keeps each connection's messages until
+// the Sync (or simple Query) that ends them and runs the whole group at once; a connection inside a transaction
+// keeps the backend until the transaction ends, as a real server's isolation would make it look.
+import type { PGlite } from "@electric-sql/pglite";
+
+const PROTOCOL_V3 = 196_608;
+const SYNC = 0x53; // 'S'
+const QUERY = 0x51; // 'Q'
+const FLUSH = 0x48; // 'H'
+const TERMINATE = 0x58; // 'X'
+
+const isStartup = (message: Uint8Array) =>
+  message.length >= 8 && Buffer.from(message.buffer, message.byteOffset, message.byteLength).readInt32BE(4) === PROTOCOL_V3;
+
+export class GroupingQueryQueue {
+  private readonly pending = new Map<number, Uint8Array[]>();
+  private owner: number | null = null;
+  /** Set after a Flush: the connection keeps the backend until its Sync. */
+  private ownerNeedsSync = false;
+  private readonly waiters: { handlerId: number; grant: () => void }[] = [];
+
+  constructor(private readonly db: PGlite) {}
+
+  /** Called by PGLiteSocketHandler for every complete message of a connection, in order. */
+  async enqueue(handlerId: number, message: Uint8Array, onData: (data: Uint8Array) => void): Promise<number> {
+    if (isStartup(message)) return this.run(handlerId, message, onData, false);
+    const type = message[0];
+    if (type === TERMINATE) {
+      this.pending.delete(handlerId);
+      return 0;
+    }
+    const group = this.pending.get(handlerId) ?? [];
+    group.push(message);
+    if (type !== SYNC && type !== QUERY && type !== FLUSH) {
+      this.pending.set(handlerId, group);
+      return 0;
+    }
+    this.pending.delete(handlerId);
+    return this.run(handlerId, Buffer.concat(group), onData, type === FLUSH);
+  }
+
+  private async run(handlerId: number, bytes: Uint8Array, onData: (data: Uint8Array) => void, flush: boolean) {
+    if (this.owner !== handlerId) await this.acquire(handlerId);
+    let sent = 0;
+    try {
+      await this.db.runExclusive(() =>
+        this.db.execProtocolRawStream(bytes, {
+          onRawData: (data) => {
+            sent += data.length;
+            onData(data);
+          },
+        }),
+      );
+    } finally {
+      this.ownerNeedsSync = flush;
+      if (!flush && !this.db.isInTransaction()) this.release(handlerId);
+    }
+    return sent;
+  }
+
+  private acquire(handlerId: number): Promise<void> {
+    if (this.owner === null) {
+      this.owner = handlerId;
+      return Promise.resolve();
+    }
+    return new Promise((grant) => this.waiters.push({ handlerId, grant }));
+  }
+
+  private release(handlerId: number): void {
+    if (this.owner !== handlerId) return;
+    this.ownerNeedsSync = false;
+    const next = this.waiters.shift();
+    this.owner = next?.handlerId ?? null;
+    next?.grant();
+  }
+
+  getQueueLength(): number {
+    return this.waiters.length;
+  }
+
+  /** A connection went away: drop what it had buffered and what it waited for. */
+  clearQueueForHandler(handlerId: number): void {
+    this.pending.delete(handlerId);
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      if (this.waiters[i]?.handlerId === handlerId) this.waiters.splice(i, 1);
+    }
+  }
+
+  /** A connection went away while holding the backend: roll its transaction back and hand the backend on. */
+  async clearTransactionIfNeeded(handlerId: number): Promise<void> {
+    if (this.owner !== handlerId) return;
+    if (this.db.isInTransaction() || this.ownerNeedsSync) {
+      await this.db.runExclusive(() => this.db.exec("ROLLBACK")).catch(() => {});
+    }
+    this.release(handlerId);
+  }
+}
