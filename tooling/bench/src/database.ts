@@ -1,6 +1,7 @@
-// A fresh PostgreSQL database per benchmark run, migrated, dropped at the end.
+// A fresh PostgreSQL database per benchmark run, migrated, dropped at the end (also when the benchmark fails).
 import postgres from "postgres";
 import { createDbClient, runMigrations, type DbClient } from "@wa/db";
+import { onCleanup } from "./processes.ts";
 
 export interface BenchDatabase extends DbClient {
   url: string;
@@ -27,14 +28,15 @@ export async function createBenchDatabase(label: string): Promise<BenchDatabase>
   url.pathname = `/${name}`;
   await runMigrations(url.toString());
   const client = createDbClient(url.toString(), { max: 8, applicationName: "wa-bench" });
-  return {
-    ...client,
-    url: url.toString(),
-    version,
-    drop: async () => {
-      await client.close();
-      await admin.unsafe(`drop database if exists "${name}" with (force)`);
-      await admin.end();
-    },
+  let dropped = false;
+  const drop = async () => {
+    if (dropped) return;
+    dropped = true;
+    await client.close();
+    await admin.unsafe(`drop database if exists "${name}" with (force)`);
+    await admin.end();
   };
+  // Registered first, so it runs last: after the servers using the database have stopped.
+  onCleanup(drop);
+  return { ...client, url: url.toString(), version, drop };
 }

@@ -1,16 +1,22 @@
-// `npm run bench [-- NAME]`: runs the benchmarks (all, or one by name) and rewrites their sections of BENCHMARKS.md.
+// `npm run bench [-- NAME…]`: runs the benchmarks (all, or the named ones) and rewrites their sections of BENCHMARKS.md.
+// Every server, child process and database a benchmark starts is stopped when it ends, failed or not.
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { runAuthOverhead } from "./auth-overhead.ts";
+import { runBackfill } from "./backfill.ts";
+import { runConsole } from "./console.ts";
 import { createBenchDatabase } from "./database.ts";
+import { createBenchIdentity, startInProcessGateway } from "./gateway.ts";
+import { REPO_ROOT, stopEverything } from "./processes.ts";
 import { machineLine, writeSection } from "./report.ts";
-import { runSessionsList, seedScale } from "./sessions-list.ts";
+import { httpTargets, runSessionsList, seedScale } from "./sessions-list.ts";
+import { runSessionsPerGateway } from "./sessions-per-gateway.ts";
 
-const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
-const reportFile = path.join(repoRoot, "BENCHMARKS.md");
+const reportFile = path.join(REPO_ROOT, "BENCHMARKS.md");
 
 interface Benchmark {
   name: string;
-  run: () => Promise<string>;
+  /** Returns the section body; the runner appends the machine line and the command. */
+  run: () => Promise<{ body: string; postgres: string }>;
 }
 
 const benchmarks: Benchmark[] = [
@@ -18,15 +24,17 @@ const benchmarks: Benchmark[] = [
     name: "sessions-list",
     run: async () => {
       const db = await createBenchDatabase("list");
-      try {
-        await seedScale(db);
-        const body = await runSessionsList(db, []);
-        return `${body}\n\nMachine: ${machineLine(db.version)}. Command: \`npm run bench -- sessions-list\`.`;
-      } finally {
-        await db.drop();
-      }
+      await seedScale(db);
+      const identity = await createBenchIdentity(db);
+      const gateway = await startInProcessGateway(db, identity);
+      const body = await runSessionsList(db, httpTargets(gateway.url, identity.superAdminToken));
+      return { body, postgres: db.version };
     },
   },
+  { name: "auth-overhead", run: runAuthOverhead },
+  { name: "backfill", run: runBackfill },
+  { name: "sessions-per-gateway", run: runSessionsPerGateway },
+  { name: "console", run: runConsole },
 ];
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
@@ -35,14 +43,40 @@ if (unknown.length) {
   console.error(`unknown benchmark(s): ${unknown.join(", ")}; known: ${benchmarks.map((b) => b.name).join(", ")}`);
   process.exit(2);
 }
+
+let interrupted = false;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    console.error(`${signal}: stopping every server and child process…`);
+    void stopEverything().finally(() => process.exit(130));
+  });
+}
+
 const selected = wanted.length ? benchmarks.filter((b) => wanted.includes(b.name)) : benchmarks;
 const started = Date.now();
+const failures: string[] = [];
 for (const bench of selected) {
   const t0 = Date.now();
   console.log(`▶ ${bench.name}`);
-  const body = await bench.run();
-  writeSection(reportFile, bench.name, body);
-  console.log(body);
-  console.log(`✓ ${bench.name} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  try {
+    const { body, postgres } = await bench.run();
+    const seconds = ((Date.now() - t0) / 1000).toFixed(0);
+    const full = `${body.trim()}\n\nMachine: ${machineLine(postgres)}. Command: \`npm run bench -- ${bench.name}\` (${seconds} s).`;
+    writeSection(reportFile, bench.name, full);
+    console.log(full);
+    console.log(`✓ ${bench.name} in ${seconds} s`);
+  } catch (error) {
+    failures.push(bench.name);
+    console.error(`✗ ${bench.name} failed:`, error);
+  } finally {
+    await stopEverything();
+  }
 }
 console.log(`benchmarks done in ${((Date.now() - started) / 1000).toFixed(0)} s; results in BENCHMARKS.md`);
+if (failures.length) {
+  console.error(`failed: ${failures.join(", ")}`);
+  process.exit(1);
+}
+process.exit(0);

@@ -40,4 +40,21 @@ export async function measure(fn: () => Promise<unknown>, runs: number, warmup =
   return samples;
 }
 
+/**
+ * Like `measure` for several functions at once, called in turn (a, b, a, b, …) so that each sees the same
+ * conditions; returns one sample list per function.
+ */
+export async function measureInterleaved(fns: (() => Promise<unknown>)[], runs: number, warmup = Math.min(10, runs)): Promise<number[][]> {
+  for (let i = 0; i < warmup; i++) for (const fn of fns) await fn();
+  const samples = fns.map(() => [] as number[]);
+  for (let i = 0; i < runs; i++) {
+    for (const [k, fn] of fns.entries()) {
+      const start = process.hrtime.bigint();
+      await fn();
+      samples[k]?.push(Number(process.hrtime.bigint() - start) / 1e6);
+    }
+  }
+  return samples;
+}
+
 export const ms = (value: number) => (value < 10 ? value.toFixed(2) : value.toFixed(1));

@@ -1,0 +1,129 @@
+// What authentication costs: requests per second of a trivial public route with a login JWT, an api-key and no
+// credentials, measured by autocannon in its own process against an in-process gateway.
+import { createRequire } from "node:module";
+import { generateApiKey } from "@wa/api";
+import { DEMO_ORGANIZATIONS, seed } from "@wa/db";
+import { createApiKey } from "@wa/db/queries/api-keys";
+import { createBenchDatabase } from "./database.ts";
+import { BENCH_PASSWORD, createBenchIdentity, startInProcessGateway, SUPER_ADMIN_EMAIL } from "./gateway.ts";
+import { startChild } from "./processes.ts";
+import { table } from "./report.ts";
+import { quantile } from "./stats.ts";
+
+const ROUNDS = 5;
+const SECONDS = 4;
+const CONNECTIONS = 10;
+const ROUTE = "/api/v1/system/info";
+
+interface Load {
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+}
+
+interface AutocannonJson {
+  requests: { average: number };
+  latency: { p50: number; p99: number };
+  non2xx: number;
+  errors: number;
+}
+
+const autocannonCli = createRequire(import.meta.url).resolve("autocannon");
+
+/** One autocannon run in a child process (so the load generator does not share the server's event loop). */
+async function load(url: string, headers: Record<string, string>, seconds: number): Promise<Load> {
+  const args = [autocannonCli, "-j", "-c", String(CONNECTIONS), "-d", String(seconds)];
+  for (const [k, v] of Object.entries(headers)) args.push("-H", `${k}=${v}`);
+  args.push(url);
+  const child = startChild("autocannon", args, {});
+  const code = await child.exited;
+  const text = child.stdout();
+  const json = text.slice(text.indexOf("{"), text.lastIndexOf("}") + 1);
+  if (code !== 0 || !json) throw new Error(`autocannon failed (${code})\n${child.tail()}`);
+  const result = JSON.parse(json) as AutocannonJson;
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors };
+}
+
+const median = (xs: number[]) => quantile([...xs].sort((a, b) => a - b), 0.5);
+
+export async function runAuthOverhead(): Promise<{ body: string; postgres: string }> {
+  const db = await createBenchDatabase("auth");
+  await seed(db.db, { superAdminEmail: SUPER_ADMIN_EMAIL, superAdminPassword: BENCH_PASSWORD, demoPassword: BENCH_PASSWORD });
+  const identity = await createBenchIdentity(db);
+  const key = generateApiKey();
+  await createApiKey(db.db, {
+    organizationId: DEMO_ORGANIZATIONS[0].id,
+    name: "bench",
+    prefix: key.prefix,
+    keyHash: key.hash,
+    permissions: ["read"],
+    createdByUserId: null,
+    expiresAt: null,
+  });
+  const gateway = await startInProcessGateway(db, identity);
+  const url = `${gateway.url}${ROUTE}`;
+
+  // Each kind must really authenticate (a refused credential would be a cheap 401, not the cost we want).
+  const jwt = await identity.superAdminToken();
+  for (const [name, headers] of [
+    ["JWT", { authorization: `Bearer ${jwt}` }],
+    ["api-key", { authorization: `Bearer ${key.raw}` }],
+  ] as const) {
+    const me = await fetch(`${gateway.url}/api/v1/me`, { headers });
+    if (!me.ok) throw new Error(`${name} is refused by /api/v1/me: HTTP ${me.status}`);
+  }
+
+  const kinds: { name: string; headers: Record<string, string> }[] = [
+    { name: "no credentials", headers: {} },
+    { name: "login JWT (Bearer, EdDSA)", headers: { authorization: `Bearer ${jwt}` } },
+    { name: "api-key (Bearer wa_…)", headers: { authorization: `Bearer ${key.raw}` } },
+  ];
+  await load(url, {}, 2); // warm-up: JIT, connection pools, JWKS cache
+  const results = new Map<string, Load[]>(kinds.map((k) => [k.name, []]));
+  const costs = new Map<string, number[]>(kinds.slice(1).map((k) => [k.name, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    const inRound = new Map<string, Load>();
+    // Rotate the order so no kind always runs first (or last) in a round.
+    for (let i = 0; i < kinds.length; i++) {
+      const kind = kinds[(round + i) % kinds.length];
+      if (!kind) continue;
+      const result = await load(url, kind.headers, SECONDS);
+      if (result.non2xx || result.errors) throw new Error(`${kind.name}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+      inRound.set(kind.name, result);
+      results.get(kind.name)?.push(result);
+    }
+    const base = inRound.get("no credentials")?.rps ?? Number.NaN;
+    for (const [name, list] of costs) list.push(1 - (inRound.get(name)?.rps ?? Number.NaN) / base);
+  }
+
+  const rows = kinds.map((k) => {
+    const list = results.get(k.name) ?? [];
+    const cost = costs.get(k.name);
+    return [
+      k.name,
+      Math.round(median(list.map((r) => r.rps))).toLocaleString("en"),
+      median(list.map((r) => r.p50)).toFixed(1),
+      median(list.map((r) => r.p99)).toFixed(1),
+      cost ? `${(median(cost) * 100).toFixed(1)} %` : "—",
+    ];
+  });
+  const worst = Math.max(...[...costs.values()].map(median));
+  return {
+    postgres: db.version,
+    body: [
+      "## Authentication overhead",
+      "",
+      `\`GET ${ROUTE}\` (public; the context authenticates whatever credentials are sent) against an in-process`,
+      `gateway, load from autocannon in its own process: ${CONNECTIONS} connections, ${SECONDS} s per measurement,`,
+      `${ROUNDS} rounds of the three kinds in rotating order after a 2 s warm-up. Medians over the rounds; the cost is`,
+      "1 − (req/s with the credential ÷ req/s without) within each round, then the median. The gateway logs one line per",
+      "request at info level (to /dev/null here), as in production. The api-key is looked up in PostgreSQL per request.",
+      "",
+      table(["credentials", "req/s (median)", "latency p50 ms", "latency p99 ms", "throughput cost vs none"], rows),
+      "",
+      `Goal: authentication costs under 15 % of throughput — ${worst < 0.15 ? "met" : "not met"} (worst ${(worst * 100).toFixed(1)} %).`,
+    ].join("\n"),
+  };
+}

@@ -1,0 +1,100 @@
+// Sessions paired through the public API, as a person would: create (start), read the QR, hand it to the simulated
+// phone (`POST /sim/scan`), wait for `working`. Also small REST helpers for the gateway under benchmark.
+import { sleep } from "./processes.ts";
+
+export interface Scenario {
+  seed?: string;
+  contacts?: number;
+  groups?: number;
+  membersPerGroup?: number;
+}
+
+export interface SessionView {
+  id: string;
+  status: string;
+  phoneNumber: string | null;
+}
+
+export async function api<T>(
+  gatewayUrl: string,
+  token: string,
+  route: string,
+  init: { method?: string; body?: unknown } = {},
+): Promise<{ status: number; body: T }> {
+  const res = await fetch(`${gatewayUrl}/api/v1${route}`, {
+    method: init.method ?? "GET",
+    headers: { authorization: `Bearer ${token}`, ...(init.body !== undefined ? { "content-type": "application/json" } : {}) },
+    ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+}
+
+export async function apiOk<T>(gatewayUrl: string, token: string, route: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+  const { status, body } = await api<T>(gatewayUrl, token, route, init);
+  if (status >= 300) throw new Error(`${init.method ?? "GET"} ${route}: HTTP ${status} ${JSON.stringify(body)}`);
+  return body;
+}
+
+export interface PairOptions {
+  gatewayUrl: string;
+  simHttpUrl: string;
+  token: () => Promise<string>;
+  label: string;
+  scenario?: Scenario;
+  phoneNumber?: string;
+  timeoutMs?: number;
+}
+
+/** Creates a started session and pairs it with a simulated phone; resolves with the working session. */
+export async function createAndPair(opts: PairOptions): Promise<SessionView> {
+  const created = await apiOk<SessionView>(opts.gatewayUrl, await opts.token(), "/sessions", {
+    method: "POST",
+    body: { label: opts.label, start: true },
+  });
+  const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
+  let scanned = false;
+  let delay = 100;
+  while (Date.now() < deadline) {
+    const token = await opts.token();
+    const current = await apiOk<SessionView>(opts.gatewayUrl, token, `/sessions/${created.id}`);
+    if (current.status === "working") return current;
+    if (current.status === "failed" || current.status === "logged_out") {
+      throw new Error(`session ${created.id} ended ${current.status} while pairing`);
+    }
+    if (!scanned && current.status === "scan_qr_code") {
+      const qr = await api<{ qr: string }>(opts.gatewayUrl, token, `/sessions/${created.id}/qr`);
+      if (qr.status === 200) {
+        const res = await fetch(`${opts.simHttpUrl}/sim/scan`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({
+            qr: qr.body.qr,
+            ...(opts.phoneNumber ? { phoneNumber: opts.phoneNumber } : {}),
+            ...(opts.scenario ? { scenario: opts.scenario } : {}),
+          }),
+        });
+        if (!res.ok) throw new Error(`/sim/scan for ${created.id}: HTTP ${res.status} ${await res.text()}`);
+        scanned = true;
+        delay = 100;
+      }
+    }
+    await sleep(delay);
+    delay = Math.min(delay * 1.5, 1_000);
+  }
+  throw new Error(`session ${opts.label} did not reach working within ${opts.timeoutMs ?? 120_000} ms`);
+}
+
+/** Runs `fn` over `items` with at most `concurrency` at once. */
+export async function pool<T, R>(items: readonly T[], concurrency: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i] as T, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  return results;
+}

@@ -1,0 +1,35 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { table, writeSection } from "./report.ts";
+
+const tempFile = () => path.join(mkdtempSync(path.join(os.tmpdir(), "bench-report-")), "BENCHMARKS.md");
+
+describe("writeSection", () => {
+  it("replaces a benchmark's marked section in place and leaves the others alone", () => {
+    const file = tempFile();
+    writeSection(file, "a", "first A");
+    writeSection(file, "b", "first B");
+    writeSection(file, "a", "second A");
+    const text = readFileSync(file, "utf8");
+    expect(text).toContain("# Benchmarks");
+    expect(text).toContain("<!-- bench:a -->\nsecond A\n<!-- /bench:a -->");
+    expect(text).not.toContain("first A");
+    expect(text.indexOf("bench:a")).toBeLessThan(text.indexOf("bench:b"));
+    expect(text).toContain("first B");
+  });
+
+  it("appends a section to a file written by hand", () => {
+    const file = tempFile();
+    writeFileSync(file, "# Notes\n\nkept\n");
+    writeSection(file, "x", "body");
+    expect(readFileSync(file, "utf8")).toBe("# Notes\n\nkept\n\n<!-- bench:x -->\nbody\n<!-- /bench:x -->\n");
+  });
+});
+
+describe("table", () => {
+  it("renders a markdown table", () => {
+    expect(table(["a", "b"], [[1, "x"]])).toBe("| a | b |\n| --- | --- |\n| 1 | x |");
+  });
+});
