@@ -108,4 +108,17 @@ describe("messages", () => {
     expect(await until(() => sim.control.devices(PHONE)[0]?.pendingMessages === 0)).toBe(true);
     sock.end(undefined);
   });
+
+  it("two simulated accounts' clients can message each other (relayed between companions)", async () => {
+    const other = await pairNewClient(sim.url, sim.httpUrl, { phoneNumber: "6281300000002" });
+    const got = waitForEvent(other.sock.ev, "messages.upsert", (u) => u.messages.some((m) => !m.key.fromMe && m.message?.extendedTextMessage?.text === "hello other account"));
+    const stored = memoryAuth(client.auth.snapshot());
+    const sock = connectClient(sim.url, stored);
+    await waitForEvent(sock.ev, "connection.update", (u) => u.connection === "open");
+    await sock.sendMessage("6281300000002@s.whatsapp.net", { text: "hello other account" });
+    const m = (await got).messages.find((x) => x.message?.extendedTextMessage?.text === "hello other account");
+    expect(m?.key.remoteJid).toBe(`${PHONE}@s.whatsapp.net`);
+    sock.end(undefined);
+    other.sock.end(undefined);
+  });
 });

@@ -265,6 +265,24 @@ export class SimServer {
     return { id, from: `${pn}@s.whatsapp.net`, devices };
   }
 
+  /**
+   * Forwards a companion's 1:1 copy to another companion: one of the same account (a sent-message copy with
+   * `recipient`) or of another simulated account (an inbound message from the sender's device).
+   */
+  private relay(from: Companion, to: Companion, stanza: BinaryNode, enc: BinaryNode): void {
+    const sender = from.account;
+    const attrs: Record<string, string> = {
+      from: `${sender.phoneNumber}:${from.deviceId}@s.whatsapp.net`,
+      id: stanza.attrs.id ?? newMessageId(),
+      type: stanza.attrs.type ?? "text",
+      t: nowSec(),
+      notify: sender.pushName,
+    };
+    if (to.account === sender) attrs.recipient = stanza.attrs.to ?? "";
+    else attrs.sender_lid = `${sender.lid}@lid`;
+    this.deliver(to, { tag: "message", attrs, content: [{ tag: "enc", attrs: { v: "2", type: enc.attrs.type ?? "msg" }, content: enc.content }] });
+  }
+
   /** A group member sends a text to the group; every companion of the account gets it (SKDM first time, then skmsg). */
   async sendGroupInbound(account: Account, groupJid: string, fromUser: string, text: string): Promise<{ id: string; from: string; devices: number }> {
     const group = account.scenario.groups.find((g) => `${g.id}@g.us` === groupJid);
@@ -322,7 +340,11 @@ export class SimServer {
       const decoded = jidDecode(jid);
       if (!decoded || !(enc.content instanceof Uint8Array)) continue;
       const target = this.deviceFor(decoded.user, decoded.device ?? 0);
-      if (target?.kind !== "sim") continue; // copies for other companions are not relayed
+      if (target?.kind === "companion") {
+        if (!isGroup && target.companion !== companion) this.relay(companion, target.companion, node, enc);
+        continue;
+      }
+      if (!target) continue;
       try {
         let msg = await target.device.decryptMessage(peer, enc.attrs.type ?? "msg", enc.content);
         msg = (msg.deviceSentMessage?.message as proto.Message | undefined) ?? msg;
