@@ -88,7 +88,7 @@ async function main() {
   };
 
   console.log("building the web console (cached after the first run)…");
-  const build = startChild("build", "npx", ["turbo", "run", "build", "--filter=@wa/web", "--output-logs=errors-only"], childEnv, repoRoot);
+  const build = startChild("build", "npx", ["turbo", "run", "build", "--filter=@wa/web", "--only", "--output-logs=errors-only"], childEnv, repoRoot);
   if ((await build.exited) !== 0) throw new Error("the web console failed to build (see [build] lines above)");
 
   const gateway = startChild("gateway", "npm", ["run", "start", "-w", "@wa/gateway"], childEnv, repoRoot);
