@@ -232,9 +232,10 @@ describe("console", () => {
 
     // Page size.
     await other.getByRole("button", { name: "Clear filters" }).click();
-    await waitForRows(other, sharedIds);
+    const cleared = await waitForRows(other, sharedIds);
     await other.getByLabel("Rows per page").selectOption("100");
-    const hundred = await waitForRows(other, null);
+    await other.waitForURL(/size=100/);
+    const hundred = await waitForRows(other, cleared);
     assert.equal(hundred.length, 100);
     assert.match(other.url(), /size=100/);
     await context.close();

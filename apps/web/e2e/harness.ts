@@ -12,6 +12,8 @@ import { createTestDatabase, type TestDatabase } from "@wa/db/testing";
 export const WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const REPO_ROOT = path.resolve(WEB_DIR, "../..");
 export const ARTIFACTS = path.join(WEB_DIR, "e2e-artifacts");
+/** The harness's own build folder (see next.config.ts). */
+export const DIST_DIR = ".next-e2e";
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 export const ADMIN = { email: "admin@example.com", password: "e2e-admin-password" };
 export const DEMO_PASSWORD = "e2e-demo-password";
@@ -92,7 +94,7 @@ function newestMtime(dir: string): number {
 
 /** Builds the web app unless the last build is newer than every source file. */
 export function ensureWebBuild(): void {
-  const buildId = path.join(WEB_DIR, ".next", "BUILD_ID");
+  const buildId = path.join(WEB_DIR, DIST_DIR, "BUILD_ID");
   const sourcesChanged = () =>
     Math.max(newestMtime(path.join(WEB_DIR, "src")), statSync(path.join(WEB_DIR, "next.config.ts")).mtimeMs) >
     statSync(buildId).mtimeMs;
@@ -100,7 +102,7 @@ export function ensureWebBuild(): void {
   const result = spawnSync(process.execPath, [path.join(REPO_ROOT, "node_modules", "next", "dist", "bin", "next"), "build"], {
     cwd: WEB_DIR,
     encoding: "utf8",
-    env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", NEXT_DIST_DIR: DIST_DIR },
   });
   if (result.status !== 0) throw new Error(`next build failed:\n${result.stdout}\n${result.stderr}`);
 }
@@ -158,7 +160,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       "web",
       process.execPath,
       [path.join(REPO_ROOT, "node_modules", "next", "dist", "bin", "next"), "start", "-H", "127.0.0.1", "-p", String(webPort)],
-      { DATABASE_URL: db.url, WEB_URL: webUrl, GATEWAY_URL: gatewayUrl, APP_SECRET: appSecret, WEB_PORT: String(webPort), NEXT_TELEMETRY_DISABLED: "1", LOG_LEVEL: "warn" },
+      {
+        DATABASE_URL: db.url,
+        WEB_URL: webUrl,
+        GATEWAY_URL: gatewayUrl,
+        APP_SECRET: appSecret,
+        WEB_PORT: String(webPort),
+        NEXT_TELEMETRY_DISABLED: "1",
+        NEXT_DIST_DIR: DIST_DIR,
+        LOG_LEVEL: process.env.E2E_WEB_LOG_LEVEL ?? "warn",
+      },
       WEB_DIR,
     );
     cleanups.push(() => killTree(web.child));

@@ -4,7 +4,7 @@
 import { parseArgs } from "node:util";
 import { ADMIN, startStack } from "./harness.ts";
 
-const { values } = parseArgs({ options: { runs: { type: "string", default: "5" }, pages: { type: "string", default: "10" } } });
+const { values } = parseArgs({ options: { runs: { type: "string", default: "10" }, pages: { type: "string", default: "10" } } });
 const databaseUrl = process.env.DATABASE_URL;
 if (!databaseUrl) {
   console.error("measure: set DATABASE_URL to a seeded database");
@@ -37,6 +37,12 @@ try {
   const firstRender: number[] = [];
   const serverHtml: number[] = [];
   const pageChange: number[] = [];
+  const ttfbs: number[] = [];
+  // One warm-up visit (server JIT, JWKS fetch by the gateway, browser cache), not counted.
+  const warm = await context.newPage();
+  await warm.goto("/admin/sessions");
+  await warm.waitForSelector("tbody tr[data-session-id]");
+  await warm.close();
   for (let r = 0; r < runs; r++) {
     const page = await context.newPage();
     const response = await page.goto("/admin/sessions");
@@ -45,7 +51,10 @@ try {
     const timing = await page.evaluate(() => ({
       rows: (window as unknown as { __rowsAt: number }).__rowsAt,
       html: (performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming).responseEnd,
+      ttfb: (performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming).responseStart,
+      req: (performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming).requestStart,
     }));
+    ttfbs.push(Math.round(timing.ttfb - timing.req));
     firstRender.push(Math.round(timing.rows));
     serverHtml.push(Math.round(timing.html));
     for (let p = 0; p < pageChanges; p++) {
@@ -74,6 +83,7 @@ try {
     await page.close();
   }
   console.log(`/admin/sessions HTML received (navigation start → responseEnd): ${stats(serverHtml)}`);
+  console.log(`/admin/sessions server time to first byte (requestStart → responseStart): ${stats(ttfbs)}`);
   console.log(`/admin/sessions first rows (navigation start → 50 rows in the DOM): ${stats(firstRender)}`);
   console.log(`page change (click Next → next 50 rows painted): ${stats(pageChange)}`);
   await context.close();

@@ -3,6 +3,7 @@
 import { keepPreviousData, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useCallback, useEffect, useMemo } from "react";
 import { errorCode } from "@/lib/errors.ts";
+import { adminListFilters, withCursor } from "@/lib/table-params.ts";
 import { useTableState } from "@/lib/table-state.ts";
 import { useTRPC } from "@/lib/trpc.tsx";
 import { ErrorNotice, NotAllowed } from "./Notices.tsx";
@@ -14,18 +15,9 @@ export function AdminSessionsView() {
   const queryClient = useQueryClient();
   const { state, setFilters, nextPage, prevPage } = useTableState();
 
-  const filters = useMemo(
-    () => ({
-      limit: state.size,
-      ...(state.status.length > 0 ? { status: state.status } : {}),
-      ...(state.org ? { organizationId: state.org } : {}),
-      ...(state.gw ? { gatewayId: state.gw } : {}),
-      ...(state.q ? { q: state.q } : {}),
-    }),
-    [state.size, state.status, state.org, state.gw, state.q],
-  );
+  const filters = useMemo(() => adminListFilters(state), [state]);
   const list = useQuery({
-    ...trpc.admin.sessions.list.queryOptions({ ...filters, ...(state.cursor ? { cursor: state.cursor } : {}) }),
+    ...trpc.admin.sessions.list.queryOptions(withCursor(filters, state.cursor)),
     placeholderData: keepPreviousData,
   });
   const forbidden = errorCode(list.error) === "forbidden";

@@ -5,6 +5,7 @@ import { useSubscription } from "@trpc/tanstack-react-query";
 import Link from "next/link";
 import { useCallback, useEffect, useMemo } from "react";
 import { errorCode } from "@/lib/errors.ts";
+import { orgListFilters, withCursor } from "@/lib/table-params.ts";
 import { useTableState } from "@/lib/table-state.ts";
 import { useConsole, useTRPC, type WASession } from "@/lib/trpc.tsx";
 import { ErrorNotice, NotAllowed } from "./Notices.tsx";
@@ -18,16 +19,9 @@ export function OrgSessionsView() {
   const { state, setFilters, nextPage, prevPage } = useTableState();
   const canManage = viewer.activeOrganization?.role === "owner" || viewer.activeOrganization?.role === "admin";
 
-  const filters = useMemo(
-    () => ({
-      limit: state.size,
-      ...(state.status.length > 0 ? { status: state.status } : {}),
-      ...(state.q ? { q: state.q } : {}),
-    }),
-    [state.size, state.status, state.q],
-  );
+  const filters = useMemo(() => orgListFilters(state), [state]);
   const list = useQuery({
-    ...trpc.sessions.list.queryOptions({ ...filters, ...(state.cursor ? { cursor: state.cursor } : {}) }),
+    ...trpc.sessions.list.queryOptions(withCursor(filters, state.cursor)),
     placeholderData: keepPreviousData,
   });
   const nextCursor = list.data?.nextCursor;

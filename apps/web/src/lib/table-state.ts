@@ -2,45 +2,15 @@
 // Sessions table state kept in the URL (page size, cursor stack, filters, search), so a view reloads and shares.
 import { usePathname, useSearchParams } from "next/navigation";
 import { useCallback, useMemo } from "react";
+import { parseTableState, type TableState } from "./table-params.ts";
 
-export const PAGE_SIZES = [25, 50, 100] as const;
-export const SESSION_STATUSES = ["working", "scan_qr_code", "starting", "failed", "stopped", "logged_out"] as const;
-export type SessionStatusValue = (typeof SESSION_STATUSES)[number];
-
-export interface TableState {
-  size: number;
-  /** Cursors of the pages before this one, oldest first; the last one fetched this page. Empty on page 1. */
-  cursors: string[];
-  cursor: string | undefined;
-  page: number;
-  status: SessionStatusValue[];
-  org: string;
-  gw: string;
-  q: string;
-}
+export { PAGE_SIZES, SESSION_STATUSES, type SessionStatusValue, type TableState } from "./table-params.ts";
 
 export function useTableState() {
   const params = useSearchParams();
   const pathname = usePathname();
 
-  const state = useMemo<TableState>(() => {
-    const sizeParam = Number(params.get("size"));
-    const size = (PAGE_SIZES as readonly number[]).includes(sizeParam) ? sizeParam : 50;
-    const cursors = params.getAll("c").filter((c) => c.length > 0 && c.length <= 256);
-    const status = params
-      .getAll("status")
-      .filter((s): s is SessionStatusValue => (SESSION_STATUSES as readonly string[]).includes(s));
-    return {
-      size,
-      cursors,
-      cursor: cursors[cursors.length - 1],
-      page: cursors.length + 1,
-      status,
-      org: params.get("org") ?? "",
-      gw: params.get("gw") ?? "",
-      q: params.get("q") ?? "",
-    };
-  }, [params]);
+  const state = useMemo<TableState>(() => parseTableState(params), [params]);
 
   const go = useCallback(
     (next: TableState, mode: "push" | "replace") => {

@@ -6,7 +6,7 @@ import type { ReactNode } from "react";
 import { Header } from "@/components/Header.tsx";
 import { env } from "@/env.ts";
 import { Providers } from "@/lib/trpc.tsx";
-import { tokenForViewer } from "@/server/auth/index.ts";
+import { requestToken } from "@/server/prefetch.tsx";
 import { getViewer } from "@/server/viewer.ts";
 
 export const dynamic = "force-dynamic";
@@ -18,7 +18,7 @@ export default async function ConsoleLayout({ children }: { children: ReactNode 
     const path = (await headers()).get("x-wa-path");
     redirect(path && path.startsWith("/") ? `/sign-in?next=${encodeURIComponent(path)}` : "/sign-in");
   }
-  const initialToken = await tokenForViewer(viewer);
+  const initialToken = await requestToken();
   return (
     // Keyed by the active organization: switching remounts the client state (queries, subscriptions).
     <Providers key={viewer.activeOrganization?.organizationId ?? "none"} gatewayUrl={env().GATEWAY_URL} viewer={viewer} initialToken={initialToken}>

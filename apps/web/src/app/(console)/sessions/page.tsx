@@ -3,11 +3,14 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { Suspense } from "react";
 import { OrgSessionsView } from "@/components/OrgSessionsView.tsx";
+import { orgListFilters, parseTableState, readerOf, withCursor } from "@/lib/table-params.ts";
+import { Prefetch } from "@/server/prefetch.tsx";
 import { getViewer } from "@/server/viewer.ts";
 
 export const metadata: Metadata = { title: "Sessions" };
 
-export default async function SessionsPage() {
+export default async function SessionsPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+  const state = parseTableState(readerOf(await searchParams));
   const viewer = await getViewer();
   const org = viewer?.activeOrganization;
   const canManage = org?.role === "owner" || org?.role === "admin";
@@ -24,9 +27,11 @@ export default async function SessionsPage() {
           </Link>
         ) : null}
       </div>
-      <Suspense>
-        <OrgSessionsView />
-      </Suspense>
+      <Prefetch load={(trpc, qc) => [qc.prefetchQuery(trpc.sessions.list.queryOptions(withCursor(orgListFilters(state), state.cursor)))]}>
+        <Suspense>
+          <OrgSessionsView />
+        </Suspense>
+      </Prefetch>
     </>
   );
 }

@@ -1,0 +1,67 @@
+// Parsing of the sessions table's URL state and the list inputs made from it, shared by the server (first page
+// rendered with the HTML) and the browser, so both build the very same query.
+export const PAGE_SIZES = [25, 50, 100] as const;
+export const SESSION_STATUSES = ["working", "scan_qr_code", "starting", "failed", "stopped", "logged_out"] as const;
+export type SessionStatusValue = (typeof SESSION_STATUSES)[number];
+
+export interface TableState {
+  size: number;
+  /** Cursors of the pages before this one, oldest first; the last one fetched this page. Empty on page 1. */
+  cursors: string[];
+  cursor: string | undefined;
+  page: number;
+  status: SessionStatusValue[];
+  org: string;
+  gw: string;
+  q: string;
+}
+
+export interface ParamsReader {
+  get(name: string): string | null;
+  getAll(name: string): string[];
+}
+
+export function parseTableState(params: ParamsReader): TableState {
+  const sizeParam = Number(params.get("size"));
+  const size = (PAGE_SIZES as readonly number[]).includes(sizeParam) ? sizeParam : 50;
+  const cursors = params.getAll("c").filter((c) => c.length > 0 && c.length <= 256);
+  const status = params
+    .getAll("status")
+    .filter((s): s is SessionStatusValue => (SESSION_STATUSES as readonly string[]).includes(s));
+  return {
+    size,
+    cursors,
+    cursor: cursors[cursors.length - 1],
+    page: cursors.length + 1,
+    status,
+    org: params.get("org") ?? "",
+    gw: params.get("gw") ?? "",
+    q: params.get("q") ?? "",
+  };
+}
+
+/** Next.js `searchParams` (server) as a reader. */
+export function readerOf(searchParams: Record<string, string | string[] | undefined>): ParamsReader {
+  const all = (name: string) => {
+    const v = searchParams[name];
+    return v === undefined ? [] : Array.isArray(v) ? v : [v];
+  };
+  return { get: (name) => all(name)[0] ?? null, getAll: all };
+}
+
+export const adminListFilters = (s: TableState) => ({
+  limit: s.size,
+  ...(s.status.length > 0 ? { status: s.status } : {}),
+  ...(s.org ? { organizationId: s.org } : {}),
+  ...(s.gw ? { gatewayId: s.gw } : {}),
+  ...(s.q ? { q: s.q } : {}),
+});
+
+export const orgListFilters = (s: TableState) => ({
+  limit: s.size,
+  ...(s.status.length > 0 ? { status: s.status } : {}),
+  ...(s.q ? { q: s.q } : {}),
+});
+
+export const withCursor = <T extends object>(filters: T, cursor: string | undefined) =>
+  cursor ? { ...filters, cursor } : filters;
