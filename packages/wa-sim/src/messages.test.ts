@@ -94,6 +94,16 @@ describe("messages", () => {
     }
   });
 
+  it("after the client lost its session, a retry receipt makes the sender re-encrypt and the text arrives", async () => {
+    const dave = sim.control.account(PHONE).contactRows[4];
+    const first = await sim.control.sendMessage({ phoneNumber: PHONE, from: dave?.phoneNumber, text: "before" });
+    expect(await until(() => upserts.some((m) => m.key.id === first.id && m.message?.conversation === "before"))).toBe(true);
+    await until(() => sim.control.devices(PHONE)[0]?.pendingMessages === 0);
+    expect(client.auth.dropSessions(dave?.lid.split("@")[0] ?? "?") + client.auth.dropSessions(dave?.phoneNumber ?? "?")).toBeGreaterThan(0);
+    const second = await sim.control.sendMessage({ phoneNumber: PHONE, from: dave?.phoneNumber, text: "after a retry" });
+    expect(await until(() => upserts.some((m) => m.key.id === second.id && m.message?.conversation === "after a retry"), 15_000)).toBe(true);
+  });
+
   it("a text sent while the client is offline is delivered at its next login", async () => {
     const stored = client.auth.snapshot();
     client.sock.end(undefined);

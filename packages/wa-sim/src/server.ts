@@ -1,7 +1,7 @@
 // The simulator's HTTP + WebSocket server: accepts companions on /ws/chat, routes stanzas, drives the phones.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { jidDecode, type BinaryNode, type proto } from "@whiskeysockets/baileys";
+import { getBinaryNodeChild, jidDecode, type BinaryNode, type proto } from "@whiskeysockets/baileys";
 import pino, { type Logger } from "pino";
 import { WebSocketServer } from "ws";
 import { Connection } from "./connection.ts";
@@ -18,7 +18,7 @@ import {
   participantEncs,
 } from "./phone.ts";
 import type { ScenarioOptions } from "./scenario.ts";
-import { World, type Account, type Companion } from "./world.ts";
+import { World, type Account, type Companion, type OutboxItem } from "./world.ts";
 
 export interface SimServerOptions {
   /** TCP port; 0 picks a free one (default 0). */
@@ -182,7 +182,8 @@ export class SimServer {
       }
       case "receipt": {
         const id = node.attrs.id ?? "";
-        companion.outbox.delete(id);
+        if (node.attrs.type === "retry") await this.retry(conn, companion, node);
+        else companion.outbox.delete(id);
         const attrs: Record<string, string> = { class: "receipt", id, from: node.attrs.to ?? "s.whatsapp.net" };
         if (node.attrs.type) attrs.type = node.attrs.type;
         conn.send({ tag: "ack", attrs });
@@ -202,7 +203,7 @@ export class SimServer {
 
   /** After `passive active`: offline queue, then `<ib><offline/>`, then the first history sync. */
   private afterActive(conn: Connection, companion: Companion): void {
-    const pending = [...companion.outbox.values()];
+    const pending = [...companion.outbox.values()].map((item) => item.node);
     for (const n of pending) conn.send(n);
     conn.send({ tag: "ib", attrs: {}, content: [{ tag: "offline", attrs: { count: String(pending.length) } }] });
     if (!companion.historySent) {
@@ -215,10 +216,52 @@ export class SimServer {
   }
 
   /** Queues a stanza for a companion and sends it now if the companion is online. */
-  deliver(companion: Companion, node: BinaryNode): void {
+  deliver(companion: Companion, node: BinaryNode, resend?: OutboxItem["resend"]): void {
     const id = node.attrs.id;
-    if (id) companion.outbox.set(id, node);
+    if (id) companion.outbox.set(id, { node, resend, retries: 0 });
     this.live.get(companion)?.send(node);
+  }
+
+  /**
+   * The companion could not decrypt one of our messages: like the sending phone would, start a fresh Signal session
+   * (from the keys in the retry receipt, else from the server's prekeys) and send the message again, up to 3 times.
+   */
+  private async retry(conn: Connection, companion: Companion, receipt: BinaryNode): Promise<void> {
+    const id = receipt.attrs.id ?? "";
+    const item = companion.outbox.get(id);
+    if (!item?.resend || item.retries >= 3) {
+      companion.outbox.delete(id);
+      return;
+    }
+    item.retries++;
+    const keys = getBinaryNodeChild(receipt, "keys");
+    const buf = (n: BinaryNode | undefined, tag: string) => {
+      const c = n ? getBinaryNodeChild(n, tag) : undefined;
+      return c?.content instanceof Uint8Array ? Buffer.from(c.content) : undefined;
+    };
+    const identity = buf(keys, "identity");
+    const key = keys ? getBinaryNodeChild(keys, "key") : undefined;
+    const skey = keys ? getBinaryNodeChild(keys, "skey") : undefined;
+    const [kid, kval, sid, sval, ssig] = [buf(key, "id"), buf(key, "value"), buf(skey, "id"), buf(skey, "value"), buf(skey, "signature")];
+    const reg = buf(receipt, "registration");
+    const bundle =
+      identity && kid && kval && sid && sval && ssig
+        ? {
+            registrationId: reg ? reg.readUIntBE(0, reg.length) : companion.registrationId,
+            identity,
+            signedPreKey: { id: sid.readUIntBE(0, sid.length), public: sval, signature: ssig },
+            preKey: { id: kid.readUIntBE(0, kid.length), public: kval },
+          }
+        : this.world.companionBundle(companion);
+    if (!bundle) return;
+    await item.resend.device.startSession(companionAddress(companion), bundle);
+    const enc = await item.resend.device.encryptMessage(companionAddress(companion), item.resend.message);
+    item.node = {
+      ...item.node,
+      content: [{ tag: "enc", attrs: { v: "2", type: enc.type, count: String(item.retries) }, content: enc.ciphertext }],
+    };
+    this.log.info({ id, retries: item.retries }, "re-sent message after a retry receipt");
+    conn.send(item.node);
   }
 
   /** The phone sends the history sync (contacts, LID mappings, push names) to a new companion. */
@@ -233,11 +276,15 @@ export class SimServer {
       };
       const enc = await encryptForCompanion(this.world, account.phone, companion, message);
       // Self-only protocol messages must come from our own PN with no recipient (pitfall P6).
-      this.deliver(companion, {
-        tag: "message",
-        attrs: { from: account.jid, id: newMessageId(), type: "text", t: nowSec(), category: "peer", notify: account.pushName },
-        content: [{ tag: "enc", attrs: { v: "2", type: enc.type }, content: enc.ciphertext }],
-      });
+      this.deliver(
+        companion,
+        {
+          tag: "message",
+          attrs: { from: account.jid, id: newMessageId(), type: "text", t: nowSec(), category: "peer", notify: account.pushName },
+          content: [{ tag: "enc", attrs: { v: "2", type: enc.type }, content: enc.ciphertext }],
+        },
+        { device: account.phone, message },
+      );
     }
     this.log.info({ account: account.phoneNumber, device: companion.deviceId, chunks: chunks.length }, "history sync sent");
   }
@@ -254,12 +301,17 @@ export class SimServer {
     const id = newMessageId();
     let devices = 0;
     for (const companion of account.companions.values()) {
-      const enc = await encryptForCompanion(this.world, device, companion, { conversation: text });
-      this.deliver(companion, {
-        tag: "message",
-        attrs: { from: `${pn}@s.whatsapp.net`, sender_lid: `${lid}@lid`, id, type: "text", t: nowSec(), notify: name },
-        content: [{ tag: "enc", attrs: { v: "2", type: enc.type }, content: enc.ciphertext }],
-      });
+      const message: proto.IMessage = { conversation: text };
+      const enc = await encryptForCompanion(this.world, device, companion, message);
+      this.deliver(
+        companion,
+        {
+          tag: "message",
+          attrs: { from: `${pn}@s.whatsapp.net`, sender_lid: `${lid}@lid`, id, type: "text", t: nowSec(), notify: name },
+          content: [{ tag: "enc", attrs: { v: "2", type: enc.type }, content: enc.ciphertext }],
+        },
+        { device, message },
+      );
       devices++;
     }
     return { id, from: `${pn}@s.whatsapp.net`, devices };

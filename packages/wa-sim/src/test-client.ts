@@ -20,6 +20,8 @@ export interface MemoryAuth {
   /** Number of one-time prekeys this client generated (uploads). */
   preKeyWrites(): number;
   snapshot(): string;
+  /** Deletes stored Signal sessions whose address contains `match` (simulates lost auth state). */
+  dropSessions(match: string): number;
 }
 
 export function memoryAuth(serialized?: string): MemoryAuth {
@@ -53,6 +55,16 @@ export function memoryAuth(serialized?: string): MemoryAuth {
     keys,
     preKeyWrites: () => preKeyWrites,
     snapshot: () => JSON.stringify({ creds, keys: [...data.entries()] }, BufferJSON.replacer),
+    dropSessions: (match) => {
+      let n = 0;
+      for (const k of [...data.keys()]) {
+        if (k.startsWith("session:") && k.includes(match)) {
+          data.delete(k);
+          n++;
+        }
+      }
+      return n;
+    },
   };
 }
 

@@ -1,9 +1,16 @@
 // The simulator's in-memory "server DB": accounts (simulated phones), their paired companions and prekeys, and people.
 import { randomBytes, randomInt } from "node:crypto";
-import type { BinaryNode } from "@whiskeysockets/baileys";
+import type { BinaryNode, proto } from "@whiskeysockets/baileys";
 import { SimDevice, type PreKeyBundle } from "./device.ts";
 import { newKeyPair, type KeyPair } from "./noise.ts";
 import { buildScenario, type Person, type Scenario, type ScenarioOptions } from "./scenario.ts";
+
+/** A stanza waiting for the companion's receipt, with what is needed to re-encrypt it on a retry receipt. */
+export interface OutboxItem {
+  node: BinaryNode;
+  resend?: { device: SimDevice; message: proto.IMessage };
+  retries: number;
+}
 
 /** What the server keeps about one linked companion device (a Baileys client). */
 export interface Companion {
@@ -21,7 +28,7 @@ export interface Companion {
   pairedAt: number;
   historySent: boolean;
   /** Stanzas not yet receipted by the companion, re-sent at its next login (the offline queue). */
-  outbox: Map<string, BinaryNode>;
+  outbox: Map<string, OutboxItem>;
   lastLoginAt: number | null;
 }
 
