@@ -74,14 +74,20 @@ const timeout = (ms: number) =>
   new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms).unref());
 
 export async function runBackfill(ctx: BackfillContext): Promise<void> {
+  const t0 = Date.now();
   await backfillContacts(ctx);
+  ctx.logger.info({ ms: Date.now() - t0 }, "backfill: contacts done");
+  const t1 = Date.now();
   await backfillGroups(ctx);
+  ctx.logger.info({ ms: Date.now() - t1 }, "backfill: groups done");
 }
 
 async function backfillContacts(ctx: BackfillContext): Promise<void> {
   const { db, sessionId, conn } = ctx;
   // Contacts already delivered (history sync, contact events) are written by the capture; let it catch up.
+  const t0 = Date.now();
   await whileConnected(ctx, conn.capture.idle());
+  ctx.logger.debug({ ms: Date.now() - t0 }, "backfill: capture caught up");
   // A fresh app-state sync brings contact mutations where the server offers them; best effort, never fatal.
   try {
     await whileConnected(
@@ -93,6 +99,7 @@ async function backfillContacts(ctx: BackfillContext): Promise<void> {
     ctx.logger.warn({ err }, "app-state resync during backfill failed; continuing with what the device knows");
   }
   await whileConnected(ctx, conn.capture.idle());
+  ctx.logger.debug({ ms: Date.now() - t0 }, "backfill: app-state resync done");
 
   // LID↔phone-number mappings the device stored while talking to people.
   const mappings = (await readLidMappings(db, sessionId))
@@ -103,6 +110,7 @@ async function backfillContacts(ctx: BackfillContext): Promise<void> {
     await applyContactLidMappings(db, sessionId, mappings.slice(i, i + ctx.batchSize));
   }
 
+  ctx.logger.debug({ ms: Date.now() - t0, mappings: mappings.length }, "backfill: LID mappings applied");
   // Stream the session's contacts page by page (never all in memory) and commit each page as one batch.
   let after: string | null = null;
   for (;;) {
@@ -118,7 +126,9 @@ async function backfillContacts(ctx: BackfillContext): Promise<void> {
 
 async function backfillGroups(ctx: BackfillContext): Promise<void> {
   const { db, sessionId, conn } = ctx;
+  const fetchStarted = Date.now();
   const all = await whileConnected(ctx, conn.sock.groupFetchAllParticipating());
+  ctx.logger.info({ ms: Date.now() - fetchStarted, groups: Object.keys(all).length }, "backfill: groups fetched");
   // Baileys also emits the result as groups.update; let the capture write it before we start.
   await whileConnected(ctx, conn.capture.idle());
   const jids = Object.keys(all);

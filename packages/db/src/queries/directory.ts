@@ -103,11 +103,16 @@ export async function applyContactLidMappings(
 ): Promise<void> {
   if (mappings.length === 0) return;
   const payload = JSON.stringify(mappings.map((m) => ({ pn: m.phoneJid, lid: m.lidJid })));
+  // Matched by primary key on either form (two index probes per mapping, not a scan per mapping).
   await db.execute(sql`
-    update contacts c set phone_jid = m.pn, lid_jid = m.lid, updated_at = now()
-    from jsonb_to_recordset(${payload}::jsonb) as m(pn text, lid text)
-    where c.session_id = ${sessionId} and (c.jid = m.pn or c.jid = m.lid)
-      and (c.phone_jid, c.lid_jid) is distinct from (m.pn, m.lid)`);
+    update contacts c set phone_jid = x.pn, lid_jid = x.lid, updated_at = now()
+    from (
+      select m.pn, m.lid, k.jid
+      from jsonb_to_recordset(${payload}::jsonb) as m(pn text, lid text)
+      cross join lateral (values (m.pn), (m.lid)) as k(jid)
+    ) x
+    where c.session_id = ${sessionId} and c.jid = x.jid
+      and (c.phone_jid, c.lid_jid) is distinct from (x.pn, x.lid)`);
 }
 
 /** Upserts groups; absent fields keep their stored values. Returns rows written. */
