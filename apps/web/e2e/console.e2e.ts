@@ -103,6 +103,23 @@ describe("console", () => {
     assert.equal(list.status, 200);
     assert.equal(list.body.data.length, 5);
     assert.equal(typeof list.body.nextCursor, "string");
+    // A person in several organizations switches between them; the token follows and the choice persists.
+    const [acme] = await stack.db.sql<{ id: string }[]>`select id from organizations where name = 'Acme'`;
+    assert.ok(acme);
+    await stack.db.sql`insert into memberships (user_id, organization_id, role)
+      select id, ${acme.id}, 'member' from users where email = ${ADMIN.email} on conflict do nothing`;
+    await page.goto("/sessions");
+    const switcher = page.getByLabel("Active organization");
+    await switcher.selectOption(acme.id);
+    await page.getByText("WhatsApp numbers of Acme.").waitFor();
+    const switched = await page.evaluate(async () => ((await (await fetch("/api/auth/token")).json()) as { token: string }).token);
+    const claims = JSON.parse(Buffer.from(switched.split(".")[1] ?? "", "base64url").toString()) as Record<string, unknown>;
+    assert.equal(claims.org, acme.id);
+    assert.equal(claims.orgRole, "member");
+    assert.equal(claims.role, "super_admin");
+    await page.reload();
+    assert.equal(await page.getByLabel("Active organization").inputValue(), acme.id, "the active organization persists");
+    assert.equal(await page.getByRole("link", { name: "New session" }).count(), 0, "a member cannot create sessions");
     // Signing out revokes the web session: the token endpoint answers 401 afterwards.
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.waitForURL(/\/sign-in/);

@@ -1,25 +1,30 @@
-// Organization → one session (pairing, actions, settings).
+// Organization → one session (pairing, actions, settings); its data comes with the HTML.
 import type { Metadata } from "next";
 import Link from "next/link";
+import { SessionTitle } from "@/components/SessionTitle.tsx";
 import { SessionView } from "@/components/SessionView.tsx";
+import { Prefetch } from "@/server/prefetch.tsx";
 
 export const metadata: Metadata = { title: "Session" };
 
 export default async function SessionPage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
   return (
-    <>
+    <Prefetch
+      load={(trpc, qc) => [
+        qc.prefetchQuery(trpc.sessions.get.queryOptions({ session: id })),
+        qc.prefetchQuery({ ...trpc.system.info.queryOptions({}), staleTime: Infinity }),
+      ]}
+    >
       <div className="page-head">
         <div>
           <div className="crumbs">
             <Link href="/sessions">Sessions</Link> /
           </div>
-          <h1 className="mono" style={{ fontSize: 18 }}>
-            {id}
-          </h1>
+          <SessionTitle id={id} admin={false} />
         </div>
       </div>
       <SessionView id={id} />
-    </>
+    </Prefetch>
   );
 }
