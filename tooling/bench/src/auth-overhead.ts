@@ -7,6 +7,7 @@ import { createApiKey } from "@wa/db/queries/api-keys";
 import { createBenchDatabase } from "./database.ts";
 import { BENCH_PASSWORD, createBenchIdentity, startInProcessGateway, SUPER_ADMIN_EMAIL } from "./gateway.ts";
 import { startChild } from "./processes.ts";
+import { formatShares, profileInProcess, summarizeProfile } from "./profile.ts";
 import { table } from "./report.ts";
 import { quantile } from "./stats.ts";
 
@@ -98,6 +99,13 @@ export async function runAuthOverhead(): Promise<{ body: string; postgres: strin
     for (const [name, list] of costs) list.push(1 - (inRound.get(name)?.rps ?? Number.NaN) / base);
   }
 
+  // Where the server's time goes with each kind: one extra (unreported) load run under the in-process profiler.
+  const profiles: string[] = [];
+  for (const kind of kinds) {
+    const { profile } = await profileInProcess(() => load(url, kind.headers, SECONDS));
+    profiles.push(`- ${kind.name}: ${formatShares(summarizeProfile(profile, 7))}`);
+  }
+
   const rows = kinds.map((k) => {
     const list = results.get(k.name) ?? [];
     const cost = costs.get(k.name);
@@ -122,6 +130,9 @@ export async function runAuthOverhead(): Promise<{ body: string; postgres: strin
       "request at info level (to /dev/null here), as in production. The api-key is looked up in PostgreSQL per request.",
       "",
       table(["credentials", "req/s (median)", "latency p50 ms", "latency p99 ms", "throughput cost vs none"], rows),
+      "",
+      "Where the gateway process spent its CPU under each load (V8 sampling profile of one more run, idle excluded):",
+      ...profiles,
       "",
       `Goal: authentication costs under 15 % of throughput — ${worst < 0.15 ? "met" : "not met"} (worst ${(worst * 100).toFixed(1)} %).`,
     ].join("\n"),

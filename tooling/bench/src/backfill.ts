@@ -1,7 +1,7 @@
 // Backfill throughput and memory: a gateway process (real Baileys) paired with a simulated account of 10 000 contacts
 // and 1 000 groups × 50 members, backfilled through the admin API while its RSS is sampled from /proc.
 import { seed } from "@wa/db";
-import { createBenchDatabase } from "./database.ts";
+import { createBenchDatabase, type BenchDatabase } from "./database.ts";
 import { BENCH_PASSWORD, createBenchIdentity, SUPER_ADMIN_EMAIL } from "./gateway.ts";
 import { api, apiOk, createAndPair, type Scenario } from "./pairing.ts";
 import { cpuMs, quiet, rssMiB, sleep, startGatewayChild, startSimulatorChild } from "./processes.ts";
@@ -41,9 +41,42 @@ interface RunResult {
   firstGroup: number;
 }
 
+/**
+ * A sampling profile of PostgreSQL: every 50 ms, which statements of this database are active (normalised to
+ * their first words). Shows what the backfill waits on when the gateway itself is idle.
+ */
+function samplePostgres(db: BenchDatabase): { counts: Map<string, number>; samples: () => number; stop: () => void } {
+  const counts = new Map<string, number>();
+  let samples = 0;
+  let stopped = false;
+  const loop = async () => {
+    while (!stopped) {
+      const rows = await db.sql<{ query: string }[]>`
+        select query from pg_stat_activity
+        where datname = current_database() and state = 'active' and pid <> pg_backend_pid()`;
+      samples += 1;
+      for (const { query } of rows) {
+        const key = query.replace(/\s+/g, " ").replace(/\$\d+/g, "?").trim().slice(0, 90);
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+      }
+      await sleep(50);
+    }
+  };
+  const running = loop().catch(() => undefined);
+  return {
+    counts,
+    samples: () => samples,
+    stop: () => {
+      stopped = true;
+      void running;
+    },
+  };
+}
+
+
 /** CPU of this database's PostgreSQL backends (same machine), in ms. */
-async function postgresCpuMs(db: { sql: (strings: TemplateStringsArray) => Promise<{ pid: number }[]> }): Promise<number> {
-  const backends = await db.sql`select pid from pg_stat_activity where datname = current_database()`;
+async function postgresCpuMs(db: BenchDatabase): Promise<number> {
+  const backends = await db.sql<{ pid: number }[]>`select pid from pg_stat_activity where datname = current_database()`;
   return backends.reduce((sum, b) => sum + cpuMs(b.pid), 0);
 }
 
@@ -79,6 +112,8 @@ export async function runBackfill(): Promise<{ body: string; postgres: string }>
   };
 
   const runs: RunResult[] = [];
+  const pgQueries = new Map<string, number>();
+  let pgSamples = 0;
   for (let run = 0; run < RUNS; run++) {
     const admin = await identity.superAdminToken();
     await sleep(1_000);
@@ -87,6 +122,7 @@ export async function runBackfill(): Promise<{ body: string; postgres: string }>
     const simCpuBefore = cpuMs(sim.pid);
     const pgCpuBefore = await postgresCpuMs(db);
     const timeline: { t: number; contacts: number; groups: number }[] = [];
+    const activity = samplePostgres(db);
     let rssPeak = rssBefore;
     const sampler = setInterval(() => {
       rssPeak = Math.max(rssPeak, rssMiB(gateway.pid));
@@ -105,7 +141,10 @@ export async function runBackfill(): Promise<{ body: string; postgres: string }>
       }
     } finally {
       clearInterval(sampler);
+      activity.stop();
     }
+    for (const [query, n] of activity.counts) pgQueries.set(query, (pgQueries.get(query) ?? 0) + n);
+    pgSamples += activity.samples();
     if (job.status !== "succeeded" || job.finishedAt === null) throw new Error(`backfill ${job.status}: ${job.error ?? "?"}`);
     const cpuSeconds = (cpuMs(gateway.pid) - cpuBefore) / 1000;
     const simCpuSeconds = (cpuMs(sim.pid) - simCpuBefore) / 1000;
@@ -189,6 +228,11 @@ export async function runBackfill(): Promise<{ body: string; postgres: string }>
         ]),
       ),
       "",
+      `- PostgreSQL statements seen active (${pgSamples} samples every 50 ms over the runs; share of samples):`,
+      ...[...pgQueries.entries()]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 5)
+        .map(([query, n]) => `  - ${((n / Math.max(1, pgSamples)) * 100).toFixed(0)} % \`${query.replace(/`/g, "'")}…\``),
       `- simulated account: ${account.counts.contacts} contacts, ${account.counts.groups} groups, ${account.counts.groupMembers} memberships;` +
         ` stored after the runs: ${stored.contacts} contacts, ${stored.groups} groups, ${stored.members} group members`,
       `- gateway RSS idle before pairing ${mib(rssIdle)} MiB; pairing to \`working\` ${(pairedMs / 1000).toFixed(1)} s;` +

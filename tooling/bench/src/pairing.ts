@@ -80,7 +80,7 @@ export async function createAndPair(opts: PairOptions): Promise<SessionView> {
       }
     }
     await sleep(delay);
-    delay = Math.min(delay * 1.5, 1_000);
+    delay = Math.min(delay * 1.5, 500);
   }
   throw new Error(`session ${opts.label} did not reach working within ${opts.timeoutMs ?? 120_000} ms`);
 }

@@ -204,6 +204,8 @@ export interface GatewayChildEnv {
   gatewayId?: string;
   port?: number;
   logLevel?: string;
+  /** Extra Node flags (e.g. `--cpu-prof`). */
+  nodeArgs?: string[];
 }
 
 /** The gateway as `node --import tsx apps/gateway/src/index.ts`, so its memory and CPU are its own. */
@@ -213,7 +215,7 @@ export async function startGatewayChild(env: GatewayChildEnv): Promise<GatewayCh
   const entry = path.join(REPO_ROOT, "apps", "gateway", "src", "index.ts");
   const gateway = startChild(
     "gateway",
-    ["--import", "tsx", entry],
+    [...(env.nodeArgs ?? []), "--import", "tsx", entry],
     {
       DATABASE_URL: env.databaseUrl,
       GATEWAY_PORT: String(port),

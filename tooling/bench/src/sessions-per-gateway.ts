@@ -1,17 +1,21 @@
 // Sessions per gateway: resident memory of one gateway process at 1, 50, 200 and 500 working simulated sessions,
 // and the boot storm — how long all of them take to be `working` again after the gateway restarts.
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { seed } from "@wa/db";
 import { createBenchDatabase } from "./database.ts";
 import { BENCH_PASSWORD, createBenchIdentity, SUPER_ADMIN_EMAIL } from "./gateway.ts";
 import { apiOk, createAndPair, pool, type Scenario, type SessionView } from "./pairing.ts";
-import { cpuMs, freePort, quiet, rssMiB, sleep, startGatewayChild, startSimulatorChild, type GatewayChild } from "./processes.ts";
+import { cpuMs, freePort, onCleanup, quiet, rssMiB, sleep, startGatewayChild, startSimulatorChild, type GatewayChild } from "./processes.ts";
+import { formatShares, summarizeProfile, type CpuProfile } from "./profile.ts";
 import { table } from "./report.ts";
 import { quantile } from "./stats.ts";
 
 const STEPS = [1, 50, 200, 500];
 const SCENARIO: Scenario = { seed: "bench-per-gateway", contacts: 5, groups: 1, membersPerGroup: 3 };
 /** Pairings in flight at once (each costs the gateway a Baileys key generation and the simulator a handshake). */
-const CONCURRENCY = 10;
+const CONCURRENCY = 16;
 /** Wall-time budget for pairing; a step that would not fit is not started (the whole `npm run bench` is bounded). */
 const PAIRING_BUDGET_S = Number(process.env.BENCH_PAIRING_BUDGET_S ?? 330);
 const GATEWAY_ID = "gw-bench-1";
@@ -37,15 +41,23 @@ async function settledRss(pid: number): Promise<number> {
   return median(samples);
 }
 
-/** Counts this gateway's working sessions through the admin list (REST, pages of 200). */
-async function countWorking(gatewayUrl: string, token: string): Promise<number> {
+/**
+ * Counts this gateway's working sessions through the admin list (REST, pages of 200). With `since`, only those
+ * connected since then: a graceful stop keeps statuses (so the next boot resumes them), so right after a restart
+ * `working` alone would still count the sockets of the previous process.
+ */
+async function countWorking(gatewayUrl: string, token: string, since = 0): Promise<number> {
   let count = 0;
   let cursor: string | null = null;
   do {
     const query = new URLSearchParams({ limit: "200", status: "working", gatewayId: GATEWAY_ID });
     if (cursor) query.set("cursor", cursor);
-    const page: { data: unknown[]; nextCursor: string | null } = await apiOk(gatewayUrl, token, `/admin/sessions?${query.toString()}`);
-    count += page.data.length;
+    const page: { data: { lastConnectedAt: number | null }[]; nextCursor: string | null } = await apiOk(
+      gatewayUrl,
+      token,
+      `/admin/sessions?${query.toString()}`,
+    );
+    count += page.data.filter((s) => (s.lastConnectedAt ?? 0) >= since).length;
     cursor = page.nextCursor;
   } while (cursor);
   return count;
@@ -65,7 +77,10 @@ export async function runSessionsPerGateway(): Promise<{ body: string; postgres:
     gatewayId: GATEWAY_ID,
     port,
   };
-  let gateway: GatewayChild = await startGatewayChild(gatewayEnv);
+  // The first gateway process is CPU-profiled (V8 sampling, written when it exits) to show where pairing time goes.
+  const profileDir = mkdtempSync(path.join(os.tmpdir(), "wa-bench-prof-"));
+  onCleanup(async () => rmSync(profileDir, { recursive: true, force: true }));
+  let gateway: GatewayChild = await startGatewayChild({ ...gatewayEnv, nodeArgs: ["--cpu-prof", "--cpu-prof-dir", profileDir] });
   const rssEmpty = await settledRss(gateway.pid);
 
   const steps: Step[] = [];
@@ -125,6 +140,10 @@ export async function runSessionsPerGateway(): Promise<{ body: string; postgres:
   const stopStarted = Date.now();
   await gateway.stop();
   const stopSeconds = (Date.now() - stopStarted) / 1000;
+  const profileFile = readdirSync(profileDir).find((f) => f.endsWith(".cpuprofile"));
+  const profile = profileFile
+    ? formatShares(summarizeProfile(JSON.parse(readFileSync(path.join(profileDir, profileFile), "utf8")) as CpuProfile, 8))
+    : "no profile written";
   const restartStarted = Date.now();
   gateway = await startGatewayChild(gatewayEnv);
   const readySeconds = (Date.now() - restartStarted) / 1000;
@@ -132,13 +151,17 @@ export async function runSessionsPerGateway(): Promise<{ body: string; postgres:
   const workingAt: { t: number; n: number }[] = [];
   const deadline = Date.now() + 300_000;
   for (;;) {
-    const n = await countWorking(gateway.url, token);
+    const n = await countWorking(gateway.url, token, restartStarted);
     workingAt.push({ t: (Date.now() - restartStarted) / 1000, n });
     if (n >= reached) break;
     if (Date.now() > deadline) throw new Error(`after the restart only ${n} of ${reached} sessions were working within 300 s`);
     await sleep(250);
   }
   const stormSeconds = (Date.now() - restartStarted) / 1000;
+  // Cross-check from the other side: the simulator sees every account's companion connected again.
+  const accounts = (await (await fetch(`${sim.httpUrl}/sim/accounts`)).json()) as { data: { connected: number }[] };
+  const connected = accounts.data.filter((a) => a.connected > 0).length;
+  if (connected < reached) throw new Error(`the admin list shows ${reached} sessions reconnected but the simulator sees ${connected}`);
   const half = workingAt.find((w) => w.n >= reached / 2)?.t ?? stormSeconds;
   const rssAfterStorm = await settledRss(gateway.pid);
 
@@ -174,10 +197,12 @@ export async function runSessionsPerGateway(): Promise<{ body: string; postgres:
       ),
       "",
       `- marginal memory: ${perSession.toFixed(2)} MiB per working session (from ${first?.sessions ?? "?"} to ${top?.sessions ?? "?"})`,
+      `- where the first gateway process spent its CPU (V8 sampling profile from start to SIGTERM, idle excluded): ${profile}`,
       limitedBy ? `- ${limitedBy}` : `- every step up to ${reached} sessions fitted the ${PAIRING_BUDGET_S} s pairing budget`,
       `- boot storm with ${reached} sessions: SIGTERM took ${stopSeconds.toFixed(1)} s; the restarted gateway answered /readyz after` +
         ` ${readySeconds.toFixed(1)} s, half the sessions were working after ${half.toFixed(1)} s and all ${reached} after` +
-        ` ${stormSeconds.toFixed(1)} s (from spawn; admin list polled every 250 ms); RSS after the storm ${rssAfterStorm.toFixed(0)} MiB`,
+        ` ${stormSeconds.toFixed(1)} s (from spawn; admin list polled every 250 ms for \`working\` with \`lastConnectedAt\` after the restart; the simulator confirms ${connected} connected); RSS after the storm ${rssAfterStorm.toFixed(0)} MiB,` +
+        ` i.e. ${((rssAfterStorm - rssEmpty) / Math.max(1, reached)).toFixed(2)} MiB per session above the idle gateway once the pairing garbage is gone`,
     ].join("\n"),
   };
 }
