@@ -6,7 +6,7 @@ import { useEffect, useState, type ReactNode } from "react";
 import { errorCode, errorMessage } from "@/lib/errors.ts";
 import { formatCount, formatDuration, formatExact } from "@/lib/format.ts";
 import { useTRPC, type BackfillJob } from "@/lib/trpc.tsx";
-import { ErrorNotice, NotAllowed } from "./Notices.tsx";
+import { ErrorNotice, NotAllowed, NotFoundNotice } from "./Notices.tsx";
 import { SessionFields } from "./SessionFields.tsx";
 import { StatusBadge } from "./StatusBadge.tsx";
 
@@ -24,7 +24,7 @@ export function AdminSessionDetail({ id }: { id: string }) {
 
   if (errorCode(session.error) === "forbidden") return <NotAllowed what="Only platform super admins can open sessions of other organizations." />;
   if (errorCode(session.error) === "not_found") {
-    return <ErrorNotice error={session.error} title="Session not found" />;
+    return <NotFoundNotice what="No session has this id in any organization." />;
   }
   if (session.error) return <ErrorNotice error={session.error} onRetry={() => void session.refetch()} title="Could not load the session" />;
 

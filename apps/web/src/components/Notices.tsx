@@ -39,3 +39,15 @@ export function QueryError({ error, onRetry, forbidden }: { error: unknown; onRe
   if (errorCode(error) === "forbidden") return <NotAllowed what={forbidden} />;
   return <ErrorNotice error={error} onRetry={onRetry} />;
 }
+
+export function NotFoundNotice({ what }: { what: string }) {
+  return (
+    <section className="card notice" role="alert" data-testid="not-found">
+      <div className="notice-icon error" aria-hidden="true">?</div>
+      <div>
+        <h2>Not found</h2>
+        <p>{what}</p>
+      </div>
+    </section>
+  );
+}

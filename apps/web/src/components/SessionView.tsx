@@ -9,7 +9,7 @@ import { errorCode, errorMessage } from "@/lib/errors.ts";
 import { formatPhone } from "@/lib/format.ts";
 import { useConsole, useTRPC, type RouterOutputs, type WASession } from "@/lib/trpc.tsx";
 import { ConfirmButton } from "./ConfirmButton.tsx";
-import { ErrorNotice } from "./Notices.tsx";
+import { ErrorNotice, NotFoundNotice } from "./Notices.tsx";
 import { SessionFields } from "./SessionFields.tsx";
 import { SessionSettingsForm } from "./SessionSettingsForm.tsx";
 import { StatusBadge } from "./StatusBadge.tsx";
@@ -53,7 +53,9 @@ export function SessionView({ id }: { id: string }) {
   });
   const qr = status === "scan_qr_code" ? (liveQr ?? initialQr.data ?? null) : null;
 
-  if (errorCode(session.error) === "not_found") return <ErrorNotice error={session.error} title="Session not found" />;
+  if (errorCode(session.error) === "not_found") {
+    return <NotFoundNotice what="Your organization has no session with this id. It may have been deleted." />;
+  }
   if (session.error) return <ErrorNotice error={session.error} onRetry={() => void session.refetch()} title="Could not load the session" />;
   if (!session.data) {
     return (
