@@ -9,6 +9,7 @@ const concurrency = Number(process.argv[3] ?? 20);
 const sim = await spawnSimulatorProcess();
 await new Promise((r) => setTimeout(r, 500));
 const before = sim.rssKb();
+const heapBefore = await sim.heapUsedAfterGc();
 const cpuBefore = sim.cpuMs();
 const sockets: WASocket[] = [];
 const times: number[] = [];
@@ -27,6 +28,7 @@ await Promise.all(
 const elapsed = Date.now() - started;
 await new Promise((r) => setTimeout(r, 3000));
 const after = sim.rssKb();
+const heapAfter = await sim.heapUsedAfterGc();
 times.sort((a, b) => a - b);
 console.log(
   JSON.stringify({
@@ -37,6 +39,7 @@ console.log(
     simRssBeforeMb: +(before / 1024).toFixed(1),
     simRssAfterMb: +(after / 1024).toFixed(1),
     simRssPerClientKb: +((after - before) / clients).toFixed(1),
+    simHeapPerClientKb: +((heapAfter - heapBefore) / 1024 / clients).toFixed(1),
     simCpuMsPerClient: Math.round((sim.cpuMs() - cpuBefore) / clients),
   }),
 );

@@ -34,7 +34,6 @@ export class Connection {
   private regTimer: NodeJS.Timeout | null = null;
   private iqCounter = 0;
   private chain: Promise<void> = Promise.resolve();
-  readonly connectedAt = Date.now();
 
   constructor(
     private readonly server: SimServer,
@@ -92,7 +91,7 @@ export class Connection {
     try {
       frames = this.noise.push(data);
     } catch (err) {
-      this.log.warn({ err: (err as Error).message }, "bad frame, closing");
+      this.log.info({ err: (err as Error).message }, "bad frame, closing");
       this.drop();
       return;
     }
@@ -104,18 +103,19 @@ export class Connection {
   }
 
   private async onFrame(frame: Buffer): Promise<void> {
-    if (this.state === "hello") {
-      const hello = this.noise.serverHello(frame);
-      this.ws.send(this.noise.encodeFrame(hello));
-      this.state = "finish";
-      return;
-    }
-    if (this.state === "finish") {
-      const { clientStatic, payload } = this.noise.clientFinish(frame);
-      if (payload.devicePairingData) {
-        this.startRegistration(clientStatic, payload.devicePairingData);
-      } else {
-        this.login(clientStatic, payload);
+    if (this.state === "hello" || this.state === "finish") {
+      try {
+        if (this.state === "hello") {
+          this.ws.send(this.noise.encodeFrame(this.noise.serverHello(frame)));
+          this.state = "finish";
+          return;
+        }
+        const { clientStatic, payload } = this.noise.clientFinish(frame);
+        if (payload.devicePairingData) this.startRegistration(clientStatic, payload.devicePairingData);
+        else this.login(clientStatic, payload);
+      } catch (err) {
+        this.log.info({ err: (err as Error).message }, "handshake failed, dropping");
+        this.drop();
       }
       return;
     }

@@ -280,7 +280,13 @@ export function createControlHandler(control: SimControl, server: SimServer) {
       const method = req.method ?? "GET";
       if (parts[0] !== "sim") throw new SimError("not_found", "no such route");
       const [, a, b, c] = parts;
-      if (method === "GET" && a === "health" && !b) return send(200, { ok: true, connections: server.connections.size });
+      if (method === "GET" && a === "health" && !b) {
+        // ?gc=1 collects garbage first when the process runs with --expose-gc (used by the memory measurements).
+        const gc = (globalThis as { gc?: () => void }).gc;
+        if (url.searchParams.has("gc") && gc) gc();
+        const mem = process.memoryUsage();
+        return send(200, { ok: true, connections: server.connections.size, rssBytes: mem.rss, heapUsedBytes: mem.heapUsed });
+      }
       if (method === "GET" && a === "root-key" && !b) return send(200, { rootPublicKey: server.identity.root.public.toString("base64") });
       if (method === "POST" && a === "scan" && !b) {
         const body = await readJson(req);

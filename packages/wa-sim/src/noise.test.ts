@@ -2,7 +2,8 @@
 import { proto, WA_CERT_DETAILS } from "@whiskeysockets/baileys";
 import { verifySignature } from "libsignal/src/curve.js";
 import { describe, expect, it } from "vitest";
-import { installSimulatorTrustRoot } from "./index.ts";
+import { WebSocket } from "ws";
+import { installSimulatorTrustRoot, startSimulator } from "./index.ts";
 import { createServerIdentity, newKeyPair } from "./noise.ts";
 
 const prefixed = (k: Uint8Array) => Buffer.concat([Buffer.from([5]), k]);
@@ -30,3 +31,22 @@ describe("certificate chain", () => {
     expect(Buffer.from(WA_CERT_DETAILS.PUBLIC_KEY)).toEqual(original);
   });
 });
+
+describe("handshake", () => {
+  it("drops a client that sends a bad intro or a broken hello", async () => {
+    const sim = await startSimulator();
+    try {
+      for (const bytes of [Buffer.from("GET / HTTP/1.1"), Buffer.concat([Buffer.from([87, 65, 6, 3]), Buffer.from([0, 0, 3, 1, 2, 3])])]) {
+        const ws = new WebSocket(sim.url);
+        await new Promise((r) => ws.once("open", r));
+        const closed = new Promise<number>((r) => ws.once("close", (code) => r(code)));
+        ws.send(bytes);
+        expect(await closed).toBeGreaterThan(0);
+      }
+      expect(sim.connectionCount()).toBe(0);
+    } finally {
+      await sim.stop();
+    }
+  });
+});
+

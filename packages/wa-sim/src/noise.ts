@@ -96,6 +96,7 @@ export class NoiseResponder {
   // Baileys uses one counter for both directions during the handshake (pitfall P1).
   private counter = 0;
   private ephemeral: KeyPair | null = null;
+  private clientEphemeral: Buffer | null = null;
   private inBytes: Buffer = Buffer.alloc(0);
   private introSeen = false;
   private encKey: Buffer | null = null;
@@ -158,8 +159,6 @@ export class NoiseResponder {
       proto.HandshakeMessage.encode({ serverHello: { ephemeral: eph.public, static: staticEnc, payload: payloadEnc } }).finish(),
     );
   }
-
-  private clientEphemeral: Buffer | null = null;
 
   /** Handles the client finish: recovers the client's static key and ClientPayload and switches to transport. */
   clientFinish(frame: Buffer): HandshakeResult {

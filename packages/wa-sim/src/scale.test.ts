@@ -42,6 +42,7 @@ function childClients(count: number): Promise<number[]> {
 describe("scale", () => {
   it(`${CLIENTS} concurrent clients pair and open`, { timeout: 150_000 }, async () => {
     const rssBefore = sim.rssKb();
+    const heapBefore = await sim.heapUsedAfterGc();
     const started = Date.now();
     const remote = childClients(IN_CHILD);
     const local: number[] = [];
@@ -67,8 +68,9 @@ describe("scale", () => {
     expect(accounts).toHaveLength(CLIENTS);
     expect(accounts.filter((a) => a.connected === 1)).toHaveLength(CLIENTS);
     const perClientKb = Math.round((sim.rssKb() - rssBefore) / CLIENTS);
+    const heapPerClientKb = ((await sim.heapUsedAfterGc()) - heapBefore) / 1024 / CLIENTS;
     console.log(
-      `${CLIENTS} clients paired and open in ${elapsed} ms; QR→open median ${times[times.length >> 1]} ms, p95 ${times[Math.floor(times.length * 0.95)]} ms; simulator RSS +${perClientKb} KiB per client`,
+      `${CLIENTS} clients paired and open in ${elapsed} ms; QR→open median ${times[times.length >> 1]} ms, p95 ${times[Math.floor(times.length * 0.95)]} ms; simulator RSS +${perClientKb} KiB, live heap +${heapPerClientKb.toFixed(0)} KiB per client`,
     );
   });
 });

@@ -168,6 +168,8 @@ export interface SimulatorProcess {
   pid: number;
   /** Resident set size of the simulator process in KiB (Linux /proc). */
   rssKb(): number;
+  /** Heap in use after a full garbage collection, in bytes (GET /sim/health?gc=1). */
+  heapUsedAfterGc(): Promise<number>;
   /** User + system CPU time of the simulator process in ms (Linux /proc). */
   cpuMs(): number;
   stop(): Promise<void>;
@@ -179,7 +181,7 @@ export async function spawnSimulatorProcess(args: string[] = []): Promise<Simula
   const { readFileSync } = await import("node:fs");
   const { fileURLToPath } = await import("node:url");
   const cli = fileURLToPath(new URL("./cli.ts", import.meta.url));
-  const child = spawn(process.execPath, ["--import", "tsx", cli, "--port", "0", ...args], {
+  const child = spawn(process.execPath, ["--expose-gc", "--import", "tsx", cli, "--port", "0", ...args], {
     env: { ...process.env, WA_SIM_LOG_LEVEL: "info" },
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -202,9 +204,11 @@ export async function spawnSimulatorProcess(args: string[] = []): Promise<Simula
     });
     child.once("exit", (code) => reject(new Error(`simulator process exited (${code})`)));
   });
+  const httpUrl = url.replace(/^ws/, "http").replace(/\/ws\/chat$/, "");
   return {
     url,
-    httpUrl: url.replace(/^ws/, "http").replace(/\/ws\/chat$/, ""),
+    httpUrl,
+    heapUsedAfterGc: async () => ((await (await fetch(`${httpUrl}/sim/health?gc=1`)).json()) as { heapUsedBytes: number }).heapUsedBytes,
     pid,
     rssKb: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0),
     cpuMs: () => {
