@@ -24,19 +24,20 @@ export async function createBenchDatabase(label: string): Promise<BenchDatabase>
   }
   const name = `wa_bench_${label}_${Date.now().toString(36)}`;
   await admin.unsafe(`create database "${name}"`);
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  await runMigrations(url.toString());
-  const client = createDbClient(url.toString(), { max: 8, applicationName: "wa-bench" });
+  let client: DbClient | null = null;
   let dropped = false;
   const drop = async () => {
     if (dropped) return;
     dropped = true;
-    await client.close();
+    await client?.close();
     await admin.unsafe(`drop database if exists "${name}" with (force)`);
     await admin.end();
   };
-  // Registered first, so it runs last: after the servers using the database have stopped.
+  // Registered before anything else of the benchmark, so it runs last: after the servers using the database stopped.
   onCleanup(drop);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  await runMigrations(url.toString());
+  client = createDbClient(url.toString(), { max: 8, applicationName: "wa-bench" });
   return { ...client, url: url.toString(), version, drop };
 }

@@ -18,7 +18,8 @@ export interface CpuProfile {
 /** Which part of the code a frame belongs to: an npm package, one of ours, Node itself, or a V8 pseudo-frame. */
 export function ownerOf(frame: { functionName: string; url: string }): string {
   const url = frame.url;
-  if (!url) return frame.functionName || "(anonymous)";
+  // No script: a V8 pseudo-frame such as "(garbage collector)", or native code (crypto jobs, socket writes).
+  if (!url) return frame.functionName.startsWith("(") ? frame.functionName : `native ${frame.functionName || "(anonymous)"}`;
   const nm = url.lastIndexOf("node_modules/");
   if (nm >= 0) {
     const rest = url.slice(nm + "node_modules/".length).split("/");
