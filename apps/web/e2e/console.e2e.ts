@@ -126,6 +126,24 @@ describe("console", () => {
     const after = await page.evaluate(async () => (await fetch("/api/auth/token")).status);
     assert.equal(after, 401);
     await context.close();
+
+    // Sign-up through the form: the person lands in the console of the organization they now own.
+    const fresh = await stack.browser.newContext({ baseURL: stack.webUrl });
+    const signUp = await fresh.newPage();
+    await signUp.goto("/sign-up");
+    await signUp.getByLabel("Your name").fill("Nina New");
+    await signUp.getByLabel("Email").fill("nina@newco.test");
+    await signUp.getByLabel("Password").fill("short");
+    await signUp.getByLabel("Organization name").fill("NewCo");
+    await signUp.getByRole("button", { name: "Create account" }).click();
+    await signUp.getByText("must be at least 8 characters").waitFor();
+    await signUp.getByLabel("Password").fill("a-long-enough-password");
+    await signUp.getByRole("button", { name: "Create account" }).click();
+    await signUp.waitForURL(/\/sessions$/);
+    await signUp.getByText("WhatsApp numbers of NewCo.").waitFor();
+    await signUp.getByTestId("empty-state").waitFor();
+    assert.equal(await signUp.getByTestId("super-admin-badge").count(), 0);
+    await fresh.close();
   });
 
   it("[SUPER_ADMIN][SESSIONS]: 50 per page across organizations, next/previous visit every session once, filters and search narrow, the URL round-trips", async () => {
