@@ -4,8 +4,10 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import pino from "pino";
 import { startSimulator } from "./index.ts";
+import { muteLibsignalNoise } from "./quiet.ts";
 import type { ScenarioOptions } from "./scenario.ts";
 
+muteLibsignalNoise();
 const log = pino({ name: "wa-sim", level: process.env.WA_SIM_LOG_LEVEL ?? "info" });
 
 const { values } = parseArgs({

@@ -9,6 +9,7 @@ export type { ScenarioOptions } from "./scenario.ts";
 export type { AccountDetail, AccountSummary, DeviceInfo, FaultKind, FaultRequest, ScanResult } from "./control.ts";
 export type { ReceivedMessage } from "./world.ts";
 export { SimControl, SimError, STREAM_ERROR_CODES } from "./control.ts";
+export { muteLibsignalNoise } from "./quiet.ts";
 
 export interface Simulator {
   /** WebSocket URL for Baileys' `waWebSocketUrl`, e.g. ws://127.0.0.1:7900/ws/chat. */

@@ -12,6 +12,7 @@ import makeWASocket, {
 } from "@whiskeysockets/baileys";
 import pino from "pino";
 import type { ScenarioOptions } from "./scenario.ts";
+export { muteLibsignalNoise } from "./quiet.ts";
 
 /** Auth state kept in memory; `snapshot()` / `fromSnapshot` let a test "restart" a client with stored creds. */
 export interface MemoryAuth {
@@ -83,21 +84,6 @@ export function connectClient(url: string, auth: MemoryAuth, extra: Partial<User
     Object.assign(auth.creds, u);
   });
   return sock;
-}
-
-/** Hides libsignal's console.info session dumps ("Closing session" etc.), which are noise in tests and demos. */
-export function muteLibsignalNoise(): void {
-  /* eslint-disable no-console -- this wraps console on purpose */
-  const noise = /^(Closing session|Closing open session|Removing old closed session|Opening session|Session already closed|Migrating session|Decrypted message with closed session)/;
-  for (const level of ["info", "warn"] as const) {
-    const original = console[level].bind(console);
-    console[level] = (...args: unknown[]) => {
-      const first = args[0];
-      if (typeof first === "string" && noise.test(first)) return;
-      original(...args);
-    };
-  }
-  /* eslint-enable no-console */
 }
 
 type Ev = WASocket["ev"];
