@@ -276,7 +276,7 @@ describe("console", () => {
     await context.close();
   });
 
-  it("[ORG][PAIRING]: creates a session, shows the QR, the simulated phone scans it and the page shows working with the phone number without a reload", async () => {
+  it("[ORG][PAIRING]: creates a session, shows the QR, the simulated phone scans it and the page shows working with the phone number without a reload; settings validate and save; delete asks first", async () => {
     const context = await stack.signedIn("owner@acme.test");
     const page = await context.newPage();
     await page.goto("/sessions/new");
@@ -302,6 +302,27 @@ describe("console", () => {
     assert.match(phone, /Connected as \+\d{6,15}/);
     assert.equal(await page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload), true, "no reload happened");
     await page.screenshot({ path: path.join(ARTIFACTS, "paired.png"), fullPage: true });
+
+    // Settings: field validation, then a save that sticks.
+    await page.getByLabel("Messages per minute").fill("0");
+    await page.getByRole("button", { name: "Save settings" }).click();
+    await page.getByText("Between 1 and 10,000.").waitFor();
+    await page.getByLabel("Messages per minute").fill("30");
+    await page.getByLabel("Mark incoming messages as read").check();
+    await page.getByRole("button", { name: "Save settings" }).click();
+    await page.getByText("Settings saved.").waitFor();
+    const id = page.url().split("/").pop() ?? "";
+    const [saved] = await stack.db.sql<{ rate_per_min: number; auto_read: boolean }[]>`select rate_per_min, auto_read from wa_sessions where id = ${id}`;
+    assert.deepEqual(saved, { rate_per_min: 30, auto_read: true });
+
+    // Delete asks first; cancelling keeps the session, confirming removes it.
+    await page.getByRole("button", { name: "Delete", exact: true }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Cancel" }).click();
+    assert.equal((await stack.db.sql`select 1 from wa_sessions where id = ${id}`).length, 1);
+    await page.getByRole("button", { name: "Delete", exact: true }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Delete session" }).click();
+    await page.waitForURL(/\/sessions$/);
+    await until("the row is deleted", async () => (await stack.db.sql`select 1 from wa_sessions where id = ${id}`).length === 0);
     await context.close();
   });
 
