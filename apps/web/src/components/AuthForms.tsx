@@ -2,6 +2,7 @@
 // Sign-in and sign-up forms posting to the identity provider; field messages from its validation_error details.
 import Link from "next/link";
 import { useState, type FormEvent } from "react";
+import { safeNext } from "@/lib/safe-next.ts";
 
 interface ErrorBody {
   error?: { code?: string; message?: string; details?: { errors?: { path: string; message: string }[] } };
@@ -21,8 +22,6 @@ async function post(path: string, body: Record<string, string>) {
   return { ok: false as const, code: data.error?.code, message: data.error?.message ?? `request failed (${res.status})`, fields };
 }
 
-/** Only same-site paths, so ?next= cannot send people elsewhere. */
-const safeNext = (next: string | undefined) => (next && next.startsWith("/") && !next.startsWith("//") ? next : "/sessions");
 
 function Field(props: { id: string; label: string; type?: string; autoComplete: string; error?: string; hint?: string; value: string; onChange: (v: string) => void }) {
   return (

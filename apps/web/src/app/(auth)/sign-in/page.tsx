@@ -2,6 +2,7 @@
 import type { Metadata } from "next";
 import { redirect } from "next/navigation";
 import { SignInForm } from "@/components/AuthForms.tsx";
+import { safeNext } from "@/lib/safe-next.ts";
 import { getViewer } from "@/server/viewer.ts";
 
 export const metadata: Metadata = { title: "Sign in" };
@@ -10,6 +11,6 @@ export const dynamic = "force-dynamic";
 export default async function SignInPage({ searchParams }: { searchParams: Promise<{ next?: string | string[] }> }) {
   const { next } = await searchParams;
   const target = typeof next === "string" ? next : undefined;
-  if (await getViewer()) redirect(target && target.startsWith("/") && !target.startsWith("//") ? target : "/sessions");
+  if (await getViewer()) redirect(safeNext(target));
   return <SignInForm next={target} />;
 }
