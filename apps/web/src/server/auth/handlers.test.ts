@@ -124,6 +124,13 @@ describe("sign-in", () => {
     const body = await expectError(extra, 400, "validation_error");
     expect(body.error.details).toEqual({ errors: expect.arrayContaining([expect.objectContaining({ message: expect.any(String) })]) });
     await expectError(await h.signIn(post("/api/auth/sign-in", "{not json")), 400, "validation_error");
+    // A cross-site form (text/plain) cannot sign anyone in, even with a body that parses as JSON.
+    const form = new Request(`${WEB_URL}/api/auth/sign-in`, {
+      method: "POST",
+      headers: { "content-type": "text/plain" },
+      body: JSON.stringify({ email: "alice@example.com", password: "correct horse" }),
+    });
+    await expectError(await h.signIn(form), 400, "validation_error");
     await expectError(await h.signIn(post("/api/auth/sign-in", { email: "not-an-email", password: "x" })), 400, "validation_error");
   });
 });
