@@ -11,7 +11,8 @@ export function RelativeTime({ ms, empty = "—" }: { ms: number | null; empty?:
   }, []);
   if (ms === null) return <span className="muted">{empty}</span>;
   return (
-    <time dateTime={new Date(ms).toISOString()} title={formatExact(ms)}>
+    // Rendered on the server too: its clock and time zone may differ from the browser's, and the browser's wins.
+    <time dateTime={new Date(ms).toISOString()} title={formatExact(ms)} suppressHydrationWarning>
       {formatRelative(ms, now)}
     </time>
   );

@@ -8,7 +8,10 @@ import { StatusBadge } from "./StatusBadge.tsx";
 const time = (ms: number | null) =>
   ms === null ? <span className="muted">—</span> : (
     <>
-      <RelativeTime ms={ms} /> <span className="muted">· {formatExact(ms)}</span>
+      <RelativeTime ms={ms} />{" "}
+      <span className="muted" suppressHydrationWarning>
+        · {formatExact(ms)}
+      </span>
     </>
   );
 const maybe = (v: string | null) => (v ? <span className="mono">{v}</span> : <span className="muted">—</span>);
