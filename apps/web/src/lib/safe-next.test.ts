@@ -1,3 +1,4 @@
+// The sign-in return path stays on this site.
 import { describe, expect, it } from "vitest";
 import { safeNext } from "./safe-next.ts";
 
