@@ -82,6 +82,7 @@ export async function runAuthOverhead(): Promise<{ body: string; postgres: strin
     { name: "api-key (Bearer wa_…)", headers: { authorization: `Bearer ${key.raw}` } },
   ];
   await load(url, {}, 2); // warm-up: JIT, connection pools, JWKS cache
+  const jwksBefore = identity.identity.requests;
   const results = new Map<string, Load[]>(kinds.map((k) => [k.name, []]));
   const costs = new Map<string, number[]>(kinds.slice(1).map((k) => [k.name, []]));
   for (let round = 0; round < ROUNDS; round++) {
@@ -99,6 +100,7 @@ export async function runAuthOverhead(): Promise<{ body: string; postgres: strin
     for (const [name, list] of costs) list.push(1 - (inRound.get(name)?.rps ?? Number.NaN) / base);
   }
 
+  const jwksFetches = identity.identity.requests - jwksBefore;
   // Where the server's time goes with each kind: one extra (unreported) load run under the in-process profiler.
   const profiles: string[] = [];
   for (const kind of kinds) {
@@ -130,6 +132,8 @@ export async function runAuthOverhead(): Promise<{ body: string; postgres: strin
       "request at info level (to /dev/null here), as in production. The api-key is looked up in PostgreSQL per request.",
       "",
       table(["credentials", "req/s (median)", "latency p50 ms", "latency p99 ms", "throughput cost vs none"], rows),
+      "",
+      `JWKS fetches by the gateway during the measured rounds: ${jwksFetches} (keys are cached, not fetched per request).`,
       "",
       "Where the gateway process spent its CPU under each load (V8 sampling profile of one more run, idle excluded):",
       ...profiles,

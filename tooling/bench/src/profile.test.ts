@@ -6,7 +6,8 @@ describe("ownerOf", () => {
     expect(ownerOf({ functionName: "f", url: "file:///r/node_modules/jose/dist/x.js" })).toBe("jose");
     expect(ownerOf({ functionName: "f", url: "file:///r/node_modules/@trpc/server/dist/x.js" })).toBe("@trpc/server");
     expect(ownerOf({ functionName: "f", url: "file:///r/apps/gateway/src/engine.ts" })).toBe("apps/gateway (ours)");
-    expect(ownerOf({ functionName: "f", url: "node:internal/streams" })).toBe("node internals");
+    expect(ownerOf({ functionName: "f", url: "node:internal/crypto/keygen" })).toBe("node:internal/crypto");
+    expect(ownerOf({ functionName: "f", url: "node:events" })).toBe("node:events");
     expect(ownerOf({ functionName: "(garbage collector)", url: "" })).toBe("(garbage collector)");
     expect(ownerOf({ functionName: "writev", url: "" })).toBe("native writev");
   });

@@ -27,7 +27,8 @@ export function ownerOf(frame: { functionName: string; url: string }): string {
   }
   const ours = /\/(apps|packages|tooling)\/([^/]+)\//.exec(url);
   if (ours) return `${ours[1]}/${ours[2]} (ours)`;
-  if (url.startsWith("node:")) return "node internals";
+  // node:internal/crypto/keygen → node:internal/crypto: which part of Node, without drowning in file names.
+  if (url.startsWith("node:")) return `node:${url.slice(5).split("/").slice(0, 2).join("/")}`;
   return url;
 }
 
