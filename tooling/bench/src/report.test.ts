@@ -20,11 +20,17 @@ describe("writeSection", () => {
     expect(text).toContain("first B");
   });
 
-  it("appends a section to a file written by hand", () => {
+  it("appends a section to a file without one, and keeps the introduction current", () => {
     const file = tempFile();
     writeFileSync(file, "# Notes\n\nkept\n");
     writeSection(file, "x", "body");
     expect(readFileSync(file, "utf8")).toBe("# Notes\n\nkept\n\n<!-- bench:x -->\nbody\n<!-- /bench:x -->\n");
+    writeFileSync(file, readFileSync(file, "utf8").replace("# Notes\n\nkept\n", "# Old intro\n"));
+    writeSection(file, "x", "body 2");
+    const text = readFileSync(file, "utf8");
+    expect(text.startsWith("# Benchmarks\n")).toBe(true);
+    expect(text).not.toContain("Old intro");
+    expect(text).toContain("<!-- bench:x -->\nbody 2\n<!-- /bench:x -->");
   });
 });
 

@@ -10,9 +10,14 @@ export function machineLine(postgresVersion: string): string {
 
 const HEADER = `# Benchmarks
 
-Every figure below is produced by \`npm run bench\` (all) or \`npm run bench -- NAME\` (one), on loopback, against
-the machine's PostgreSQL (\`BENCH_DATABASE_URL\`, default \`postgres://postgres@127.0.0.1:5432/postgres\`; a fresh
-database is created and dropped per run). Medians are over the runs stated; ratios are taken within one run.
+Every figure below is produced by \`npm run bench\` (all of them, bounded to about 14 minutes on 2 cores) or
+\`npm run bench -- NAME\` (one); the runner rewrites the section of each benchmark it ran and this introduction, so
+nothing here is edited by hand. Everything runs on 127.0.0.1 against the machine's PostgreSQL
+(\`BENCH_DATABASE_URL\`, default \`postgres://postgres@127.0.0.1:5432/postgres\`; a fresh database per benchmark,
+dropped at the end). The gateway, the simulator, the web app and the load generator run as child processes where a
+section says so; every server and child process is stopped when its benchmark ends, failed or not. Medians are over
+the runs stated; ratios are taken within one run. Each section ends with the machine and the command that produced
+it, and states its goals as met or not met with the figure.
 `;
 
 export function writeSection(file: string, name: string, body: string): void {
@@ -20,6 +25,9 @@ export function writeSection(file: string, name: string, body: string): void {
   const end = `<!-- /bench:${name} -->`;
   const section = `${start}\n${body.trim()}\n${end}`;
   let text = existsSync(file) ? readFileSync(file, "utf8") : HEADER;
+  // The introduction is the runner's too: whatever precedes the first section is replaced by the current one.
+  const firstSection = text.indexOf("<!-- bench:");
+  text = firstSection >= 0 ? `${HEADER}\n${text.slice(firstSection)}` : text;
   const from = text.indexOf(start);
   const to = text.indexOf(end);
   text = from >= 0 && to > from ? text.slice(0, from) + section + text.slice(to + end.length) : `${text.trimEnd()}\n\n${section}\n`;
