@@ -129,7 +129,8 @@ describe("WhatsApp connection faults", () => {
     const rec = record(engine, id);
     for (let i = 1; i <= 3; i++) {
       await until(() => engine.manager.peek(id)?.status === "working", `working before 500 #${i}`);
-      h.sim.control.fault({ phoneNumber, kind: "stream-error", code: 500 });
+      // the status flips at Baileys' `open`; the simulator may register the connection a moment later
+      await until(() => h.sim.control.fault({ phoneNumber, kind: "stream-error", code: 500 }).affected === 1, `500 #${i} injected`);
       await until(() => engine.manager.peek(id)?.status !== "working", `500 #${i} noticed`);
     }
     await h.waitForStatus(id, "failed");

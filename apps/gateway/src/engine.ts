@@ -6,6 +6,7 @@ import type pino from "pino";
 import { BackfillRegistry } from "./backfill/registry.ts";
 import { SessionEventBus } from "./whatsapp/events.ts";
 import { SessionManager } from "./whatsapp/manager.ts";
+import { guardClosedSocketRejections } from "./whatsapp/quiet.ts";
 import type { ReconnectPolicyOptions } from "./whatsapp/reconnect-policy.ts";
 
 export interface EngineConfig {
@@ -65,6 +66,9 @@ export async function createGatewayEngine(opts: {
   });
   let heartbeat: NodeJS.Timeout | null = null;
   let booted = false;
+  const unguard = guardClosedSocketRejections((reason) =>
+    logger.warn({ err: reason }, "a send on a closed WhatsApp socket failed unobserved"),
+  );
 
   return {
     gatewayId: config.gatewayId,
@@ -92,6 +96,7 @@ export async function createGatewayEngine(opts: {
       await markGatewayOffline(db.db, config.gatewayId).catch((err: unknown) =>
         logger.warn({ err }, "marking the gateway offline failed"),
       );
+      unguard();
     },
   };
 }

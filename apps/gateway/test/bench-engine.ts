@@ -51,11 +51,20 @@ async function waitFor<T>(fn: () => Promise<T> | T, what: string, timeoutMs: num
 async function pair(engine: GatewayEngine, sim: { httpUrl: string }, db: Awaited<ReturnType<typeof createTestDatabase>>, sessionId: string, body: Record<string, unknown>) {
   await engine.sessions.start(sessionId);
   const qr = await waitFor(() => engine.manager.peek(sessionId)?.currentQr(), "QR", 120_000);
-  const res = await fetch(`${sim.httpUrl}/sim/scan`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ qr: qr.qr, ...body }),
-  });
+  // A reused keep-alive socket can be closed by the simulator under load before the request is read: retry those.
+  let res: Response | null = null;
+  for (let attempt = 1; !res; attempt++) {
+    try {
+      res = await fetch(`${sim.httpUrl}/sim/scan`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ qr: qr.qr, ...body }),
+      });
+    } catch (err) {
+      if (attempt >= 3) throw err;
+      await sleep(200);
+    }
+  }
   if (!res.ok) throw new Error(`scan failed: ${res.status} ${await res.text()}`);
   await waitFor(async () => (await getSession(db.db, sessionId))?.status === "working", "working", 300_000);
 }

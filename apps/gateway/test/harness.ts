@@ -45,8 +45,7 @@ export async function until<T>(
 
 export async function createHarness(opts: { sim?: SimServerOptions; engine?: Partial<EngineConfig> } = {}): Promise<Harness> {
   const testDb = await createTestDatabase();
-  // PGlite's socket server runs one backend and interleaves the wire messages of concurrent connections, so
-  // everything in a test shares one connection there; on PostgreSQL the pool is used as is.
+  // PGlite has a single backend: one connection there (a pool would only queue behind it); PostgreSQL's pool as is.
   const single = testDb.kind === "pglite" ? createDbClient(testDb.url, { max: 1 }) : null;
   const db = {
     ...(single ?? testDb),

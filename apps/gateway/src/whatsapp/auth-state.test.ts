@@ -14,12 +14,11 @@ const logger = pino({ level: "silent" });
 
 beforeAll(async () => {
   testDb = await createTestDatabase();
-  client = testDb.kind === "pglite" ? createDbClient(testDb.url, { max: 1 }) : testDb;
+  client = testDb;
   organizationId = newId();
   await client.db.insert(schema.organizations).values({ id: organizationId, name: "auth tests" });
 });
 afterAll(async () => {
-  if (client !== testDb) await client.close();
   await testDb.close();
 });
 

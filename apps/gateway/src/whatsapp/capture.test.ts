@@ -1,6 +1,6 @@
 // EventCapture writes contacts, LID mappings, groups and memberships from Baileys events as they arrive.
 import { EventEmitter } from "node:events";
-import { createDbClient, createSession, eq, newId, schema, and, type DbClient } from "@wa/db";
+import { createSession, eq, newId, schema, and, type DbClient } from "@wa/db";
 import { countDirectory } from "@wa/db/queries/directory";
 import { createTestDatabase, type TestDatabase } from "@wa/db/testing";
 import type { BaileysEventMap } from "@whiskeysockets/baileys";
@@ -14,12 +14,11 @@ let organizationId: string;
 
 beforeAll(async () => {
   testDb = await createTestDatabase();
-  client = testDb.kind === "pglite" ? createDbClient(testDb.url, { max: 1 }) : testDb;
+  client = testDb;
   organizationId = newId();
   await client.db.insert(schema.organizations).values({ id: organizationId, name: "capture tests" });
 });
 afterAll(async () => {
-  if (client !== testDb) await client.close();
   await testDb.close();
 });
 
