@@ -78,6 +78,7 @@ export class WhatsAppSession {
   private qr: SessionQr | null = null;
   private qrCount = 0;
   private statusChain: Promise<void> = Promise.resolve();
+  private writeSeq = 0;
   private waiters: Waiter[] = [];
 
   constructor(
@@ -136,10 +137,12 @@ export class WhatsAppSession {
     if (statusReason !== undefined) this.reason = statusReason;
     const qr = this.currentQr();
     this.notifyWaiters();
+    const seq = ++this.writeSeq;
     const write = this.statusChain.then(async () => {
       const saved = await updateSession(this.deps.db, this.id, patch);
       if (!saved) return; // the row was deleted: nothing to publish
-      this.row = { ...saved, status: this.row.status };
+      // The row may also carry changes made elsewhere (label, settings); memory takes it unless newer writes wait.
+      if (seq === this.writeSeq) this.row = saved;
       this.deps.events.publish({
         sessionId: this.id,
         organizationId: this.organizationId,
