@@ -85,7 +85,7 @@ export async function createAndPair(opts: PairOptions): Promise<SessionView> {
   throw new Error(`session ${opts.label} did not reach working within ${opts.timeoutMs ?? 120_000} ms`);
 }
 
-/** Runs `fn` over `items` with at most `concurrency` at once. */
+/** Runs `fn` over `items` with at most `concurrency` at once; results keep the items' order. */
 export async function pool<T, R>(items: readonly T[], concurrency: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array<R>(items.length);
   let next = 0;

@@ -10,7 +10,7 @@ export function machineLine(postgresVersion: string): string {
 
 const HEADER = `# Benchmarks
 
-Every figure below is produced by \`npm run bench\` (all of them, bounded to about 14 minutes on 2 cores) or
+Every figure below is produced by \`npm run bench\` (all of them, bounded to 13.5 minutes of work on 2 cores) or
 \`npm run bench -- NAME\` (one); the runner rewrites the section of each benchmark it ran and this introduction, so
 nothing here is edited by hand. Everything runs on 127.0.0.1 against the machine's PostgreSQL
 (\`BENCH_DATABASE_URL\`, default \`postgres://postgres@127.0.0.1:5432/postgres\`; a fresh database per benchmark,
