@@ -22,6 +22,10 @@ export class GroupingQueryQueue {
   /** Set after a Flush: the connection keeps the backend until its Sync. */
   private ownerNeedsSync = false;
   private readonly waiters: { handlerId: number; grant: () => void }[] = [];
+  /** Connections that went away; a group of theirs still in flight must not run after the cleanup. */
+  private readonly closed = new Set<number>();
+  /** The group PGlite is executing now, so a cleanup can wait for it before rolling back. */
+  private running: Promise<void> | null = null;
 
   constructor(private readonly db: PGlite) {}
 
@@ -45,9 +49,13 @@ export class GroupingQueryQueue {
 
   private async run(handlerId: number, bytes: Uint8Array, onData: (data: Uint8Array) => void, flush: boolean) {
     if (this.owner !== handlerId) await this.acquire(handlerId);
+    if (this.closed.has(handlerId)) {
+      this.release(handlerId);
+      return 0;
+    }
     let sent = 0;
     try {
-      await this.db.runExclusive(() =>
+      this.running = this.db.runExclusive(() =>
         this.db.execProtocolRawStream(bytes, {
           onRawData: (data) => {
             sent += data.length;
@@ -55,7 +63,9 @@ export class GroupingQueryQueue {
           },
         }),
       );
+      await this.running;
     } finally {
+      this.running = null;
       this.ownerNeedsSync = flush;
       if (!flush && !this.db.isInTransaction()) this.release(handlerId);
     }
@@ -84,6 +94,7 @@ export class GroupingQueryQueue {
 
   /** A connection went away: drop what it had buffered and what it waited for. */
   clearQueueForHandler(handlerId: number): void {
+    this.closed.add(handlerId);
     this.pending.delete(handlerId);
     for (let i = this.waiters.length - 1; i >= 0; i--) {
       if (this.waiters[i]?.handlerId === handlerId) this.waiters.splice(i, 1);
@@ -93,8 +104,11 @@ export class GroupingQueryQueue {
   /** A connection went away while holding the backend: roll its transaction back and hand the backend on. */
   async clearTransactionIfNeeded(handlerId: number): Promise<void> {
     if (this.owner !== handlerId) return;
+    await this.running?.catch(() => {});
+    if (this.owner !== handlerId) return;
     if (this.db.isInTransaction() || this.ownerNeedsSync) {
-      await this.db.runExclusive(() => this.db.exec("ROLLBACK")).catch(() => {});
+      // exec takes PGlite's own locks; wrapping it in runExclusive would wait on itself forever.
+      await this.db.exec("ROLLBACK").catch(() => {});
     }
     this.release(handlerId);
   }

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { spawn } from "node:child_process";
 import postgres from "postgres";
 import { startEmbeddedDatabase, type EmbeddedDatabase } from "./embedded.ts";
 
@@ -50,6 +51,32 @@ describe("embedded PGlite over the wire protocol", () => {
     await tx;
     expect(await reader).toBe(2);
     expect(sawUncommitted).toBe(false);
+  });
+
+  it("a client killed inside a transaction neither blocks the others nor leaves its writes behind", async () => {
+    const [a] = clients;
+    if (!a) throw new Error("clients missing");
+    const script = `import("postgres").then(async ({ default: postgres }) => {
+      const sql = postgres(process.argv[1], { max: 2, onnotice: () => {} });
+      const other = sql\`select pg_sleep(0.01)\`;
+      await sql.begin(async (tx) => {
+        await tx\`insert into t (id, a, b) values (7000 + \${Number(process.argv[2])}, 'killed', 0)\`;
+        process.kill(process.pid, "SIGKILL");
+      });
+      await other;
+    });`;
+    for (let round = 0; round < 5; round++) {
+      const child = spawn(process.execPath, ["-e", script, embedded.url, String(round)], { stdio: "ignore" });
+      const waiting = a`select count(*)::int as n from t where a = 'killed'`;
+      await new Promise((resolve) => child.on("exit", resolve));
+      const rows = await Promise.race([
+        waiting,
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error("blocked by a dead client")), 10_000)),
+      ]);
+      expect(rows[0]?.n).toBe(0);
+    }
+    const after = await a`select count(*)::int as n from t where a = 'killed'`;
+    expect(after[0]?.n).toBe(0);
   });
 
   it("rolls back a failed transaction and keeps serving others", async () => {

@@ -15,10 +15,13 @@ interface SessionView {
   phoneNumber: string | null;
 }
 
+/** Large enough that a backfill's counters visibly climb batch by batch in the console. */
+const DEMO_SCENARIO = { contacts: 3000, groups: 120, membersPerGroup: 25 };
+
 const DEMO_SESSIONS = [
-  { owner: "owner@acme.test", label: "Acme support" },
-  { owner: "owner@acme.test", label: "Acme sales" },
-  { owner: "owner@globex.test", label: "Globex helpdesk" },
+  { owner: "owner@acme.test", label: "Acme support", scenario: { ...DEMO_SCENARIO, seed: "acme-support" } },
+  { owner: "owner@acme.test", label: "Acme sales", scenario: { ...DEMO_SCENARIO, seed: "acme-sales" } },
+  { owner: "owner@globex.test", label: "Globex helpdesk", scenario: { ...DEMO_SCENARIO, seed: "globex-helpdesk" } },
 ];
 
 async function json<T>(res: Response, what: string): Promise<T> {
@@ -44,7 +47,12 @@ async function signIn(opts: DemoOptions, email: string): Promise<string> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function pairOne(opts: DemoOptions, token: string, label: string): Promise<SessionView> {
+async function pairOne(
+  opts: DemoOptions,
+  token: string,
+  label: string,
+  scenario: Record<string, number | string>,
+): Promise<SessionView> {
   const api = (route: string, init: RequestInit = {}) =>
     fetch(`${opts.gatewayUrl}/api/v1${route}`, {
       ...init,
@@ -74,7 +82,7 @@ async function pairOne(opts: DemoOptions, token: string, label: string): Promise
           await fetch(`${opts.simulatorUrl}/sim/scan`, {
             method: "POST",
             headers: { "content-type": "application/json" },
-            body: JSON.stringify({ qr: code }),
+            body: JSON.stringify({ qr: code, scenario }),
           }),
           "simulated scan",
         );
@@ -89,13 +97,13 @@ async function pairOne(opts: DemoOptions, token: string, label: string): Promise
 export async function pairDemoSessions(opts: DemoOptions): Promise<string[]> {
   const tokens = new Map<string, string>();
   const lines = ["", "Demo sessions (paired with simulated phones):"];
-  for (const { owner, label } of DEMO_SESSIONS) {
+  for (const { owner, label, scenario } of DEMO_SESSIONS) {
     let token = tokens.get(owner);
     if (!token) {
       token = await signIn(opts, owner);
       tokens.set(owner, token);
     }
-    const session = await pairOne(opts, token, label);
+    const session = await pairOne(opts, token, label, scenario);
     lines.push(`  ${label.padEnd(16)} ${session.status.padEnd(8)} +${session.phoneNumber ?? "?"}  (${owner})`);
   }
   return lines;

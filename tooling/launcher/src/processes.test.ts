@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
@@ -10,6 +11,26 @@ describe("child processes", () => {
     expect(await child.exited).toBe(3);
   });
 
+  it("stopChildren also ends what a child started (its whole process group)", async () => {
+    const script = `const c = require("node:child_process").spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { stdio: "ignore" });
+      console.log(c.pid); setInterval(() => {}, 1000);`;
+    const child = startChild("parent", process.execPath, ["-e", script], process.env, process.cwd());
+    const grandchildPid = await new Promise<number>((resolve) =>
+      child.process.stdout?.once("data", (chunk: Buffer) => resolve(Number(chunk.toString().trim()))),
+    );
+    await stopChildren([child], 5_000);
+    await new Promise((r) => setTimeout(r, 200));
+    // Gone, or a zombie waiting to be reaped by whatever init this container has.
+    const alive = (() => {
+      try {
+        return readFileSync(`/proc/${grandchildPid}/stat`, "utf8").split(") ")[1]?.[0] !== "Z";
+      } catch {
+        return false;
+      }
+    })();
+    expect(alive).toBe(false);
+  });
+
   it("waitForHttp resolves once the URL answers, and stopChildren ends the children", async () => {
     const server = createServer((_, res) => res.end("ok"));
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
@@ -17,7 +38,7 @@ describe("child processes", () => {
     const child = startChild("sleeper", process.execPath, ["-e", "setInterval(() => {}, 1000)"], process.env, process.cwd());
     await waitForHttp(url, child, 10_000);
     await stopChildren([child], 5_000);
-    expect(child.process.killed || child.process.exitCode !== null).toBe(true);
+    expect(child.process.exitCode !== null || child.process.signalCode !== null).toBe(true);
     server.close();
   });
 });

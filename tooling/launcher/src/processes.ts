@@ -8,7 +8,8 @@ export interface Child {
 }
 
 export function startChild(name: string, command: string, args: string[], env: NodeJS.ProcessEnv, cwd: string): Child {
-  const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+  // Its own process group, so stopping reaches what it starts in turn (npm → sh → next-server).
+  const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
   const prefix = (chunk: Buffer) =>
     chunk
       .toString()
@@ -25,10 +26,16 @@ export function startChild(name: string, command: string, args: string[], env: N
 export async function stopChildren(children: Child[], graceMs = 10_000): Promise<void> {
   await Promise.all(
     children.map(async (child) => {
-      if (child.process.exitCode !== null) return;
-      child.process.kill("SIGTERM");
-      const timer = setTimeout(() => child.process.kill("SIGKILL"), graceMs);
-      await child.exited;
+      const signalGroup = (signal: NodeJS.Signals) => {
+        try {
+          if (child.process.pid) process.kill(-child.process.pid, signal);
+        } catch {
+          // the group is gone already
+        }
+      };
+      signalGroup("SIGTERM");
+      const timer = setTimeout(() => signalGroup("SIGKILL"), graceMs);
+      if (child.process.exitCode === null && child.process.signalCode === null) await child.exited;
       clearTimeout(timer);
     }),
   );
