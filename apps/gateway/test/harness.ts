@@ -45,7 +45,7 @@ export async function until<T>(
 
 export async function createHarness(opts: { sim?: SimServerOptions; engine?: Partial<EngineConfig> } = {}): Promise<Harness> {
   const testDb = await createTestDatabase();
-  // PGlite has a single backend: one connection there (a pool would only queue behind it); PostgreSQL's pool as is.
+  // PGlite has a single backend: one connection there (a larger pool would only queue behind it).
   const single = testDb.kind === "pglite" ? createDbClient(testDb.url, { max: 1 }) : null;
   const db = {
     ...(single ?? testDb),

@@ -7,14 +7,13 @@ import {
   createFakePorts,
   createTestApiKey,
   createTestIdentity,
-  openTestDatabase,
   seedFixture,
   type FakePorts,
   type Fixture,
   type TestIdentity,
 } from "@wa/api/testing";
 import { users } from "@wa/db";
-import type { TestDatabase } from "@wa/db/testing";
+import { createTestDatabase, type TestDatabase } from "@wa/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "./logger.ts";
 import { createServer, type GatewayServer } from "./server.ts";
@@ -86,7 +85,7 @@ describe("gateway HTTP server", () => {
   }
 
   beforeAll(async () => {
-    t = await openTestDatabase();
+    t = await createTestDatabase();
     f = await seedFixture(t.db);
     idp = await createTestIdentity({ issuer: "http://localhost:3000" });
     ports = createFakePorts({ db: t.db, gatewayId: "gw-http-1" });

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { apiKeys, eq } from "@wa/db";
-import type { TestDatabase } from "@wa/db/testing";
+import { createTestDatabase, type TestDatabase } from "@wa/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createContextFactory } from "../context.ts";
 import { silentLogger } from "../logger.ts";
@@ -8,7 +8,6 @@ import { createCaller } from "../root.ts";
 import {
   ACME,
   callerFactory,
-  openTestDatabase,
   createFakePorts,
   createTestApiKey,
   outcome,
@@ -25,7 +24,7 @@ describe("api-keys", () => {
   let make: ReturnType<typeof createContextFactory>;
 
   beforeAll(async () => {
-    t = await openTestDatabase();
+    t = await createTestDatabase();
     f = await seedFixture(t.db);
     ports = createFakePorts({ db: t.db });
     // JWTs are not used here; the JWKS URL is never fetched.

@@ -1,6 +1,6 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { TestDatabase } from "@wa/db/testing";
+import { createTestDatabase, type TestDatabase } from "@wa/db/testing";
 import { base64url, exportJWK, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createContextFactory, type Context } from "../context.ts";
@@ -8,7 +8,6 @@ import { silentLogger } from "../logger.ts";
 import { createCaller } from "../root.ts";
 import {
   createFakePorts,
-  openTestDatabase,
   createTestIdentity,
   createTestKey,
   outcome,
@@ -28,7 +27,7 @@ describe("login JWT authentication", () => {
   let claims: { sub: string; org: string; orgRole: "owner"; email: string; name: string };
 
   beforeAll(async () => {
-    t = await openTestDatabase();
+    t = await createTestDatabase();
     f = await seedFixture(t.db);
     idp = await createTestIdentity();
     claims = { sub: f.acmeOwner.userId, org: f.acmeOwner.organizationId ?? "", orgRole: "owner", email: "owner@acme.test", name: "Ada" };

@@ -1,12 +1,11 @@
 import { newId, waSessions } from "@wa/db";
-import type { TestDatabase } from "@wa/db/testing";
+import { createTestDatabase, type TestDatabase } from "@wa/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Principal } from "../context.ts";
 import {
   ACME,
   GLOBEX,
   callerFactory,
-  openTestDatabase,
   createFakePorts,
   createTestApiKey,
   outcome,
@@ -25,7 +24,7 @@ describe("admin router", () => {
   const globexSessions: string[] = [];
 
   beforeAll(async () => {
-    t = await openTestDatabase();
+    t = await createTestDatabase();
     f = await seedFixture(t.db);
     ports = createFakePorts({ db: t.db });
     call = callerFactory(t.db, ports);

@@ -1,4 +1,4 @@
-import type { TestDatabase } from "@wa/db/testing";
+import { createTestDatabase, type TestDatabase } from "@wa/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Principal } from "../context.ts";
 import { waSessionSchema } from "../schemas.ts";
@@ -6,7 +6,6 @@ import {
   ACME,
   GLOBEX,
   callerFactory,
-  openTestDatabase,
   createFakePorts,
   createTestApiKey,
   outcome,
@@ -25,7 +24,7 @@ describe("sessions router", () => {
   let globexSession: string;
 
   beforeAll(async () => {
-    t = await openTestDatabase();
+    t = await createTestDatabase();
     f = await seedFixture(t.db);
     ports = createFakePorts({ db: t.db, gatewayId: "gw-test-1" });
     call = callerFactory(t.db, ports);

@@ -3,4 +3,3 @@ export * from "./fake-ports.ts";
 export * from "./identity.ts";
 export * from "./principals.ts";
 export * from "./callers.ts";
-export * from "./database.ts";
