@@ -1,5 +1,6 @@
 // Domain errors carry one of the contract's codes; one formatter maps them (and TRPCErrors) to the wire.
 import { TRPCError } from "@trpc/server";
+import { safeError } from "@wa/db/errors";
 import type { TRPC_ERROR_CODE_KEY } from "@trpc/server/rpc";
 
 export const errorCodes = {
@@ -140,10 +141,9 @@ export function logProcedureError(
   const root = info.error instanceof TRPCError && info.error.cause ? info.error.cause : info.error;
   const context = { path: info.path, type: info.type, transport: info.transport, code: contract.code };
   if (contract.code === "internal") {
-    logger.error(
-      { ...context, err: root instanceof Error ? { name: root.name, message: root.message } : { message: String(root) } },
-      "procedure failed",
-    );
+    // no stack: the message and type say what failed; the query's values (hashes, auth state) never appear
+    const { stack: _stack, ...err } = safeError(root);
+    logger.error({ ...context, err }, "procedure failed");
   } else {
     logger.debug(context, "procedure refused");
   }

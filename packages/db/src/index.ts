@@ -8,3 +8,4 @@ export * from "./schema/index.ts";
 export * from "./queries/identity.ts";
 export * from "./queries/sessions.ts";
 export { and, asc, desc, eq, gt, gte, inArray, isNull, lt, lte, ne, or, sql } from "drizzle-orm";
+export * from "./errors.ts";

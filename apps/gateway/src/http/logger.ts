@@ -1,4 +1,5 @@
 // The gateway's pino logger: structured lines, credentials redacted (headers, subscription tokens in URLs).
+import { safeError } from "@wa/db/errors";
 import pino, { type DestinationStream, type Logger } from "pino";
 
 /** `connectionParams` (and any `token`) in a query string carry credentials: keep the key, drop the value. */
@@ -40,7 +41,8 @@ export function createLogger(options: { level?: string; destination?: Destinatio
           url: redactUrl(req.url ?? ""),
           remoteAddress: req.ip ?? req.socket?.remoteAddress,
         }),
-        err: pino.stdSerializers.err,
+        // Database errors would otherwise carry query parameters (key hashes, auth state) into the log.
+        err: safeError,
       },
     },
     options.destination,

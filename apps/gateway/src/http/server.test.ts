@@ -1,6 +1,6 @@
 import { Writable } from "node:stream";
 import { Validator } from "@seriousme/openapi-schema-validator";
-import { waSessionSchema, type UserPrincipal } from "@wa/api";
+import { hashApiKey, waSessionSchema, type UserPrincipal } from "@wa/api";
 import {
   ACME,
   GLOBEX,
@@ -515,6 +515,19 @@ describe("gateway HTTP server", () => {
     }
     const me = await call("GET", "/api/v1/me", { token: tokens.acmeOwner });
     for (const secret of [...hashes, ...keyHashes]) expect(me.text.includes(secret)).toBe(false);
+  });
+
+  it("[SECRETS]: a failing key lookup answers 500 internal and logs what failed, never the key hash", async () => {
+    await t.sql`alter table api_keys rename column key_hash to key_hash_gone`;
+    try {
+      const before = logLines.length;
+      expectContractError(await call("GET", "/api/v1/me", { apiKey: fullKey }), 500, "internal");
+      const logs = logLines.slice(before).join("\n");
+      expect(logs).toMatch(/key_hash/); // the failure is explained…
+      expect(logs.includes(hashApiKey(fullKey))).toBe(false); // …without the value it looked for
+    } finally {
+      await t.sql`alter table api_keys rename column key_hash_gone to key_hash`;
+    }
   });
 });
 

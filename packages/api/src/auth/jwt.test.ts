@@ -48,6 +48,17 @@ describe("login JWT authentication", () => {
   const asHeader = (make: ReturnType<typeof factory>, authorization: string) =>
     outcome(make({ headers: { authorization } }).then(meWith));
 
+  it("[AUTH][JWT]: a verified token is remembered, but stops working when it expires", async () => {
+    const make = factory({ clockToleranceSeconds: 0 });
+    const token = await idp.mint(claims, { exp: now() + 2 });
+    const before = idp.requests;
+    expect(await asHeader(make, `Bearer ${token}`)).toBe("ok");
+    expect(await asHeader(make, `Bearer ${token}`)).toBe("ok");
+    expect(idp.requests - before).toBeLessThanOrEqual(1);
+    await sleep(2_100);
+    expect(await asHeader(make, `Bearer ${token}`)).toBe("unauthorized");
+  });
+
   it("[AUTH][JWT]: a valid EdDSA token is accepted; identity comes from its claims", async () => {
     const make = factory();
     const me = await meWith(await make({ headers: { authorization: `Bearer ${await idp.mint(claims)}` } }));
@@ -169,7 +180,8 @@ describe("login JWT authentication", () => {
     try {
       await sleep(80);
       const attempts = idp.requests;
-      expect(await asHeader(warm, `Bearer ${token}`)).toBe("ok");
+      // a token this verifier has not seen yet (a seen one would be answered from the verified-token cache)
+      expect(await asHeader(warm, `Bearer ${await idp.mint(claims, { iat: now() - 1 })}`)).toBe("ok");
       expect(idp.requests).toBeGreaterThan(attempts);
       // A forged token is still a 401 during the outage, not a 503.
       expect(await asHeader(warm, `Bearer ${await idp.mint(claims, { key: await createTestKey("key-1") })}`)).toBe("unauthorized");

@@ -58,6 +58,8 @@ const claimsSchema = z.object({
 /** With no key set at all, how long a failed JWKS fetch is trusted before trying again. */
 const COLD_RETRY_MS = 2_000;
 
+const VERIFIED_CACHE_SIZE = 10_000;
+
 const unauthorized = (message = "invalid token") => new DomainError("unauthorized", message);
 
 /** Thrown from inside the key lookup so the outer code can tell "no keys reachable" from a bad token. */
@@ -107,8 +109,20 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
     }
   };
 
+  // Verified tokens, so a console making many calls with one token pays for the Ed25519 check once. Only
+  // successes are kept, and exp / max age are checked again on every hit; a key dropped from the JWKS stops
+  // verifying new tokens at once, while tokens it already verified live out their (5-minute) lifetime.
+  const maxAgeSeconds = options.maxTokenAgeSeconds ?? 600;
+  const toleranceSeconds = options.clockToleranceSeconds ?? 30;
+  const verified = new Map<string, { claims: LoginClaims; validUntilMs: number }>();
+
   return {
     async verify(token) {
+      const hit = verified.get(token);
+      if (hit) {
+        if (Date.now() < hit.validUntilMs) return hit.claims;
+        verified.delete(token);
+      }
       let payload;
       try {
         ({ payload } = await jwtVerify(token, getKey, {
@@ -116,8 +130,8 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
           issuer: options.issuer,
           audience: options.audience ?? JWT_AUDIENCE,
           requiredClaims: ["exp", "iat", "sub"],
-          maxTokenAge: options.maxTokenAgeSeconds ?? 600,
-          clockTolerance: options.clockToleranceSeconds ?? 30,
+          maxTokenAge: maxAgeSeconds,
+          clockTolerance: toleranceSeconds,
         }));
       } catch (error) {
         if (error instanceof KeysUnavailable) throw new DomainError("gateway_unavailable", "signing keys unavailable");
@@ -127,7 +141,7 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
       const claims = claimsSchema.safeParse(payload);
       if (!claims.success) throw unauthorized();
       const c = claims.data;
-      return {
+      const result: LoginClaims = {
         userId: c.sub,
         organizationId: c.org ?? null,
         orgRole: c.org ? (c.orgRole ?? null) : null,
@@ -135,6 +149,15 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
         email: c.email ?? null,
         name: c.name ?? null,
       };
+      const exp = typeof payload.exp === "number" ? payload.exp : 0;
+      const iat = typeof payload.iat === "number" ? payload.iat : 0;
+      const validUntilMs = (Math.min(exp, iat + maxAgeSeconds) + toleranceSeconds) * 1000;
+      if (verified.size >= VERIFIED_CACHE_SIZE) {
+        const oldest = verified.keys().next();
+        if (!oldest.done) verified.delete(oldest.value);
+      }
+      verified.set(token, { claims: result, validUntilMs });
+      return result;
     },
   };
 }

@@ -1,6 +1,6 @@
 // Api-key rows: created with a hash only, listed without the hash, found by hash for authentication, revoked.
-import { and, desc, eq, isNull, lt, or } from "drizzle-orm";
-import type { Executor } from "../client.ts";
+import { and, desc, eq, isNull, lt, or, sql } from "drizzle-orm";
+import type { Database, Executor } from "../client.ts";
 import { newId } from "../ids.ts";
 import { apiKeys, type ApiKey, type ApiKeyPermission } from "../schema/index.ts";
 
@@ -90,9 +90,25 @@ export async function revokeApiKey(db: Executor, id: string, organizationId: str
   return row ? toView(row) : null;
 }
 
+const prepareFindByHash = (db: Database) =>
+  db
+    .select(viewColumns)
+    .from(apiKeys)
+    .where(eq(apiKeys.keyHash, sql.placeholder("keyHash")))
+    .limit(1)
+    .prepare("api_key_by_hash");
+
+/** Built once per database: this runs on every api-key request, and building the query was most of its cost. */
+const findByHashStatements = new WeakMap<Database, ReturnType<typeof prepareFindByHash>>();
+
 /** For authentication only: the key whose hash matches, with what is needed to decide whether it is usable. */
-export async function findApiKeyByHash(db: Executor, keyHash: string): Promise<ApiKeyView | null> {
-  const [row] = await db.select(viewColumns).from(apiKeys).where(eq(apiKeys.keyHash, keyHash)).limit(1);
+export async function findApiKeyByHash(db: Database, keyHash: string): Promise<ApiKeyView | null> {
+  let statement = findByHashStatements.get(db);
+  if (!statement) {
+    statement = prepareFindByHash(db);
+    findByHashStatements.set(db, statement);
+  }
+  const [row] = await statement.execute({ keyHash });
   return row ? toView(row) : null;
 }
 

@@ -71,7 +71,10 @@ export function decodeSessionCursor(value: string): SessionCursor | null {
     const parsed: unknown = JSON.parse(Buffer.from(value, "base64url").toString("utf8"));
     if (!Array.isArray(parsed) || parsed.length !== 2) return null;
     const [createdAt, id] = parsed as unknown[];
-    if (typeof createdAt !== "number" || !Number.isSafeInteger(createdAt) || createdAt < 0) return null;
+    // 8.64e15 ms is the last instant a Date can hold; beyond it the query could not even be built
+    if (typeof createdAt !== "number" || !Number.isSafeInteger(createdAt) || createdAt < 0 || createdAt > 8.64e15) {
+      return null;
+    }
     if (typeof id !== "string" || id.length === 0 || id.length > 64) return null;
     return { createdAt, id };
   } catch {
