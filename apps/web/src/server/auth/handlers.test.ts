@@ -68,6 +68,25 @@ async function signIn(email = "alice@example.com", password = "correct horse") {
   return cookieOf(res);
 }
 
+describe("sign-up", () => {
+  it("is rate limited per address (each attempt costs a hash and could probe for emails)", async () => {
+    const fresh = makeHandlers();
+    const attempt = () =>
+      fresh.signUp(
+        post("/api/auth/sign-up", { email: "alice@example.com", password: "long enough", name: "A", organizationName: "O" }, { ip: "10.9.9.9" }),
+      );
+    const statuses: number[] = [];
+    for (let i = 0; i < 31; i++) statuses.push((await attempt()).status);
+    expect(statuses.slice(0, 30).every((s) => s === 409)).toBe(true);
+    await expectError(await attempt(), 429, "rate_limited");
+    // another address is not affected
+    const other = await fresh.signUp(
+      post("/api/auth/sign-up", { email: "alice@example.com", password: "long enough", name: "A", organizationName: "O" }, { ip: "10.9.9.10" }),
+    );
+    expect(other.status).toBe(409);
+  });
+});
+
 describe("sign-in", () => {
   it("answers an unknown email and a wrong password with the same 401 body", async () => {
     const unknown = await h.signIn(post("/api/auth/sign-in", { email: "nobody@example.com", password: "whatever1" }, { ip: "10.1.0.1" }));

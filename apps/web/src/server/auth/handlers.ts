@@ -149,8 +149,20 @@ export function createAuthHandlers(deps: AuthDeps) {
 
   const signUp = handle(deps, "sign-up", async (request) => {
     const input = await readJsonBody(request, signUpSchema);
-    if (await findUserByEmail(deps.db, input.email)) throw new AuthError("conflict", "an account with this email already exists");
+    // Every sign-up counts against the address: each costs a scrypt hash and could probe for registered emails.
+    const at = now();
+    const addressKey = clientAddress(request);
+    const wait = deps.limiter.address.retryAfterMs(addressKey, at);
+    if (wait > 0) {
+      deps.log.warn({ event: "sign_up_rate_limited" }, "sign-up rate limited");
+      throw new AuthError("rate_limited", "too many sign-up attempts; try again later", undefined, {
+        "retry-after": String(Math.ceil(wait / 1000)),
+      });
+    }
+    deps.limiter.address.recordFailure(addressKey, at);
+    // Hashed before the lookup, so "email taken" takes as long as a sign-up does.
     const passwordHash = await hashPassword(input.password);
+    if (await findUserByEmail(deps.db, input.email)) throw new AuthError("conflict", "an account with this email already exists");
     let created;
     try {
       created = await deps.db.transaction(async (tx) => {
