@@ -47,7 +47,8 @@ export function toContractBody(raw: string): { status: number; body: string } | 
       ? (parsed.data.details as Record<string, unknown>)
       : undefined;
   let message = typeof parsed?.message === "string" ? parsed.message : "error";
-  if (code === "validation_error" && details) message = "invalid input";
+  // zod's own message is its issues as JSON; a procedure's message ("invalid cursor") is kept as written
+  if (code === "validation_error" && details && message.trimStart().startsWith("[")) message = "invalid input";
   if (code === "not_found" && parsed?.data?.path === undefined) message = "route not found";
   if (code === "internal") message = "internal error";
   return { status: errorCodes[code], body: JSON.stringify(errorBody({ code, message, ...(details ? { details } : {}) })) };
@@ -59,10 +60,15 @@ export async function registerRest(
 ): Promise<void> {
   await app.register(async (scope) => {
     // Command-style routes (`POST …:start`) are called without a body; treat a missing content-type as JSON.
-    scope.addHook("onRequest", async (request) => {
-      if (request.method !== "GET" && request.method !== "DELETE" && !request.headers["content-type"]) {
-        request.headers["content-type"] = "application/json";
+    scope.addHook("onRequest", async (request, reply) => {
+      const bodyless = request.method === "GET" || request.method === "DELETE";
+      // The adapter would ignore a body here; the contract says unknown body fields are a validation_error.
+      if (bodyless && Number(request.headers["content-length"] ?? 0) > 0) {
+        return reply
+          .code(400)
+          .send(errorBody({ code: "validation_error", message: `${request.method} takes no body`, details: { errors: [{ path: "body", message: "must be empty" }] } }));
       }
+      if (!bodyless && !request.headers["content-type"]) request.headers["content-type"] = "application/json";
     });
     scope.addHook("onSend", async (_request, reply, payload) => {
       if (reply.statusCode < 400 || typeof payload !== "string") return payload;

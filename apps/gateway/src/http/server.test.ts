@@ -157,7 +157,7 @@ describe("gateway HTTP server", () => {
 
     const bad = await call("GET", "/api/v1/admin/sessions?cursor=garbage", { token: tokens.superAdmin });
     expectContractError(bad, 400, "validation_error");
-    expect(bad.body).toMatchObject({ error: { details: { errors: [{ path: "cursor" }] } } });
+    expect(bad.body).toMatchObject({ error: { message: "invalid cursor", details: { errors: [{ path: "cursor" }] } } });
     expectContractError(await call("GET", "/api/v1/admin/sessions?limit=abc", { token: tokens.superAdmin }), 400, "validation_error");
     expectContractError(await call("GET", "/api/v1/admin/sessions?status=sleeping", { token: tokens.superAdmin }), 400, "validation_error");
 
@@ -273,6 +273,11 @@ describe("gateway HTTP server", () => {
     const wrongType = await call("POST", "/api/v1/sessions", { token: tokens.acmeOwner, body: { ratePerMin: "many" } });
     expectContractError(wrongType, 400, "validation_error");
     expect(wrongType.body).toMatchObject({ error: { details: { errors: [{ path: "ratePerMin" }] } } });
+    const created = await call("POST", "/api/v1/sessions", { token: tokens.acmeOwner, body: { label: "kept" } });
+    const id = (created.body as { id: string }).id;
+    const deleteWithBody = await call("DELETE", `/api/v1/sessions/${id}`, { token: tokens.acmeOwner, body: { organizationId: GLOBEX } });
+    expectContractError(deleteWithBody, 400, "validation_error");
+    expect((await call("GET", `/api/v1/sessions/${id}`, { token: tokens.acmeOwner })).status).toBe(200);
   });
 
   it("[API-KEYS][REST]: an owner creates (201, key once), the key works, revoke is 204 and effective next request", async () => {
