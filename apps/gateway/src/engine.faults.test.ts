@@ -107,13 +107,17 @@ describe("WhatsApp connection faults", () => {
     try {
       const rec = record(engine, id);
       for (let i = 1; i <= 3; i++) {
-        const workingBefore = rec.statuses().filter((s) => s === "working").length;
+        await until(() => engine.manager.peek(id)?.status === "working", `working before replacement ${i}`);
         const replacedAt = Date.now();
-        h.sim.control.fault({ phoneNumber, kind: "stream-error", code: 440 });
+        // the status flips at Baileys' `open`; the simulator may register the connection a moment later
+        await until(() => h.sim.control.fault({ phoneNumber, kind: "stream-error", code: 440 }).affected === 1, `440 #${i} injected`);
+        await until(() => leftWorking(["working", ...rec.statuses()]) >= i, `440 #${i} noticed`);
         if (i < 3) {
-          await until(() => rec.statuses().filter((s) => s === "working").length > workingBefore, `working after replacement ${i}`);
-          // backed off: not reconnected at once
-          expect(Date.now() - replacedAt).toBeGreaterThanOrEqual(300);
+          // only a `working` published after the replacement counts (a late duplicate of the old one must not)
+          const seen = rec.statuses().length;
+          await until(() => rec.statuses().slice(seen).includes("working"), `working after replacement ${i}`);
+          // backed off: never reconnected sooner than replacedBaseDelayMs (200 ms in this harness)
+          expect(Date.now() - replacedAt).toBeGreaterThanOrEqual(200);
         }
       }
       const failed = await h.waitForStatus(id, "failed");
