@@ -19,7 +19,8 @@ describe("engine pairing", () => {
     const created = await h.createSession("pairing");
     await engine.sessions.start(created.id);
     const starting = await getSession(h.db.db, created.id);
-    expect(starting?.status).toBe("starting");
+    // start() returns once `starting` is persisted; on a fast machine the QR may already have followed
+    expect(["starting", "scan_qr_code"]).toContain(starting?.status);
     await h.waitForStatus(created.id, "scan_qr_code");
     const qr = await engine.sessions.getQr(created.id);
     expect(qr.qr).toMatch(/linked_devices#2@/);
