@@ -223,8 +223,9 @@ describe("QR never scanned", () => {
 describe("auth state read error at boot", () => {
   it("fails the session with the reason and never mints new creds over the stored ones", async () => {
     const { id } = await pairedSession("read error");
-    const stored = await readAuthCreds(h.db.db, id);
     await engine.shutdown();
+    // read after the shutdown flushed them: the live session may still have been updating its creds before
+    const stored = await readAuthCreds(h.db.db, id);
     expect((await getSession(h.db.db, id))?.status).toBe("working");
     await h.db.db.execute(sql`alter table wa_auth_creds rename to wa_auth_creds_unreadable`);
     let rebooted: GatewayEngine | null = null;
