@@ -63,7 +63,8 @@ describe("WhatsApp connection faults", () => {
     const { id, phoneNumber } = await pairedSession("515");
     const credsBefore = await readAuthCreds(h.db.db, id);
     const rec = record(engine, id);
-    expect(h.sim.control.fault({ phoneNumber, kind: "stream-error", code: 515 }).affected).toBe(1);
+    // the status flips at Baileys' `open`; the simulator may register the connection a moment later
+    await until(() => h.sim.control.fault({ phoneNumber, kind: "stream-error", code: 515 }).affected === 1, "515 injected");
     await until(() => rec.statuses().includes("starting"), "starting after 515");
     await until(() => rec.statuses().at(-1) === "working", "working after 515");
     await rec.stop();
@@ -80,8 +81,11 @@ describe("WhatsApp connection faults", () => {
   ])("%s: stops reconnecting, wipes creds and keys, logged_out, a fresh start shows a new QR", async (_name, fault) => {
     const { id, phoneNumber } = await pairedSession("401");
     expect(await countAuthKeys(h.db.db, id)).toBeGreaterThan(0);
-    const connectionsBefore = h.sim.connectionCount();
-    h.sim.control.fault({ phoneNumber, ...fault });
+    let connectionsBefore = 0;
+    await until(() => {
+      connectionsBefore = h.sim.connectionCount();
+      return h.sim.control.fault({ phoneNumber, ...fault }).affected === 1;
+    }, "fault injected");
     const row = await h.waitForStatus(id, "logged_out");
     expect(row.status).toBe("logged_out");
     expect(await h.statusReason(id)).toMatch(/logged out/i);
@@ -155,7 +159,7 @@ describe("WhatsApp connection faults", () => {
     const before = await getSession(h.db.db, id);
     const rec = record(engine, id);
     await sleep(20);
-    h.sim.control.fault({ phoneNumber, kind: "drop" });
+    await until(() => h.sim.control.fault({ phoneNumber, kind: "drop" }).affected === 1, "fault injected");
     await until(() => rec.statuses().includes("starting"), "starting after drop");
     const after = await h.waitForStatus(id, "working");
     await rec.stop();
@@ -165,8 +169,11 @@ describe("WhatsApp connection faults", () => {
 
   it("405 client outdated: failed, no retry loop", async () => {
     const { id, phoneNumber } = await pairedSession("405");
-    const connections = h.sim.connectionCount();
-    h.sim.control.fault({ phoneNumber, kind: "stream-error", code: 405 });
+    let connections = 0;
+    await until(() => {
+      connections = h.sim.connectionCount();
+      return h.sim.control.fault({ phoneNumber, kind: "stream-error", code: 405 }).affected === 1;
+    }, "fault injected");
     await h.waitForStatus(id, "failed");
     expect(await h.statusReason(id)).toMatch(/405/);
     await sleep(1_500);
@@ -184,7 +191,7 @@ describe("keep-alive lost", () => {
     const phoneNumber = nextPhone();
     await h.pair(stallEngine, session.id, { phoneNumber });
     const rec = record(stallEngine, session.id);
-    h.sim.control.fault({ phoneNumber, kind: "stall" });
+    await until(() => h.sim.control.fault({ phoneNumber, kind: "stall" }).affected === 1, "fault injected");
     await until(() => rec.statuses().includes("starting"), "starting after stall", 20_000);
     await h.waitForStatus(session.id, "working", 20_000);
     await rec.stop();
