@@ -42,7 +42,8 @@ function compile(template: string): { pattern: RegExp; params: string[] } {
       const param = /^\{([^}]+)\}$/.exec(part)?.[1];
       if (!param) return escapeRegExp(part);
       params.push(param);
-      return "([^/]+)";
+      // ":" starts a custom method (`…/{session}:start`); an id holding one arrives percent-encoded
+      return "([^/:]+)";
     })
     .join("");
   return { pattern: new RegExp(`^${source}$`), params };

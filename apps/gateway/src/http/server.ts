@@ -81,10 +81,9 @@ export async function createServer(opts: CreateServerOptions): Promise<GatewaySe
 
   const routes = restRoutes();
   const openApiPath = `${REST_BASE}/openapi.json`;
-  /** The methods answered at a path, for 405 `Allow` (CORS preflights are answered by the cors plugin). */
+  /** The methods answered at a path, for 405 `Allow` (CORS preflights are answered by the cors plugin, /trpc by tRPC). */
   const allowedFor = (path: string): string[] => {
     if (path === "/healthz" || path === "/readyz" || path === openApiPath) return ["GET", "HEAD"];
-    if (path.startsWith("/trpc/")) return ["GET", "POST"];
     if (path.startsWith(`${REST_BASE}/`)) return allowedMethods(routes, path.slice(REST_BASE.length));
     return [];
   };
