@@ -47,6 +47,8 @@ export function buildOpenApiDocument(opts: { baseUrl: string; routes: readonly R
     title: "WhatsApp gateway",
     description: DOCUMENT_DESCRIPTION,
     version: "1.0.0",
+    // a private repository: no open-source license is granted
+    license: { name: "Proprietary", identifier: "LicenseRef-Proprietary" },
     openApiVersion: "3.1.0",
     baseUrl: opts.baseUrl,
     securitySchemes: {
