@@ -169,6 +169,18 @@ describe("strict input", () => {
     }
   });
 
+  it("[STRICT][DATES]: an api-key expiry past 9999-12-31 is 400, not a 500 from the database", async () => {
+    for (const expiresAt of [253402300800000, 4247754901018243, Number.MAX_SAFE_INTEGER]) {
+      const r = await gw.call("POST", "/api/v1/api-keys", { token: gw.tokens.acmeOwner, body: { name: "far", permissions: ["read"], expiresAt } });
+      expectContract(r, 400, "validation_error");
+    }
+    const last = await gw.call("POST", "/api/v1/api-keys", {
+      token: gw.tokens.acmeOwner,
+      body: { name: "last", permissions: ["read"], expiresAt: 253402300799999 },
+    });
+    expect(last.status, last.text).toBe(201);
+  });
+
   it("[STRICT][DEPTH]: deeply nested JSON is 400 on REST and tRPC, never a stack overflow", async () => {
     const deep = (n: number) => `{"label":${"[".repeat(n)}${"]".repeat(n)}}`;
     const before = await sessionCount();
