@@ -39,7 +39,8 @@ export function queryInput(route: RestRoute, search: string): Record<string, unk
   const shape = route.input ? unwrap(route.input)._zod.def.shape : undefined;
   const values = new Map<string, string[]>();
   for (const [key, value] of new URLSearchParams(search)) values.set(key, [...(values.get(key) ?? []), value]);
-  const input: Record<string, unknown> = {};
+  // no prototype: a field named `__proto__` stays a field (and is refused as unknown), not a prototype
+  const input = Object.create(null) as Record<string, unknown>;
   for (const [key, raw] of values) {
     const field = shape && Object.hasOwn(shape, key) ? shape[key] : undefined;
     // Unknown names are passed on as text: the strict schema names them in its refusal.

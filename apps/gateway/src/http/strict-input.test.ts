@@ -207,6 +207,10 @@ describe("strict input", () => {
     // A path id repeated in the body or the query is refused, not silently replaced.
     expectContract(await gw.call("PATCH", `/api/v1/sessions/${sessionId}`, { token: gw.tokens.acmeOwner, body: { session: "other" } }), 400, "validation_error");
     expectContract(await gw.call("GET", `/api/v1/sessions/${sessionId}?session=other`, { token: gw.tokens.acmeOwner }), 400, "validation_error");
+    for (const name of ["__proto__", "constructor", "toString"]) {
+      expectContract(await gw.call("GET", `/api/v1/sessions?${name}=x`, { token: gw.tokens.acmeOwner }), 400, "validation_error");
+    }
+    expectContract(await gw.call("POST", "/api/v1/sessions", { token: gw.tokens.acmeOwner, raw: '{"__proto__":{"label":"x"}}' }), 400, "validation_error");
     expect(await sessionCount()).toBe(before);
   });
 
