@@ -8,10 +8,16 @@ export const errorCodes = {
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
+  /** Added to the contract's list: the path exists, the method does not (the `Allow` header lists those that do). */
+  method_not_allowed: 405,
   conflict: 409,
   /** Added to the contract's list: a body over the size limit (1 MiB). */
   payload_too_large: 413,
+  /** Added: a URL (or a path segment) longer than the server reads. */
+  uri_too_long: 414,
   rate_limited: 429,
+  /** Added: request headers larger than the server reads. */
+  headers_too_large: 431,
   internal: 500,
   not_implemented: 501,
   gateway_unavailable: 503,
@@ -38,8 +44,12 @@ const trpcCodeFor: Record<ErrorCode, TRPC_ERROR_CODE_KEY> = {
   unauthorized: "UNAUTHORIZED",
   forbidden: "FORBIDDEN",
   not_found: "NOT_FOUND",
+  method_not_allowed: "METHOD_NOT_SUPPORTED",
   conflict: "CONFLICT",
   payload_too_large: "PAYLOAD_TOO_LARGE",
+  // raised by the HTTP layer only, never by a procedure; tRPC has no code of its own for them
+  uri_too_long: "BAD_REQUEST",
+  headers_too_large: "BAD_REQUEST",
   rate_limited: "TOO_MANY_REQUESTS",
   internal: "INTERNAL_SERVER_ERROR",
   not_implemented: "NOT_IMPLEMENTED",
@@ -55,7 +65,7 @@ const contractCodeFor: Partial<Record<TRPC_ERROR_CODE_KEY, ErrorCode>> = {
   UNAUTHORIZED: "unauthorized",
   FORBIDDEN: "forbidden",
   NOT_FOUND: "not_found",
-  METHOD_NOT_SUPPORTED: "not_found",
+  METHOD_NOT_SUPPORTED: "method_not_allowed",
   CONFLICT: "conflict",
   PAYLOAD_TOO_LARGE: "payload_too_large",
   TOO_MANY_REQUESTS: "rate_limited",

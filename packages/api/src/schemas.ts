@@ -168,7 +168,8 @@ export const apiKeyCreateInput = z.strictObject({
     .array(capabilitySchema)
     .min(1)
     .refine((p) => new Set(p).size === p.length, "permissions must not repeat"),
-  expiresAt: epochMs.nullable().optional().meta({ description: "epoch ms; absent or null: never expires" }),
+  // bounded by the last instant PostgreSQL and ISO dates both write plainly (9999-12-31T23:59:59.999Z)
+  expiresAt: epochMs.max(253_402_300_799_999).nullable().optional().meta({ description: "epoch ms; absent or null: never expires" }),
 });
 export const apiKeyCreateOutput = z
   .object({ apiKey: apiKeySchema, key: z.string().meta({ description: "wa_…; shown once, never again" }) })

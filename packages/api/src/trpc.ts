@@ -4,6 +4,7 @@ import type { OpenApiMeta } from "trpc-to-openapi";
 import type { Capability } from "./schemas.ts";
 import type { Context, Principal } from "./context.ts";
 import { DomainError, fail, toContractError, toTRPCError } from "./errors.ts";
+import { assertStorableInput } from "./input-guard.ts";
 
 /*
  * 1. CONTEXT
@@ -59,7 +60,18 @@ const domainErrors = t.middleware(async ({ next }) => {
   return result;
 });
 
-export const publicProcedure = t.procedure.use(domainErrors);
+/** Every string of the raw input storable (no NUL, no lone surrogate) and the input shallow: both transports. */
+const storableInput = t.middleware(async ({ getRawInput, next }) => {
+  try {
+    assertStorableInput(await getRawInput());
+  } catch (error) {
+    if (error instanceof DomainError) throw toTRPCError(error);
+    throw error;
+  }
+  return next();
+});
+
+export const publicProcedure = t.procedure.use(domainErrors).use(storableInput);
 
 /** Any verified caller; 401 without credentials, the credential's own error (401/503) when refused. */
 export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
@@ -90,6 +102,16 @@ export const orgProcedure = (capability: Capability) =>
     }
     return next({ ctx: { ...ctx, organizationId } });
   });
+
+/** How a script gets a login JWT (the REST document repeats it on every route that refuses api-keys). */
+export const LOGIN_JWT_HOWTO =
+  "A script gets a login JWT from the web app: `POST /api/auth/sign-in` `{email, password}` (keep the session " +
+  "cookie it sets), then `GET /api/auth/token` with that cookie → `{ token, expiresAt }`, valid 5 minutes; send " +
+  "`Authorization: Bearer <token>` and fetch a new token when it expires.";
+
+/** Documentation of the routes of `superAdminProcedure` and `orgAdminLoginProcedure`. */
+export const SUPER_ADMIN_ONLY = `Platform administrators only: a login JWT with \`role: super_admin\`. Api-keys are refused (403) whatever their permissions. ${LOGIN_JWT_HOWTO}`;
+export const ORG_ADMIN_LOGIN_ONLY = `An organization owner or admin, signed in: a login JWT. Api-keys and members are refused (403). ${LOGIN_JWT_HOWTO}`;
 
 /** Organization administration by a person: an owner/admin login JWT; members and every api-key get 403. */
 export const orgAdminLoginProcedure = authedProcedure.use(({ ctx, next }) => {

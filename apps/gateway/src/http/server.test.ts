@@ -310,7 +310,9 @@ describe("gateway HTTP server", () => {
   it("[ERRORS][REST]: unknown routes, malformed JSON, oversized bodies and bad credentials use the contract body", async () => {
     expectContractError(await call("GET", "/api/v1/does-not-exist"), 404, "not_found");
     expectContractError(await call("GET", "/nowhere"), 404, "not_found");
-    expectContractError(await call("PUT", "/api/v1/sessions"), 404, "not_found");
+    const put = await call("PUT", "/api/v1/sessions");
+    expectContractError(put, 405, "method_not_allowed");
+    expect(put.headers.get("allow")).toBe("GET, POST, HEAD");
     expectContractError(await call("POST", "/api/v1/sessions", { token: tokens.acmeOwner, raw: "{ not json" }), 400, "validation_error");
     expectContractError(
       await call("POST", "/api/v1/sessions", { token: tokens.acmeOwner, raw: "label=x", headers: { "content-type": "text/plain" } }),
@@ -403,7 +405,7 @@ describe("gateway HTTP server", () => {
     expect(Object.keys(doc.paths["/admin/sessions/{session}:backfill"]?.post?.responses ?? {})).toEqual(
       expect.arrayContaining(["202", "401", "403", "404", "409"]),
     );
-    expect(doc.paths["/system/info"]?.get?.security).toBeUndefined();
+    expect(doc.paths["/system/info"]?.get?.security).toEqual([]);
     expect(doc.paths["/me"]?.get?.security).toEqual([{ bearer: [] }, { apiKey: [] }]);
     expect(doc.components.schemas).toHaveProperty("Error");
     expect(doc.components.schemas).toHaveProperty("WASession");

@@ -2,11 +2,14 @@
 import cors from "@fastify/cors";
 import { createContextFactory, errorBody, type GatewayPorts, type JwtVerifier } from "@wa/api";
 import { migrationsApplied, type DbClient } from "@wa/db";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Logger as PinoLogger } from "pino";
-import { BODY_LIMIT, installErrorHandlers } from "./errors.ts";
+import { BODY_LIMIT, frameworkErrors, handleClientError, installErrorHandlers } from "./errors.ts";
+import { installJsonParser } from "./json-body.ts";
 import { redactUrl } from "./logger.ts";
-import { buildOpenApiDocument, REST_BASE, registerRest } from "./rest.ts";
+import { buildOpenApiDocument } from "./openapi.ts";
+import { REST_BASE, registerRest } from "./rest.ts";
+import { allowedMethods, restRoutes } from "./rest-routes.ts";
 import { registerTrpc } from "./trpc.ts";
 
 export interface ServerEnv {
@@ -69,19 +72,23 @@ export async function createServer(opts: CreateServerOptions): Promise<GatewaySe
     // SSE streams would otherwise hold `close()` open until clients leave.
     forceCloseConnections: true,
     // One line per request (onResponse below) instead of Fastify's two.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { maxParamLength: 1000 },
+    // Refusals before any route runs answer in the contract's shape too.
+    frameworkErrors,
+    clientErrorHandler: handleClientError,
   });
 
-  // Empty JSON bodies are "no input" (command routes, tRPC mutations without input), not a parse error.
-  const defaultJson = app.getDefaultJsonParser("error", "error");
-  app.removeContentTypeParser("application/json");
-  app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
-    const text = typeof body === "string" ? body : body.toString("utf8");
-    if (text.trim() === "") return done(null, undefined);
-    defaultJson(request, text, done);
-  });
-  installErrorHandlers(app);
+  const routes = restRoutes();
+  const openApiPath = `${REST_BASE}/openapi.json`;
+  /** The methods answered at a path, for 405 `Allow` (CORS preflights are answered by the cors plugin, /trpc by tRPC). */
+  const allowedFor = (path: string): string[] => {
+    if (path === "/healthz" || path === "/readyz" || path === openApiPath) return ["GET", "HEAD"];
+    if (path.startsWith(`${REST_BASE}/`)) return allowedMethods(routes, path.slice(REST_BASE.length));
+    return [];
+  };
+  installJsonParser(app);
+  installErrorHandlers(app, { allowedFor });
   app.addHook("onResponse", async (request, reply) => {
     const line = {
       method: request.method,
@@ -110,9 +117,9 @@ export async function createServer(opts: CreateServerOptions): Promise<GatewaySe
   await registerTrpc(app, { createContext, logger });
 
   const gatewayUrl = (env.gatewayUrl ?? `http://127.0.0.1:${env.port}`).replace(/\/+$/, "");
-  const openApi = buildOpenApiDocument({ baseUrl: `${gatewayUrl}${REST_BASE}` });
-  app.get(`${REST_BASE}/openapi.json`, async () => openApi);
-  await registerRest(app, { createContext, logger });
+  const openApi = buildOpenApiDocument({ baseUrl: `${gatewayUrl}${REST_BASE}`, routes });
+  app.get(openApiPath, async () => openApi);
+  await registerRest(app, { createContext, logger, routes, allowedFor });
 
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (_request, reply) => {

@@ -12,7 +12,7 @@ import {
   sessionRefInput,
   waSessionSchema,
 } from "../schemas.ts";
-import { superAdminProcedure } from "../trpc.ts";
+import { SUPER_ADMIN_ONLY, superAdminProcedure } from "../trpc.ts";
 import { clampLimit, parseCursor } from "./sessions.ts";
 
 const tags = ["admin"];
@@ -20,7 +20,7 @@ const tags = ["admin"];
 export const adminRouter = {
   sessions: {
     list: superAdminProcedure
-      .meta({ openapi: { method: "GET", path: "/admin/sessions", protect: true, tags, summary: "Sessions across every organization" } })
+      .meta({ openapi: { method: "GET", path: "/admin/sessions", protect: true, tags, summary: "Sessions across every organization", description: SUPER_ADMIN_ONLY } })
       .input(adminSessionListInput.optional())
       .output(sessionPageSchema)
       .query(({ ctx, input = {} }) =>
@@ -35,7 +35,7 @@ export const adminRouter = {
       ),
 
     get: superAdminProcedure
-      .meta({ openapi: { method: "GET", path: "/admin/sessions/{session}", protect: true, tags, summary: "One session of any organization" } })
+      .meta({ openapi: { method: "GET", path: "/admin/sessions/{session}", protect: true, tags, summary: "One session of any organization", description: SUPER_ADMIN_ONLY, errorResponses: { 404: "not_found: unknown session" } } })
       .input(sessionRefInput)
       .output(waSessionSchema)
       .query(async ({ ctx, input }) => {
@@ -46,7 +46,15 @@ export const adminRouter = {
 
     startBackfill: superAdminProcedure
       .meta({
-        openapi: { method: "POST", path: "/admin/sessions/{session}:backfill", protect: true, tags, summary: "Start a contacts/groups backfill (409 when one runs)" },
+        openapi: {
+          method: "POST",
+          path: "/admin/sessions/{session}:backfill",
+          protect: true,
+          tags,
+          summary: "Start a contacts/groups backfill (409 when one runs)",
+          description: `${SUPER_ADMIN_ONLY} Jobs live in this gateway's memory: a restart forgets them (the job is then 404) and ends a running one.`,
+          errorResponses: { 404: "not_found: unknown session", 409: "conflict: a backfill is already running for this session" },
+        },
         successStatus: 202,
       })
       .input(sessionRefInput)
@@ -60,7 +68,15 @@ export const adminRouter = {
       }),
 
     backfill: superAdminProcedure
-      .meta({ openapi: { method: "GET", path: "/admin/sessions/{session}/backfill", protect: true, tags, summary: "The running backfill job, else the last finished one" } })
+      .meta({ openapi: {
+          method: "GET",
+          path: "/admin/sessions/{session}/backfill",
+          protect: true,
+          tags,
+          summary: "The running backfill job, else the last finished one",
+          description: `${SUPER_ADMIN_ONLY} Jobs live in this gateway's memory: a restart forgets them (the job is then 404) and ends a running one.`,
+          errorResponses: { 404: "not_found: unknown session, or no job since this gateway started" },
+        } })
       .input(sessionRefInput)
       .output(backfillJobSchema)
       .query(async ({ ctx, input }) => {
@@ -74,7 +90,7 @@ export const adminRouter = {
 
   organizations: {
     list: superAdminProcedure
-      .meta({ openapi: { method: "GET", path: "/admin/organizations", protect: true, tags, summary: "Every organization (for filters)" } })
+      .meta({ openapi: { method: "GET", path: "/admin/organizations", protect: true, tags, summary: "Every organization (for filters)", description: SUPER_ADMIN_ONLY } })
       .input(emptyInput)
       .output(organizationListOutput)
       .query(async ({ ctx }) => ({ data: await listOrganizations(ctx.db) })),
@@ -82,7 +98,7 @@ export const adminRouter = {
 
   gateways: {
     list: superAdminProcedure
-      .meta({ openapi: { method: "GET", path: "/admin/gateways", protect: true, tags, summary: "Registered gateways (for filters)" } })
+      .meta({ openapi: { method: "GET", path: "/admin/gateways", protect: true, tags, summary: "Registered gateways (for filters)", description: SUPER_ADMIN_ONLY } })
       .input(emptyInput)
       .output(gatewayListOutput)
       .query(async ({ ctx }) => {

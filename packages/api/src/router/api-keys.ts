@@ -11,20 +11,20 @@ import {
   emptyInput,
   noContent,
 } from "../schemas.ts";
-import { orgAdminLoginProcedure } from "../trpc.ts";
+import { ORG_ADMIN_LOGIN_ONLY, orgAdminLoginProcedure } from "../trpc.ts";
 
 const tags = ["api-keys"];
 
 export const apiKeysRouter = {
   list: orgAdminLoginProcedure
-    .meta({ openapi: { method: "GET", path: "/api-keys", protect: true, tags, summary: "The organization's api-keys (never the key itself)" } })
+    .meta({ openapi: { method: "GET", path: "/api-keys", protect: true, tags, summary: "The organization's api-keys (never the key itself)", description: ORG_ADMIN_LOGIN_ONLY } })
     .input(emptyInput)
     .output(apiKeyListOutput)
     .query(async ({ ctx }) => ({ data: await listApiKeys(ctx.db, ctx.organizationId) })),
 
   create: orgAdminLoginProcedure
     .meta({
-      openapi: { method: "POST", path: "/api-keys", protect: true, tags, summary: "Create an api-key; the key is shown once" },
+      openapi: { method: "POST", path: "/api-keys", protect: true, tags, summary: "Create an api-key; the key is shown once", description: ORG_ADMIN_LOGIN_ONLY },
       successStatus: 201,
     })
     .input(apiKeyCreateInput)
@@ -51,7 +51,10 @@ export const apiKeysRouter = {
 
   revoke: orgAdminLoginProcedure
     .meta({
-      openapi: { method: "DELETE", path: "/api-keys/{id}", protect: true, tags, summary: "Revoke an api-key (effective on its next request)" },
+      openapi: { method: "DELETE", path: "/api-keys/{id}", protect: true, tags, summary: "Revoke an api-key (effective on its next request)",
+        description: ORG_ADMIN_LOGIN_ONLY,
+        errorResponses: { 404: "not_found: unknown api-key, or another organization's" },
+      },
       successStatus: 204,
     })
     .input(apiKeyRefInput)

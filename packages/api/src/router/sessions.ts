@@ -91,7 +91,16 @@ async function* streamEvents(
 type Control = "start" | "stop" | "restart" | "logout";
 const control = (action: Control, summary: string) =>
   orgProcedure("manage")
-    .meta({ openapi: { method: "POST", path: `/sessions/{session}:${action}`, protect: true, tags, summary } })
+    .meta({
+      openapi: {
+        method: "POST",
+        path: `/sessions/{session}:${action}`,
+        protect: true,
+        tags,
+        summary,
+        errorResponses: { 404: "not_found: unknown session, or another organization's", 409: "conflict: not possible in the session's current state" },
+      },
+    })
     .input(sessionRefInput)
     .output(waSessionSchema)
     .mutation(async ({ ctx, input }) => {
@@ -138,13 +147,13 @@ export const sessionsRouter = {
     }),
 
   get: orgProcedure("read")
-    .meta({ openapi: { method: "GET", path: "/sessions/{session}", protect: true, tags, summary: "Get a session" } })
+    .meta({ openapi: { method: "GET", path: "/sessions/{session}", protect: true, tags, summary: "Get a session", errorResponses: { 404: "not_found: unknown session, or another organization's" } } })
     .input(sessionRefInput)
     .output(waSessionSchema)
     .query(({ ctx, input }) => requireSession(ctx.db, input.session, ctx.organizationId)),
 
   update: orgProcedure("manage")
-    .meta({ openapi: { method: "PATCH", path: "/sessions/{session}", protect: true, tags, summary: "Change a session's settings" } })
+    .meta({ openapi: { method: "PATCH", path: "/sessions/{session}", protect: true, tags, summary: "Change a session's settings", errorResponses: { 404: "not_found: unknown session, or another organization's" } } })
     .input(sessionUpdateInput)
     .output(waSessionSchema)
     .mutation(async ({ ctx, input }) => {
@@ -156,7 +165,14 @@ export const sessionsRouter = {
 
   delete: orgProcedure("manage")
     .meta({
-      openapi: { method: "DELETE", path: "/sessions/{session}", protect: true, tags, summary: "Delete a session (logs out first if paired)" },
+      openapi: {
+        method: "DELETE",
+        path: "/sessions/{session}",
+        protect: true,
+        tags,
+        summary: "Delete a session (logs out first if paired)",
+        errorResponses: { 404: "not_found: unknown session, or another organization's" },
+      },
       successStatus: 204,
     })
     .input(sessionRefInput)
@@ -174,7 +190,12 @@ export const sessionsRouter = {
   logout: control("logout", "Unlink the device and wipe the session's auth state"),
 
   qr: orgProcedure("manage")
-    .meta({ openapi: { method: "GET", path: "/sessions/{session}/qr", protect: true, tags, summary: "The current pairing QR (409 when not waiting for a scan)" } })
+    .meta({ openapi: { method: "GET", path: "/sessions/{session}/qr",
+        protect: true,
+        tags,
+        summary: "The current pairing QR (409 when not waiting for a scan)",
+        errorResponses: { 404: "not_found: unknown session, or another organization's", 409: "conflict: the session is not waiting for a scan" },
+      } })
     .input(sessionRefInput)
     .output(sessionQrSchema)
     .query(async ({ ctx, input }) => {
@@ -183,7 +204,12 @@ export const sessionsRouter = {
     }),
 
   pairingCode: orgProcedure("manage")
-    .meta({ openapi: { method: "POST", path: "/sessions/{session}/pairing-code", protect: true, tags, summary: "Link by a code typed on the phone" } })
+    .meta({ openapi: { method: "POST", path: "/sessions/{session}/pairing-code",
+        protect: true,
+        tags,
+        summary: "Link by a code typed on the phone",
+        errorResponses: { 404: "not_found: unknown session, or another organization's", 409: "conflict: the session is not waiting to be linked" },
+      } })
     .input(pairingCodeInput)
     .output(pairingCodeOutput)
     .mutation(async ({ ctx, input }) => {
@@ -192,7 +218,12 @@ export const sessionsRouter = {
     }),
 
   simulateScan: orgProcedure("manage")
-    .meta({ openapi: { method: "POST", path: "/sessions/{session}/simulate-scan", protect: true, tags, summary: "Pair with the simulated phone (simulator mode only)" } })
+    .meta({ openapi: { method: "POST", path: "/sessions/{session}/simulate-scan",
+        protect: true,
+        tags,
+        summary: "Pair with the simulated phone (simulator mode only)",
+        errorResponses: { 404: "not_found: unknown session, or no simulator configured", 409: "conflict: the session is not waiting for a scan" },
+      } })
     .input(sessionRefInput)
     .output(simulateScanOutput)
     .mutation(async ({ ctx, input }) => {

@@ -65,17 +65,20 @@ export function encodeSessionCursor(cursor: SessionCursor): string {
   return Buffer.from(JSON.stringify([cursor.createdAt, cursor.id])).toString("base64url");
 }
 
+/** 9999-12-31T23:59:59.999Z, the last instant PostgreSQL and ISO dates both write plainly. */
+const LAST_CURSOR_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
 /** Null when the string is not a cursor this code issued. */
 export function decodeSessionCursor(value: string): SessionCursor | null {
   try {
     const parsed: unknown = JSON.parse(Buffer.from(value, "base64url").toString("utf8"));
     if (!Array.isArray(parsed) || parsed.length !== 2) return null;
     const [createdAt, id] = parsed as unknown[];
-    // 8.64e15 ms is the last instant a Date can hold; beyond it the query could not even be built
-    if (typeof createdAt !== "number" || !Number.isSafeInteger(createdAt) || createdAt < 0 || createdAt > 8.64e15) {
+    // Years past 9999 serialize as "+275760-…", which PostgreSQL refuses: no row was created after that anyway
+    if (typeof createdAt !== "number" || !Number.isSafeInteger(createdAt) || createdAt < 0 || createdAt > LAST_CURSOR_MS) {
       return null;
     }
-    if (typeof id !== "string" || id.length === 0 || id.length > 64) return null;
+    if (typeof id !== "string" || id.length === 0 || id.length > 64 || id.includes("\u0000")) return null;
     return { createdAt, id };
   } catch {
     return null;
