@@ -247,6 +247,7 @@ export class Connection {
     this.companion = companion;
     this.server.attach(this, companion);
     companion.lastLoginAt = Date.now();
+    this.server.changed();
     const { account } = companion;
     this.send({
       tag: "success",

@@ -10,6 +10,7 @@ export type { AccountDetail, AccountSummary, DeviceInfo, FaultKind, FaultRequest
 export type { ReceivedMessage } from "./world.ts";
 export { SimControl, SimError, STREAM_ERROR_CODES } from "./control.ts";
 export { muteLibsignalNoise } from "./quiet.ts";
+export { createSimLogger, type LogFormat } from "./log.ts";
 
 export interface Simulator {
   /** WebSocket URL for Baileys' `waWebSocketUrl`, e.g. ws://127.0.0.1:7900/ws/chat. */

@@ -2,11 +2,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { getBinaryNodeChild, jidDecode, type BinaryNode, type proto } from "@whiskeysockets/baileys";
-import pino, { type Logger } from "pino";
+import type { Logger } from "pino";
 import { WebSocketServer } from "ws";
 import { Connection } from "./connection.ts";
 import type { SimDevice } from "./device.ts";
 import { answerIq } from "./iq.ts";
+import { createSimLogger } from "./log.ts";
 import { createServerIdentity, type KeyPair, type ServerIdentity } from "./noise.ts";
 import {
   buildHistoryChunks,
@@ -18,6 +19,7 @@ import {
   participantEncs,
 } from "./phone.ts";
 import type { ScenarioOptions } from "./scenario.ts";
+import { captureState, restoreState, StateStore } from "./state.ts";
 import { World, type Account, type Companion, type OutboxItem } from "./world.ts";
 
 export interface SimServerOptions {
@@ -39,12 +41,20 @@ export interface SimServerOptions {
   historyChunkSize?: number;
   /** Delay unit for slowed-down accounts: each slowed answer waits (factor − 1) × unit (default 100 ms). */
   slowUnitMs?: number;
-  /** Root key pair of the certificate chain (generated when absent). */
+  /** Root key pair of the certificate chain (generated when absent; a state directory's saved root wins). */
   rootKeyPair?: KeyPair;
+  /**
+   * Directory where accounts, linked companions, their prekeys and the simulated devices' Signal sessions are kept
+   * (created 0700; `state.json` 0600, written atomically). Without it everything lives in memory only.
+   */
+  stateDir?: string;
   logger?: Logger;
 }
 
-export type ResolvedOptions = Required<Omit<SimServerOptions, "scenario" | "rootKeyPair" | "logger">>;
+export type ResolvedOptions = Required<Omit<SimServerOptions, "scenario" | "rootKeyPair" | "logger" | "stateDir">>;
+
+/** Changes are written at most this often (and at stop). */
+const SAVE_DEBOUNCE_MS = 100;
 
 export type DeviceTarget =
   | { kind: "sim"; device: SimDevice; label: string; account: Account | null }
@@ -68,6 +78,9 @@ export class SimServer {
   private readonly wss: WebSocketServer;
   private controlHandler: ControlHandler | null = null;
   private connSeq = 0;
+  private readonly store: StateStore | null = null;
+  private saveTimer: NodeJS.Timeout | null = null;
+  private restoring = false;
 
   constructor(opts: SimServerOptions = {}) {
     this.options = {
@@ -80,9 +93,23 @@ export class SimServer {
       historyChunkSize: opts.historyChunkSize ?? 2_000,
       slowUnitMs: opts.slowUnitMs ?? 100,
     };
-    this.log = opts.logger ?? pino({ name: "wa-sim", level: process.env.WA_SIM_LOG_LEVEL ?? "info" });
-    this.world = new World(opts.scenario);
-    this.identity = createServerIdentity(opts.rootKeyPair);
+    this.log = opts.logger ?? createSimLogger({ level: process.env.WA_SIM_LOG_LEVEL ?? "info" });
+    this.world = new World(opts.scenario, () => this.changed());
+    let rootKeyPair = opts.rootKeyPair;
+    if (opts.stateDir) {
+      this.store = new StateStore(opts.stateDir);
+      const saved = this.store.load();
+      if (saved) {
+        this.restoring = true;
+        restoreState(this.world, saved);
+        this.restoring = false;
+        rootKeyPair = saved.rootKeyPair;
+        this.log.info({ stateDir: opts.stateDir, accounts: this.world.accounts.size }, "state restored");
+      }
+    }
+    this.identity = createServerIdentity(rootKeyPair);
+    // A first start writes the root key at once, so the trust root stays the same across restarts.
+    this.changed();
     this.http = createServer((req, res) => {
       if (this.controlHandler) this.controlHandler(req, res);
       else {
@@ -122,6 +149,27 @@ export class SimServer {
     this.wss.close();
     this.http.closeAllConnections();
     await new Promise<void>((r) => this.http.close(() => r()));
+    this.flushState();
+  }
+
+  /** Something worth persisting changed: write the state directory soon (debounced). */
+  changed(): void {
+    if (!this.store || this.restoring || this.saveTimer) return;
+    this.saveTimer = setTimeout(() => this.flushState(), SAVE_DEBOUNCE_MS);
+    this.saveTimer.unref();
+  }
+
+  /** Writes the state directory now if anything changed since the last write. */
+  flushState(): void {
+    if (!this.store || !this.saveTimer) return;
+    clearTimeout(this.saveTimer);
+    this.saveTimer = null;
+    try {
+      this.store.save(captureState(this.world, this.identity.root));
+    } catch (err) {
+      // The message names the file and the errno; state content never reaches the log.
+      this.log.error({ err: err instanceof Error ? err.message : String(err) }, "could not write the simulator state");
+    }
   }
 
   attach(conn: Connection, companion: Companion): void {
@@ -171,6 +219,8 @@ export class SimServer {
   async handleNode(conn: Connection, node: BinaryNode): Promise<void> {
     const companion = conn.companion;
     if (!companion) return;
+    // Receipts empty outboxes, iqs upload or consume prekeys, messages advance sessions: save after any of them.
+    this.changed();
     switch (node.tag) {
       case "iq": {
         const type = node.attrs.type;
@@ -219,6 +269,7 @@ export class SimServer {
   deliver(companion: Companion, node: BinaryNode, resend?: OutboxItem["resend"]): void {
     const id = node.attrs.id;
     if (id) companion.outbox.set(id, { node, resend, retries: 0 });
+    this.changed();
     this.live.get(companion)?.send(node);
   }
 

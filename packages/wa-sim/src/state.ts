@@ -1,0 +1,206 @@
+// The state directory: the simulator's "server DB" on disk, so linked companions keep working across restarts.
+import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import { BufferJSON, proto, type BinaryNode } from "@whiskeysockets/baileys";
+import type { DeviceState, SimDevice } from "./device.ts";
+import type { KeyPair } from "./noise.ts";
+import type { ScenarioOptions } from "./scenario.ts";
+import type { Companion, OutboxItem, PresenceRecord, ReceiptRecord, ReceivedMessage, World } from "./world.ts";
+
+const STATE_FILE = "state.json";
+const STATE_VERSION = 1;
+
+interface OutboxState {
+  node: BinaryNode;
+  /** Which simulated device re-encrypts on a retry receipt ("phone:<pn>" or "person:<pn>"), and the message. */
+  resend?: { device: string; message: Buffer };
+  retries: number;
+}
+
+interface CompanionState {
+  deviceId: number;
+  keyIndex: number;
+  noiseKey: Buffer;
+  identityKey: Buffer;
+  registrationId: number;
+  signedPreKey: Companion["signedPreKey"];
+  preKeys: Buffer;
+  preKeyCursor: number;
+  platform: string;
+  pairedAt: number;
+  historySent: boolean;
+  lastLoginAt: number | null;
+  outbox: OutboxState[];
+}
+
+interface AccountState {
+  phoneNumber: string;
+  lid: string;
+  pushName: string;
+  scenarioOptions: ScenarioOptions;
+  accountKey: KeyPair;
+  createdAt: number;
+  nextDeviceId: number;
+  slowFactor: number;
+  phone: DeviceState | null;
+  companions: CompanionState[];
+  messages: ReceivedMessage[];
+  receipts: ReceiptRecord[];
+  presences: PresenceRecord[];
+}
+
+export interface SimState {
+  version: number;
+  rootKeyPair: KeyPair;
+  accountCounter: number;
+  accounts: AccountState[];
+  people: [string, DeviceState][];
+}
+
+/** Only `{type:"Buffer"}` objects are revived (BufferJSON's own reviver also turns numeric-keyed objects into Buffers). */
+const reviveBuffers = (_key: string, value: unknown): unknown => {
+  if (typeof value === "object" && value !== null && (value as { type?: unknown }).type === "Buffer") {
+    const data = (value as { data?: unknown }).data;
+    if (typeof data === "string") return Buffer.from(data, "base64");
+  }
+  return value;
+};
+
+/** Reads and writes `state.json` in a private directory (0700), atomically (temp file + fsync + rename, 0600). */
+export class StateStore {
+  private readonly file: string;
+
+  constructor(readonly dir: string) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    chmodSync(dir, 0o700);
+    this.file = join(dir, STATE_FILE);
+  }
+
+  /** The saved state, or null on a first start. A corrupt or foreign file is an error, never silently replaced. */
+  load(): SimState | null {
+    let text: string;
+    try {
+      text = readFileSync(this.file, "utf8");
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+      throw err;
+    }
+    let parsed: SimState;
+    try {
+      parsed = JSON.parse(text, reviveBuffers) as SimState;
+    } catch {
+      throw new Error(`simulator state file ${this.file} is not valid JSON; move it away to start afresh`);
+    }
+    if (parsed.version !== STATE_VERSION) throw new Error(`simulator state file ${this.file} has version ${String(parsed.version)}, expected ${STATE_VERSION}`);
+    return parsed;
+  }
+
+  save(state: SimState): void {
+    const tmp = `${this.file}.${process.pid}.tmp`;
+    const fd = openSync(tmp, "w", 0o600);
+    try {
+      writeSync(fd, JSON.stringify(state, BufferJSON.replacer));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    chmodSync(tmp, 0o600);
+    renameSync(tmp, this.file);
+  }
+}
+
+/** Captures the world as plain data. */
+export function captureState(world: World, rootKeyPair: KeyPair): SimState {
+  const refs = new Map<SimDevice, string>();
+  for (const a of world.accounts.values()) refs.set(a.phone, `phone:${a.phoneNumber}`);
+  for (const [pn, d] of world.personDeviceEntries()) refs.set(d, `person:${pn}`);
+  const outboxItem = (item: OutboxItem): OutboxState => {
+    const ref = item.resend ? refs.get(item.resend.device) : undefined;
+    return {
+      node: item.node,
+      retries: item.retries,
+      ...(item.resend && ref ? { resend: { device: ref, message: Buffer.from(proto.Message.encode(item.resend.message).finish()) } } : {}),
+    };
+  };
+  return {
+    version: STATE_VERSION,
+    rootKeyPair,
+    accountCounter: world.accountCounter,
+    accounts: [...world.accounts.values()].map((a) => ({
+      phoneNumber: a.phoneNumber,
+      lid: a.lid,
+      pushName: a.pushName,
+      scenarioOptions: a.scenarioOptions,
+      accountKey: a.accountKey,
+      createdAt: a.createdAt,
+      nextDeviceId: a.deviceIdCounter,
+      slowFactor: a.slowFactor,
+      phone: a.phoneState(),
+      companions: [...a.companions.values()].map((c) => ({
+        deviceId: c.deviceId,
+        keyIndex: c.keyIndex,
+        noiseKey: c.noiseKey,
+        identityKey: c.identityKey,
+        registrationId: c.registrationId,
+        signedPreKey: c.signedPreKey,
+        preKeys: c.preKeys,
+        preKeyCursor: c.preKeyCursor,
+        platform: c.platform,
+        pairedAt: c.pairedAt,
+        historySent: c.historySent,
+        lastLoginAt: c.lastLoginAt,
+        outbox: [...c.outbox.values()].map(outboxItem),
+      })),
+      messages: a.messages,
+      receipts: a.receipts,
+      presences: a.presences,
+    })),
+    people: world.personDeviceStates(),
+  };
+}
+
+/** Rebuilds the world from saved state. */
+export function restoreState(world: World, state: SimState): void {
+  world.accountCounter = state.accountCounter;
+  for (const [pn, d] of state.people) world.restorePersonDevice(pn, d);
+  for (const s of state.accounts) {
+    world.addAccount({
+        phoneNumber: s.phoneNumber,
+        lid: s.lid,
+        pushName: s.pushName,
+        scenarioOptions: s.scenarioOptions,
+        accountKey: s.accountKey,
+        createdAt: s.createdAt,
+        nextDeviceId: s.nextDeviceId,
+      phone: s.phone,
+    });
+  }
+  // Companions second: an outbox item may name another account's phone as the device that re-encrypts.
+  const deviceByRef = (ref: string): SimDevice | undefined => {
+    const [kind, pn = ""] = ref.split(":");
+    if (kind === "phone") return world.accounts.get(pn)?.phone;
+    return kind === "person" ? world.personDevice(pn) : undefined;
+  };
+  for (const s of state.accounts) {
+    const account = world.accounts.get(s.phoneNumber);
+    if (!account) continue;
+    account.slowFactor = s.slowFactor;
+    account.messages.push(...s.messages);
+    account.receipts.push(...(s.receipts ?? []));
+    account.presences.push(...(s.presences ?? []));
+    for (const c of s.companions) {
+      const outbox = new Map<string, OutboxItem>();
+      for (const item of c.outbox) {
+        const id = item.node.attrs.id;
+        if (!id) continue;
+        const device = item.resend ? deviceByRef(item.resend.device) : undefined;
+        outbox.set(id, {
+          node: item.node,
+          retries: item.retries,
+          ...(item.resend && device ? { resend: { device, message: proto.Message.decode(item.resend.message) } } : {}),
+        });
+      }
+      world.addCompanion({ ...c, account, outbox });
+    }
+  }
+}
