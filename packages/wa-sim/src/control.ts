@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { parsePairingQr } from "./phone.ts";
 import type { ScenarioOptions } from "./scenario.ts";
 import type { SimServer } from "./server.ts";
-import type { Account, Companion, ReceivedMessage } from "./world.ts";
+import type { Account, Companion, PresenceRecord, ReceiptRecord, ReceivedMessage } from "./world.ts";
 
 export type FaultKind = "drop" | "stall" | "stream-error" | "logout";
 export const STREAM_ERROR_CODES = [401, 405, 440, 500, 515] as const;
@@ -194,6 +194,31 @@ export class SimControl {
     return [...this.mustAccount(phoneNumber).messages];
   }
 
+  /** Receipts the account's companions sent (oldest first, last 2 000). */
+  receipts(phoneNumber: string): ReceiptRecord[] {
+    return [...this.mustAccount(phoneNumber).receipts];
+  }
+
+  /** Chat states (`composing`, `paused`, `recording`) the account's companions sent (oldest first, last 2 000). */
+  presences(phoneNumber: string): PresenceRecord[] {
+    return [...this.mustAccount(phoneNumber).presences];
+  }
+
+  /**
+   * The simulated contacts (or group members) that received a message from the account's devices read it: a `read`
+   * receipt goes to every connected companion. `by` (digits or jid) limits it to one reader.
+   */
+  readMessage(input: { phoneNumber: string; messageId: string; by?: string }): { id: string; readBy: string[]; devices: number } {
+    const a = this.mustAccount(input.phoneNumber);
+    if (![...a.companions.values()].some((c) => this.server.live.get(c)?.isOpen)) throw new SimError("conflict", "no linked device of the account is connected");
+    try {
+      return this.server.readByRecipients(a, input.messageId, input.by);
+    } catch (e) {
+      if (e instanceof RangeError) throw new SimError("not_found", e.message);
+      throw e;
+    }
+  }
+
   /** A contact sends a 1:1 text, or with `groupJid` a group member sends a text to that group. */
   async sendMessage(input: { phoneNumber: string; from?: string; text: string; groupJid?: string }): Promise<{ id: string; from: string; devices: number }> {
     const a = this.mustAccount(input.phoneNumber);
@@ -299,6 +324,12 @@ export function createControlHandler(control: SimControl, server: SimServer) {
         if (b && method === "GET" && !c) return send(200, control.account(b));
         if (b && method === "GET" && c === "devices" && parts.length === 4) return send(200, { data: control.devices(b) });
         if (b && method === "GET" && c === "messages" && parts.length === 4) return send(200, { data: control.messages(b) });
+        if (b && method === "GET" && c === "receipts" && parts.length === 4) return send(200, { data: control.receipts(b) });
+        if (b && method === "GET" && c === "presences" && parts.length === 4) return send(200, { data: control.presences(b) });
+        if (b && method === "POST" && c === "messages" && parts.length === 6 && parts[5] === "read") {
+          const body = await readJson(req);
+          return send(200, control.readMessage({ phoneNumber: b, messageId: parts[4] ?? "", by: str(body.by, "by", true) }));
+        }
         if (b && method === "POST" && c === "messages" && parts.length === 4) {
           const body = await readJson(req);
           return send(

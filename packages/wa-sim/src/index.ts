@@ -7,7 +7,7 @@ import { SimServer, type SimServerOptions } from "./server.ts";
 export type { SimServerOptions } from "./server.ts";
 export type { ScenarioOptions } from "./scenario.ts";
 export type { AccountDetail, AccountSummary, DeviceInfo, FaultKind, FaultRequest, ScanResult } from "./control.ts";
-export type { ReceivedMessage } from "./world.ts";
+export type { PresenceRecord, ReceiptRecord, ReceivedMessage } from "./world.ts";
 export { SimControl, SimError, STREAM_ERROR_CODES } from "./control.ts";
 export { muteLibsignalNoise } from "./quiet.ts";
 export { createSimLogger, type LogFormat } from "./log.ts";

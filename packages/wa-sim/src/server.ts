@@ -1,7 +1,7 @@
 // The simulator's HTTP + WebSocket server: accepts companions on /ws/chat, routes stanzas, drives the phones.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { getBinaryNodeChild, jidDecode, type BinaryNode, type proto } from "@whiskeysockets/baileys";
+import { getBinaryNodeChild, getBinaryNodeChildren, jidDecode, type BinaryNode, type proto } from "@whiskeysockets/baileys";
 import type { Logger } from "pino";
 import { WebSocketServer } from "ws";
 import { Connection } from "./connection.ts";
@@ -53,6 +53,9 @@ export interface SimServerOptions {
 
 export type ResolvedOptions = Required<Omit<SimServerOptions, "scenario" | "rootKeyPair" | "logger" | "stateDir">>;
 
+/** Relayed message ids remembered for passing receipts back to their sender. */
+const MAX_RELAYED = 10_000;
+
 /** Changes are written at most this often (and at stop). */
 const SAVE_DEBOUNCE_MS = 100;
 
@@ -79,6 +82,8 @@ export class SimServer {
   private controlHandler: ControlHandler | null = null;
   private connSeq = 0;
   private readonly store: StateStore | null = null;
+  /** Sender companion of each message relayed to another account's companion (for passing its receipts back). */
+  private readonly relayedFrom = new Map<string, Companion>();
   private saveTimer: NodeJS.Timeout | null = null;
   private restoring = false;
 
@@ -234,6 +239,7 @@ export class SimServer {
         const id = node.attrs.id ?? "";
         if (node.attrs.type === "retry") await this.retry(conn, companion, node);
         else companion.outbox.delete(id);
+        this.onCompanionReceipt(companion, node);
         const attrs: Record<string, string> = { class: "receipt", id, from: node.attrs.to ?? "s.whatsapp.net" };
         if (node.attrs.type) attrs.type = node.attrs.type;
         conn.send({ tag: "ack", attrs });
@@ -242,6 +248,9 @@ export class SimServer {
       case "message":
         await this.onCompanionMessage(conn, companion, node);
         return;
+      case "chatstate":
+        this.onChatState(companion, node);
+        return;
       case "ack":
         // A client ack for one of our messages is a nack (pitfall P2); keep it out of the outbox anyway.
         if (node.attrs.class === "message" && node.attrs.id) companion.outbox.delete(node.attrs.id);
@@ -249,6 +258,76 @@ export class SimServer {
       default:
         return;
     }
+  }
+
+  /** A jid as the control API reports chats: a person's or account's LID becomes their phone-number jid. */
+  chatJid(jid: string): string {
+    const d = jidDecode(jid);
+    if (!d?.user) return jid;
+    if (d.server === "g.us") return `${d.user}@g.us`;
+    const pn = this.world.accountByUser(d.user)?.phoneNumber ?? this.world.personByUser(d.user)?.phoneNumber;
+    return pn ? `${pn}@s.whatsapp.net` : jid;
+  }
+
+  /**
+   * Records a receipt a companion sent (one per message id, `delivery` when untyped) and, for a message relayed from
+   * another account's companion, passes it on to that sender the way WhatsApp does.
+   */
+  private onCompanionReceipt(companion: Companion, node: BinaryNode): void {
+    const first = node.attrs.id;
+    if (!first) return;
+    const ids = [first, ...getBinaryNodeChildren(getBinaryNodeChild(node, "list"), "item").map((i) => i.attrs.id ?? "").filter(Boolean)];
+    const type = node.attrs.type ?? "delivery";
+    const chat = this.chatJid(node.attrs.to ?? "");
+    const from = `${companion.account.phoneNumber}:${companion.deviceId}@s.whatsapp.net`;
+    const t = Date.now();
+    for (const messageId of ids) {
+      companion.account.recordReceipt({ messageId, chat, type, from, t });
+      const origin = this.relayedFrom.get(messageId);
+      if (!origin || origin.account === companion.account || !["delivery", "inactive", "read", "played"].includes(type)) continue;
+      const attrs: Record<string, string> = { from: companion.account.jid, id: messageId, t: nowSec() };
+      if (type === "read" || type === "played") attrs.type = type;
+      // Delayed like our own delivery receipts, so it does not merge into the sender's event buffer (pitfall P3).
+      setTimeout(() => this.live.get(origin)?.send({ tag: "receipt", attrs }), this.options.receiptDelayMs).unref();
+    }
+  }
+
+  /** Records a chat state (`<chatstate to><composing/></chatstate>`) a companion sent. */
+  private onChatState(companion: Companion, node: BinaryNode): void {
+    const child = Array.isArray(node.content) ? node.content[0] : undefined;
+    if (!child) return;
+    const state = child.tag === "composing" && child.attrs.media === "audio" ? "recording" : child.tag;
+    companion.account.recordPresence({
+      chat: this.chatJid(node.attrs.to ?? ""),
+      state,
+      from: `${companion.account.phoneNumber}:${companion.deviceId}@s.whatsapp.net`,
+      t: Date.now(),
+    });
+  }
+
+  /**
+   * Simulated recipients read a message the account's devices sent: each sends a `read` receipt to every connected
+   * companion of the account (1:1: from the chat the device addressed; group: from the group with the reader as participant).
+   */
+  readByRecipients(account: Account, messageId: string, by?: string): { id: string; readBy: string[]; devices: number } {
+    const copies = account.messages.filter((m) => m.id === messageId && m.recipient !== account.jid);
+    if (copies.length === 0) throw new RangeError(`no message ${messageId} was received by a simulated contact of ${account.phoneNumber}`);
+    const byJid = by === undefined ? undefined : by.includes("@") ? this.chatJid(by) : `${by}@s.whatsapp.net`;
+    const readers = copies.filter((m) => byJid === undefined || m.recipient === byJid);
+    if (readers.length === 0) throw new RangeError(`${by ?? ""} did not receive message ${messageId}`);
+    let devices = 0;
+    for (const c of account.companions.values()) {
+      const conn = this.live.get(c);
+      if (!conn?.isOpen) continue;
+      devices++;
+      for (const m of readers) {
+        const attrs: Record<string, string> = m.groupJid
+          ? { from: m.groupJid, participant: m.recipient, id: messageId, type: "read", t: nowSec() }
+          : { from: m.chat, id: messageId, type: "read", t: nowSec() };
+        conn.send({ tag: "receipt", attrs });
+      }
+    }
+    return { id: messageId, readBy: [...new Set(readers.map((m) => m.recipient))], devices };
   }
 
   /** After `passive active`: offline queue, then `<ib><offline/>`, then the first history sync. */
@@ -382,7 +461,14 @@ export class SimServer {
       notify: sender.pushName,
     };
     if (to.account === sender) attrs.recipient = stanza.attrs.to ?? "";
-    else attrs.sender_lid = `${sender.lid}@lid`;
+    else {
+      attrs.sender_lid = `${sender.lid}@lid`;
+      this.relayedFrom.set(attrs.id ?? "", from);
+      if (this.relayedFrom.size > MAX_RELAYED) {
+        const oldest = this.relayedFrom.keys().next().value;
+        if (oldest !== undefined) this.relayedFrom.delete(oldest);
+      }
+    }
     this.deliver(to, { tag: "message", attrs, content: [{ tag: "enc", attrs: { v: "2", type: enc.attrs.type ?? "msg" }, content: enc.content }] });
   }
 
