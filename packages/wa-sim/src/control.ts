@@ -1,5 +1,6 @@
 // The control API: typed in-process methods and their JSON routes under /sim/.
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { WrongPairingCodeError } from "./connection.ts";
 import { parsePairingQr } from "./phone.ts";
 import type { ScenarioOptions } from "./scenario.ts";
 import type { SimServer } from "./server.ts";
@@ -100,6 +101,37 @@ export class SimControl {
     } catch (e) {
       if (created) this.server.world.deleteAccountIfUnpaired(account);
       throw new SimError("conflict", (e as Error).message);
+    }
+    return { phoneNumber: account.phoneNumber, jid: account.jid, lid: account.lidJid, deviceId: companion.deviceId };
+  }
+
+  /**
+   * The phone user types the pairing code a client shows (Baileys `requestPairingCode(phoneNumber)`): links the client
+   * to the account `phoneNumber` (created when new), like a scan.
+   */
+  async pairCode(input: { code: string; phoneNumber: string; scenario?: ScenarioOptions }): Promise<ScanResult> {
+    const code = typeof input.code === "string" ? input.code.replace(/[\s-]/g, "") : "";
+    if (!/^[A-Za-z0-9]{8}$/.test(code)) throw new SimError("validation_error", "code must be the 8 characters the client shows");
+    if (typeof input.phoneNumber !== "string" || !/^[1-9][0-9]{6,14}$/.test(input.phoneNumber)) {
+      throw new SimError("validation_error", "phoneNumber must be digits only (E.164 without +)");
+    }
+    const conn = this.server.pendingLinkCodes.get(input.phoneNumber);
+    if (!conn?.isOpen) throw new SimError("not_found", `no connected client is waiting for a pairing code for ${input.phoneNumber}`);
+    let account = this.server.world.accounts.get(input.phoneNumber);
+    const created = !account;
+    if (!account) {
+      try {
+        account = this.server.world.createAccount({ phoneNumber: input.phoneNumber, scenario: input.scenario });
+      } catch (e) {
+        throw new SimError("validation_error", (e as Error).message);
+      }
+    }
+    let companion: Companion;
+    try {
+      companion = await conn.pairByCode(code, account);
+    } catch (e) {
+      if (created) this.server.world.deleteAccountIfUnpaired(account);
+      throw new SimError(e instanceof WrongPairingCodeError ? "validation_error" : "conflict", (e as Error).message);
     }
     return { phoneNumber: account.phoneNumber, jid: account.jid, lid: account.lidJid, deviceId: companion.deviceId };
   }
@@ -318,6 +350,12 @@ export function createControlHandler(control: SimControl, server: SimServer) {
         const scenario = body.scenario;
         if (scenario !== undefined && (typeof scenario !== "object" || scenario === null)) throw new SimError("validation_error", "scenario must be an object");
         return send(200, await control.scan({ qr: str(body.qr, "qr") ?? "", phoneNumber: str(body.phoneNumber, "phoneNumber", true), scenario: scenario as ScenarioOptions | undefined }));
+      }
+      if (method === "POST" && a === "pair-code" && !b) {
+        const body = await readJson(req);
+        const scenario = body.scenario;
+        if (scenario !== undefined && (typeof scenario !== "object" || scenario === null)) throw new SimError("validation_error", "scenario must be an object");
+        return send(200, await control.pairCode({ code: str(body.code, "code") ?? "", phoneNumber: str(body.phoneNumber, "phoneNumber") ?? "", scenario: scenario as ScenarioOptions | undefined }));
       }
       if (a === "accounts") {
         if (method === "GET" && !b) return send(200, { data: control.accounts() });

@@ -74,6 +74,8 @@ export class SimServer {
   readonly identity: ServerIdentity;
   readonly log: Logger;
   readonly pendingRefs = new Map<string, Connection>();
+  /** Registering clients that asked for a pairing code, by the phone number they named. */
+  readonly pendingLinkCodes = new Map<string, Connection>();
   /** Live connection of each logged-in companion. */
   readonly live = new Map<Companion, Connection>();
   readonly connections = new Set<Connection>();
