@@ -31,7 +31,14 @@ export async function startSimulator(options: SimServerOptions = {}): Promise<Si
   const server = new SimServer(options);
   const control = new SimControl(server);
   server.setControlHandler(createControlHandler(control, server));
-  const port = await server.listen();
+  let port: number;
+  try {
+    port = await server.listen();
+  } catch (err) {
+    // Frees the state directory's lock for the next attempt.
+    await server.close().catch(() => undefined);
+    throw err;
+  }
   const host = server.options.host;
   return {
     url: `ws://${host}:${port}/ws/chat`,

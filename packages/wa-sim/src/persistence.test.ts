@@ -1,5 +1,6 @@
 // State directory: a simulator restarted on the same directory accepts a companion's stored creds (no new QR).
-import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { WAMessage } from "@whiskeysockets/baileys";
@@ -98,5 +99,34 @@ describe("state directory", () => {
     const closed = await waitForEvent(sock.ev, "connection.update", (u) => u.connection === "close");
     expect((closed.lastDisconnect?.error as { output?: { statusCode?: number } } | undefined)?.output?.statusCode).toBe(401);
     expect(b.control.accounts()).toEqual([]);
+  });
+});
+
+describe("state directory ownership", () => {
+  it("refuses a second simulator on a directory in use, takes over a stale lock, refuses a corrupt state file", async () => {
+    const owned = join(dir, "owned");
+    const a = await startSimulator({ stateDir: owned });
+    sims.push(a);
+    await expect(startSimulator({ stateDir: owned })).rejects.toThrow(/in use/);
+    await a.stop();
+    const b = await startSimulator({ stateDir: owned });
+    await b.stop();
+
+    // A lock left by a process that no longer exists.
+    const stale = join(dir, "stale");
+    mkdirSync(stale, { recursive: true });
+    const dead = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"]).stdout.toString();
+    writeFileSync(join(stale, "lock"), dead);
+    const c = await startSimulator({ stateDir: stale });
+    await c.stop();
+
+    const corrupt = join(dir, "corrupt");
+    mkdirSync(corrupt, { recursive: true });
+    writeFileSync(join(corrupt, "state.json"), "{not json");
+    await expect(startSimulator({ stateDir: corrupt })).rejects.toThrow(/state\.json is not valid JSON/);
+    // The failed start released the directory.
+    rmSync(join(corrupt, "state.json"));
+    const d = await startSimulator({ stateDir: corrupt });
+    await d.stop();
   });
 });

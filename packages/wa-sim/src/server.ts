@@ -104,15 +104,21 @@ export class SimServer {
     this.world = new World(opts.scenario, () => this.changed());
     let rootKeyPair = opts.rootKeyPair;
     if (opts.stateDir) {
-      this.store = new StateStore(opts.stateDir);
-      const saved = this.store.load();
-      if (saved) {
-        this.restoring = true;
-        restoreState(this.world, saved);
-        this.restoring = false;
-        rootKeyPair = saved.rootKeyPair;
-        this.log.info({ stateDir: opts.stateDir, accounts: this.world.accounts.size }, "state restored");
+      const store = new StateStore(opts.stateDir);
+      try {
+        const saved = store.load();
+        if (saved) {
+          this.restoring = true;
+          restoreState(this.world, saved);
+          this.restoring = false;
+          rootKeyPair = saved.rootKeyPair;
+          this.log.info({ stateDir: opts.stateDir, accounts: this.world.accounts.size }, "state restored");
+        }
+      } catch (err) {
+        store.release();
+        throw err;
       }
+      this.store = store;
     }
     this.identity = createServerIdentity(rootKeyPair);
     // A first start writes the root key at once, so the trust root stays the same across restarts.
@@ -157,6 +163,7 @@ export class SimServer {
     this.http.closeAllConnections();
     await new Promise<void>((r) => this.http.close(() => r()));
     this.flushState();
+    this.store?.release();
   }
 
   /** Something worth persisting changed: write the state directory soon (debounced). */

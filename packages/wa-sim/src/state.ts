@@ -1,6 +1,6 @@
 // The state directory: the simulator's "server DB" on disk, so linked companions keep working across restarts.
-import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
-import { join } from "node:path";
+import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { BufferJSON, proto, type BinaryNode } from "@whiskeysockets/baileys";
 import type { DeviceState, SimDevice } from "./device.ts";
 import type { KeyPair } from "./noise.ts";
@@ -8,6 +8,18 @@ import type { ScenarioOptions } from "./scenario.ts";
 import type { Companion, OutboxItem, PresenceRecord, ReceiptRecord, ReceivedMessage, World } from "./world.ts";
 
 const STATE_FILE = "state.json";
+const LOCK_FILE = "lock";
+/** Directories held by simulators of this process (a pid check cannot tell those apart). */
+const heldHere = new Set<string>();
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+};
 const STATE_VERSION = 1;
 
 interface OutboxState {
@@ -66,14 +78,68 @@ const reviveBuffers = (_key: string, value: unknown): unknown => {
   return value;
 };
 
-/** Reads and writes `state.json` in a private directory (0700), atomically (temp file + fsync + rename, 0600). */
+/**
+ * Reads and writes `state.json` in a private directory (0700), atomically (temp file + fsync + rename, 0600). One
+ * simulator per directory: a `lock` file holds the owner's pid; a lock whose process is gone is taken over.
+ */
 export class StateStore {
   private readonly file: string;
+  private readonly lockFile: string;
+  private locked = false;
 
-  constructor(readonly dir: string) {
+  readonly dir: string;
+
+  constructor(dir: string) {
+    this.dir = resolve(dir);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     chmodSync(dir, 0o700);
     this.file = join(dir, STATE_FILE);
+    this.lockFile = join(dir, LOCK_FILE);
+    this.lock();
+  }
+
+  private lock(): void {
+    if (heldHere.has(this.dir)) throw new Error(`simulator state directory ${this.dir} is already in use by this process`);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const fd = openSync(this.lockFile, "wx", 0o600);
+        writeSync(fd, String(process.pid));
+        closeSync(fd);
+        this.locked = true;
+        heldHere.add(this.dir);
+        return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      }
+      let owner = Number.NaN;
+      try {
+        owner = Number(readFileSync(this.lockFile, "utf8").trim());
+      } catch {
+        // Removed meanwhile: try again.
+      }
+      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
+        throw new Error(`simulator state directory ${this.dir} is in use by another simulator (pid ${owner})`);
+      }
+      // A stale lock (its process is gone): take it over.
+      try {
+        unlinkSync(this.lockFile);
+      } catch {
+        // Someone else took it over first; the next attempt tells.
+      }
+    }
+    throw new Error(`could not lock simulator state directory ${this.dir}`);
+  }
+
+  /** Lets another simulator open the directory. */
+  release(): void {
+    if (!this.locked) return;
+    this.locked = false;
+    heldHere.delete(this.dir);
+    try {
+      unlinkSync(this.lockFile);
+    } catch {
+      // Already gone.
+    }
   }
 
   /** The saved state, or null on a first start. A corrupt or foreign file is an error, never silently replaced. */
