@@ -1,7 +1,7 @@
 // The state directory: the simulator's "server DB" on disk, so linked companions keep working across restarts.
 import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { BufferJSON, proto, type BinaryNode } from "@whiskeysockets/baileys";
+import { proto, type BinaryNode } from "@whiskeysockets/baileys";
 import type { DeviceState, SimDevice } from "./device.ts";
 import type { KeyPair } from "./noise.ts";
 import type { ScenarioOptions } from "./scenario.ts";
@@ -67,6 +67,16 @@ export interface SimState {
   accountCounter: number;
   accounts: AccountState[];
   people: [string, DeviceState][];
+}
+
+/**
+ * Writes Buffers and Uint8Arrays as `{type:"Buffer", data:<base64>}`. It reads the raw value from the holder: by the
+ * time a replacer sees a Buffer, its toJSON has already turned it into an array of numbers (slow for 28 KiB prekeys).
+ */
+function replaceBuffers(this: unknown, key: string, value: unknown): unknown {
+  const raw = (this as Record<string, unknown>)[key];
+  if (raw instanceof Uint8Array) return { type: "Buffer", data: Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString("base64") };
+  return value;
 }
 
 /** Only `{type:"Buffer"}` objects are revived (BufferJSON's own reviver also turns numeric-keyed objects into Buffers). */
@@ -165,7 +175,7 @@ export class StateStore {
     const tmp = `${this.file}.${process.pid}.tmp`;
     const fd = openSync(tmp, "w", 0o600);
     try {
-      writeSync(fd, JSON.stringify(state, BufferJSON.replacer));
+      writeSync(fd, JSON.stringify(state, replaceBuffers));
       fsyncSync(fd);
     } finally {
       closeSync(fd);
