@@ -46,6 +46,15 @@ describe("state directory", () => {
     expect(await until(() => upserts.some((m) => m.key.id === inbound.id))).toBe(true);
     const out = await client.sock.sendMessage(alice?.jid ?? "", { text: "reply before restart" });
     expect(await until(() => first.control.messages(PHONE).some((m) => m.id === out?.key.id && m.recipient === alice?.jid))).toBe(true);
+    // Sender keys on both sides too: one group text each way.
+    const detail = first.control.account(PHONE);
+    const group = detail.groupRows[0];
+    const member = detail.memberships.find((m) => m.groupJid === group?.jid && m.jid !== `${PHONE}@s.whatsapp.net`);
+    const memberPn = member?.jid.split("@")[0];
+    const gIn = await first.control.sendMessage({ phoneNumber: PHONE, groupJid: group?.jid, from: memberPn, text: "group before" });
+    expect(await until(() => upserts.some((m) => m.key.id === gIn.id))).toBe(true);
+    const gOut = await client.sock.sendMessage(group?.jid ?? "", { text: "group reply before" });
+    expect(await until(() => first.control.messages(PHONE).some((m) => m.id === gOut?.key.id && m.recipient === member?.jid))).toBe(true);
     await until(() => first.control.devices(PHONE)[0]?.pendingMessages === 0);
     const accountsBefore = first.control.accounts().map((a) => ({ phoneNumber: a.phoneNumber, lid: a.lid, pushName: a.pushName, devices: a.devices }));
     const rootBefore = Buffer.from(first.rootPublicKey).toString("base64");
@@ -83,6 +92,10 @@ describe("state directory", () => {
     expect(await until(() => after.some((m) => m.key.id === inbound2.id && m.message?.conversation === "after restart"))).toBe(true);
     const out2 = await sock.sendMessage(alice?.jid ?? "", { text: "reply after restart" });
     expect(await until(() => second.control.messages(PHONE).some((m) => m.id === out2?.key.id && m.recipient === alice?.jid && m.text === "reply after restart"))).toBe(true);
+    const gIn2 = await second.control.sendMessage({ phoneNumber: PHONE, groupJid: group?.jid, from: memberPn, text: "group after" });
+    expect(await until(() => after.some((m) => m.key.id === gIn2.id && m.message?.conversation === "group after"))).toBe(true);
+    const gOut2 = await sock.sendMessage(group?.jid ?? "", { text: "group reply after" });
+    expect(await until(() => second.control.messages(PHONE).some((m) => m.id === gOut2?.key.id && m.recipient === member?.jid && m.text === "group reply after"))).toBe(true);
     sock.end(undefined);
   });
 
