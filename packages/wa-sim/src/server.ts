@@ -87,6 +87,10 @@ export class SimServer {
   /** Sender companion of each message relayed to another account's companion (for passing its receipts back). */
   private readonly relayedFrom = new Map<string, Companion>();
   private saveTimer: NodeJS.Timeout | null = null;
+  private saving: Promise<void> = Promise.resolve();
+  private dirty = false;
+  private closing = false;
+  private released = false;
   private restoring = false;
 
   constructor(opts: SimServerOptions = {}) {
@@ -158,29 +162,41 @@ export class SimServer {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     for (const c of this.connections) c.drop();
     this.wss.close();
     this.http.closeAllConnections();
     await new Promise<void>((r) => this.http.close(() => r()));
-    this.flushState();
+    if (this.saveTimer) clearTimeout(this.saveTimer);
+    this.saveTimer = null;
+    await this.saving;
+    await this.writeState();
     this.store?.release();
+    this.released = true;
   }
 
-  /** Something worth persisting changed: write the state directory soon (debounced). */
+  /** Something worth persisting changed: write the state directory soon (debounced, one write at a time). */
   changed(): void {
-    if (!this.store || this.restoring || this.saveTimer) return;
-    this.saveTimer = setTimeout(() => this.flushState(), SAVE_DEBOUNCE_MS);
+    if (!this.store || this.restoring) return;
+    this.dirty = true;
+    // After stop() the directory may belong to the next simulator already; the final write happened in stop().
+    if (this.closing) return;
+    if (this.saveTimer) return;
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = null;
+      this.saving = this.saving.then(() => this.writeState());
+    }, SAVE_DEBOUNCE_MS);
     this.saveTimer.unref();
   }
 
-  /** Writes the state directory now if anything changed since the last write. */
-  flushState(): void {
-    if (!this.store || !this.saveTimer) return;
-    clearTimeout(this.saveTimer);
-    this.saveTimer = null;
+  /** Writes the state directory if anything changed since the last write. */
+  private async writeState(): Promise<void> {
+    if (!this.store || !this.dirty || this.released) return;
+    this.dirty = false;
     try {
-      this.store.save(captureState(this.world, this.identity.root));
+      await this.store.save(captureState(this.world, this.identity.root));
     } catch (err) {
+      this.dirty = true;
       // The message names the file and the errno; state content never reaches the log.
       this.log.error({ err: err instanceof Error ? err.message : String(err) }, "could not write the simulator state");
     }

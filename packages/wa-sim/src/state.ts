@@ -1,5 +1,6 @@
 // The state directory: the simulator's "server DB" on disk, so linked companions keep working across restarts.
-import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
+import { chmod, open, rename } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { proto, type BinaryNode } from "@whiskeysockets/baileys";
 import type { DeviceState, SimDevice } from "./device.ts";
@@ -171,17 +172,19 @@ export class StateStore {
     return parsed;
   }
 
-  save(state: SimState): void {
+  /** Writes the state atomically (temp file, fsync, rename) without blocking the event loop on the disk. */
+  async save(state: SimState): Promise<void> {
+    const text = JSON.stringify(state, replaceBuffers);
     const tmp = `${this.file}.${process.pid}.tmp`;
-    const fd = openSync(tmp, "w", 0o600);
+    const handle = await open(tmp, "w", 0o600);
     try {
-      writeSync(fd, JSON.stringify(state, replaceBuffers));
-      fsyncSync(fd);
+      await handle.writeFile(text);
+      await handle.sync();
     } finally {
-      closeSync(fd);
+      await handle.close();
     }
-    chmodSync(tmp, 0o600);
-    renameSync(tmp, this.file);
+    await chmod(tmp, 0o600);
+    await rename(tmp, this.file);
   }
 }
 
