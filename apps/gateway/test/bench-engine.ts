@@ -17,7 +17,7 @@ const gc = () => (globalThis as { gc?: () => void }).gc?.();
 
 async function startSimProcess(port: number) {
   const cli = fileURLToPath(new URL("../../../packages/wa-sim/src/cli.ts", import.meta.url));
-  const child = spawn(process.execPath, ["--max-old-space-size=4096", "--import", "tsx", cli, "--port", String(port)], {
+  const child = spawn(process.execPath, ["--max-old-space-size=4096", "--import", "tsx", cli, "--port", String(port), "--log-format", "json"], {
     env: { ...process.env, WA_SIM_LOG_LEVEL: "info" },
     stdio: ["ignore", "pipe", "inherit"],
   });

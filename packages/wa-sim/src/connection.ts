@@ -3,12 +3,16 @@ import { randomBytes } from "node:crypto";
 import { decodeBinaryNode, encodeBinaryNode, type BinaryNode, type proto } from "@whiskeysockets/baileys";
 import type { Logger } from "pino";
 import type { WebSocket } from "ws";
+import { openKeyBundle, parseCompanionFinish, parseCompanionHello, primaryHello, type CompanionHello } from "./link-code.ts";
 import { NoiseResponder } from "./noise.ts";
 import { signDeviceIdentity, verifyDeviceSignature } from "./phone.ts";
 import type { SimServer } from "./server.ts";
 import type { Account, Companion } from "./world.ts";
 
 type State = "hello" | "finish" | "registration" | "login" | "closed";
+
+/** The code typed on the simulated phone does not open the client's key bundle. */
+export class WrongPairingCodeError extends Error {}
 
 export interface PendingPairing {
   account: Account;
@@ -30,6 +34,9 @@ export class Connection {
   regPairingData: proto.ClientPayload.IDevicePairingRegistrationData | null = null;
   refs: string[] = [];
   pairing: PendingPairing | null = null;
+  /** The client asked for a pairing code (requestPairingCode) and waits for it to be typed on the phone. */
+  linkHello: CompanionHello | null = null;
+  private linkFinish: { resolve: (f: { wrappedBundle: Buffer; identityKey: Buffer }) => void; reject: (e: Error) => void } | null = null;
   stalled = false;
   private regTimer: NodeJS.Timeout | null = null;
   private iqCounter = 0;
@@ -215,7 +222,61 @@ export class Connection {
     });
   }
 
+  /**
+   * The phone user typed `code`: the phone answers the client's companion_hello, waits for its key bundle, derives the
+   * shared ADV secret from it and then pairs exactly as after a QR scan.
+   */
+  async pairByCode(code: string, account: Account): Promise<Companion> {
+    const hello = this.linkHello;
+    if (this.state !== "registration" || !hello) throw new Error("connection is not waiting for a pairing code");
+    if (this.linkFinish || this.pairing) throw new Error("a pairing code is already being entered for this client");
+    const { primaryEphemeral, companionEphemeral, notification } = await primaryHello(hello, code, account.accountKey);
+    const finish = await new Promise<{ wrappedBundle: Buffer; identityKey: Buffer }>((resolve, reject) => {
+      const timer = setTimeout(() => done(() => reject(new Error("the client did not answer the pairing code"))), 15_000);
+      timer.unref();
+      const done = (f: () => void) => {
+        clearTimeout(timer);
+        this.linkFinish = null;
+        f();
+      };
+      this.linkFinish = { resolve: (v) => done(() => resolve(v)), reject: (e) => done(() => reject(e)) };
+      this.send(notification);
+    });
+    let keys: { identityKey: Buffer; advSecret: Buffer };
+    try {
+      keys = openKeyBundle(finish, primaryEphemeral, companionEphemeral, account.accountKey);
+    } catch {
+      throw new WrongPairingCodeError("the code does not match the one the client shows");
+    }
+    return this.pair(account, keys.identityKey, keys.advSecret, hello.platformId);
+  }
+
+  /** `link_code_companion_reg` iqs of a registering client (pairing-code login). */
+  private onLinkCodeIq(node: BinaryNode): boolean {
+    const hello = parseCompanionHello(node);
+    if (hello) {
+      if (!this.regNoiseKey?.equals(hello.noiseKey)) return false;
+      this.linkHello = hello;
+      this.server.pendingLinkCodes.set(hello.phoneNumber, this);
+      this.send({
+        tag: "iq",
+        attrs: { id: node.attrs.id ?? "", type: "result", from: "s.whatsapp.net" },
+        content: [{ tag: "link_code_companion_reg", attrs: {}, content: [{ tag: "link_code_pairing_ref", attrs: {}, content: Buffer.from(hello.ref) }] }],
+      });
+      this.log.info({ phoneNumber: hello.phoneNumber }, "registration: pairing code requested");
+      return true;
+    }
+    const finish = parseCompanionFinish(node);
+    if (finish) {
+      this.send({ tag: "iq", attrs: { id: node.attrs.id ?? "", type: "result", from: "s.whatsapp.net" } });
+      this.linkFinish?.resolve(finish);
+      return true;
+    }
+    return false;
+  }
+
   private onRegistrationNode(node: BinaryNode): void {
+    if (node.tag === "iq" && node.attrs.xmlns === "md" && node.attrs.type === "set" && this.onLinkCodeIq(node)) return;
     const p = this.pairing;
     if (node.tag === "iq" && p && node.attrs.id === p.iqId) {
       if (node.attrs.type !== "result" || !verifyDeviceSignature(p.account, p.companion.identityKey, p.details, node)) {
@@ -247,6 +308,7 @@ export class Connection {
     this.companion = companion;
     this.server.attach(this, companion);
     companion.lastLoginAt = Date.now();
+    this.server.changed();
     const { account } = companion;
     this.send({
       tag: "success",
@@ -264,6 +326,8 @@ export class Connection {
 
   private clearRefs(): void {
     for (const r of this.refs) this.server.pendingRefs.delete(r);
+    const phone = this.linkHello?.phoneNumber;
+    if (phone && this.server.pendingLinkCodes.get(phone) === this) this.server.pendingLinkCodes.delete(phone);
     if (this.regTimer) clearTimeout(this.regTimer);
     this.regTimer = null;
   }
@@ -272,6 +336,7 @@ export class Connection {
     this.state = "closed";
     this.clearRefs();
     this.pairing?.reject(new Error("connection closed during pairing"));
+    this.linkFinish?.reject(new Error("connection closed during pairing"));
     this.server.detach(this);
   }
 }

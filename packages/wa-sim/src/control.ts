@@ -1,9 +1,10 @@
 // The control API: typed in-process methods and their JSON routes under /sim/.
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { WrongPairingCodeError } from "./connection.ts";
 import { parsePairingQr } from "./phone.ts";
 import type { ScenarioOptions } from "./scenario.ts";
 import type { SimServer } from "./server.ts";
-import type { Account, Companion, ReceivedMessage } from "./world.ts";
+import type { Account, Companion, PresenceRecord, ReceiptRecord, ReceivedMessage } from "./world.ts";
 
 export type FaultKind = "drop" | "stall" | "stream-error" | "logout";
 export const STREAM_ERROR_CODES = [401, 405, 440, 500, 515] as const;
@@ -104,6 +105,37 @@ export class SimControl {
     return { phoneNumber: account.phoneNumber, jid: account.jid, lid: account.lidJid, deviceId: companion.deviceId };
   }
 
+  /**
+   * The phone user types the pairing code a client shows (Baileys `requestPairingCode(phoneNumber)`): links the client
+   * to the account `phoneNumber` (created when new), like a scan.
+   */
+  async pairCode(input: { code: string; phoneNumber: string; scenario?: ScenarioOptions }): Promise<ScanResult> {
+    const code = typeof input.code === "string" ? input.code.replace(/[\s-]/g, "") : "";
+    if (!/^[A-Za-z0-9]{8}$/.test(code)) throw new SimError("validation_error", "code must be the 8 characters the client shows");
+    if (typeof input.phoneNumber !== "string" || !/^[1-9][0-9]{6,14}$/.test(input.phoneNumber)) {
+      throw new SimError("validation_error", "phoneNumber must be digits only (E.164 without +)");
+    }
+    const conn = this.server.pendingLinkCodes.get(input.phoneNumber);
+    if (!conn?.isOpen) throw new SimError("not_found", `no connected client is waiting for a pairing code for ${input.phoneNumber}`);
+    let account = this.server.world.accounts.get(input.phoneNumber);
+    const created = !account;
+    if (!account) {
+      try {
+        account = this.server.world.createAccount({ phoneNumber: input.phoneNumber, scenario: input.scenario });
+      } catch (e) {
+        throw new SimError("validation_error", (e as Error).message);
+      }
+    }
+    let companion: Companion;
+    try {
+      companion = await conn.pairByCode(code, account);
+    } catch (e) {
+      if (created) this.server.world.deleteAccountIfUnpaired(account);
+      throw new SimError(e instanceof WrongPairingCodeError ? "validation_error" : "conflict", (e as Error).message);
+    }
+    return { phoneNumber: account.phoneNumber, jid: account.jid, lid: account.lidJid, deviceId: companion.deviceId };
+  }
+
   accounts(): AccountSummary[] {
     return [...this.server.world.accounts.values()].map((a) => this.summary(a));
   }
@@ -192,6 +224,31 @@ export class SimControl {
 
   messages(phoneNumber: string): ReceivedMessage[] {
     return [...this.mustAccount(phoneNumber).messages];
+  }
+
+  /** Receipts the account's companions sent (oldest first, last 2 000). */
+  receipts(phoneNumber: string): ReceiptRecord[] {
+    return [...this.mustAccount(phoneNumber).receipts];
+  }
+
+  /** Chat states (`composing`, `paused`, `recording`) the account's companions sent (oldest first, last 2 000). */
+  presences(phoneNumber: string): PresenceRecord[] {
+    return [...this.mustAccount(phoneNumber).presences];
+  }
+
+  /**
+   * The simulated contacts (or group members) that received a message from the account's devices read it: a `read`
+   * receipt goes to every connected companion. `by` (digits or jid) limits it to one reader.
+   */
+  readMessage(input: { phoneNumber: string; messageId: string; by?: string }): { id: string; readBy: string[]; devices: number } {
+    const a = this.mustAccount(input.phoneNumber);
+    if (![...a.companions.values()].some((c) => this.server.live.get(c)?.isOpen)) throw new SimError("conflict", "no linked device of the account is connected");
+    try {
+      return this.server.readByRecipients(a, input.messageId, input.by);
+    } catch (e) {
+      if (e instanceof RangeError) throw new SimError("not_found", e.message);
+      throw e;
+    }
   }
 
   /** A contact sends a 1:1 text, or with `groupJid` a group member sends a text to that group. */
@@ -294,11 +351,23 @@ export function createControlHandler(control: SimControl, server: SimServer) {
         if (scenario !== undefined && (typeof scenario !== "object" || scenario === null)) throw new SimError("validation_error", "scenario must be an object");
         return send(200, await control.scan({ qr: str(body.qr, "qr") ?? "", phoneNumber: str(body.phoneNumber, "phoneNumber", true), scenario: scenario as ScenarioOptions | undefined }));
       }
+      if (method === "POST" && a === "pair-code" && !b) {
+        const body = await readJson(req);
+        const scenario = body.scenario;
+        if (scenario !== undefined && (typeof scenario !== "object" || scenario === null)) throw new SimError("validation_error", "scenario must be an object");
+        return send(200, await control.pairCode({ code: str(body.code, "code") ?? "", phoneNumber: str(body.phoneNumber, "phoneNumber") ?? "", scenario: scenario as ScenarioOptions | undefined }));
+      }
       if (a === "accounts") {
         if (method === "GET" && !b) return send(200, { data: control.accounts() });
         if (b && method === "GET" && !c) return send(200, control.account(b));
         if (b && method === "GET" && c === "devices" && parts.length === 4) return send(200, { data: control.devices(b) });
         if (b && method === "GET" && c === "messages" && parts.length === 4) return send(200, { data: control.messages(b) });
+        if (b && method === "GET" && c === "receipts" && parts.length === 4) return send(200, { data: control.receipts(b) });
+        if (b && method === "GET" && c === "presences" && parts.length === 4) return send(200, { data: control.presences(b) });
+        if (b && method === "POST" && c === "messages" && parts.length === 6 && parts[5] === "read") {
+          const body = await readJson(req);
+          return send(200, control.readMessage({ phoneNumber: b, messageId: parts[4] ?? "", by: str(body.by, "by", true) }));
+        }
         if (b && method === "POST" && c === "messages" && parts.length === 4) {
           const body = await readJson(req);
           return send(

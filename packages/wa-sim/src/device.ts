@@ -27,6 +27,20 @@ export interface PeerAddress {
   device: number;
 }
 
+/** Everything a simulated device needs to carry on after a restart: keys, handed-out prekeys, sessions, sender keys. */
+export interface DeviceState {
+  registrationId: number;
+  identity: KeyPair;
+  signedPreKey: { id: number; pair: KeyPair; signature: Buffer };
+  preKeys: [number, KeyPair][];
+  nextPreKeyId: number;
+  /** libsignal SessionRecord.serialize() output by address. */
+  sessions: [string, unknown][];
+  /** SenderKeyRecord.serialize() output by sender key name. */
+  senderKeys: [string, unknown][];
+  senderKeySentTo: string[];
+}
+
 const withPrefix = (pub: Uint8Array): Buffer => (pub.length === 33 ? Buffer.from(pub) : Buffer.concat([Buffer.from([5]), pub]));
 
 export class SimDevice {
@@ -37,22 +51,37 @@ export class SimDevice {
   private nextPreKeyId = 1;
   private readonly sessions = new Map<string, SessionRecord>();
   private readonly senderKeys = new Map<string, SenderKeyRecord>();
+  /** Remembers which peers already got this device's sender key for a group. */
+  readonly senderKeySentTo = new Set<string>();
   private readonly store: ConstructorParameters<typeof libsignal.SessionCipher>[0];
   private readonly senderKeyStore: {
     loadSenderKey(name: SenderKeyName): Promise<SenderKeyRecord>;
     storeSenderKey(name: SenderKeyName, record: SenderKeyRecord): Promise<void>;
   };
 
-  constructor(identity?: KeyPair) {
-    this.registrationId = randomInt(1, 16380);
-    this.identity = identity ?? newKeyPair();
-    const spk = newKeyPair();
-    this.signedPreKey = { id: 1, pair: spk, signature: Buffer.from(Curve.sign(this.identity.private, withPrefix(spk.public))) };
+  /** Called after every change of the device's state (persistence hooks in here). */
+  onChange: () => void = () => {};
+
+  constructor(identity?: KeyPair, state?: DeviceState) {
+    this.registrationId = state?.registrationId ?? randomInt(1, 16380);
+    this.identity = state?.identity ?? identity ?? newKeyPair();
+    if (state) {
+      this.signedPreKey = state.signedPreKey;
+      for (const [id, pair] of state.preKeys) this.preKeys.set(id, pair);
+      this.nextPreKeyId = state.nextPreKeyId;
+      for (const [id, record] of state.sessions) this.sessions.set(id, libsignal.SessionRecord.deserialize(record as Uint8Array));
+      for (const [name, record] of state.senderKeys) this.senderKeys.set(name, new SenderKeyRecord(record as ConstructorParameters<typeof SenderKeyRecord>[0]));
+      for (const k of state.senderKeySentTo) this.senderKeySentTo.add(k);
+    } else {
+      const spk = newKeyPair();
+      this.signedPreKey = { id: 1, pair: spk, signature: Buffer.from(Curve.sign(this.identity.private, withPrefix(spk.public))) };
+    }
     const lsPair = (k: KeyPair) => ({ privKey: k.private, pubKey: withPrefix(k.public) });
     this.store = {
       loadSession: async (id: string) => this.sessions.get(id),
       storeSession: async (id: string, record: SessionRecord) => {
         this.sessions.set(id, record);
+        this.onChange();
       },
       // The simulation trusts every identity, as Baileys' own store does.
       isTrustedIdentity: () => true,
@@ -62,6 +91,7 @@ export class SimDevice {
       },
       removePreKey: (id: number) => {
         this.preKeys.delete(id);
+        this.onChange();
       },
       loadSignedPreKey: () => lsPair(this.signedPreKey.pair),
       getOurRegistrationId: () => this.registrationId,
@@ -71,6 +101,7 @@ export class SimDevice {
       loadSenderKey: async (name) => this.senderKeys.get(name.toString()) ?? new SenderKeyRecord(),
       storeSenderKey: async (name, record) => {
         this.senderKeys.set(name.toString(), record);
+        this.onChange();
       },
     };
   }
@@ -80,11 +111,26 @@ export class SimDevice {
     const id = this.nextPreKeyId++;
     const pair = newKeyPair();
     this.preKeys.set(id, pair);
+    this.onChange();
     return {
       registrationId: this.registrationId,
       identity: this.identity.public,
       signedPreKey: { id: this.signedPreKey.id, public: this.signedPreKey.pair.public, signature: this.signedPreKey.signature },
       preKey: { id, public: pair.public },
+    };
+  }
+
+  /** A plain-data copy of the device's state (key material included: only for the 0600 state file). */
+  toState(): DeviceState {
+    return {
+      registrationId: this.registrationId,
+      identity: this.identity,
+      signedPreKey: this.signedPreKey,
+      preKeys: [...this.preKeys.entries()],
+      nextPreKeyId: this.nextPreKeyId,
+      sessions: [...this.sessions.entries()].map(([id, r]) => [id, r.serialize() as unknown]),
+      senderKeys: [...this.senderKeys.entries()].map(([name, r]) => [name, r.serialize() as unknown]),
+      senderKeySentTo: [...this.senderKeySentTo],
     };
   }
 
@@ -143,9 +189,6 @@ export class SimDevice {
     await new GroupSessionBuilder(this.senderKeyStore).create(name);
     return Buffer.from(await new GroupCipher(this.senderKeyStore, name).encrypt(encodeWAMessage(message)));
   }
-
-  /** Remembers which peers already got this device's sender key for a group. */
-  readonly senderKeySentTo = new Set<string>();
 
   private senderKeyName(groupJid: string, peer: PeerAddress): SenderKeyName {
     return new SenderKeyName(groupJid, { id: peer.name, deviceId: peer.device, toString: () => `${peer.name}.${peer.device}` });

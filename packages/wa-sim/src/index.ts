@@ -7,9 +7,10 @@ import { SimServer, type SimServerOptions } from "./server.ts";
 export type { SimServerOptions } from "./server.ts";
 export type { ScenarioOptions } from "./scenario.ts";
 export type { AccountDetail, AccountSummary, DeviceInfo, FaultKind, FaultRequest, ScanResult } from "./control.ts";
-export type { ReceivedMessage } from "./world.ts";
+export type { PresenceRecord, ReceiptRecord, ReceivedMessage } from "./world.ts";
 export { SimControl, SimError, STREAM_ERROR_CODES } from "./control.ts";
 export { muteLibsignalNoise } from "./quiet.ts";
+export { createSimLogger, type LogFormat } from "./log.ts";
 
 export interface Simulator {
   /** WebSocket URL for Baileys' `waWebSocketUrl`, e.g. ws://127.0.0.1:7900/ws/chat. */
@@ -30,7 +31,14 @@ export async function startSimulator(options: SimServerOptions = {}): Promise<Si
   const server = new SimServer(options);
   const control = new SimControl(server);
   server.setControlHandler(createControlHandler(control, server));
-  const port = await server.listen();
+  let port: number;
+  try {
+    port = await server.listen();
+  } catch (err) {
+    // Frees the state directory's lock for the next attempt.
+    await server.close().catch(() => undefined);
+    throw err;
+  }
   const host = server.options.host;
   return {
     url: `ws://${host}:${port}/ws/chat`,

@@ -1,12 +1,13 @@
 // The simulator's HTTP + WebSocket server: accepts companions on /ws/chat, routes stanzas, drives the phones.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { getBinaryNodeChild, jidDecode, type BinaryNode, type proto } from "@whiskeysockets/baileys";
-import pino, { type Logger } from "pino";
+import { getBinaryNodeChild, getBinaryNodeChildren, jidDecode, type BinaryNode, type proto } from "@whiskeysockets/baileys";
+import type { Logger } from "pino";
 import { WebSocketServer } from "ws";
 import { Connection } from "./connection.ts";
 import type { SimDevice } from "./device.ts";
 import { answerIq } from "./iq.ts";
+import { createSimLogger } from "./log.ts";
 import { createServerIdentity, type KeyPair, type ServerIdentity } from "./noise.ts";
 import {
   buildHistoryChunks,
@@ -18,6 +19,7 @@ import {
   participantEncs,
 } from "./phone.ts";
 import type { ScenarioOptions } from "./scenario.ts";
+import { captureState, restoreState, StateStore } from "./state.ts";
 import { World, type Account, type Companion, type OutboxItem } from "./world.ts";
 
 export interface SimServerOptions {
@@ -39,12 +41,23 @@ export interface SimServerOptions {
   historyChunkSize?: number;
   /** Delay unit for slowed-down accounts: each slowed answer waits (factor − 1) × unit (default 100 ms). */
   slowUnitMs?: number;
-  /** Root key pair of the certificate chain (generated when absent). */
+  /** Root key pair of the certificate chain (generated when absent; a state directory's saved root wins). */
   rootKeyPair?: KeyPair;
+  /**
+   * Directory where accounts, linked companions, their prekeys and the simulated devices' Signal sessions are kept
+   * (created 0700; `state.json` 0600, written atomically). Without it everything lives in memory only.
+   */
+  stateDir?: string;
   logger?: Logger;
 }
 
-export type ResolvedOptions = Required<Omit<SimServerOptions, "scenario" | "rootKeyPair" | "logger">>;
+export type ResolvedOptions = Required<Omit<SimServerOptions, "scenario" | "rootKeyPair" | "logger" | "stateDir">>;
+
+/** Relayed message ids remembered for passing receipts back to their sender. */
+const MAX_RELAYED = 10_000;
+
+/** Changes are written at most this often (and at stop). */
+const SAVE_DEBOUNCE_MS = 100;
 
 export type DeviceTarget =
   | { kind: "sim"; device: SimDevice; label: string; account: Account | null }
@@ -61,6 +74,8 @@ export class SimServer {
   readonly identity: ServerIdentity;
   readonly log: Logger;
   readonly pendingRefs = new Map<string, Connection>();
+  /** Registering clients that asked for a pairing code, by the phone number they named. */
+  readonly pendingLinkCodes = new Map<string, Connection>();
   /** Live connection of each logged-in companion. */
   readonly live = new Map<Companion, Connection>();
   readonly connections = new Set<Connection>();
@@ -68,6 +83,15 @@ export class SimServer {
   private readonly wss: WebSocketServer;
   private controlHandler: ControlHandler | null = null;
   private connSeq = 0;
+  private readonly store: StateStore | null = null;
+  /** Sender companion of each message relayed to another account's companion (for passing its receipts back). */
+  private readonly relayedFrom = new Map<string, Companion>();
+  private saveTimer: NodeJS.Timeout | null = null;
+  private saving: Promise<void> = Promise.resolve();
+  private dirty = false;
+  private closing = false;
+  private released = false;
+  private restoring = false;
 
   constructor(opts: SimServerOptions = {}) {
     this.options = {
@@ -80,9 +104,29 @@ export class SimServer {
       historyChunkSize: opts.historyChunkSize ?? 2_000,
       slowUnitMs: opts.slowUnitMs ?? 100,
     };
-    this.log = opts.logger ?? pino({ name: "wa-sim", level: process.env.WA_SIM_LOG_LEVEL ?? "info" });
-    this.world = new World(opts.scenario);
-    this.identity = createServerIdentity(opts.rootKeyPair);
+    this.log = opts.logger ?? createSimLogger({ level: process.env.WA_SIM_LOG_LEVEL ?? "info" });
+    this.world = new World(opts.scenario, () => this.changed());
+    let rootKeyPair = opts.rootKeyPair;
+    if (opts.stateDir) {
+      const store = new StateStore(opts.stateDir);
+      try {
+        const saved = store.load();
+        if (saved) {
+          this.restoring = true;
+          restoreState(this.world, saved);
+          this.restoring = false;
+          rootKeyPair = saved.rootKeyPair;
+          this.log.info({ stateDir: opts.stateDir, accounts: this.world.accounts.size }, "state restored");
+        }
+      } catch (err) {
+        store.release();
+        throw err;
+      }
+      this.store = store;
+    }
+    this.identity = createServerIdentity(rootKeyPair);
+    // A first start writes the root key at once, so the trust root stays the same across restarts.
+    this.changed();
     this.http = createServer((req, res) => {
       if (this.controlHandler) this.controlHandler(req, res);
       else {
@@ -118,10 +162,44 @@ export class SimServer {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     for (const c of this.connections) c.drop();
     this.wss.close();
     this.http.closeAllConnections();
     await new Promise<void>((r) => this.http.close(() => r()));
+    if (this.saveTimer) clearTimeout(this.saveTimer);
+    this.saveTimer = null;
+    await this.saving;
+    await this.writeState();
+    this.store?.release();
+    this.released = true;
+  }
+
+  /** Something worth persisting changed: write the state directory soon (debounced, one write at a time). */
+  changed(): void {
+    if (!this.store || this.restoring) return;
+    this.dirty = true;
+    // After stop() the directory may belong to the next simulator already; the final write happened in stop().
+    if (this.closing) return;
+    if (this.saveTimer) return;
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = null;
+      this.saving = this.saving.then(() => this.writeState());
+    }, SAVE_DEBOUNCE_MS);
+    this.saveTimer.unref();
+  }
+
+  /** Writes the state directory if anything changed since the last write. */
+  private async writeState(): Promise<void> {
+    if (!this.store || !this.dirty || this.released) return;
+    this.dirty = false;
+    try {
+      await this.store.save(captureState(this.world, this.identity.root));
+    } catch (err) {
+      this.dirty = true;
+      // The message names the file and the errno; state content never reaches the log.
+      this.log.error({ err: err instanceof Error ? err.message : String(err) }, "could not write the simulator state");
+    }
   }
 
   attach(conn: Connection, companion: Companion): void {
@@ -171,6 +249,8 @@ export class SimServer {
   async handleNode(conn: Connection, node: BinaryNode): Promise<void> {
     const companion = conn.companion;
     if (!companion) return;
+    // Receipts empty outboxes, iqs upload or consume prekeys, messages advance sessions: save after any of them.
+    this.changed();
     switch (node.tag) {
       case "iq": {
         const type = node.attrs.type;
@@ -184,6 +264,7 @@ export class SimServer {
         const id = node.attrs.id ?? "";
         if (node.attrs.type === "retry") await this.retry(conn, companion, node);
         else companion.outbox.delete(id);
+        this.onCompanionReceipt(companion, node);
         const attrs: Record<string, string> = { class: "receipt", id, from: node.attrs.to ?? "s.whatsapp.net" };
         if (node.attrs.type) attrs.type = node.attrs.type;
         conn.send({ tag: "ack", attrs });
@@ -192,6 +273,9 @@ export class SimServer {
       case "message":
         await this.onCompanionMessage(conn, companion, node);
         return;
+      case "chatstate":
+        this.onChatState(companion, node);
+        return;
       case "ack":
         // A client ack for one of our messages is a nack (pitfall P2); keep it out of the outbox anyway.
         if (node.attrs.class === "message" && node.attrs.id) companion.outbox.delete(node.attrs.id);
@@ -199,6 +283,76 @@ export class SimServer {
       default:
         return;
     }
+  }
+
+  /** A jid as the control API reports chats: a person's or account's LID becomes their phone-number jid. */
+  chatJid(jid: string): string {
+    const d = jidDecode(jid);
+    if (!d?.user) return jid;
+    if (d.server === "g.us") return `${d.user}@g.us`;
+    const pn = this.world.accountByUser(d.user)?.phoneNumber ?? this.world.personByUser(d.user)?.phoneNumber;
+    return pn ? `${pn}@s.whatsapp.net` : jid;
+  }
+
+  /**
+   * Records a receipt a companion sent (one per message id, `delivery` when untyped) and, for a message relayed from
+   * another account's companion, passes it on to that sender the way WhatsApp does.
+   */
+  private onCompanionReceipt(companion: Companion, node: BinaryNode): void {
+    const first = node.attrs.id;
+    if (!first) return;
+    const ids = [first, ...getBinaryNodeChildren(getBinaryNodeChild(node, "list"), "item").map((i) => i.attrs.id ?? "").filter(Boolean)];
+    const type = node.attrs.type ?? "delivery";
+    const chat = this.chatJid(node.attrs.to ?? "");
+    const from = `${companion.account.phoneNumber}:${companion.deviceId}@s.whatsapp.net`;
+    const t = Date.now();
+    for (const messageId of ids) {
+      companion.account.recordReceipt({ messageId, chat, type, from, t });
+      const origin = this.relayedFrom.get(messageId);
+      if (!origin || origin.account === companion.account || !["delivery", "inactive", "read", "played"].includes(type)) continue;
+      const attrs: Record<string, string> = { from: companion.account.jid, id: messageId, t: nowSec() };
+      if (type === "read" || type === "played") attrs.type = type;
+      // Delayed like our own delivery receipts, so it does not merge into the sender's event buffer (pitfall P3).
+      setTimeout(() => this.live.get(origin)?.send({ tag: "receipt", attrs }), this.options.receiptDelayMs).unref();
+    }
+  }
+
+  /** Records a chat state (`<chatstate to><composing/></chatstate>`) a companion sent. */
+  private onChatState(companion: Companion, node: BinaryNode): void {
+    const child = Array.isArray(node.content) ? node.content[0] : undefined;
+    if (!child) return;
+    const state = child.tag === "composing" && child.attrs.media === "audio" ? "recording" : child.tag;
+    companion.account.recordPresence({
+      chat: this.chatJid(node.attrs.to ?? ""),
+      state,
+      from: `${companion.account.phoneNumber}:${companion.deviceId}@s.whatsapp.net`,
+      t: Date.now(),
+    });
+  }
+
+  /**
+   * Simulated recipients read a message the account's devices sent: each sends a `read` receipt to every connected
+   * companion of the account (1:1: from the chat the device addressed; group: from the group with the reader as participant).
+   */
+  readByRecipients(account: Account, messageId: string, by?: string): { id: string; readBy: string[]; devices: number } {
+    const copies = account.messages.filter((m) => m.id === messageId && m.recipient !== account.jid);
+    if (copies.length === 0) throw new RangeError(`no message ${messageId} was received by a simulated contact of ${account.phoneNumber}`);
+    const byJid = by === undefined ? undefined : by.includes("@") ? this.chatJid(by) : `${by}@s.whatsapp.net`;
+    const readers = copies.filter((m) => byJid === undefined || m.recipient === byJid);
+    if (readers.length === 0) throw new RangeError(`${by ?? ""} did not receive message ${messageId}`);
+    let devices = 0;
+    for (const c of account.companions.values()) {
+      const conn = this.live.get(c);
+      if (!conn?.isOpen) continue;
+      devices++;
+      for (const m of readers) {
+        const attrs: Record<string, string> = m.groupJid
+          ? { from: m.groupJid, participant: m.recipient, id: messageId, type: "read", t: nowSec() }
+          : { from: m.chat, id: messageId, type: "read", t: nowSec() };
+        conn.send({ tag: "receipt", attrs });
+      }
+    }
+    return { id: messageId, readBy: [...new Set(readers.map((m) => m.recipient))], devices };
   }
 
   /** After `passive active`: offline queue, then `<ib><offline/>`, then the first history sync. */
@@ -219,6 +373,7 @@ export class SimServer {
   deliver(companion: Companion, node: BinaryNode, resend?: OutboxItem["resend"]): void {
     const id = node.attrs.id;
     if (id) companion.outbox.set(id, { node, resend, retries: 0 });
+    this.changed();
     this.live.get(companion)?.send(node);
   }
 
@@ -331,7 +486,14 @@ export class SimServer {
       notify: sender.pushName,
     };
     if (to.account === sender) attrs.recipient = stanza.attrs.to ?? "";
-    else attrs.sender_lid = `${sender.lid}@lid`;
+    else {
+      attrs.sender_lid = `${sender.lid}@lid`;
+      this.relayedFrom.set(attrs.id ?? "", from);
+      if (this.relayedFrom.size > MAX_RELAYED) {
+        const oldest = this.relayedFrom.keys().next().value;
+        if (oldest !== undefined) this.relayedFrom.delete(oldest);
+      }
+    }
     this.deliver(to, { tag: "message", attrs, content: [{ tag: "enc", attrs: { v: "2", type: enc.attrs.type ?? "msg" }, content: enc.content }] });
   }
 

@@ -180,7 +180,7 @@ export async function spawnSimulatorProcess(args: string[] = []): Promise<Simula
     }, 20_000);
     child.stdout.on("data", (d: Buffer) => {
       buf += d.toString();
-      const m = /"url":"(ws:\/\/[^"]+)"/.exec(buf);
+      const m = /(ws:\/\/[^\s"]+\/ws\/chat)/.exec(buf);
       if (m?.[1]) {
         clearTimeout(timer);
         child.stdout.removeAllListeners("data");

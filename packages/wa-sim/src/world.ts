@@ -1,7 +1,7 @@
 // The simulator's in-memory "server DB": accounts (simulated phones), their paired companions and prekeys, and people.
 import { randomBytes, randomInt } from "node:crypto";
 import type { BinaryNode, proto } from "@whiskeysockets/baileys";
-import { SimDevice, type PreKeyBundle } from "./device.ts";
+import { SimDevice, type DeviceState, type PreKeyBundle } from "./device.ts";
 import { newKeyPair, type KeyPair } from "./noise.ts";
 import { buildScenario, type Person, type Scenario, type ScenarioOptions } from "./scenario.ts";
 
@@ -46,35 +46,93 @@ export interface ReceivedMessage {
   t: number;
 }
 
+/** A receipt a companion sent for a message it received (`read`, `read-self`, `played`, …; `delivery` when untyped). */
+export interface ReceiptRecord {
+  messageId: string;
+  /** Chat of the message: the sender's jid for a 1:1 message, the group jid for a group message. */
+  chat: string;
+  type: string;
+  /** Companion that sent the receipt. */
+  from: string;
+  t: number;
+}
+
+/** A chat state a companion sent (`composing`, `paused`, `recording`). */
+export interface PresenceRecord {
+  chat: string;
+  state: string;
+  from: string;
+  t: number;
+}
+
 const MAX_MESSAGE_LOG = 2000;
+
+/** What an account was created from and has learned since, apart from its companions (see state.ts). */
+export interface AccountInit {
+  phoneNumber: string;
+  lid: string;
+  pushName: string;
+  scenarioOptions: ScenarioOptions;
+  accountKey?: KeyPair;
+  createdAt?: number;
+  nextDeviceId?: number;
+  phone?: DeviceState | null;
+}
 
 /** One simulated WhatsApp account: the phone (device 0), its contacts and groups, and its companions. */
 export class Account {
+  readonly phoneNumber: string;
+  readonly lid: string;
+  readonly pushName: string;
+  readonly scenarioOptions: ScenarioOptions;
+  readonly scenario: Scenario;
   readonly jid: string;
   readonly lidJid: string;
   readonly accountKey: KeyPair;
   private phoneDevice: SimDevice | null = null;
   readonly companions = new Map<number, Companion>();
-  private nextDeviceId = 1;
+  private nextDeviceId: number;
   readonly messages: ReceivedMessage[] = [];
+  readonly receipts: ReceiptRecord[] = [];
+  readonly presences: PresenceRecord[] = [];
   slowFactor = 1;
-  readonly createdAt = Date.now();
+  readonly createdAt: number;
 
   constructor(
-    readonly phoneNumber: string,
-    readonly lid: string,
-    readonly pushName: string,
-    readonly scenario: Scenario,
+    init: AccountInit,
+    private readonly onChange: () => void = () => {},
   ) {
-    this.jid = `${phoneNumber}@s.whatsapp.net`;
-    this.lidJid = `${lid}@lid`;
-    this.accountKey = newKeyPair();
+    this.phoneNumber = init.phoneNumber;
+    this.lid = init.lid;
+    this.pushName = init.pushName;
+    this.scenarioOptions = init.scenarioOptions;
+    this.scenario = buildScenario(init.scenarioOptions);
+    this.jid = `${this.phoneNumber}@s.whatsapp.net`;
+    this.lidJid = `${this.lid}@lid`;
+    this.accountKey = init.accountKey ?? newKeyPair();
+    this.createdAt = init.createdAt ?? Date.now();
+    this.nextDeviceId = init.nextDeviceId ?? 1;
+    if (init.phone) this.phoneDevice = this.watch(new SimDevice(this.accountKey, init.phone));
   }
 
   /** The phone's own Signal device; its identity is the account key, as on a real primary device. */
   get phone(): SimDevice {
-    this.phoneDevice ??= new SimDevice(this.accountKey);
+    this.phoneDevice ??= this.watch(new SimDevice(this.accountKey));
     return this.phoneDevice;
+  }
+
+  /** The phone device's state if it was ever used. */
+  phoneState(): DeviceState | null {
+    return this.phoneDevice?.toState() ?? null;
+  }
+
+  get deviceIdCounter(): number {
+    return this.nextDeviceId;
+  }
+
+  private watch(d: SimDevice): SimDevice {
+    d.onChange = this.onChange;
+    return d;
   }
 
   get contacts(): Person[] {
@@ -82,12 +140,26 @@ export class Account {
   }
 
   allocateDeviceId(): number {
+    this.onChange();
     return this.nextDeviceId++;
   }
 
   recordMessage(m: ReceivedMessage): void {
+    this.onChange();
     this.messages.push(m);
     if (this.messages.length > MAX_MESSAGE_LOG) this.messages.splice(0, this.messages.length - MAX_MESSAGE_LOG);
+  }
+
+  recordReceipt(r: ReceiptRecord): void {
+    this.onChange();
+    this.receipts.push(r);
+    if (this.receipts.length > MAX_MESSAGE_LOG) this.receipts.splice(0, this.receipts.length - MAX_MESSAGE_LOG);
+  }
+
+  recordPresence(p: PresenceRecord): void {
+    this.onChange();
+    this.presences.push(p);
+    if (this.presences.length > MAX_MESSAGE_LOG) this.presences.splice(0, this.presences.length - MAX_MESSAGE_LOG);
   }
 
   /** Person for a scenario index, or the account itself for -1. */
@@ -107,13 +179,20 @@ export class World {
   private readonly peopleByLid = new Map<string, Person>();
   private readonly indexedScenarios = new Set<string>();
   private readonly personDevices = new Map<string, SimDevice>();
-  private accountCounter = 0;
+  accountCounter = 0;
 
-  constructor(readonly defaultScenario: ScenarioOptions = {}) {}
+  /**
+   * @param onChange called after every change worth persisting (accounts, companions, prekeys, sessions, outboxes).
+   */
+  constructor(
+    readonly defaultScenario: ScenarioOptions = {},
+    readonly onChange: () => void = () => {},
+  ) {}
 
   createAccount(opts: { phoneNumber?: string; scenario?: ScenarioOptions }): Account {
     const scenarioOptions = { ...this.defaultScenario, ...opts.scenario };
-    const scenario = buildScenario(scenarioOptions);
+    // Validates the options before a number is taken.
+    buildScenario(scenarioOptions);
     let phoneNumber = opts.phoneNumber;
     if (!phoneNumber) {
       do {
@@ -123,10 +202,17 @@ export class World {
     if (this.accounts.has(phoneNumber)) throw new Error(`account ${phoneNumber} exists`);
     const lid = `2${randomBytes(8).readBigUInt64BE(0).toString().padStart(20, "0").slice(0, 14)}`;
     const pushName = scenarioOptions.pushName ?? `Sim ${phoneNumber.slice(-4)}`;
-    const account = new Account(phoneNumber, lid, pushName, scenario);
-    this.accounts.set(phoneNumber, account);
-    this.accountsByLid.set(lid, account);
-    this.indexScenario(scenario);
+    const account = this.addAccount({ phoneNumber, lid, pushName, scenarioOptions });
+    this.onChange();
+    return account;
+  }
+
+  /** Registers an account (new, or restored from the state directory). */
+  addAccount(init: AccountInit): Account {
+    const account = new Account(init, this.onChange);
+    this.accounts.set(account.phoneNumber, account);
+    this.accountsByLid.set(account.lid, account);
+    this.indexScenario(account.scenario);
     return account;
   }
 
@@ -135,6 +221,7 @@ export class World {
     if (account.companions.size > 0) return;
     this.accounts.delete(account.phoneNumber);
     this.accountsByLid.delete(account.lid);
+    this.onChange();
   }
 
   accountByUser(user: string): Account | undefined {
@@ -151,14 +238,32 @@ export class World {
     let d = this.personDevices.get(phoneNumber);
     if (!d) {
       d = new SimDevice();
+      d.onChange = this.onChange;
       this.personDevices.set(phoneNumber, d);
+      this.onChange();
     }
     return d;
+  }
+
+  /** Puts back a person's device restored from the state directory. */
+  restorePersonDevice(phoneNumber: string, state: DeviceState): void {
+    const d = new SimDevice(undefined, state);
+    d.onChange = this.onChange;
+    this.personDevices.set(phoneNumber, d);
+  }
+
+  personDeviceEntries(): IterableIterator<[string, SimDevice]> {
+    return this.personDevices.entries();
+  }
+
+  personDeviceStates(): [string, DeviceState][] {
+    return [...this.personDevices.entries()].map(([pn, d]) => [pn, d.toState()]);
   }
 
   addCompanion(c: Companion): void {
     c.account.companions.set(c.deviceId, c);
     this.companionsByNoise.set(c.noiseKey.toString("base64"), c);
+    this.onChange();
   }
 
   companionByNoise(noiseKey: Buffer): Companion | undefined {
@@ -168,6 +273,7 @@ export class World {
   removeCompanion(c: Companion): void {
     c.account.companions.delete(c.deviceId);
     this.companionsByNoise.delete(c.noiseKey.toString("base64"));
+    this.onChange();
   }
 
   /** Takes one of the companion's uploaded prekeys and returns its bundle (no one-time key when exhausted). */
@@ -178,6 +284,7 @@ export class World {
       const off = c.preKeyCursor * 35;
       preKey = { id: c.preKeys.readUIntBE(off, 3), public: Buffer.from(c.preKeys.subarray(off + 3, off + 35)) };
       c.preKeyCursor++;
+      this.onChange();
     }
     return { registrationId: c.registrationId, identity: c.identityKey, signedPreKey: c.signedPreKey, preKey };
   }
