@@ -83,6 +83,39 @@ async function pairWorkingSession(ownerToken: string, label: string, scenario: R
   return { id, phoneNumber: scanned.phoneNumber };
 }
 
+const PHONE = { width: 390, height: 844 };
+
+/**
+ * At phone width: the page does not scroll sideways, no table cell cuts its text, and Sign out can be reached on
+ * screen (through the menu when the header has folded into one).
+ */
+async function assertFitsPhone(page: Page, what: string) {
+  const { scrollWidth, clientWidth } = await page.evaluate(() => ({
+    scrollWidth: document.documentElement.scrollWidth,
+    clientWidth: document.documentElement.clientWidth,
+  }));
+  assert.ok(scrollWidth <= clientWidth, `${what}: the page scrolls sideways (${scrollWidth} px of content in ${clientWidth} px)`);
+  const cut = await page.locator("table td").evaluateAll((cells) =>
+    cells.filter((c) => c.scrollWidth > c.clientWidth + 1).map((c) => c.textContent ?? ""),
+  );
+  assert.deepEqual(cut, [], `${what}: table cells cut`);
+  await page.screenshot({ path: path.join(ARTIFACTS, `mobile-${what.replace(/[^a-z0-9]+/gi, "-")}.png`), fullPage: true });
+  const menu = page.getByRole("button", { name: "Menu" });
+  const folded = await menu.isVisible();
+  if (folded) await menu.click();
+  const signOut = page.getByRole("button", { name: "Sign out" });
+  await signOut.waitFor({ state: "visible" });
+  const box = await signOut.boundingBox();
+  assert.ok(
+    box && box.x >= 0 && box.y >= 0 && box.x + box.width <= PHONE.width && box.y + box.height <= PHONE.height,
+    `${what}: Sign out is on screen (${JSON.stringify(box)})`,
+  );
+  if (folded) {
+    await page.keyboard.press("Escape");
+    await signOut.waitFor({ state: "hidden" });
+  }
+}
+
 describe("console", () => {
   it("[AUTH]: signs in on the web app, fetches a token and calls the gateway's admin list with it", async () => {
     const context = await stack.browser.newContext({ baseURL: stack.webUrl });
@@ -419,5 +452,46 @@ describe("console", () => {
     assert.equal(await memberPage.getByRole("link", { name: "New session" }).count(), 0);
     await member.close();
   });
-});
 
+  it("[CONSOLE][MOBILE]: at 390×844 the sessions lists, a session, the admin pages and api-keys fit the width, rows stack into cards, Sign out is in the menu", async () => {
+    const ownerToken = await stack.tokenFor("owner@acme.test");
+    const created = await api<{ id: string }>(ownerToken, "POST", "/sessions", { label: "Mobile layout e2e", start: true });
+    assert.equal(created.status, 201);
+    const key = await api(ownerToken, "POST", "/api-keys", {
+      name: "A key with a rather long name for a phone screen",
+      permissions: ["read", "send", "manage", "events"],
+      expiresAt: Date.now() + 40 * 86_400_000,
+    });
+    assert.equal(key.status, 201);
+
+    const owner = await stack.signedIn("owner@acme.test");
+    const page = await owner.newPage();
+    await page.setViewportSize(PHONE);
+    await page.goto("/sessions");
+    await waitForRows(page, null);
+    await assertFitsPhone(page, "org sessions");
+    await page.goto(`/sessions/${created.body.id}`);
+    await page.getByTestId("session-fields").waitFor();
+    await page.getByRole("img", { name: "WhatsApp pairing QR code" }).waitFor({ timeout: 30_000 });
+    await assertFitsPhone(page, "org session");
+    await page.goto("/api-keys");
+    await page.locator('[data-testid="api-keys-table"][aria-busy="false"]').waitFor();
+    await assertFitsPhone(page, "api keys");
+    await page.goto("/sessions/new");
+    await page.getByRole("button", { name: "Create session" }).waitFor();
+    await assertFitsPhone(page, "new session");
+    await owner.close();
+
+    const admin = await stack.signedIn(ADMIN.email);
+    const adminPage = await admin.newPage();
+    await adminPage.setViewportSize(PHONE);
+    await adminPage.goto("/admin/sessions");
+    const ids = await waitForRows(adminPage, null);
+    await assertFitsPhone(adminPage, "admin sessions");
+    await adminPage.goto(`/admin/sessions/${ids[0] ?? ""}`);
+    await adminPage.getByTestId("session-fields").waitFor();
+    await adminPage.getByTestId("backfill").waitFor();
+    await assertFitsPhone(adminPage, "admin session");
+    await admin.close();
+  });
+});

@@ -56,7 +56,7 @@ function KeysTable({ keys }: { keys: { id: string; name: string; prefix: string;
   );
   return (
     <div className="table-wrap">
-      <table className="table" aria-busy={!keys} data-testid="api-keys-table">
+      <table className="table table-stack" aria-busy={!keys} data-testid="api-keys-table">
         <caption className="visually-hidden">API keys of this organization</caption>
         <colgroup>
           <col style={{ width: "20%" }} />
@@ -104,19 +104,25 @@ function KeysTable({ keys }: { keys: { id: string; name: string; prefix: string;
             const expired = k.expiresAt !== null && k.expiresAt <= Date.now();
             return (
               <tr key={k.id} data-key-id={k.id}>
-                <td title={k.name}>{k.name}</td>
-                <td className="mono">{k.prefix}…</td>
-                <td>
-                  {k.permissions.map((p) => (
-                    <span key={p} className="tag">
-                      {p}
-                    </span>
-                  ))}
+                <td className="cell-title" title={k.name}>
+                  {k.name}
                 </td>
-                <td>
+                <td className="mono" data-label="Key">
+                  {k.prefix}…
+                </td>
+                <td className="wrap" data-label="Permissions">
+                  <span className="tags">
+                    {k.permissions.map((p) => (
+                      <span key={p} className="tag">
+                        {p}
+                      </span>
+                    ))}
+                  </span>
+                </td>
+                <td data-label="Last used">
                   <RelativeTime ms={k.lastUsedAt} empty="Never" />
                 </td>
-                <td title={k.expiresAt ? formatExact(k.expiresAt) : undefined}>
+                <td data-label="Expires" title={k.expiresAt ? formatExact(k.expiresAt) : undefined}>
                   {k.revokedAt ? (
                     <span className="status status-failed">Revoked</span>
                   ) : expired ? (
@@ -127,7 +133,7 @@ function KeysTable({ keys }: { keys: { id: string; name: string; prefix: string;
                     <span className="muted">Never</span>
                   )}
                 </td>
-                <td style={{ textAlign: "right" }}>
+                <td className="cell-actions" style={{ textAlign: "right" }}>
                   {k.revokedAt ? null : (
                     <ConfirmButton
                       label="Revoke"

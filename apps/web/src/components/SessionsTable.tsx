@@ -1,5 +1,6 @@
 "use client";
-// The sessions table shared by the admin and organization views: fixed geometry, skeleton rows, designed empty state.
+// The sessions table shared by the admin and organization views: fixed geometry, skeleton rows, designed empty state;
+// on narrow screens each row stacks into a card (labels from data-label, see .table-stack).
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import type { ReactNode } from "react";
@@ -29,7 +30,7 @@ export function SessionsTable(props: Props) {
   const skeletonRows = Math.min(props.pageSize, 12);
   return (
     <div className="table-wrap">
-      <table className="table" aria-busy={props.loading || props.fetching} aria-rowcount={props.rows?.length} data-testid="sessions-table">
+      <table className="table table-stack" aria-busy={props.loading || props.fetching} aria-rowcount={props.rows?.length} data-testid="sessions-table">
         <caption className="visually-hidden">{props.caption}</caption>
         <colgroup>
           <col style={{ width: "22%" }} />
@@ -84,21 +85,21 @@ export function SessionsTable(props: Props) {
                   router.push(href);
                 }}
               >
-                <td title={s.label ?? s.id}>
+                <td className="cell-title" title={s.label ?? s.id}>
                   <Link href={href} prefetch={false}>{s.label ?? <span className="muted">Untitled</span>}</Link>
                 </td>
-                <td className="mono">{formatPhone(s.phoneNumber)}</td>
-                <td>
+                <td className="mono" data-label="Phone number">{formatPhone(s.phoneNumber)}</td>
+                <td data-label="Status">
                   <StatusBadge status={s.status} />
                 </td>
                 {props.showOrganization ? (
-                  <td title={s.organizationId}>{props.organizationName?.(s.organizationId) ?? <span className="muted mono">{s.organizationId}</span>}</td>
+                  <td data-label="Organization" title={s.organizationId}>{props.organizationName?.(s.organizationId) ?? <span className="muted mono">{s.organizationId}</span>}</td>
                 ) : null}
-                {props.showGateway ? <td className="mono">{s.gatewayId}</td> : null}
-                <td>
+                {props.showGateway ? <td className="mono" data-label="Gateway">{s.gatewayId}</td> : null}
+                <td data-label="Last connected">
                   <RelativeTime ms={s.lastConnectedAt} empty="Never" />
                 </td>
-                <td>
+                <td data-label="Created">
                   <RelativeTime ms={s.createdAt} />
                 </td>
               </tr>
