@@ -3,7 +3,7 @@
 // on narrow screens each row stacks into a card (labels from data-label, see .table-stack).
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import type { ReactNode } from "react";
+import { useRef, type ReactNode } from "react";
 import { formatPhone } from "@/lib/format.ts";
 import type { WASession } from "@/lib/trpc.tsx";
 import { RelativeTime } from "./RelativeTime.tsx";
@@ -124,8 +124,14 @@ export function Pager(props: {
 }) {
   const first = (props.page - 1) * props.pageSize + 1;
   const last = first + props.rowsOnPage - 1;
+  const nav = useRef<HTMLElement>(null);
+  // The pager sits under the rows: a new page starts at its top, not where the old one ended.
+  const backToTop = () => {
+    const table = nav.current?.closest("section") ?? nav.current?.parentElement;
+    if (table && table.getBoundingClientRect().top < 0) table.scrollIntoView({ block: "start" });
+  };
   return (
-    <nav className="table-foot" aria-label="Pagination">
+    <nav className="table-foot" aria-label="Pagination" ref={nav}>
       <div className="row">
         <label htmlFor="page-size">Rows per page</label>
         <select id="page-size" className="select" value={props.pageSize} onChange={(e) => props.onSize(Number(e.target.value))}>
@@ -140,13 +146,25 @@ export function Pager(props: {
         <span aria-live="polite" data-testid="page-info">
           {props.rowsOnPage > 0 ? `Page ${props.page} · rows ${first}–${last}` : `Page ${props.page}`}
         </span>
-        <button type="button" className="btn btn-sm" onClick={props.onPrev} disabled={!props.hasPrev || props.busy}>
+        <button
+          type="button"
+          className="btn btn-sm"
+          onClick={() => {
+            backToTop();
+            props.onPrev();
+          }}
+          disabled={!props.hasPrev || props.busy}
+        >
           ← Previous
         </button>
         <button
           type="button"
           className="btn btn-sm"
-          onClick={() => props.nextCursor && props.onNext(props.nextCursor)}
+          onClick={() => {
+            if (!props.nextCursor) return;
+            backToTop();
+            props.onNext(props.nextCursor);
+          }}
           disabled={!props.nextCursor || props.busy}
         >
           Next →
