@@ -4,15 +4,15 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useEffect, useState, type ReactNode } from "react";
 import { errorCode, errorMessage } from "@/lib/errors.ts";
-import { formatCount, formatDuration, formatExact } from "@/lib/format.ts";
+import { formatCount, formatDuration, formatExact, statusLabels } from "@/lib/format.ts";
 import { useTRPC, type BackfillJob } from "@/lib/trpc.tsx";
 import { ErrorNotice, NotAllowed, NotFoundNotice } from "./Notices.tsx";
-import { SessionFields } from "./SessionFields.tsx";
+import { SessionFields, type SessionCreator } from "./SessionFields.tsx";
 import { StatusBadge } from "./StatusBadge.tsx";
 
 const POLL_MS = 1000;
 
-export function AdminSessionDetail({ id }: { id: string }) {
+export function AdminSessionDetail({ id, creator }: { id: string; creator: SessionCreator | null }) {
   const trpc = useTRPC();
   const session = useQuery(trpc.admin.sessions.get.queryOptions({ session: id }));
   const organizations = useQuery({
@@ -33,7 +33,7 @@ export function AdminSessionDetail({ id }: { id: string }) {
       <section className="card" aria-labelledby="fields-title">
         <div className="card-body">
           <h2 id="fields-title">Session</h2>
-          {session.data ? <SessionFields session={session.data} organizationName={orgName} /> : <FieldsSkeleton />}
+          {session.data ? <SessionFields session={session.data} organizationName={orgName} creator={creator} /> : <FieldsSkeleton />}
         </div>
       </section>
       <Backfill id={id} sessionStatus={session.data?.status} />
@@ -99,6 +99,8 @@ function Backfill({ id, sessionStatus }: { id: string; sessionStatus: string | u
   const running = data?.status === "running";
   const now = useNow(running);
   const noJob = errorCode(job.error) === "not_found";
+  // The gateway would only fail it: a backfill reads from the connected device.
+  const notConnected = sessionStatus !== undefined && sessionStatus !== "working";
   const elapsed = data ? (data.finishedAt ?? now) - data.startedAt : 0;
 
   return (
@@ -112,15 +114,21 @@ function Backfill({ id, sessionStatus }: { id: string; sessionStatus: string | u
             type="button"
             className="btn btn-primary"
             onClick={() => start.mutate({ session: id })}
-            disabled={start.isPending || running}
+            disabled={start.isPending || running || sessionStatus !== "working"}
+            aria-describedby={notConnected ? "backfill-reason" : undefined}
           >
             {running ? "Backfill running…" : start.isPending ? "Starting…" : "Start backfill"}
           </button>
         </div>
         <p className="muted" style={{ margin: "6px 0 0" }}>
           Copies the contacts, groups and group members the session&apos;s device knows into the database.
-          {sessionStatus && sessionStatus !== "working" ? " The session is not connected, so a backfill will fail." : ""}
         </p>
+        {notConnected && sessionStatus ? (
+          <p className="form-note" id="backfill-reason" data-testid="backfill-disabled-reason">
+            Backfill needs a connected session; this one is {(statusLabels[sessionStatus] ?? sessionStatus).toLowerCase()}. Start it
+            and pair it first.
+          </p>
+        ) : null}
         {note ? (
           <div className="form-ok" role="status" style={{ marginTop: 12 }}>
             {note}

@@ -25,7 +25,7 @@ export function ApiKeysView() {
     return <NotAllowed what="Only owners and admins of this organization, signed in, can see and manage API keys." />;
   }
   return (
-    <div className="grid-detail">
+    <div className="grid-detail grid-wide-main">
       <section className="card" aria-labelledby="keys-title">
         <h2 id="keys-title" className="visually-hidden">
           Keys
@@ -56,15 +56,15 @@ function KeysTable({ keys }: { keys: { id: string; name: string; prefix: string;
   );
   return (
     <div className="table-wrap">
-      <table className="table" aria-busy={!keys} data-testid="api-keys-table">
+      <table className="table table-stack" aria-busy={!keys} data-testid="api-keys-table">
         <caption className="visually-hidden">API keys of this organization</caption>
         <colgroup>
-          <col style={{ width: "20%" }} />
-          <col style={{ width: "17%" }} />
-          <col style={{ width: "23%" }} />
-          <col style={{ width: "13%" }} />
-          <col style={{ width: "13%" }} />
+          <col style={{ width: "22%" }} />
           <col style={{ width: "14%" }} />
+          <col style={{ width: "24%" }} />
+          <col style={{ width: "14%" }} />
+          <col style={{ width: "14%" }} />
+          <col style={{ width: "12%" }} />
         </colgroup>
         <thead>
           <tr>
@@ -104,19 +104,25 @@ function KeysTable({ keys }: { keys: { id: string; name: string; prefix: string;
             const expired = k.expiresAt !== null && k.expiresAt <= Date.now();
             return (
               <tr key={k.id} data-key-id={k.id}>
-                <td title={k.name}>{k.name}</td>
-                <td className="mono">{k.prefix}…</td>
-                <td>
-                  {k.permissions.map((p) => (
-                    <span key={p} className="tag">
-                      {p}
-                    </span>
-                  ))}
+                <td className="cell-title wrap" title={k.name}>
+                  {k.name}
                 </td>
-                <td>
+                <td className="mono" data-label="Key">
+                  {k.prefix}…
+                </td>
+                <td className="wrap" data-label="Permissions">
+                  <span className="tags">
+                    {k.permissions.map((p) => (
+                      <span key={p} className="tag">
+                        {p}
+                      </span>
+                    ))}
+                  </span>
+                </td>
+                <td className="wrap" data-label="Last used">
                   <RelativeTime ms={k.lastUsedAt} empty="Never" />
                 </td>
-                <td title={k.expiresAt ? formatExact(k.expiresAt) : undefined}>
+                <td className="wrap" data-label="Expires" title={k.expiresAt ? formatExact(k.expiresAt) : undefined}>
                   {k.revokedAt ? (
                     <span className="status status-failed">Revoked</span>
                   ) : expired ? (
@@ -127,7 +133,7 @@ function KeysTable({ keys }: { keys: { id: string; name: string; prefix: string;
                     <span className="muted">Never</span>
                   )}
                 </td>
-                <td style={{ textAlign: "right" }}>
+                <td className="cell-actions" style={{ textAlign: "right" }}>
                   {k.revokedAt ? null : (
                     <ConfirmButton
                       label="Revoke"

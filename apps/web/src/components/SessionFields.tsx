@@ -17,7 +17,35 @@ const time = (ms: number | null) =>
 const maybe = (v: string | null) => (v ? <span className="mono">{v}</span> : <span className="muted">—</span>);
 const yesNo = (v: boolean) => (v ? "Yes" : "No");
 
-export function SessionFields({ session, organizationName }: { session: WASession; organizationName?: string }) {
+/** The person who created the session, looked up by the page on the server (the session itself only has an id). */
+export interface SessionCreator {
+  name: string;
+  email: string;
+  /** The creator is the person looking at the page. */
+  isViewer: boolean;
+}
+
+function createdBy(session: WASession, creator: SessionCreator | null | undefined): ReactNode {
+  if (creator) {
+    return (
+      <span data-testid="created-by">
+        {creator.isViewer ? "You" : creator.name} <span className="muted">· {creator.email}</span>
+      </span>
+    );
+  }
+  // No person: created with an API key (no user), or the account is gone.
+  return session.createdByUserId ? maybe(session.createdByUserId) : <span className="muted">—</span>;
+}
+
+export function SessionFields({
+  session,
+  organizationName,
+  creator,
+}: {
+  session: WASession;
+  organizationName?: string;
+  creator?: SessionCreator | null;
+}) {
   const rows: [string, ReactNode][] = [
     ["Status", <StatusBadge key="s" status={session.status} />],
     ["Label", session.label ?? <span className="muted">Untitled</span>],
@@ -31,7 +59,7 @@ export function SessionFields({ session, organizationName }: { session: WASessio
     ["Auto read", yesNo(session.autoRead)],
     ["Typing presence", yesNo(session.presenceTyping)],
     ["Rate limits", `${session.ratePerMin} / minute · ${session.ratePerHour} / hour`],
-    ["Created by", maybe(session.createdByUserId)],
+    ["Created by", createdBy(session, creator)],
     ["Created", time(session.createdAt)],
     ["Updated", time(session.updatedAt)],
     ["Last connected", time(session.lastConnectedAt)],

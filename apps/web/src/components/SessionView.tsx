@@ -10,13 +10,13 @@ import { formatPhone } from "@/lib/format.ts";
 import { useConsole, useTRPC, type RouterOutputs, type WASession } from "@/lib/trpc.tsx";
 import { ConfirmButton } from "./ConfirmButton.tsx";
 import { ErrorNotice, NotFoundNotice } from "./Notices.tsx";
-import { SessionFields } from "./SessionFields.tsx";
+import { SessionFields, type SessionCreator } from "./SessionFields.tsx";
 import { SessionSettingsForm } from "./SessionSettingsForm.tsx";
 import { StatusBadge } from "./StatusBadge.tsx";
 
 type Qr = RouterOutputs["sessions"]["qr"];
 
-export function SessionView({ id }: { id: string }) {
+export function SessionView({ id, creator }: { id: string; creator: SessionCreator | null }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const { viewer } = useConsole();
@@ -101,7 +101,7 @@ export function SessionView({ id }: { id: string }) {
         <section className="card" aria-labelledby="fields-title">
           <div className="card-body">
             <h2 id="fields-title">Details</h2>
-            <SessionFields session={s} organizationName={viewer.activeOrganization?.organizationName} />
+            <SessionFields session={s} organizationName={viewer.activeOrganization?.organizationName} creator={creator} />
           </div>
         </section>
       </div>
@@ -201,7 +201,14 @@ function Pairing({ session, qr, qrError, canManage }: { session: WASession; qr: 
             <button type="button" role="tab" aria-selected={mode === "qr"} className={`btn btn-sm ${mode === "qr" ? "btn-primary" : ""}`} onClick={() => setMode("qr")}>
               QR code
             </button>
-            <button type="button" role="tab" aria-selected={mode === "code"} className={`btn btn-sm ${mode === "code" ? "btn-primary" : ""}`} onClick={() => setMode("code")}>
+            <button
+              type="button"
+              role="tab"
+              aria-selected={mode === "code"}
+              className={`btn btn-sm ${mode === "code" ? "btn-primary" : ""}`}
+              onClick={() => setMode("code")}
+              title={system.data?.simulator ? "The simulated phone cannot enter pairing codes yet; use the QR code" : undefined}
+            >
               Pairing code
             </button>
           </div>
@@ -250,6 +257,13 @@ function Pairing({ session, qr, qrError, canManage }: { session: WASession; qr: 
               if (phoneValid) pairingCode.mutate({ session: session.id, phoneNumber: phone });
             }}
           >
+            {system.data?.simulator ? (
+              <p className="form-note" data-testid="pairing-code-simulator">
+                This gateway is connected to the WhatsApp simulator, whose phones cannot enter pairing codes yet: a code is
+                handed out but nothing can complete it. Pair with the <strong>QR code</strong> tab and “Scan with the
+                simulated phone” instead.
+              </p>
+            ) : null}
             <div className="field">
               <label htmlFor="pair-phone">Phone number</label>
               <input

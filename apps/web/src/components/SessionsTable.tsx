@@ -1,8 +1,9 @@
 "use client";
-// The sessions table shared by the admin and organization views: fixed geometry, skeleton rows, designed empty state.
+// The sessions table shared by the admin and organization views: fixed geometry, skeleton rows, designed empty state;
+// on narrow screens each row stacks into a card (labels from data-label, see .table-stack).
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import type { ReactNode } from "react";
+import { useRef, type ReactNode } from "react";
 import { formatPhone } from "@/lib/format.ts";
 import type { WASession } from "@/lib/trpc.tsx";
 import { RelativeTime } from "./RelativeTime.tsx";
@@ -29,7 +30,7 @@ export function SessionsTable(props: Props) {
   const skeletonRows = Math.min(props.pageSize, 12);
   return (
     <div className="table-wrap">
-      <table className="table" aria-busy={props.loading || props.fetching} aria-rowcount={props.rows?.length} data-testid="sessions-table">
+      <table className="table table-stack" aria-busy={props.loading || props.fetching} aria-rowcount={props.rows?.length} data-testid="sessions-table">
         <caption className="visually-hidden">{props.caption}</caption>
         <colgroup>
           <col style={{ width: "22%" }} />
@@ -84,21 +85,21 @@ export function SessionsTable(props: Props) {
                   router.push(href);
                 }}
               >
-                <td title={s.label ?? s.id}>
+                <td className="cell-title" title={s.label ?? s.id}>
                   <Link href={href} prefetch={false}>{s.label ?? <span className="muted">Untitled</span>}</Link>
                 </td>
-                <td className="mono">{formatPhone(s.phoneNumber)}</td>
-                <td>
+                <td className="mono" data-label="Phone number">{formatPhone(s.phoneNumber)}</td>
+                <td data-label="Status">
                   <StatusBadge status={s.status} />
                 </td>
                 {props.showOrganization ? (
-                  <td title={s.organizationId}>{props.organizationName?.(s.organizationId) ?? <span className="muted mono">{s.organizationId}</span>}</td>
+                  <td data-label="Organization" title={s.organizationId}>{props.organizationName?.(s.organizationId) ?? <span className="muted mono">{s.organizationId}</span>}</td>
                 ) : null}
-                {props.showGateway ? <td className="mono">{s.gatewayId}</td> : null}
-                <td>
+                {props.showGateway ? <td className="mono" data-label="Gateway">{s.gatewayId}</td> : null}
+                <td data-label="Last connected">
                   <RelativeTime ms={s.lastConnectedAt} empty="Never" />
                 </td>
-                <td>
+                <td data-label="Created">
                   <RelativeTime ms={s.createdAt} />
                 </td>
               </tr>
@@ -123,8 +124,14 @@ export function Pager(props: {
 }) {
   const first = (props.page - 1) * props.pageSize + 1;
   const last = first + props.rowsOnPage - 1;
+  const nav = useRef<HTMLElement>(null);
+  // The pager sits under the rows: a new page starts at its top, not where the old one ended.
+  const backToTop = () => {
+    const table = nav.current?.closest("section") ?? nav.current?.parentElement;
+    if (table && table.getBoundingClientRect().top < 0) table.scrollIntoView({ block: "start" });
+  };
   return (
-    <nav className="table-foot" aria-label="Pagination">
+    <nav className="table-foot" aria-label="Pagination" ref={nav}>
       <div className="row">
         <label htmlFor="page-size">Rows per page</label>
         <select id="page-size" className="select" value={props.pageSize} onChange={(e) => props.onSize(Number(e.target.value))}>
@@ -139,13 +146,25 @@ export function Pager(props: {
         <span aria-live="polite" data-testid="page-info">
           {props.rowsOnPage > 0 ? `Page ${props.page} · rows ${first}–${last}` : `Page ${props.page}`}
         </span>
-        <button type="button" className="btn btn-sm" onClick={props.onPrev} disabled={!props.hasPrev || props.busy}>
+        <button
+          type="button"
+          className="btn btn-sm"
+          onClick={() => {
+            backToTop();
+            props.onPrev();
+          }}
+          disabled={!props.hasPrev || props.busy}
+        >
           ← Previous
         </button>
         <button
           type="button"
           className="btn btn-sm"
-          onClick={() => props.nextCursor && props.onNext(props.nextCursor)}
+          onClick={() => {
+            if (!props.nextCursor) return;
+            backToTop();
+            props.onNext(props.nextCursor);
+          }}
           disabled={!props.nextCursor || props.busy}
         >
           Next →

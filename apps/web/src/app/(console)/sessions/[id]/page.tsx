@@ -3,12 +3,16 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { SessionTitle } from "@/components/SessionTitle.tsx";
 import { SessionView } from "@/components/SessionView.tsx";
+import { sessionCreator } from "@/server/people.ts";
 import { Prefetch } from "@/server/prefetch.tsx";
+import { getViewer } from "@/server/viewer.ts";
 
 export const metadata: Metadata = { title: "Session" };
 
 export default async function SessionPage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
+  const viewer = await getViewer();
+  const creator = viewer ? await sessionCreator(viewer, id, "organization") : null;
   return (
     <Prefetch
       load={(trpc, qc) => [
@@ -24,7 +28,7 @@ export default async function SessionPage({ params }: { params: Promise<{ id: st
           <SessionTitle id={id} admin={false} />
         </div>
       </div>
-      <SessionView id={id} />
+      <SessionView id={id} creator={creator} />
     </Prefetch>
   );
 }

@@ -3,6 +3,7 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { AdminSessionDetail } from "@/components/AdminSessionDetail.tsx";
 import { SessionTitle } from "@/components/SessionTitle.tsx";
+import { sessionCreator } from "@/server/people.ts";
 import { Prefetch } from "@/server/prefetch.tsx";
 import { getViewer } from "@/server/viewer.ts";
 
@@ -11,6 +12,7 @@ export const metadata: Metadata = { title: "Session (admin)" };
 export default async function AdminSessionPage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
   const viewer = await getViewer();
+  const creator = viewer?.user.isSuperAdmin ? await sessionCreator(viewer, id, "platform") : null;
   const content = (
     <>
       <div className="page-head">
@@ -21,7 +23,7 @@ export default async function AdminSessionPage({ params }: { params: Promise<{ i
           <SessionTitle id={id} admin />
         </div>
       </div>
-      <AdminSessionDetail id={id} />
+      <AdminSessionDetail id={id} creator={creator} />
     </>
   );
   if (!viewer?.user.isSuperAdmin) return content;
