@@ -11,7 +11,7 @@ import {
   type SignalDataTypeMap,
   type SignalKeyStore,
 } from "@whiskeysockets/baileys";
-import type { Database } from "@wa/db";
+import { safeError, type Database } from "@wa/db";
 import {
   applyAuthKeyChanges,
   deleteAuthState,
@@ -24,7 +24,8 @@ import type pino from "pino";
 
 export class AuthStateReadError extends Error {
   constructor(cause: unknown) {
-    super(`auth state could not be read: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    // The driver's message only: drizzle's would quote the SQL and its parameters.
+    super(`auth state could not be read from the database (${safeError(cause).message})`, { cause });
     this.name = "AuthStateReadError";
   }
 }

@@ -317,7 +317,10 @@ export class WhatsAppSession {
         this.running = false;
         const message = err instanceof Error ? err.message : String(err);
         this.logger.error({ err }, "loading auth state failed");
-        await this.setState({ status: "failed", statusReason: message });
+        await this.setState({
+          status: "failed",
+          statusReason: `auth state unreadable: ${message}; the stored credentials are kept, fix the cause and start the session again`,
+        });
         return;
       }
     }
