@@ -21,6 +21,7 @@ import {
   type AuthKeyChanges,
 } from "@wa/db/queries/auth-state";
 import type pino from "pino";
+import { retryWhileUnreachable } from "./retry-writes.ts";
 
 export class AuthStateReadError extends Error {
   constructor(cause: unknown) {
@@ -91,7 +92,7 @@ export function createSignalKeyStore(db: Database, sessionId: string, gate = new
           else changes.upserts.push({ type, keyId, value: serialize(value) });
         }
       }
-      await gate.run(() => applyAuthKeyChanges(db, sessionId, changes));
+      await gate.run(() => retryWhileUnreachable(() => applyAuthKeyChanges(db, sessionId, changes)));
     },
     async clear() {
       await deleteAuthState(db, sessionId);
@@ -119,7 +120,7 @@ export async function loadAuthState(db: Database, sessionId: string, logger: pin
   let needsFirstInsert = minted;
   let chain: Promise<void> = Promise.resolve();
   const saveCreds = () => {
-    const next = chain.then(() => gate.run(async () => {
+    const next = chain.then(() => gate.run(() => retryWhileUnreachable(async () => {
       const json = serialize(creds);
       if (needsFirstInsert) {
         const inserted = await writeAuthCreds(db, sessionId, json, { onlyIfAbsent: true });
@@ -128,7 +129,7 @@ export async function loadAuthState(db: Database, sessionId: string, logger: pin
         return;
       }
       await writeAuthCreds(db, sessionId, json);
-    }));
+    })));
     // The chain survives a failed save; the failure is reported to this caller.
     chain = next.catch(() => {});
     return next;

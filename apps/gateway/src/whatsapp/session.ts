@@ -1,6 +1,6 @@
 // WhatsAppSession: one Baileys socket at a time for one session, and the single writer of the session's status.
 import { DomainError, type SessionQr } from "@wa/api";
-import { updateSession, type Database, type SessionStatePatch, type WaSession } from "@wa/db";
+import { safeError, updateSession, type Database, type SessionStatePatch, type WaSession } from "@wa/db";
 import makeWASocket, { type ConnectionState, type WASocket } from "@whiskeysockets/baileys";
 import type pino from "pino";
 import QRCode from "qrcode";
@@ -10,6 +10,7 @@ import { EventCapture } from "./capture.ts";
 import type { SessionEventBus } from "./events.ts";
 import { normalizeUserJid, phoneDigits } from "./jids.ts";
 import { SerialLock } from "./lock.ts";
+import { retryWhileUnreachable } from "./retry-writes.ts";
 import {
   decideReconnect,
   freshHistory,
@@ -138,8 +139,17 @@ export class WhatsAppSession {
     const qr = this.currentQr();
     this.notifyWaiters();
     const seq = ++this.writeSeq;
+    let markQueued = () => {};
+    const queued = new Promise<void>((resolve) => (markQueued = resolve));
     const write = this.statusChain.then(async () => {
-      const saved = await updateSession(this.deps.db, this.id, patch);
+      // In order, and never dropped while the database is away: the status is what operators and the API see.
+      const saved = await retryWhileUnreachable(() => updateSession(this.deps.db, this.id, patch), {
+        onRetry: (err, attempt, delayMs) => {
+          if (attempt > 1) return;
+          this.logger.warn({ err: safeError(err), status: patch.status, delayMs }, "database unreachable; status write queued");
+          markQueued();
+        },
+      });
       if (!saved) return; // the row was deleted: nothing to publish
       // The row may also carry changes made elsewhere (label, settings); memory takes it unless newer writes wait.
       if (seq === this.writeSeq) this.row = saved;
@@ -154,8 +164,15 @@ export class WhatsAppSession {
       this.logger.info({ status: saved.status, reason: patch.statusReason ?? undefined }, "session status");
     });
     this.statusChain = write.catch((err: unknown) => {
-      this.logger.error({ err }, "persisting session status failed");
+      this.logger.error({ err: safeError(err) }, "persisting session status failed");
     });
+    // Callers go on once the row is written, or once the write waits for the database (it lands when it returns,
+    // in order; shutdown flushes the queue): the session keeps deciding from memory meanwhile.
+    return Promise.race([this.statusChain, queued]);
+  }
+
+  /** Status writes still queued (e.g. while the database is away) are written; for shutdown. */
+  flushStatus(): Promise<void> {
     return this.statusChain;
   }
 
@@ -422,14 +439,18 @@ export class WhatsAppSession {
       await auth.revoke();
       this.auth = null;
       try {
-        await wipeAuthState(this.deps.db, this.id);
+        // Retried while the database is away: creds left behind would be offered to WhatsApp again.
+        await retryWhileUnreachable(() => wipeAuthState(this.deps.db, this.id));
       } catch (err) {
-        this.logger.error({ err }, "wiping auth state after logout failed");
+        this.logger.error({ err: safeError(err) }, "wiping auth state after logout failed");
       }
-    } else {
-      await this.flushCreds().catch((err: unknown) => this.logger.error({ err }, "saving creds failed"));
-      this.auth = null;
+      await this.setState({ status: decision.status, statusReason: decision.reason });
+      return;
     }
-    await this.setState({ status: decision.status, statusReason: decision.reason });
+    // The status first: it must not wait behind a creds flush that is queued while the database is away.
+    const status = this.setState({ status: decision.status, statusReason: decision.reason });
+    await this.flushCreds().catch((err: unknown) => this.logger.error({ err: safeError(err) }, "saving creds failed"));
+    this.auth = null;
+    await status;
   }
 }
