@@ -11,7 +11,7 @@ import { createDbClient, getSession, runMigrations, type DbClient } from "@wa/db
 import { scanQr, startSimulator, type Simulator } from "@wa/wa-sim";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { until } from "../../test/harness.ts";
+import { TEST_APP_SECRET, until } from "../../test/harness.ts";
 import { createGatewayEngine, type GatewayEngine } from "../engine.ts";
 import { createServer, type GatewayServer } from "../http/server.ts";
 
@@ -79,6 +79,7 @@ describe.skipIf(!existsSync(join(PG_BIN, "initdb")))("database outage", () => {
       logger,
       config: {
         gatewayId: "gw-outage-1",
+        appSecret: TEST_APP_SECRET,
         gatewayUrl: "http://127.0.0.1:1",
         waWsUrl: sim.url,
         simulatorHttpUrl: sim.httpUrl,

@@ -1,13 +1,17 @@
-// The status writer's reasons reach the API: a session that cannot reach WhatsApp says why and when it retries.
+// The status writer's reasons reach the API: a session that cannot reach WhatsApp says why and when it retries; one
+// whose auth state was sealed under another APP_SECRET fails with that reason and keeps its creds.
 import { createServer as createTcpServer } from "node:net";
 import { waSessionSchema } from "@wa/api";
 import { ACME, createTestApiKey, seedFixture } from "@wa/api/testing";
+import { readStoredAuthCreds } from "@wa/db/queries/auth-state";
 import { createTestDatabase, type TestDatabase } from "@wa/db/testing";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { until } from "../../test/harness.ts";
+import { TEST_APP_SECRET, until } from "../../test/harness.ts";
 import { createGatewayEngine, type GatewayEngine } from "../engine.ts";
 import { createServer, type GatewayServer } from "../http/server.ts";
+import { AuthCipher } from "./auth-cipher.ts";
+import { loadAuthState } from "./auth-state.ts";
 
 /** A loopback port nobody listens on: bound, read, released. */
 async function closedPort(): Promise<number> {
@@ -35,6 +39,7 @@ describe("statusReason", () => {
       logger,
       config: {
         gatewayId: "gw-reason-1",
+        appSecret: TEST_APP_SECRET,
         gatewayUrl: "http://127.0.0.1:1",
         waWsUrl: `ws://127.0.0.1:${await closedPort()}/ws/chat`,
         reconnect: { baseDelayMs: 4_000, maxDelayMs: 8_000 },
@@ -87,5 +92,22 @@ describe("statusReason", () => {
     const stopped = waSessionSchema.parse((await api("POST", `/sessions/${session.id}:stop`)).body);
     expect(stopped.status).toBe("stopped");
     expect(stopped.statusReason).toBeNull();
+  });
+
+  it("[SESSIONS][ENCRYPTION]: creds sealed under another APP_SECRET: failed with a clear reason, never a new QR, creds kept", async () => {
+    const session = waSessionSchema.parse((await api("POST", "/sessions", { label: "other secret" })).body);
+    const elsewhere = new AuthCipher({ current: "another-secret-another-secret-another-secret" });
+    const auth = await loadAuthState(t.db, session.id, elsewhere, pino({ level: "silent" }));
+    await auth.saveCreds();
+    const before = await readStoredAuthCreds(t.db, session.id);
+
+    expect((await api("POST", `/sessions/${session.id}:start`)).status).toBe(200);
+    const failed = await until(async () => {
+      const got = waSessionSchema.parse((await api("GET", `/sessions/${session.id}`)).body);
+      return got.status === "failed" ? got : null;
+    }, "failed");
+    expect(failed.statusReason).toMatch(/^auth state unreadable: wrong APP_SECRET: /);
+    expect(engine.manager.peek(session.id)?.currentQr() ?? null).toBeNull();
+    expect(await readStoredAuthCreds(t.db, session.id)).toEqual(before);
   });
 });

@@ -5,6 +5,7 @@ import makeWASocket, { type ConnectionState, type WASocket } from "@whiskeysocke
 import type pino from "pino";
 import QRCode from "qrcode";
 import type { EngineConfig } from "../engine.ts";
+import { authCipherFor } from "./auth-cipher.ts";
 import { loadAuthState, wipeAuthState, type SessionAuthState } from "./auth-state.ts";
 import { EventCapture } from "./capture.ts";
 import type { SessionEventBus } from "./events.ts";
@@ -328,7 +329,8 @@ export class WhatsAppSession {
     if (!this.running) return;
     if (!this.auth) {
       try {
-        this.auth = await loadAuthState(this.deps.db, this.id, this.baileysLogger);
+        const cipher = authCipherFor({ current: this.deps.config.appSecret, previous: this.deps.config.appSecretPrevious });
+        this.auth = await loadAuthState(this.deps.db, this.id, cipher, this.baileysLogger);
       } catch (err) {
         // Never fall back to fresh creds: that would unpair a device whose creds we merely failed to read.
         this.running = false;
@@ -336,7 +338,7 @@ export class WhatsAppSession {
         this.logger.error({ err }, "loading auth state failed");
         await this.setState({
           status: "failed",
-          statusReason: `auth state unreadable: ${message}; the stored credentials are kept, fix the cause and start the session again`,
+          statusReason: `auth state unreadable: ${message}`,
         });
         return;
       }
