@@ -27,6 +27,7 @@ import {
 } from "@wa/db/queries/auth-state";
 import type pino from "pino";
 import { AuthStateSealError, credsAad, keyAad, PLAIN_KEY_TYPES, type AuthCipher } from "./auth-cipher.ts";
+import type { BaileysLogger } from "./baileys-logger.ts";
 import { retryWhileUnreachable } from "./retry-writes.ts";
 
 export class AuthStateReadError extends Error {
@@ -128,7 +129,7 @@ export async function loadAuthState(
   db: Database,
   sessionId: string,
   cipher: AuthCipher,
-  logger: pino.Logger,
+  logger: BaileysLogger,
 ): Promise<SessionAuthState> {
   let stored: StoredAuthValue | null;
   try {

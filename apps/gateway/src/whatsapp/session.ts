@@ -6,6 +6,7 @@ import type pino from "pino";
 import QRCode from "qrcode";
 import type { EngineConfig } from "../engine.ts";
 import { authCipherFor } from "./auth-cipher.ts";
+import { boundedBaileysLogger, type BaileysLogger } from "./baileys-logger.ts";
 import { loadAuthState, wipeAuthState, type SessionAuthState } from "./auth-state.ts";
 import { EventCapture } from "./capture.ts";
 import type { SessionEventBus } from "./events.ts";
@@ -68,7 +69,7 @@ export class WhatsAppSession {
   private reason: string | null = null;
   private readonly lock = new SerialLock();
   private readonly logger: pino.Logger;
-  private readonly baileysLogger: pino.Logger;
+  private readonly baileysLogger: BaileysLogger;
   private running = false;
   private sock: WASocket | null = null;
   private generation = 0;
@@ -91,9 +92,9 @@ export class WhatsAppSession {
     this.organizationId = row.organizationId;
     this.row = row;
     this.logger = deps.logger.child({ sessionId: row.id, organizationId: row.organizationId });
-    // Baileys is chatty at info; its warnings and errors are what an operator needs.
-    const quiet = this.logger.levelVal < 40 ? "warn" : this.logger.level;
-    this.baileysLogger = this.logger.child({ component: "baileys" }, { level: quiet });
+    // Baileys is chatty at info; its warnings and errors are what an operator needs (all of it at debug/trace).
+    const level = this.logger.levelVal <= 20 || this.logger.levelVal >= 40 ? this.logger.level : "warn";
+    this.baileysLogger = boundedBaileysLogger(this.logger.child({ component: "baileys" }, { level }));
     this.capture = new EventCapture(deps.db, row.id, this.logger.child({ component: "capture" }));
   }
 
