@@ -1,6 +1,6 @@
 // Whether the database answers, known ahead of any call: while it is away, API calls are refused at once with a
 // 503 instead of each waiting for a connection attempt; it is probed again often, so it recovers within a second.
-import { isDatabaseUnreachable, migrationsApplied, type DbClient } from "@wa/db";
+import { migrationsApplied, type DbClient } from "@wa/db";
 
 export type DatabaseState = "reachable" | "unreachable" | "unmigrated";
 
@@ -38,7 +38,7 @@ export class DatabaseHealth {
     this.probeTimeoutMs = options.probeTimeoutMs ?? 1_000;
   }
 
-  /** False from the moment a probe or a call saw the database away until a probe reaches it again. */
+  /** False from the moment a probe failed until one reaches the database again. */
   get isReachable(): boolean {
     return this.reachable;
   }
@@ -52,13 +52,6 @@ export class DatabaseHealth {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-  }
-
-  /** A call failed: when the cause is the connection, stop sending calls there until a probe succeeds. */
-  report(error: unknown): void {
-    if (!isDatabaseUnreachable(error) || !this.reachable) return;
-    this.reachable = false;
-    this.schedule(this.downIntervalMs);
   }
 
   /** One round trip within the probe timeout. */
