@@ -61,7 +61,7 @@ afterAll(async () => {
 describe("WhatsApp connection faults", () => {
   it("515 after pairing: reconnects at once with the saved creds, working again, no new QR", async () => {
     const { id, phoneNumber } = await pairedSession("515");
-    const credsBefore = await readAuthCreds(h.db.db, id);
+    const credsBefore = await h.readCreds(id);
     const rec = record(engine, id);
     // the status flips at Baileys' `open`; the simulator may register the connection a moment later
     await until(() => h.sim.control.fault({ phoneNumber, kind: "stream-error", code: 515 }).affected === 1, "515 injected");
@@ -69,7 +69,7 @@ describe("WhatsApp connection faults", () => {
     await until(() => rec.statuses().at(-1) === "working", "working after 515");
     await rec.stop();
     expect(rec.statuses()).not.toContain("scan_qr_code");
-    const credsAfter = JSON.parse((await readAuthCreds(h.db.db, id)) ?? "{}") as { noiseKey: unknown; me: unknown };
+    const credsAfter = JSON.parse((await h.readCreds(id)) ?? "{}") as { noiseKey: unknown; me: unknown };
     const before = JSON.parse(credsBefore ?? "{}") as { noiseKey: unknown; me: unknown };
     expect(credsAfter.noiseKey).toEqual(before.noiseKey);
     expect(credsAfter.me).toMatchObject({ id: expect.stringContaining(phoneNumber) as unknown });

@@ -11,6 +11,10 @@ import type { ReconnectPolicyOptions } from "./whatsapp/reconnect-policy.ts";
 
 export interface EngineConfig {
   gatewayId: string;
+  /** APP_SECRET: the auth state (creds, signal keys) is sealed at rest under a key derived from it. */
+  appSecret: string;
+  /** APP_SECRET_PREVIOUS: still opens auth state sealed before a rotation (sealed again under APP_SECRET at start). */
+  appSecretPrevious?: string;
   /** This gateway's public base URL, recorded in `gateways` for forwarding. */
   gatewayUrl: string;
   /** Baileys' `waWebSocketUrl`; unset means WhatsApp itself. A loopback URL selects the simulator. */

@@ -1,9 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { parseEnv } from "./env.ts";
 
+const SECRET = { APP_SECRET: "s".repeat(32) };
+
 describe("gateway env", () => {
   it("[ENV]: defaults follow the contract; JWKS URL derives from WEB_URL; a loopback WA_WS_URL selects the simulator", () => {
-    const env = parseEnv({ DATABASE_URL: "postgres://u@127.0.0.1:5432/db" });
+    const env = parseEnv({ ...SECRET, DATABASE_URL: "postgres://u@127.0.0.1:5432/db" });
     expect(env).toMatchObject({
       port: 8080,
       gatewayId: "gw-local-1",
@@ -12,13 +14,13 @@ describe("gateway env", () => {
       gatewayUrl: "http://localhost:8080",
       simulatorHttpUrl: undefined,
     });
-    const sim = parseEnv({ WA_WS_URL: "ws://127.0.0.1:7000/ws/chat", WEB_URL: "http://127.0.0.1:3001/", ADMIN_PHONE_NUMBER: "+6281234567890" });
+    const sim = parseEnv({ ...SECRET, WA_WS_URL: "ws://127.0.0.1:7000/ws/chat", WEB_URL: "http://127.0.0.1:3001/", ADMIN_PHONE_NUMBER: "+6281234567890" });
     expect(sim).toMatchObject({
       simulatorHttpUrl: "http://127.0.0.1:7000",
       jwksUrl: "http://127.0.0.1:3001/api/auth/jwks",
       adminPhoneNumber: "6281234567890",
     });
-    expect(parseEnv({ WA_WS_URL: "wss://web.whatsapp.com/ws/chat" }).simulatorHttpUrl).toBeUndefined();
+    expect(parseEnv({ ...SECRET, WA_WS_URL: "wss://web.whatsapp.com/ws/chat" }).simulatorHttpUrl).toBeUndefined();
   });
 
   it("[ENV]: bad variables stop with one line naming each", () => {
@@ -31,5 +33,12 @@ describe("gateway env", () => {
     expect(message).not.toContain("\n");
     expect(message).toMatch(/^invalid gateway environment: /);
     for (const name of ["GATEWAY_PORT", "WEB_URL", "DATABASE_URL"]) expect(message).toContain(name);
+  });
+
+  it("[ENV]: APP_SECRET is required (at least 32 characters), APP_SECRET_PREVIOUS optional", () => {
+    expect(() => parseEnv({})).toThrow(/APP_SECRET: required/);
+    expect(() => parseEnv({ APP_SECRET: "short" })).toThrow(/APP_SECRET: at least 32 characters/);
+    expect(parseEnv({ ...SECRET, APP_SECRET_PREVIOUS: "" })).toMatchObject({ appSecret: SECRET.APP_SECRET, appSecretPrevious: undefined });
+    expect(parseEnv({ ...SECRET, APP_SECRET_PREVIOUS: "p".repeat(32) }).appSecretPrevious).toBe("p".repeat(32));
   });
 });

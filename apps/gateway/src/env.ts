@@ -20,6 +20,12 @@ const envSchema = z
     WA_SIM_ROOT_KEY: z.preprocess(emptyAsUndefined, z.string().optional()),
     ADMIN_PHONE_NUMBER: z.preprocess(emptyAsUndefined, z.string().regex(/^\+?\d{6,15}$/, "digits, E.164").optional()),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    /** Seals the auth state at rest (and the web app's signing keys): required, the same value on every start. */
+    APP_SECRET: z
+      .string({ error: "required (npm start generates one into ./.data/); keep it: auth state sealed with it is unreadable without it" })
+      .min(32, "at least 32 characters"),
+    /** After changing APP_SECRET: the old value, so auth state sealed with it is still read (and sealed again). */
+    APP_SECRET_PREVIOUS: z.preprocess(emptyAsUndefined, z.string().min(32, "at least 32 characters").optional()),
   })
   .transform((env) => {
     const webUrl = env.WEB_URL.replace(/\/+$/, "");
@@ -39,6 +45,8 @@ const envSchema = z
       simulatorRootKey: env.WA_SIM_ROOT_KEY,
       adminPhoneNumber: env.ADMIN_PHONE_NUMBER?.replace(/^\+/, ""),
       logLevel: env.LOG_LEVEL,
+      appSecret: env.APP_SECRET,
+      appSecretPrevious: env.APP_SECRET_PREVIOUS,
     };
   });
 

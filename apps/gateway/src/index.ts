@@ -4,6 +4,8 @@ import { createGatewayEngine } from "./engine.ts";
 import { parseEnv, type GatewayEnv } from "./env.ts";
 import { createLogger } from "./http/logger.ts";
 import { createServer } from "./http/server.ts";
+import { authCipherFor } from "./whatsapp/auth-cipher.ts";
+import { sealStoredAuthState } from "./whatsapp/auth-state.ts";
 
 const SHUTDOWN_TIMEOUT_MS = 15_000;
 
@@ -38,11 +40,20 @@ async function main() {
   await runMigrations(env.databaseUrl);
   const db = createDbClient(env.databaseUrl, { applicationName: `wa-gateway:${env.gatewayId}` });
 
+  // Auth state written before encryption, or under APP_SECRET_PREVIOUS, is sealed with APP_SECRET before any session starts.
+  await sealStoredAuthState(
+    db.db,
+    authCipherFor({ current: env.appSecret, previous: env.appSecretPrevious }),
+    logger.child({ component: "auth-state" }),
+  );
+
   const engine = await createGatewayEngine({
     db,
     logger,
     config: {
       gatewayId: env.gatewayId,
+      appSecret: env.appSecret,
+      ...(env.appSecretPrevious ? { appSecretPrevious: env.appSecretPrevious } : {}),
       gatewayUrl: env.gatewayUrl,
       ...(env.waWsUrl ? { waWsUrl: env.waWsUrl } : {}),
       ...(env.adminPhoneNumber ? { adminPhoneNumber: env.adminPhoneNumber } : {}),

@@ -10,6 +10,7 @@ import { countDirectory } from "@wa/db/queries/directory";
 import { createTestDatabase } from "@wa/db/testing";
 import pino from "pino";
 import { createGatewayEngine, type GatewayEngine } from "../src/engine.ts";
+import { TEST_APP_SECRET } from "./harness.ts";
 
 const mb = (n: number) => Math.round((n / 1024 / 1024) * 10) / 10;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -79,7 +80,7 @@ async function main() {
   const engine = await createGatewayEngine({
     db,
     logger: pino({ level: process.env.BENCH_LOG_LEVEL ?? "silent" }),
-    config: { gatewayId: "gw-bench", gatewayUrl: "http://127.0.0.1:1", waWsUrl: sim.url, trustRootPublicKey: sim.rootPublicKey, backfillBatchSize: 1_000 },
+    config: { gatewayId: "gw-bench", appSecret: TEST_APP_SECRET, gatewayUrl: "http://127.0.0.1:1", waWsUrl: sim.url, trustRootPublicKey: sim.rootPublicKey, backfillBatchSize: 1_000 },
   });
   await engine.boot();
   let peak = 0;

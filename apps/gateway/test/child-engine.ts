@@ -4,6 +4,7 @@
 import { createDbClient } from "@wa/db";
 import pino from "pino";
 import { createGatewayEngine } from "../src/engine.ts";
+import { TEST_APP_SECRET } from "./harness.ts";
 
 const env = (name: string) => {
   const v = process.env[name];
@@ -24,6 +25,7 @@ const engine = await createGatewayEngine({
   logger: pino({ level: process.env.CHILD_LOG_LEVEL ?? "silent" }, pino.destination(2)),
   config: {
     gatewayId: env("GATEWAY_ID"),
+    appSecret: TEST_APP_SECRET,
     gatewayUrl: "http://127.0.0.1:1",
     waWsUrl: env("WA_WS_URL"),
     trustRootPublicKey: env("SIM_ROOT_KEY"),

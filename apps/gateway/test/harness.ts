@@ -1,11 +1,13 @@
 // Test harness for engine tests: a real database (PGlite or DATABASE_URL's server), the WhatsApp simulator, and
 // gateway engines over them, with helpers to create, pair and watch sessions.
 import { createDbClient, createSession, getSession, getSessionStatusReason, newId, schema, type SessionStatus, type WaSession } from "@wa/db";
+import { readStoredAuthCreds } from "@wa/db/queries/auth-state";
 import { createTestDatabase } from "@wa/db/testing";
 import type { DbClient } from "@wa/db";
 import { scanQr, startSimulator, type ScanResult, type ScenarioOptions, type Simulator, type SimServerOptions } from "@wa/wa-sim";
 import pino from "pino";
 import { createGatewayEngine, type EngineConfig, type GatewayEngine } from "../src/engine.ts";
+import { authCipherFor, credsAad } from "../src/whatsapp/auth-cipher.ts";
 
 export interface Harness {
   db: DbClient & { url: string; kind: "postgres" | "pglite" };
@@ -22,8 +24,13 @@ export interface Harness {
     opts?: { phoneNumber?: string; scenario?: ScenarioOptions; timeoutMs?: number },
   ): Promise<{ scan: ScanResult; session: WaSession }>;
   statusReason(sessionId: string): Promise<string | null>;
+  /** The session's creds as JSON text, opened with the test APP_SECRET (they are sealed in the database). */
+  readCreds(sessionId: string): Promise<string | null>;
   close(): Promise<void>;
 }
+
+/** The APP_SECRET of every test engine (the auth state is sealed under it). */
+export const TEST_APP_SECRET = "test-app-secret-test-app-secret-test-app-secret";
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -73,6 +80,7 @@ export async function createHarness(opts: { sim?: SimServerOptions; engine?: Par
         logger,
         config: {
           gatewayId: "gw-test-1",
+          appSecret: TEST_APP_SECRET,
           gatewayUrl: "http://127.0.0.1:1",
           waWsUrl: sim.url,
           simulatorHttpUrl: sim.httpUrl,
@@ -116,6 +124,10 @@ export async function createHarness(opts: { sim?: SimServerOptions; engine?: Par
       return { scan, session };
     },
     statusReason: (sessionId) => getSessionStatusReason(db.db, sessionId),
+    async readCreds(sessionId) {
+      const stored = await readStoredAuthCreds(db.db, sessionId);
+      return stored ? authCipherFor({ current: TEST_APP_SECRET }).open(stored, credsAad(sessionId)) : null;
+    },
     async close() {
       for (const e of engines) await e.shutdown().catch(() => undefined);
       await sim.stop();

@@ -1,6 +1,6 @@
 // Domain errors carry one of the contract's codes; one formatter maps them (and TRPCErrors) to the wire.
 import { TRPCError } from "@trpc/server";
-import { safeError } from "@wa/db/errors";
+import { isDatabaseUnreachable, safeError } from "@wa/db/errors";
 import type { TRPC_ERROR_CODE_KEY } from "@trpc/server/rpc";
 
 export const errorCodes = {
@@ -89,6 +89,7 @@ export interface ContractError {
 }
 
 export const INTERNAL_MESSAGE = "internal error";
+export const DATABASE_UNREACHABLE_MESSAGE = "database unreachable; try again shortly";
 
 interface Issue {
   path: readonly PropertyKey[];
@@ -125,6 +126,10 @@ export function toContractError(error: unknown): ContractError {
     }
     const code = contractCodeFor[error.code];
     if (code && code !== "internal") return { code, status: errorCodes[code], message: error.message };
+  }
+  // The database being away is not our bug and not the caller's: the gateway is unavailable, try again later.
+  if (isDatabaseUnreachable(cause ?? error)) {
+    return { code: "gateway_unavailable", status: 503, message: DATABASE_UNREACHABLE_MESSAGE };
   }
   return { code: "internal", status: 500, message: INTERNAL_MESSAGE };
 }

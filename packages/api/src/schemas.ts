@@ -16,6 +16,7 @@ export const waSessionSchema = z
     waJid: z.string().nullable(),
     waLid: z.string().nullable(),
     status: sessionStatusSchema,
+    statusReason: z.string().nullable(),
     isAdminSession: z.boolean(),
     autoRead: z.boolean(),
     presenceTyping: z.boolean(),

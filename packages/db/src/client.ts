@@ -19,12 +19,16 @@ export interface DbClientOptions {
   max?: number;
   /** Name shown in pg_stat_activity. */
   applicationName?: string;
+  /** Give up opening a connection after this many seconds (default 5; postgres.js' own is 30). */
+  connectTimeoutSeconds?: number;
 }
 
 export function createDbClient(url: string, options: DbClientOptions = {}): DbClient {
   const sql = postgres(url, {
     max: options.max ?? 10,
     onnotice: () => {},
+    // An unreachable server must fail a call quickly (503), not hold it for postgres.js' default 30 s.
+    connect_timeout: options.connectTimeoutSeconds ?? 5,
     connection: { application_name: options.applicationName ?? "wa" },
   });
   const db = drizzle(sql, { schema, casing: "snake_case" });

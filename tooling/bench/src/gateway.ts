@@ -61,7 +61,7 @@ export async function startInProcessGateway(db: DbClient, identity: BenchIdentit
   const engine = await createGatewayEngine({
     db,
     logger,
-    config: { gatewayId: "gw-bench-1", gatewayUrl: "http://127.0.0.1:0" },
+    config: { gatewayId: "gw-bench-1", appSecret: "bench-app-secret-bench-app-secret-bench", gatewayUrl: "http://127.0.0.1:0" },
   });
   await engine.boot();
   const server = await createServer({

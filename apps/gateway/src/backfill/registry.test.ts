@@ -14,6 +14,7 @@ const session = {
   waJid: null,
   waLid: null,
   status: "stopped" as const,
+  statusReason: null,
   isAdminSession: false,
   autoRead: false,
   presenceTyping: false,

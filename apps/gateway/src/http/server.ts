@@ -1,9 +1,16 @@
 // The gateway's HTTP server: tRPC at /trpc, REST at /api/v1 (+ openapi.json), health and readiness.
 import cors from "@fastify/cors";
-import { createContextFactory, errorBody, type GatewayPorts, type JwtVerifier } from "@wa/api";
-import { migrationsApplied, type DbClient } from "@wa/db";
+import {
+  createContextFactory,
+  DATABASE_UNREACHABLE_MESSAGE,
+  errorBody,
+  type GatewayPorts,
+  type JwtVerifier,
+} from "@wa/api";
+import type { DbClient } from "@wa/db";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Logger as PinoLogger } from "pino";
+import { DatabaseHealth, type DatabaseHealthOptions } from "./database-health.ts";
 import { BODY_LIMIT, frameworkErrors, handleClientError, installErrorHandlers } from "./errors.ts";
 import { installJsonParser } from "./json-body.ts";
 import { redactUrl } from "./logger.ts";
@@ -31,6 +38,8 @@ export interface CreateServerOptions {
   logger: PinoLogger;
   /** A ready verifier (tests); built from env.jwksUrl/env.webUrl otherwise. */
   jwt?: JwtVerifier;
+  /** Probe timings of the database health check (tests shorten them). */
+  databaseHealth?: DatabaseHealthOptions;
 }
 
 export interface GatewayServer {
@@ -50,17 +59,6 @@ export function allowedOrigins(webUrl: string): Set<string> {
     origins.add(url.origin);
   }
   return origins;
-}
-
-const READY_TIMEOUT_MS = 3_000;
-
-/** A readiness probe must answer even when the database hangs. */
-function withTimeout<T>(promise: PromiseLike<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([Promise.resolve(promise), timeout]).finally(() => clearTimeout(timer));
 }
 
 export async function createServer(opts: CreateServerOptions): Promise<GatewayServer> {
@@ -89,6 +87,17 @@ export async function createServer(opts: CreateServerOptions): Promise<GatewaySe
   };
   installJsonParser(app);
   installErrorHandlers(app, { allowedFor });
+
+  // While the database is away, REST calls are refused at once (503) instead of each waiting on a connection.
+  const health = new DatabaseHealth(db, opts.databaseHealth);
+  app.addHook("onRequest", async (request, reply) => {
+    if (health.isReachable || !request.url.startsWith(`${REST_BASE}/`) || request.url.startsWith(openApiPath)) return;
+    return reply
+      .code(503)
+      .header("retry-after", "1")
+      .type("application/json")
+      .send(errorBody({ code: "gateway_unavailable", message: DATABASE_UNREACHABLE_MESSAGE }));
+  });
   app.addHook("onResponse", async (request, reply) => {
     const line = {
       method: request.method,
@@ -123,12 +132,11 @@ export async function createServer(opts: CreateServerOptions): Promise<GatewaySe
 
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (_request, reply) => {
-    try {
-      await withTimeout(db.sql`select 1`, READY_TIMEOUT_MS);
-    } catch {
+    const state = await health.state();
+    if (state === "unreachable") {
       return reply.code(503).send(errorBody({ code: "gateway_unavailable", message: "database unreachable" }));
     }
-    if (!(await withTimeout(migrationsApplied(db), READY_TIMEOUT_MS).catch(() => false))) {
+    if (state === "unmigrated") {
       return reply.code(503).send(errorBody({ code: "gateway_unavailable", message: "database migrations not applied" }));
     }
     return { status: "ready", gatewayId: ports.gatewayId };
@@ -137,11 +145,13 @@ export async function createServer(opts: CreateServerOptions): Promise<GatewaySe
   return {
     app,
     async start() {
+      health.start();
       const address = await app.listen({ port: env.port, host: env.host ?? "127.0.0.1" });
       logger.info({ address }, "gateway http listening");
       return address;
     },
     async stop() {
+      health.stop();
       await app.close();
     },
   };

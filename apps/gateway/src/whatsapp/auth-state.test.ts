@@ -1,16 +1,21 @@
-// The Postgres auth store: transactional key writes, creds round trips, read errors, no creds minted over stored ones.
+// The Postgres auth store: transactional key writes, creds round trips, read errors, no creds minted over stored ones,
+// and every secret sealed at rest under APP_SECRET (wrong secret = a clear error; plain rows sealed at start).
 import { createDbClient, createSession, newId, schema, sql, type DbClient } from "@wa/db";
-import { countAuthKeys, hasAuthCreds, readAuthCreds, writeAuthCreds } from "@wa/db/queries/auth-state";
+import { countAuthKeys, hasAuthCreds, readStoredAuthCreds, writeAuthCreds } from "@wa/db/queries/auth-state";
 import { createTestDatabase, type TestDatabase } from "@wa/db/testing";
 import { BufferJSON, initAuthCreds, proto } from "@whiskeysockets/baileys";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AuthStateReadError, createSignalKeyStore, loadAuthState, wipeAuthState } from "./auth-state.ts";
+import { AuthCipher, AuthStateSealError, credsAad } from "./auth-cipher.ts";
+import { AuthStateReadError, createSignalKeyStore, loadAuthState, sealStoredAuthState, wipeAuthState } from "./auth-state.ts";
 
 let testDb: TestDatabase;
 let client: DbClient;
 let organizationId: string;
 const logger = pino({ level: "silent" });
+const SECRET_A = "secret-a-secret-a-secret-a-secret-a-secret-a";
+const SECRET_B = "secret-b-secret-b-secret-b-secret-b-secret-b";
+const cipher = new AuthCipher({ current: SECRET_A });
 
 beforeAll(async () => {
   testDb = await createTestDatabase();
@@ -27,12 +32,12 @@ const newSession = async () => (await createSession(client.db, { organizationId,
 describe("auth state store", () => {
   it("mints creds only when none are stored, saves them, and loads the same creds back", async () => {
     const id = await newSession();
-    const first = await loadAuthState(client.db, id, logger);
+    const first = await loadAuthState(client.db, id, cipher, logger);
     expect(first.minted).toBe(true);
     expect(first.paired).toBe(false);
     expect(await hasAuthCreds(client.db, id)).toBe(false);
     await first.saveCreds();
-    const second = await loadAuthState(client.db, id, logger);
+    const second = await loadAuthState(client.db, id, cipher, logger);
     expect(second.minted).toBe(false);
     expect(Buffer.from(second.state.creds.noiseKey.private).equals(Buffer.from(first.state.creds.noiseKey.private))).toBe(true);
     expect(second.state.creds.signedPreKey.keyId).toBe(first.state.creds.signedPreKey.keyId);
@@ -40,18 +45,19 @@ describe("auth state store", () => {
 
   it("never lets freshly minted creds overwrite creds that appeared meanwhile", async () => {
     const id = await newSession();
-    const minted = await loadAuthState(client.db, id, logger);
+    const minted = await loadAuthState(client.db, id, cipher, logger);
     const other = initAuthCreds();
-    await writeAuthCreds(client.db, id, JSON.stringify(other, BufferJSON.replacer));
+    await writeAuthCreds(client.db, id, cipher.seal(JSON.stringify(other, BufferJSON.replacer), credsAad(id)));
     await expect(minted.saveCreds()).rejects.toThrow(/appeared in the database/);
-    const stored = JSON.parse((await readAuthCreds(client.db, id)) ?? "{}", BufferJSON.reviver) as typeof other;
+    const row = await readStoredAuthCreds(client.db, id);
+    const stored = JSON.parse(row ? cipher.open(row, credsAad(id)) : "{}", BufferJSON.reviver) as typeof other;
     expect(stored.advSecretKey).toBe(other.advSecretKey);
   });
 
   it("a read error is an AuthStateReadError, not 'no credentials'", async () => {
     const broken = createDbClient("postgres://nobody@127.0.0.1:1/none", { max: 1 });
     try {
-      await expect(loadAuthState(broken.db, "x", logger)).rejects.toBeInstanceOf(AuthStateReadError);
+      await expect(loadAuthState(broken.db, "x", cipher, logger)).rejects.toBeInstanceOf(AuthStateReadError);
     } finally {
       await broken.close();
     }
@@ -59,7 +65,7 @@ describe("auth state store", () => {
 
   it("keys.set writes upserts and deletes in one transaction and round-trips Buffers and protos", async () => {
     const id = await newSession();
-    const store = createSignalKeyStore(client.db, id);
+    const store = createSignalKeyStore(client.db, id, cipher);
     const preKeys: Record<string, { public: Uint8Array; private: Uint8Array }> = {};
     for (let i = 1; i <= 1_500; i++) preKeys[String(i)] = { public: Buffer.alloc(32, i % 256), private: Buffer.alloc(32, 7) };
     await store.set({
@@ -83,7 +89,7 @@ describe("auth state store", () => {
 
   it("a failing keys.set changes nothing (all or nothing)", async () => {
     const id = await newSession();
-    const store = createSignalKeyStore(client.db, id);
+    const store = createSignalKeyStore(client.db, id, cipher);
     await store.set({ session: { keep: Buffer.from("v1") } });
     // 1 000 rows per statement: `keep` and fillers go in the first statement, which succeeds; a key id over
     // Postgres' btree row limit makes the second statement fail, and the first must roll back with it
@@ -97,7 +103,7 @@ describe("auth state store", () => {
 
   it("logout wipes creds and keys together, and writes from the old socket after revoke are dropped", async () => {
     const id = await newSession();
-    const auth = await loadAuthState(client.db, id, logger);
+    const auth = await loadAuthState(client.db, id, cipher, logger);
     await auth.saveCreds();
     await auth.state.keys.set({ session: { s: Buffer.from("x") } });
     await auth.revoke();
@@ -108,5 +114,98 @@ describe("auth state store", () => {
     expect(await countAuthKeys(client.db, id)).toBe(0);
     const [row] = await client.db.execute<{ n: number }>(sql`select count(*)::int as n from wa_auth_keys where session_id = ${id}`);
     expect(row?.n).toBe(0);
+  });
+
+  it("[ENCRYPTION]: creds and keys are sealed in the database (no plain JSON, no key bytes); lid mappings stay plain", async () => {
+    const id = await newSession();
+    const auth = await loadAuthState(client.db, id, cipher, logger);
+    await auth.saveCreds();
+    const noise = Buffer.from(auth.state.creds.noiseKey.private).toString("base64");
+    await auth.state.keys.set({
+      "pre-key": { "7": { public: Buffer.alloc(32, 1), private: Buffer.alloc(32, 9) } },
+      "lid-mapping": { "6281234": "205227043110953" },
+    });
+    const rows = await client.db.execute<{ value: string; seal_key_id: string | null; type: string }>(
+      sql`select creds as value, seal_key_id, 'creds' as type from wa_auth_creds where session_id = ${id}
+          union all select value, seal_key_id, type from wa_auth_keys where session_id = ${id}`,
+    );
+    expect(rows.length).toBe(3);
+    for (const row of rows) {
+      if (row.type === "lid-mapping") {
+        expect(row.seal_key_id).toBeNull();
+        expect(JSON.parse(row.value)).toBe("205227043110953");
+        continue;
+      }
+      expect(row.seal_key_id).toBe(cipher.currentKeyId);
+      expect(() => JSON.parse(row.value) as unknown).toThrow();
+      expect(row.value).not.toContain(noise);
+      expect(row.value).not.toContain(Buffer.alloc(32, 9).toString("base64"));
+      expect(row.value).not.toMatch(/noiseKey|private|Buffer/);
+    }
+    const again = await loadAuthState(client.db, id, cipher, logger);
+    expect(Buffer.from(again.state.creds.noiseKey.private).toString("base64")).toBe(noise);
+    const preKey = (await again.state.keys.get("pre-key", ["7"]))["7"];
+    expect(Buffer.from(preKey?.private ?? []).equals(Buffer.alloc(32, 9))).toBe(true);
+  });
+
+  it("[ENCRYPTION]: a wrong APP_SECRET is a clear error, never new creds, and the stored rows are untouched", async () => {
+    const id = await newSession();
+    const auth = await loadAuthState(client.db, id, cipher, logger);
+    await auth.saveCreds();
+    await auth.state.keys.set({ session: { s: Buffer.from("x") } });
+    const before = await client.db.execute(sql`select creds, seal_key_id from wa_auth_creds where session_id = ${id}`);
+    const wrong = new AuthCipher({ current: SECRET_B });
+    await expect(loadAuthState(client.db, id, wrong, logger)).rejects.toThrow(AuthStateSealError);
+    await expect(loadAuthState(client.db, id, wrong, logger)).rejects.toThrow(/^wrong APP_SECRET: .*untouched/);
+    // the start-up sealing pass cannot open these rows either: it leaves them alone
+    const pass = await sealStoredAuthState(client.db, wrong, logger);
+    expect(pass.creds).toBe(0);
+    expect(await client.db.execute(sql`select creds, seal_key_id from wa_auth_creds where session_id = ${id}`)).toEqual(before);
+    expect(await countAuthKeys(client.db, id)).toBe(1);
+    // the right secret still opens them
+    expect((await loadAuthState(client.db, id, cipher, logger)).minted).toBe(false);
+  });
+
+  it("[ENCRYPTION]: rotation: APP_SECRET_PREVIOUS opens old rows and the start-up pass seals them under the new key", async () => {
+    const id = await newSession();
+    const auth = await loadAuthState(client.db, id, cipher, logger);
+    await auth.saveCreds();
+    await auth.state.keys.set({ session: { s: Buffer.from("rotated") } });
+    const rotated = new AuthCipher({ current: SECRET_B, previous: SECRET_A });
+    expect((await loadAuthState(client.db, id, rotated, logger)).minted).toBe(false);
+    const pass = await sealStoredAuthState(client.db, rotated, logger);
+    expect(pass.creds).toBeGreaterThanOrEqual(1);
+    expect(pass.keys).toBeGreaterThanOrEqual(1);
+    const onlyNew = new AuthCipher({ current: SECRET_B });
+    const reloaded = await loadAuthState(client.db, id, onlyNew, logger);
+    expect(Buffer.from(reloaded.state.creds.noiseKey.private).equals(Buffer.from(auth.state.creds.noiseKey.private))).toBe(true);
+    expect(Buffer.from((await reloaded.state.keys.get("session", ["s"])).s ?? []).toString()).toBe("rotated");
+  });
+
+  it("[ENCRYPTION]: plain JSON rows from before encryption are sealed by the start-up pass and read back the same", async () => {
+    const id = await newSession();
+    const creds = initAuthCreds();
+    const plain = JSON.stringify(creds, BufferJSON.replacer);
+    // what migration 0001 leaves behind: the former jsonb as text, no seal key id
+    await client.db.execute(sql`insert into wa_auth_creds (session_id, creds) values (${id}, ${plain}::jsonb::text)`);
+    await client.db.execute(
+      sql`insert into wa_auth_keys (session_id, type, key_id, value)
+          values (${id}, 'session', 'old', ${JSON.stringify(Buffer.from("legacy"), BufferJSON.replacer)}::jsonb::text)`,
+    );
+    // readable before the pass too (a plain row is never mistaken for "no credentials")
+    expect((await loadAuthState(client.db, id, cipher, logger)).minted).toBe(false);
+    const pass = await sealStoredAuthState(client.db, cipher, logger);
+    expect(pass.creds).toBeGreaterThanOrEqual(1);
+    expect(pass.keys).toBeGreaterThanOrEqual(1);
+    const [row] = await client.db.execute<{ creds: string; seal_key_id: string | null }>(
+      sql`select creds, seal_key_id from wa_auth_creds where session_id = ${id}`,
+    );
+    expect(row?.seal_key_id).toBe(cipher.currentKeyId);
+    expect(row?.creds).not.toContain("noiseKey");
+    const loaded = await loadAuthState(client.db, id, cipher, logger);
+    expect(loaded.state.creds.advSecretKey).toBe(creds.advSecretKey);
+    expect(Buffer.from((await loaded.state.keys.get("session", ["old"])).old ?? []).toString()).toBe("legacy");
+    // a second pass finds nothing left to seal
+    expect(await sealStoredAuthState(client.db, cipher, logger)).toMatchObject({ creds: 0, keys: 0 });
   });
 });

@@ -11,20 +11,32 @@ import {
   type SignalDataTypeMap,
   type SignalKeyStore,
 } from "@whiskeysockets/baileys";
-import type { Database } from "@wa/db";
+import { safeError, type Database } from "@wa/db";
 import {
   applyAuthKeyChanges,
   deleteAuthState,
-  readAuthCreds,
+  listCredsToSeal,
+  listKeysToSeal,
   readAuthKeys,
+  readStoredAuthCreds,
+  resealAuthCreds,
+  resealAuthKey,
   writeAuthCreds,
   type AuthKeyChanges,
+  type StoredAuthValue,
 } from "@wa/db/queries/auth-state";
 import type pino from "pino";
+import { AuthStateSealError, credsAad, keyAad, PLAIN_KEY_TYPES, type AuthCipher } from "./auth-cipher.ts";
+import type { BaileysLogger } from "./baileys-logger.ts";
+import { retryWhileUnreachable } from "./retry-writes.ts";
 
 export class AuthStateReadError extends Error {
   constructor(cause: unknown) {
-    super(`auth state could not be read: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    // The driver's message only: drizzle's would quote the SQL and its parameters.
+    super(
+      `auth state could not be read from the database (${safeError(cause).message}); the stored credentials are kept, start the session again once it answers`,
+      { cause },
+    );
     this.name = "AuthStateReadError";
   }
 }
@@ -66,14 +78,24 @@ class WriteGate {
 const serialize = (value: unknown) => JSON.stringify(value, BufferJSON.replacer);
 const deserialize = <T>(text: string): T => JSON.parse(text, BufferJSON.reviver) as T;
 
-/** The raw store Baileys sees (below its cache): every `set` is one transaction. */
-export function createSignalKeyStore(db: Database, sessionId: string, gate = new WriteGate()): SignalKeyStore {
+/** Seals a key's JSON unless its type stays plain by design (see PLAIN_KEY_TYPES). */
+function sealKey(cipher: AuthCipher, sessionId: string, type: string, keyId: string, json: string): StoredAuthValue {
+  return PLAIN_KEY_TYPES.includes(type) ? { value: json, sealKeyId: null } : cipher.seal(json, keyAad(sessionId, type, keyId));
+}
+
+/** The raw store Baileys sees (below its cache): every `set` is one transaction; values sealed at rest. */
+export function createSignalKeyStore(
+  db: Database,
+  sessionId: string,
+  cipher: AuthCipher,
+  gate = new WriteGate(),
+): SignalKeyStore {
   return {
     async get<T extends keyof SignalDataTypeMap>(type: T, ids: string[]) {
       const rows = await readAuthKeys(db, sessionId, type, ids);
       const out: { [id: string]: SignalDataTypeMap[T] } = {};
-      for (const [id, text] of rows) {
-        let value: unknown = deserialize(text);
+      for (const [id, stored] of rows) {
+        let value: unknown = deserialize(cipher.open(stored, keyAad(sessionId, type, id)));
         if (type === "app-state-sync-key" && value) {
           value = proto.Message.AppStateSyncKeyData.fromObject(value as Record<string, unknown>);
         }
@@ -87,10 +109,10 @@ export function createSignalKeyStore(db: Database, sessionId: string, gate = new
         if (!entries) continue;
         for (const [keyId, value] of Object.entries(entries)) {
           if (value === null || value === undefined) changes.deletes.push({ type, keyId });
-          else changes.upserts.push({ type, keyId, value: serialize(value) });
+          else changes.upserts.push({ type, keyId, ...sealKey(cipher, sessionId, type, keyId, serialize(value)) });
         }
       }
-      await gate.run(() => applyAuthKeyChanges(db, sessionId, changes));
+      await gate.run(() => retryWhileUnreachable(() => applyAuthKeyChanges(db, sessionId, changes)));
     },
     async clear() {
       await deleteAuthState(db, sessionId);
@@ -99,35 +121,42 @@ export function createSignalKeyStore(db: Database, sessionId: string, gate = new
 }
 
 /**
- * Loads the session's auth state. Throws AuthStateReadError when the database cannot be read: the caller must
- * fail the session rather than start over with new creds (which would unpair a working device).
+ * Loads the session's auth state. Throws AuthStateReadError when the database cannot be read, and
+ * AuthStateSealError when the stored creds cannot be opened (wrong APP_SECRET): the caller must fail the session
+ * rather than start over with new creds (which would unpair a working device).
  */
-export async function loadAuthState(db: Database, sessionId: string, logger: pino.Logger): Promise<SessionAuthState> {
-  let stored: string | null;
+export async function loadAuthState(
+  db: Database,
+  sessionId: string,
+  cipher: AuthCipher,
+  logger: BaileysLogger,
+): Promise<SessionAuthState> {
+  let stored: StoredAuthValue | null;
   try {
-    stored = await readAuthCreds(db, sessionId);
+    stored = await readStoredAuthCreds(db, sessionId);
   } catch (err) {
     throw new AuthStateReadError(err);
   }
   const minted = stored === null;
-  const creds: AuthenticationCreds = stored === null ? initAuthCreds() : deserialize<AuthenticationCreds>(stored);
+  const creds: AuthenticationCreds =
+    stored === null ? initAuthCreds() : deserialize<AuthenticationCreds>(cipher.open(stored, credsAad(sessionId)));
   const gate = new WriteGate();
-  const keys = makeCacheableSignalKeyStore(createSignalKeyStore(db, sessionId, gate), logger);
+  const keys = makeCacheableSignalKeyStore(createSignalKeyStore(db, sessionId, cipher, gate), logger);
 
   // Freshly minted creds are first written only if no row exists, so they can never replace stored ones.
   let needsFirstInsert = minted;
   let chain: Promise<void> = Promise.resolve();
   const saveCreds = () => {
-    const next = chain.then(() => gate.run(async () => {
-      const json = serialize(creds);
+    const next = chain.then(() => gate.run(() => retryWhileUnreachable(async () => {
+      const sealed = cipher.seal(serialize(creds), credsAad(sessionId));
       if (needsFirstInsert) {
-        const inserted = await writeAuthCreds(db, sessionId, json, { onlyIfAbsent: true });
+        const inserted = await writeAuthCreds(db, sessionId, sealed, { onlyIfAbsent: true });
         if (!inserted) throw new Error("credentials appeared in the database while new ones were being minted");
         needsFirstInsert = false;
         return;
       }
-      await writeAuthCreds(db, sessionId, json);
-    }));
+      await writeAuthCreds(db, sessionId, sealed);
+    })));
     // The chain survives a failed save; the failure is reported to this caller.
     chain = next.catch(() => {});
     return next;
@@ -146,4 +175,60 @@ export async function loadAuthState(db: Database, sessionId: string, logger: pin
 /** Logout / device removed: creds and keys go in one transaction. */
 export async function wipeAuthState(db: Database, sessionId: string): Promise<void> {
   await deleteAuthState(db, sessionId);
+}
+
+const SEAL_PAGE = 500;
+
+/**
+ * At start: seals every row still in plain JSON (written before encryption) or under APP_SECRET_PREVIOUS with the
+ * current key. Rows a running session rewrites meanwhile are left to that newer write; rows sealed under a key this
+ * gateway cannot derive are left untouched (their session fails with "wrong APP_SECRET" when it starts).
+ */
+export async function sealStoredAuthState(
+  db: Database,
+  cipher: AuthCipher,
+  logger: pino.Logger,
+): Promise<{ creds: number; keys: number; unreadable: number }> {
+  const old = cipher.previousKeyIds;
+  const counts = { creds: 0, keys: 0, unreadable: 0 };
+  const skipped = new Set<string>();
+  for (;;) {
+    const rows = (await listCredsToSeal(db, old, SEAL_PAGE + skipped.size)).filter((r) => !skipped.has(`c:${r.sessionId}`));
+    if (rows.length === 0) break;
+    for (const row of rows) {
+      const aad = credsAad(row.sessionId);
+      try {
+        if (await resealAuthCreds(db, row.sessionId, row, cipher.seal(cipher.open(row, aad), aad))) counts.creds += 1;
+      } catch (err) {
+        if (!(err instanceof AuthStateSealError)) throw err;
+        skipped.add(`c:${row.sessionId}`);
+        counts.unreadable += 1;
+      }
+    }
+  }
+  for (;;) {
+    const rows = (await listKeysToSeal(db, old, PLAIN_KEY_TYPES, SEAL_PAGE + skipped.size)).filter(
+      (r) => !skipped.has(`k:${r.sessionId}:${r.type}:${r.keyId}`),
+    );
+    if (rows.length === 0) break;
+    // One transaction per page: thousands of keys per session would otherwise cost a commit each.
+    await db.transaction(async (tx) => {
+      for (const row of rows) {
+        const aad = keyAad(row.sessionId, row.type, row.keyId);
+        let sealed: StoredAuthValue;
+        try {
+          sealed = cipher.seal(cipher.open(row, aad), aad);
+        } catch (err) {
+          if (!(err instanceof AuthStateSealError)) throw err;
+          skipped.add(`k:${row.sessionId}:${row.type}:${row.keyId}`);
+          counts.unreadable += 1;
+          continue;
+        }
+        if (await resealAuthKey(tx, row, row, sealed)) counts.keys += 1;
+      }
+    });
+  }
+  if (counts.creds + counts.keys > 0) logger.info(counts, "auth state sealed with the current APP_SECRET key");
+  if (counts.unreadable > 0) logger.warn({ unreadable: counts.unreadable }, "auth state rows this APP_SECRET cannot open were left untouched");
+  return counts;
 }

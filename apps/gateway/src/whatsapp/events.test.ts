@@ -18,6 +18,7 @@ const event = (organizationId: string, sessionId: string, status: SessionEvent["
     waJid: null,
     waLid: null,
     status,
+    statusReason: null,
     isAdminSession: false,
     autoRead: false,
     presenceTyping: false,

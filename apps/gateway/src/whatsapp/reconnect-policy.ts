@@ -79,6 +79,27 @@ export function fullJitterDelay(attempt: number, baseMs: number, capMs: number, 
   return Math.floor(random() * ceiling);
 }
 
+/** "in 8 s", "in 0.4 s", "now": how long until the next attempt, for a person reading the status. */
+export function retryIn(delayMs: number): string {
+  if (delayMs <= 0) return "now";
+  const seconds = delayMs / 1000;
+  return `in ${seconds < 10 ? Number(seconds.toFixed(1)) : Math.round(seconds)} s`;
+}
+
+/**
+ * The cause of a close in words: network errors (DNS, refused, timeouts) name the host problem Baileys reports
+ * inside "WebSocket Error (…)"; everything else keeps WhatsApp's message and code.
+ */
+export function describeClose(close: CloseInfo): string {
+  const code = close.statusCode;
+  const network = /^WebSocket Error \((.*)\)$/s.exec(close.message);
+  if (network) return `cannot reach WhatsApp (${network[1] ?? "network error"})`;
+  if (code === DisconnectCode.timedOut) return `connection to WhatsApp timed out (${close.message})`;
+  if (code === DisconnectCode.connectionClosed) return `connection to WhatsApp closed (${close.message})`;
+  if (code === DisconnectCode.unavailable) return "WhatsApp is unavailable (503)";
+  return `${close.message}${code === undefined ? "" : ` (${code})`}`;
+}
+
 export function decideReconnect(
   close: CloseInfo,
   history: ReconnectHistory,
@@ -87,26 +108,40 @@ export function decideReconnect(
   random: () => number = Math.random,
 ): { decision: ReconnectDecision; history: ReconnectHistory } {
   const code = close.statusCode;
-  const label = `${close.message}${code === undefined ? "" : ` (${code})`}`;
+  const label = describeClose(close);
+  const retry = (delayMs: number, why: string, next: ReconnectHistory) => ({
+    decision: { action: "reconnect" as const, delayMs, status: "starting" as const, reason: `${why}; retrying ${retryIn(delayMs)}` },
+    history: next,
+  });
 
   if (code === DisconnectCode.restartRequired) {
     // WhatsApp asks for a restart right after pairing (and occasionally later): saved creds, no delay.
-    return { decision: { action: "reconnect", delayMs: 0, status: "starting", reason: label }, history };
+    return retry(0, "WhatsApp asked for a restart (515)", history);
   }
   if (code === DisconnectCode.loggedOut || code === DisconnectCode.forbidden || code === DisconnectCode.unauthorized419) {
     return {
-      decision: { action: "stop", status: "logged_out", reason: `logged out by WhatsApp: ${label}`, wipeAuth: true },
+      decision: {
+        action: "stop",
+        status: "logged_out",
+        reason: `logged out from the phone (${code}): the device was unlinked; start the session and scan a new QR`,
+        wipeAuth: true,
+      },
       history,
     };
   }
   if (code === DisconnectCode.clientOutdated) {
     return {
-      decision: { action: "stop", status: "failed", reason: `client version refused by WhatsApp: ${label}`, wipeAuth: false },
+      decision: {
+        action: "stop",
+        status: "failed",
+        reason: "WhatsApp says this client is outdated (405): update the gateway, then start the session again",
+        wipeAuth: false,
+      },
       history,
     };
   }
   if (code === DisconnectCode.multideviceMismatch) {
-    return { decision: { action: "stop", status: "failed", reason: label, wipeAuth: false }, history };
+    return { decision: { action: "stop", status: "failed", reason: `multi-device mismatch: ${label}`, wipeAuth: false }, history };
   }
   const qrExhausted =
     (code === DisconnectCode.timedOut && /QR refs attempts ended/i.test(close.message)) ||
@@ -117,7 +152,7 @@ export function decideReconnect(
       decision: {
         action: "stop",
         status: "failed",
-        reason: "QR code not scanned: WhatsApp's pairing attempts ran out; start the session again for a new QR",
+        reason: "QR code not scanned in time: WhatsApp's pairing attempts ran out; start the session again for a new QR",
         wipeAuth: false,
       },
       history,
@@ -131,7 +166,7 @@ export function decideReconnect(
         decision: {
           action: "stop",
           status: "failed",
-          reason: `connection replaced ${replacedAt.length} times within ${Math.round(options.replacedWindowMs / 1000)} s: another client uses this session`,
+          reason: `connection replaced ${replacedAt.length} times within ${Math.round(options.replacedWindowMs / 1000)} s: another client uses this session; close it, then start the session again`,
           wipeAuth: false,
         },
         history: next,
@@ -141,7 +176,7 @@ export function decideReconnect(
     const delayMs =
       options.replacedBaseDelayMs +
       fullJitterDelay(replacedAt.length, options.replacedBaseDelayMs, options.maxDelayMs, random);
-    return { decision: { action: "reconnect", delayMs, status: "starting", reason: label }, history: next };
+    return retry(delayMs, "replaced by another connection (440)", next);
   }
   if (code === DisconnectCode.badSession || (code !== undefined && code >= 500 && code !== DisconnectCode.unavailable)) {
     const serverErrorsAt = [...history.serverErrorsAt.filter((t) => now - t < options.serverErrorWindowMs), now];
@@ -152,24 +187,29 @@ export function decideReconnect(
         decision: {
           action: "stop",
           status: "failed",
-          reason: `${serverErrors} stream errors within ${Math.round(options.serverErrorWindowMs / 1000)} s, last: ${label}`,
+          reason: `${serverErrors} stream errors within ${Math.round(options.serverErrorWindowMs / 1000)} s, last: ${label}; start the session again`,
           wipeAuth: false,
         },
         history: next,
       };
     }
     const delayMs = fullJitterDelay(serverErrors, options.baseDelayMs, options.maxDelayMs, random);
-    return { decision: { action: "reconnect", delayMs, status: "starting", reason: label }, history: next };
+    return retry(delayMs, `WhatsApp stream error: ${label}`, next);
   }
-  // Dropped socket, lost keep-alive (408), closed (428), unavailable (503), or no code at all.
+  // Dropped socket, lost keep-alive (408), closed (428), unavailable (503), network errors, or no code at all.
   const drops = history.drops + 1;
   const next = { ...history, drops };
   if (drops > options.maxDrops) {
     return {
-      decision: { action: "stop", status: "failed", reason: `gave up after ${drops - 1} reconnects, last: ${label}`, wipeAuth: false },
+      decision: {
+        action: "stop",
+        status: "failed",
+        reason: `gave up after ${drops - 1} reconnects, last: ${label}; start the session again`,
+        wipeAuth: false,
+      },
       history: next,
     };
   }
   const delayMs = fullJitterDelay(drops, options.baseDelayMs, options.maxDelayMs, random);
-  return { decision: { action: "reconnect", delayMs, status: "starting", reason: label }, history: next };
+  return retry(delayMs, label, next);
 }

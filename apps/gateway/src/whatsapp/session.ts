@@ -1,15 +1,18 @@
 // WhatsAppSession: one Baileys socket at a time for one session, and the single writer of the session's status.
 import { DomainError, type SessionQr } from "@wa/api";
-import { updateSession, type Database, type SessionStatePatch, type WaSession } from "@wa/db";
+import { safeError, updateSession, type Database, type SessionStatePatch, type WaSession } from "@wa/db";
 import makeWASocket, { type ConnectionState, type WASocket } from "@whiskeysockets/baileys";
 import type pino from "pino";
 import QRCode from "qrcode";
 import type { EngineConfig } from "../engine.ts";
+import { authCipherFor } from "./auth-cipher.ts";
+import { boundedBaileysLogger, type BaileysLogger } from "./baileys-logger.ts";
 import { loadAuthState, wipeAuthState, type SessionAuthState } from "./auth-state.ts";
 import { EventCapture } from "./capture.ts";
 import type { SessionEventBus } from "./events.ts";
 import { normalizeUserJid, phoneDigits } from "./jids.ts";
 import { SerialLock } from "./lock.ts";
+import { retryWhileUnreachable } from "./retry-writes.ts";
 import {
   decideReconnect,
   freshHistory,
@@ -66,7 +69,7 @@ export class WhatsAppSession {
   private reason: string | null = null;
   private readonly lock = new SerialLock();
   private readonly logger: pino.Logger;
-  private readonly baileysLogger: pino.Logger;
+  private readonly baileysLogger: BaileysLogger;
   private running = false;
   private sock: WASocket | null = null;
   private generation = 0;
@@ -89,9 +92,9 @@ export class WhatsAppSession {
     this.organizationId = row.organizationId;
     this.row = row;
     this.logger = deps.logger.child({ sessionId: row.id, organizationId: row.organizationId });
-    // Baileys is chatty at info; its warnings and errors are what an operator needs.
-    const quiet = this.logger.levelVal < 40 ? "warn" : this.logger.level;
-    this.baileysLogger = this.logger.child({ component: "baileys" }, { level: quiet });
+    // Baileys is chatty at info; its warnings and errors are what an operator needs (all of it at debug/trace).
+    const level = this.logger.levelVal <= 20 || this.logger.levelVal >= 40 ? this.logger.level : "warn";
+    this.baileysLogger = boundedBaileysLogger(this.logger.child({ component: "baileys" }, { level }));
     this.capture = new EventCapture(deps.db, row.id, this.logger.child({ component: "capture" }));
   }
 
@@ -138,8 +141,17 @@ export class WhatsAppSession {
     const qr = this.currentQr();
     this.notifyWaiters();
     const seq = ++this.writeSeq;
+    let markQueued = () => {};
+    const queued = new Promise<void>((resolve) => (markQueued = resolve));
     const write = this.statusChain.then(async () => {
-      const saved = await updateSession(this.deps.db, this.id, patch);
+      // In order, and never dropped while the database is away: the status is what operators and the API see.
+      const saved = await retryWhileUnreachable(() => updateSession(this.deps.db, this.id, patch), {
+        onRetry: (err, attempt, delayMs) => {
+          if (attempt > 1) return;
+          this.logger.warn({ err: safeError(err), status: patch.status, delayMs }, "database unreachable; status write queued");
+          markQueued();
+        },
+      });
       if (!saved) return; // the row was deleted: nothing to publish
       // The row may also carry changes made elsewhere (label, settings); memory takes it unless newer writes wait.
       if (seq === this.writeSeq) this.row = saved;
@@ -154,8 +166,15 @@ export class WhatsAppSession {
       this.logger.info({ status: saved.status, reason: patch.statusReason ?? undefined }, "session status");
     });
     this.statusChain = write.catch((err: unknown) => {
-      this.logger.error({ err }, "persisting session status failed");
+      this.logger.error({ err: safeError(err) }, "persisting session status failed");
     });
+    // Callers go on once the row is written, or once the write waits for the database (it lands when it returns,
+    // in order; shutdown flushes the queue): the session keeps deciding from memory meanwhile.
+    return Promise.race([this.statusChain, queued]);
+  }
+
+  /** Status writes still queued (e.g. while the database is away) are written; for shutdown. */
+  flushStatus(): Promise<void> {
     return this.statusChain;
   }
 
@@ -311,13 +330,17 @@ export class WhatsAppSession {
     if (!this.running) return;
     if (!this.auth) {
       try {
-        this.auth = await loadAuthState(this.deps.db, this.id, this.baileysLogger);
+        const cipher = authCipherFor({ current: this.deps.config.appSecret, previous: this.deps.config.appSecretPrevious });
+        this.auth = await loadAuthState(this.deps.db, this.id, cipher, this.baileysLogger);
       } catch (err) {
         // Never fall back to fresh creds: that would unpair a device whose creds we merely failed to read.
         this.running = false;
         const message = err instanceof Error ? err.message : String(err);
         this.logger.error({ err }, "loading auth state failed");
-        await this.setState({ status: "failed", statusReason: message });
+        await this.setState({
+          status: "failed",
+          statusReason: `auth state unreadable: ${message}`,
+        });
         return;
       }
     }
@@ -419,14 +442,18 @@ export class WhatsAppSession {
       await auth.revoke();
       this.auth = null;
       try {
-        await wipeAuthState(this.deps.db, this.id);
+        // Retried while the database is away: creds left behind would be offered to WhatsApp again.
+        await retryWhileUnreachable(() => wipeAuthState(this.deps.db, this.id));
       } catch (err) {
-        this.logger.error({ err }, "wiping auth state after logout failed");
+        this.logger.error({ err: safeError(err) }, "wiping auth state after logout failed");
       }
-    } else {
-      await this.flushCreds().catch((err: unknown) => this.logger.error({ err }, "saving creds failed"));
-      this.auth = null;
+      await this.setState({ status: decision.status, statusReason: decision.reason });
+      return;
     }
-    await this.setState({ status: decision.status, statusReason: decision.reason });
+    // The status first: it must not wait behind a creds flush that is queued while the database is away.
+    const status = this.setState({ status: decision.status, statusReason: decision.reason });
+    await this.flushCreds().catch((err: unknown) => this.logger.error({ err: safeError(err) }, "saving creds failed"));
+    this.auth = null;
+    await status;
   }
 }

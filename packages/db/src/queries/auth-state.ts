@@ -1,20 +1,30 @@
-// Baileys auth state rows (creds + signal keys) of one session. Values arrive and leave as JSON text already
-// serialized by the caller (Baileys' BufferJSON), so this module never interprets secrets; it only stores them.
-import { and, eq, inArray, sql } from "drizzle-orm";
+// Baileys auth state rows (creds + signal keys) of one session. Values arrive and leave already sealed by the caller
+// (with the id of the key that sealed them), so this module never sees or interprets secrets; it only stores them.
+import { and, eq, inArray, isNull, notInArray, or, sql } from "drizzle-orm";
 import type { Executor } from "../client.ts";
 import { waAuthCreds, waAuthKeys } from "../schema/index.ts";
 
 /** Rows per INSERT: 4 parameters each keeps a statement far under Postgres' 65 535-parameter limit. */
 const KEY_ROWS_PER_STATEMENT = 1000;
 
-/** The session's creds as JSON text, or null when the session has none. Errors propagate: never "no creds". */
+/** A stored value and the id of the key that sealed it (null: plain JSON from before encryption). */
+export interface StoredAuthValue {
+  value: string;
+  sealKeyId: string | null;
+}
+
+/** The session's creds as stored, or null when the session has none. Errors propagate: never "no creds". */
 export async function readAuthCreds(db: Executor, sessionId: string): Promise<string | null> {
+  return (await readStoredAuthCreds(db, sessionId))?.value ?? null;
+}
+
+export async function readStoredAuthCreds(db: Executor, sessionId: string): Promise<StoredAuthValue | null> {
   const [row] = await db
-    .select({ creds: sql<string>`${waAuthCreds.creds}::text` })
+    .select({ value: waAuthCreds.creds, sealKeyId: waAuthCreds.sealKeyId })
     .from(waAuthCreds)
     .where(eq(waAuthCreds.sessionId, sessionId))
     .limit(1);
-  return row?.creds ?? null;
+  return row ?? null;
 }
 
 /**
@@ -24,16 +34,18 @@ export async function readAuthCreds(db: Executor, sessionId: string): Promise<st
 export async function writeAuthCreds(
   db: Executor,
   sessionId: string,
-  credsJson: string,
+  creds: StoredAuthValue,
   options: { onlyIfAbsent?: boolean } = {},
 ): Promise<boolean> {
-  const insert = db.insert(waAuthCreds).values({ sessionId, creds: sql`${credsJson}::jsonb`, updatedAt: new Date() });
+  const insert = db
+    .insert(waAuthCreds)
+    .values({ sessionId, creds: creds.value, sealKeyId: creds.sealKeyId, updatedAt: new Date() });
   const rows = options.onlyIfAbsent
     ? await insert.onConflictDoNothing().returning({ sessionId: waAuthCreds.sessionId })
     : await insert
         .onConflictDoUpdate({
           target: waAuthCreds.sessionId,
-          set: { creds: sql`excluded.creds`, updatedAt: sql`excluded.updated_at` },
+          set: { creds: sql`excluded.creds`, sealKeyId: sql`excluded.seal_key_id`, updatedAt: sql`excluded.updated_at` },
         })
         .returning({ sessionId: waAuthCreds.sessionId });
   return rows.length > 0;
@@ -48,27 +60,27 @@ export async function hasAuthCreds(db: Executor, sessionId: string): Promise<boo
   return Boolean(row);
 }
 
-/** Values (JSON text) of the given keys of one type; missing keys are absent from the map. */
+/** Stored values of the given keys of one type; missing keys are absent from the map. */
 export async function readAuthKeys(
   db: Executor,
   sessionId: string,
   type: string,
   keyIds: readonly string[],
-): Promise<Map<string, string>> {
-  const found = new Map<string, string>();
+): Promise<Map<string, StoredAuthValue>> {
+  const found = new Map<string, StoredAuthValue>();
   for (let i = 0; i < keyIds.length; i += KEY_ROWS_PER_STATEMENT) {
     const chunk = keyIds.slice(i, i + KEY_ROWS_PER_STATEMENT);
     const rows = await db
-      .select({ keyId: waAuthKeys.keyId, value: sql<string>`${waAuthKeys.value}::text` })
+      .select({ keyId: waAuthKeys.keyId, value: waAuthKeys.value, sealKeyId: waAuthKeys.sealKeyId })
       .from(waAuthKeys)
       .where(and(eq(waAuthKeys.sessionId, sessionId), eq(waAuthKeys.type, type), inArray(waAuthKeys.keyId, chunk)));
-    for (const row of rows) found.set(row.keyId, row.value);
+    for (const row of rows) found.set(row.keyId, { value: row.value, sealKeyId: row.sealKeyId });
   }
   return found;
 }
 
 export interface AuthKeyChanges {
-  upserts: { type: string; keyId: string; value: string }[];
+  upserts: { type: string; keyId: string; value: string; sealKeyId: string | null }[];
   deletes: { type: string; keyId: string }[];
 }
 
@@ -81,10 +93,10 @@ export async function applyAuthKeyChanges(db: Executor, sessionId: string, chang
       const chunk = changes.upserts.slice(i, i + KEY_ROWS_PER_STATEMENT);
       await tx
         .insert(waAuthKeys)
-        .values(chunk.map((k) => ({ sessionId, type: k.type, keyId: k.keyId, value: sql`${k.value}::jsonb`, updatedAt: now })))
+        .values(chunk.map((k) => ({ sessionId, type: k.type, keyId: k.keyId, value: k.value, sealKeyId: k.sealKeyId, updatedAt: now })))
         .onConflictDoUpdate({
           target: [waAuthKeys.sessionId, waAuthKeys.type, waAuthKeys.keyId],
-          set: { value: sql`excluded.value`, updatedAt: sql`excluded.updated_at` },
+          set: { value: sql`excluded.value`, sealKeyId: sql`excluded.seal_key_id`, updatedAt: sql`excluded.updated_at` },
         });
     }
     const byType = new Map<string, string[]>();
@@ -128,7 +140,88 @@ export async function countAuthKeys(db: Executor, sessionId: string): Promise<nu
 /** Every LID↔phone-number mapping the device stored (Baileys keeps them as `lid-mapping` keys). */
 export async function readLidMappings(db: Executor, sessionId: string): Promise<{ keyId: string; value: string }[]> {
   return db
-    .select({ keyId: waAuthKeys.keyId, value: sql<string>`${waAuthKeys.value}::text` })
+    .select({ keyId: waAuthKeys.keyId, value: waAuthKeys.value })
     .from(waAuthKeys)
     .where(and(eq(waAuthKeys.sessionId, sessionId), eq(waAuthKeys.type, "lid-mapping")));
+}
+
+// ── sealing rows written before encryption or under a previous APP_SECRET ─────────────────────────────────────
+
+/** Rows sealed under none of `currentKeyId` (plain, or an older key the caller can open), a page at a time. */
+const needsSeal = (column: typeof waAuthCreds.sealKeyId | typeof waAuthKeys.sealKeyId, openableOldKeyIds: readonly string[]) =>
+  openableOldKeyIds.length > 0 ? or(isNull(column), inArray(column, [...openableOldKeyIds])) : isNull(column);
+
+export async function listCredsToSeal(
+  db: Executor,
+  openableOldKeyIds: readonly string[],
+  limit: number,
+): Promise<({ sessionId: string } & StoredAuthValue)[]> {
+  return db
+    .select({ sessionId: waAuthCreds.sessionId, value: waAuthCreds.creds, sealKeyId: waAuthCreds.sealKeyId })
+    .from(waAuthCreds)
+    .where(needsSeal(waAuthCreds.sealKeyId, openableOldKeyIds))
+    .limit(limit);
+}
+
+export async function listKeysToSeal(
+  db: Executor,
+  openableOldKeyIds: readonly string[],
+  plainTypes: readonly string[],
+  limit: number,
+): Promise<({ sessionId: string; type: string; keyId: string } & StoredAuthValue)[]> {
+  return db
+    .select({
+      sessionId: waAuthKeys.sessionId,
+      type: waAuthKeys.type,
+      keyId: waAuthKeys.keyId,
+      value: waAuthKeys.value,
+      sealKeyId: waAuthKeys.sealKeyId,
+    })
+    .from(waAuthKeys)
+    .where(
+      and(
+        needsSeal(waAuthKeys.sealKeyId, openableOldKeyIds),
+        plainTypes.length > 0 ? notInArray(waAuthKeys.type, [...plainTypes]) : undefined,
+      ),
+    )
+    .limit(limit);
+}
+
+/**
+ * Replaces a row's value only if it still carries the value that was read (compare-and-set): a concurrent write by
+ * a running session is newer and wins. Returns whether the row was replaced.
+ */
+export async function resealAuthCreds(
+  db: Executor,
+  sessionId: string,
+  before: StoredAuthValue,
+  after: StoredAuthValue,
+): Promise<boolean> {
+  const rows = await db
+    .update(waAuthCreds)
+    .set({ creds: after.value, sealKeyId: after.sealKeyId })
+    .where(and(eq(waAuthCreds.sessionId, sessionId), eq(waAuthCreds.creds, before.value)))
+    .returning({ sessionId: waAuthCreds.sessionId });
+  return rows.length > 0;
+}
+
+export async function resealAuthKey(
+  db: Executor,
+  row: { sessionId: string; type: string; keyId: string },
+  before: StoredAuthValue,
+  after: StoredAuthValue,
+): Promise<boolean> {
+  const rows = await db
+    .update(waAuthKeys)
+    .set({ value: after.value, sealKeyId: after.sealKeyId })
+    .where(
+      and(
+        eq(waAuthKeys.sessionId, row.sessionId),
+        eq(waAuthKeys.type, row.type),
+        eq(waAuthKeys.keyId, row.keyId),
+        eq(waAuthKeys.value, before.value),
+      ),
+    )
+    .returning({ keyId: waAuthKeys.keyId });
+  return rows.length > 0;
 }

@@ -94,7 +94,7 @@ describe("listSessions keyset pagination", () => {
     expect(Object.keys(s ?? {}).sort()).toEqual(
       [
         "autoRead", "createdAt", "createdByUserId", "gatewayId", "id", "isAdminSession", "label", "lastConnectedAt",
-        "organizationId", "phoneNumber", "presenceTyping", "ratePerHour", "ratePerMin", "status", "updatedAt", "waJid", "waLid",
+        "organizationId", "phoneNumber", "presenceTyping", "ratePerHour", "ratePerMin", "status", "statusReason", "updatedAt", "waJid", "waLid",
       ].sort(),
     );
     expect(Number.isInteger(s?.createdAt)).toBe(true);

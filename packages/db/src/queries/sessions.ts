@@ -14,6 +14,8 @@ export interface WaSession {
   waJid: string | null;
   waLid: string | null;
   status: SessionStatus;
+  /** Why the session is in its status or is retrying, in words a person can act on; null when nothing to say. */
+  statusReason: string | null;
   isAdminSession: boolean;
   autoRead: boolean;
   presenceTyping: boolean;
@@ -35,6 +37,7 @@ const sessionColumns = {
   waJid: waSessions.waJid,
   waLid: waSessions.waLid,
   status: waSessions.status,
+  statusReason: waSessions.statusReason,
   isAdminSession: waSessions.isAdminSession,
   autoRead: waSessions.autoRead,
   presenceTyping: waSessions.presenceTyping,
@@ -45,7 +48,7 @@ const sessionColumns = {
   updatedAt: waSessions.updatedAt,
   lastConnectedAt: waSessions.lastConnectedAt,
 };
-type SessionSelection = Omit<WaSessionRow, "statusReason">;
+type SessionSelection = WaSessionRow;
 
 export function toWaSession(row: SessionSelection): WaSession {
   return {

@@ -1,5 +1,5 @@
 // Gateways, WhatsApp sessions, their Baileys auth state, and what each session's device knows (contacts, groups).
-import { boolean, foreignKey, index, integer, jsonb, pgTable, primaryKey, text } from "drizzle-orm/pg-core";
+import { boolean, foreignKey, index, integer, pgTable, primaryKey, text } from "drizzle-orm/pg-core";
 import { createdAt, timestampMs, ulidId, updatedAt } from "./columns.ts";
 import { organizations, users } from "./identity.ts";
 
@@ -61,12 +61,17 @@ export const waSessions = pgTable(
 export type WaSessionRow = typeof waSessions.$inferSelect;
 export type NewWaSessionRow = typeof waSessions.$inferInsert;
 
-/** Baileys `AuthenticationCreds`, serialized with Baileys' BufferJSON. Secret: never selected outside the auth store. */
+/**
+ * Baileys `AuthenticationCreds`, serialized with Baileys' BufferJSON, then sealed (AES-256-GCM) under a key derived
+ * from APP_SECRET that `sealKeyId` names; `sealKeyId` null marks a row written before encryption (plain JSON), sealed at the
+ * gateway's next start. Secret: never selected outside the auth store.
+ */
 export const waAuthCreds = pgTable("wa_auth_creds", {
   sessionId: text()
     .primaryKey()
     .references(() => waSessions.id, { onDelete: "cascade" }),
-  creds: jsonb().notNull(),
+  creds: text().notNull(),
+  sealKeyId: text(),
   updatedAt: updatedAt(),
 });
 
@@ -79,10 +84,16 @@ export const waAuthKeys = pgTable(
       .references(() => waSessions.id, { onDelete: "cascade" }),
     type: text().notNull(),
     keyId: text().notNull(),
-    value: jsonb().notNull(),
+    /** Sealed like `wa_auth_creds.creds` under the key `sealKeyId` names (null: plain JSON from before encryption). */
+    value: text().notNull(),
+    sealKeyId: text(),
     updatedAt: updatedAt(),
   },
-  (t) => [primaryKey({ columns: [t.sessionId, t.type, t.keyId] })],
+  (t) => [
+    primaryKey({ columns: [t.sessionId, t.type, t.keyId] }),
+    // rows still sealed under an older key (or none), found at start to be sealed again
+    index("wa_auth_keys_seal_key_idx").on(t.sealKeyId),
+  ],
 );
 
 /**

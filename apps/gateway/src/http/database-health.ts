@@ -1,0 +1,86 @@
+// Whether the database answers, known ahead of any call: while it is away, API calls are refused at once with a
+// 503 instead of each waiting for a connection attempt; it is probed again often, so it recovers within a second.
+import { migrationsApplied, type DbClient } from "@wa/db";
+
+export type DatabaseState = "reachable" | "unreachable" | "unmigrated";
+
+export interface DatabaseHealthOptions {
+  /** Probe interval while the database answers (default 2 s). */
+  upIntervalMs?: number;
+  /** Probe interval while it does not (default 250 ms), so recovery is seen quickly. */
+  downIntervalMs?: number;
+  /** A probe that takes longer counts as unreachable (default 1 s). */
+  probeTimeoutMs?: number;
+}
+
+function withTimeout<T>(promise: PromiseLike<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([Promise.resolve(promise), timeout]).finally(() => clearTimeout(timer));
+}
+
+export class DatabaseHealth {
+  private reachable = true;
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private readonly upIntervalMs: number;
+  private readonly downIntervalMs: number;
+  private readonly probeTimeoutMs: number;
+
+  constructor(
+    private readonly db: Pick<DbClient, "sql">,
+    options: DatabaseHealthOptions = {},
+  ) {
+    this.upIntervalMs = options.upIntervalMs ?? 2_000;
+    this.downIntervalMs = options.downIntervalMs ?? 250;
+    this.probeTimeoutMs = options.probeTimeoutMs ?? 1_000;
+  }
+
+  /** False from the moment a probe failed until one reaches the database again. */
+  get isReachable(): boolean {
+    return this.reachable;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  /** One round trip within the probe timeout. */
+  async probe(): Promise<boolean> {
+    try {
+      await withTimeout(this.db.sql`select 1`, this.probeTimeoutMs);
+      this.reachable = true;
+    } catch {
+      this.reachable = false;
+    }
+    return this.reachable;
+  }
+
+  /** For /readyz: a fresh probe, then the migrations; a failure while checking them is "unreachable", not "unmigrated". */
+  async state(): Promise<DatabaseState> {
+    if (!(await this.probe())) return "unreachable";
+    const migrated = await withTimeout(migrationsApplied(this.db), this.probeTimeoutMs).catch(() => false);
+    if (migrated) return "reachable";
+    // migrationsApplied reads a failed query as "not applied": tell the two apart with another round trip.
+    return (await this.probe()) ? "unmigrated" : "unreachable";
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.probe().then((up) => this.schedule(up ? this.upIntervalMs : this.downIntervalMs));
+    }, delayMs);
+    this.timer.unref();
+  }
+}
