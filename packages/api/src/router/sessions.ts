@@ -29,7 +29,7 @@ import {
   simulateScanOutput,
   waSessionSchema,
 } from "../schemas.ts";
-import { orgProcedure } from "../trpc.ts";
+import { capabilitiesOf, orgProcedure } from "../trpc.ts";
 
 export const clampLimit = (limit: number | undefined) => Math.min(limit ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
 
@@ -66,6 +66,7 @@ export const sessionEventSchema = z
 async function* streamEvents(
   ports: GatewayPorts,
   filter: { organizationId: string; sessionId: string | undefined },
+  audience: { mayReadQr: boolean },
   signal: AbortSignal | undefined,
 ) {
   const abort = new AbortController();
@@ -80,7 +81,9 @@ async function* streamEvents(
       // The port promises this filter; checking again keeps a faulty port from leaking another org's data.
       if (event.organizationId !== filter.organizationId) continue;
       if (filter.sessionId && event.sessionId !== filter.sessionId) continue;
-      yield tracked(`${event.at}:${event.sessionId}`, sessionEventSchema.parse(event));
+      // The QR carries the device's pairing secret: only callers who may fetch it (GET …/qr, `manage`) receive it.
+      const visible = audience.mayReadQr ? event : { ...event, qr: null };
+      yield tracked(`${event.at}:${event.sessionId}`, sessionEventSchema.parse(visible));
     }
   } finally {
     signal?.removeEventListener("abort", onAbort);
@@ -209,6 +212,7 @@ export const sessionsRouter = {
       const sessionId = input?.session;
       // Checked before the stream opens, so an unknown or foreign session is a plain 404.
       if (sessionId) await requireSession(ctx.db, sessionId, ctx.organizationId);
-      return streamEvents(ctx.ports, { organizationId: ctx.organizationId, sessionId }, signal);
+      const mayReadQr = capabilitiesOf(ctx.principal).includes("manage");
+      return streamEvents(ctx.ports, { organizationId: ctx.organizationId, sessionId }, { mayReadQr }, signal);
     }),
 } satisfies TRPCRouterRecord;
