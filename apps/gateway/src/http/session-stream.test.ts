@@ -1,5 +1,6 @@
-// The session event stream over the real transport (SSE at /trpc): who receives the pairing QR.
-import { waSessionSchema, type SessionEvent, type UserPrincipal } from "@wa/api";
+// The session event stream over the real transport (SSE at /trpc): who receives the pairing QR, and streams that
+// end when their credential does.
+import { setStreamRecheckInterval, waSessionSchema, type SessionEvent, type UserPrincipal } from "@wa/api";
 import {
   ACME,
   createFakePorts,
@@ -24,10 +25,17 @@ describe("session event stream (SSE)", () => {
   let server: GatewayServer;
   let base: string;
 
-  const mintFor = (p: UserPrincipal) =>
-    idp.mint({ sub: p.userId, org: p.organizationId ?? undefined, orgRole: p.orgRole ?? undefined, email: p.email ?? undefined });
+  const mintFor = (p: UserPrincipal, exp?: number) =>
+    idp.mint(
+      { sub: p.userId, org: p.organizationId ?? undefined, orgRole: p.orgRole ?? undefined, email: p.email ?? undefined },
+      exp === undefined ? {} : { exp },
+    );
+  /** Re-check interval for these tests (the default is 30 s). */
+  const RECHECK_MS = 400;
+  let restoreInterval: () => void = () => {};
 
   beforeAll(async () => {
+    restoreInterval = setStreamRecheckInterval(RECHECK_MS);
     t = await createTestDatabase();
     f = await seedFixture(t.db);
     idp = await createTestIdentity({ issuer: "http://localhost:3000" });
@@ -44,6 +52,7 @@ describe("session event stream (SSE)", () => {
     await server?.stop();
     await idp?.close();
     await t?.close();
+    restoreInterval();
   });
 
   /** A session waiting for a scan, and an event about it carrying a QR (with its secret) as the engine publishes it. */
@@ -95,6 +104,78 @@ describe("session event stream (SSE)", () => {
       }
     } finally {
       for (const stream of streams) stream.close();
+    }
+  });
+
+  /** The stream delivers while the credential is good: an event published now arrives. */
+  async function expectLive(stream: Awaited<ReturnType<typeof openEventStream>>, event: SessionEvent) {
+    const at = Date.now();
+    ports.publish({ ...event, at });
+    await stream.nextData((data) => data.at === at);
+  }
+
+  it("[EVENTS][AUTH]: a revoked api-key's stream ends with {type: ended, reason: credential revoked} within the re-check interval", async () => {
+    const event = await qrEvent();
+    const key = await createTestApiKey(t.db, ACME, ["read", "events"]);
+    const stream = await openEventStream(base, key.raw);
+    try {
+      await expectLive(stream, event);
+      const owner = await mintFor(f.acmeOwner);
+      const revoked = await fetch(`${base}/api/v1/api-keys/${key.principal.keyId}`, { method: "DELETE", headers: { authorization: `Bearer ${owner}` } });
+      expect(revoked.status).toBeLessThan(300);
+      const ended = await stream.nextData((data) => data.type === "ended", RECHECK_MS * 2 + 5_000);
+      expect(ended).toMatchObject({ type: "ended", reason: "credential revoked" });
+      const messages = await stream.ended();
+      // Nothing after the final event but tRPC's own "return": the server closed the stream.
+      const after = messages.slice(messages.findIndex((m) => m.data.includes('"ended"')) + 1);
+      expect(after.every((m) => m.event !== "message")).toBe(true);
+    } finally {
+      stream.close();
+    }
+  });
+
+  it("[EVENTS][AUTH]: an api-key's stream ends when the key expires", async () => {
+    const event = await qrEvent();
+    const expiresAt = Date.now() + 2_000;
+    const key = await createTestApiKey(t.db, ACME, ["events"], { expiresAt: new Date(expiresAt) });
+    const stream = await openEventStream(base, key.raw);
+    try {
+      await expectLive(stream, event);
+      const ended = await stream.nextData((data) => data.type === "ended", 15_000);
+      expect(ended).toMatchObject({ type: "ended", reason: "credential expired" });
+      expect(ended.at).toBeGreaterThanOrEqual(expiresAt);
+      await stream.ended();
+    } finally {
+      stream.close();
+    }
+  });
+
+  it("[EVENTS][AUTH]: a login JWT's stream ends at the token's exp with reason token expired", async () => {
+    const event = await qrEvent();
+    const exp = Math.floor(Date.now() / 1000) + 3;
+    const stream = await openEventStream(base, await mintFor(f.acmeMember, exp));
+    try {
+      await expectLive(stream, event);
+      const ended = await stream.nextData((data) => data.type === "ended", 20_000);
+      expect(ended).toMatchObject({ type: "ended", reason: "token expired" });
+      expect(ended.at).toBeGreaterThanOrEqual(exp * 1000);
+      await stream.ended();
+    } finally {
+      stream.close();
+    }
+  });
+
+  it("[EVENTS][AUTH]: a person removed from the organization loses the stream at the next re-check", async () => {
+    const event = await qrEvent();
+    const stream = await openEventStream(base, await mintFor(f.acmeAdmin));
+    try {
+      await expectLive(stream, event);
+      await t.sql`delete from memberships where user_id = ${f.acmeAdmin.userId} and organization_id = ${ACME}`;
+      const ended = await stream.nextData((data) => data.type === "ended", RECHECK_MS * 2 + 5_000);
+      expect(ended).toMatchObject({ type: "ended", reason: "access revoked" });
+    } finally {
+      stream.close();
+      await t.sql`insert into memberships (user_id, organization_id, role) values (${f.acmeAdmin.userId}, ${ACME}, 'admin') on conflict do nothing`;
     }
   });
 });

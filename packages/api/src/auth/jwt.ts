@@ -37,6 +37,8 @@ export interface LoginClaims {
   platformRole: "super_admin" | null;
   email: string | null;
   name: string | null;
+  /** The token's `exp` in epoch ms: open streams end then. Absent for principals not built from a token. */
+  expiresAt?: number;
 }
 
 export interface JwtVerifier {
@@ -151,6 +153,7 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
       };
       const exp = typeof payload.exp === "number" ? payload.exp : 0;
       const iat = typeof payload.iat === "number" ? payload.iat : 0;
+      result.expiresAt = exp * 1000;
       const validUntilMs = (Math.min(exp, iat + maxAgeSeconds) + toleranceSeconds) * 1000;
       if (verified.size >= VERIFIED_CACHE_SIZE) {
         const oldest = verified.keys().next();
