@@ -23,10 +23,13 @@ import {
   type ActiveWebSession,
 } from "@wa/db/queries/web-sessions";
 import type { Logger } from "pino";
+import { addressKey, clientAddress, NO_TRUSTED_PROXIES, type TrustedProxies } from "./client-address.ts";
 import {
   SESSION_COOKIE,
   SESSION_TTL_MS,
   clearedSessionCookie,
+  deviceCookie,
+  hasDeviceCookie,
   hashSessionToken,
   isWellFormedToken,
   newSessionToken,
@@ -44,6 +47,10 @@ export interface AuthDeps {
   webUrl: string;
   keys: KeyStore;
   limiter: SignInLimiter;
+  /** APP_SECRET: signs the device cookie that lets an account's owner through its lockout. */
+  secret: string;
+  /** Which X-Forwarded-For entry is the client (TRUSTED_PROXIES); none by default. */
+  trustedProxies?: TrustedProxies;
   log: Pick<Logger, "info" | "warn" | "error">;
   now?: () => number;
 }
@@ -107,13 +114,6 @@ function handle(deps: AuthDeps, name: string, fn: (request: Request) => Promise<
   };
 }
 
-/** The client's address as the nearest proxy (Next's own server) saw it. */
-function clientAddress(request: Request): string {
-  const forwarded = request.headers.get("x-forwarded-for");
-  const last = forwarded?.split(",").pop()?.trim();
-  return last || request.headers.get("x-real-ip") || "unknown";
-}
-
 interface Viewer {
   session: ActiveWebSession;
   tokenHash: string;
@@ -146,20 +146,22 @@ const isUniqueViolation = (error: unknown): boolean => {
 
 export function createAuthHandlers(deps: AuthDeps) {
   const now = deps.now ?? Date.now;
+  const trustedProxies = deps.trustedProxies ?? NO_TRUSTED_PROXIES;
+  const limitKeyOf = (request: Request) => addressKey(clientAddress(request.headers, trustedProxies));
 
   const signUp = handle(deps, "sign-up", async (request) => {
     const input = await readJsonBody(request, signUpSchema);
     // Every sign-up counts against the address: each costs a scrypt hash and could probe for registered emails.
     const at = now();
-    const addressKey = clientAddress(request);
-    const wait = deps.limiter.address.retryAfterMs(addressKey, at);
+    const address = limitKeyOf(request);
+    const wait = deps.limiter.address.retryAfterMs(address, at);
     if (wait > 0) {
       deps.log.warn({ event: "sign_up_rate_limited" }, "sign-up rate limited");
       throw new AuthError("rate_limited", "too many sign-up attempts; try again later", undefined, {
         "retry-after": String(Math.ceil(wait / 1000)),
       });
     }
-    deps.limiter.address.recordFailure(addressKey, at);
+    deps.limiter.address.recordFailure(address, at);
     // Hashed before the lookup, so "email taken" takes as long as a sign-up does.
     const passwordHash = await hashPassword(input.password);
     if (await findUserByEmail(deps.db, input.email)) throw new AuthError("conflict", "an account with this email already exists");
@@ -188,9 +190,18 @@ export function createAuthHandlers(deps: AuthDeps) {
     const input = await readJsonBody(request, signInSchema);
     const at = now();
     const accountKey = normalizeEmail(input.email);
-    const addressKey = clientAddress(request);
+    const address = limitKeyOf(request);
+    // Two limits. Per address: 30 failures in 15 min, whatever the accounts (the address is the TCP peer unless
+    // TRUSTED_PROXIES vouches for an X-Forwarded-For entry, so rotating that header gains nothing). Per account:
+    // after 5 failures in 15 min the account is locked for attempts from contexts it has never signed in from,
+    // but its owner still gets in with the right password from an address the account signed in from before or
+    // from a browser holding its device cookie. Guessing is throttled; the owner is not locked out by strangers.
     // Keyed by the email as typed (normalized), not the user id: the answer is the same whether it exists or not.
-    const wait = Math.max(deps.limiter.account.retryAfterMs(accountKey, at), deps.limiter.address.retryAfterMs(addressKey, at));
+    const accountWait = deps.limiter.account.retryAfterMs(accountKey, at);
+    const recognized =
+      accountWait > 0 &&
+      (deps.limiter.known.has(accountKey, address) || hasDeviceCookie(request.headers.get("cookie"), deps.secret, accountKey));
+    const wait = Math.max(deps.limiter.address.retryAfterMs(address, at), recognized ? 0 : accountWait);
     if (wait > 0) {
       deps.log.warn({ event: "sign_in_rate_limited" }, "sign-in rate limited");
       throw new AuthError("rate_limited", "too many failed sign-in attempts; try again later", undefined, {
@@ -202,16 +213,20 @@ export function createAuthHandlers(deps: AuthDeps) {
     const ok = await verifyPassword(input.password, user?.passwordHash ?? (await dummyPasswordHash()));
     if (!user || !ok) {
       deps.limiter.account.recordFailure(accountKey, at);
-      deps.limiter.address.recordFailure(addressKey, at);
+      deps.limiter.address.recordFailure(address, at);
       deps.log.info({ event: "sign_in_failed" }, "sign-in failed");
       throw new AuthError("unauthorized", "email or password is incorrect");
     }
-    deps.limiter.account.reset(accountKey);
+    // The failure count is kept: a success during an attack must not hand the attacker a fresh allowance.
+    deps.limiter.known.remember(accountKey, address);
     const memberships = await listMemberships(deps.db, user.id);
     const cookie = await startWebSession(deps, request, user.id, memberships[0]?.organizationId ?? null, at);
     deps.log.info({ userId: user.id }, "signed in");
     const { passwordHash: _hash, ...profile } = user;
-    return Response.json({ user: profile }, { status: 200, headers: { ...noStore, "set-cookie": cookie } });
+    const headers = new Headers(noStore);
+    headers.append("set-cookie", cookie);
+    headers.append("set-cookie", deviceCookie(deps.secret, accountKey, deps.webUrl));
+    return Response.json({ user: profile }, { status: 200, headers });
   });
 
   const signOut = handle(deps, "sign-out", async (request) => {

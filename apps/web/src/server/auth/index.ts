@@ -12,7 +12,15 @@ const holder = globalThis as typeof globalThis & { __waAuth?: { handlers: AuthHa
 function instance() {
   if (!holder.__waAuth) {
     const keys = new KeyStore(db(), env().APP_SECRET, {}, log);
-    const handlers = createAuthHandlers({ db: db(), webUrl: env().WEB_URL, keys, limiter: createSignInLimiter(), log });
+    const handlers = createAuthHandlers({
+      db: db(),
+      webUrl: env().WEB_URL,
+      keys,
+      limiter: createSignInLimiter(),
+      secret: env().APP_SECRET,
+      trustedProxies: env().TRUSTED_PROXIES,
+      log,
+    });
     holder.__waAuth = { handlers, keys };
   }
   return holder.__waAuth;
