@@ -209,6 +209,19 @@ describe("sign-in", () => {
     await expectError(forged, 429, "rate_limited");
   });
 
+  it("[SIZE]: an oversized sign-in or sign-up body is 413 payload_too_large, by its declared size before reading", async () => {
+    const big = JSON.stringify({ email: "alice@example.com", password: "x".repeat(20_000) });
+    await expectError(await h.signIn(post("/api/auth/sign-in", big)), 413, "payload_too_large");
+    await expectError(await h.signUp(post("/api/auth/sign-up", big)), 413, "payload_too_large");
+    const declared = new Request(`${WEB_URL}/api/auth/sign-in`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "content-length": String(100 * 1024 * 1024), [PEER_ADDRESS_HEADER]: "10.0.0.1" },
+      body: new ReadableStream({ pull: () => { throw new Error("the body was read"); } }),
+      duplex: "half",
+    } as RequestInit);
+    await expectError(await h.signIn(declared), 413, "payload_too_large");
+  });
+
   it("refuses unknown fields and bad input with 400 validation_error and field messages", async () => {
     const extra = await h.signIn(post("/api/auth/sign-in", { email: "alice@example.com", password: "x", role: "super_admin" }));
     const body = await expectError(extra, 400, "validation_error");

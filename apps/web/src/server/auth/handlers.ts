@@ -36,9 +36,11 @@ import {
   readCookie,
   sessionCookie,
 } from "./cookies.ts";
-import { AuthError, errorResponse, noStore, readJsonBody, validationError } from "./errors.ts";
+import { readJsonBody } from "./body.ts";
+import { AuthError, errorResponse, noStore, validationError } from "./errors.ts";
 import { JWT_ALG, TOKEN_TTL_SECONDS, type KeyStore } from "./keys.ts";
 import type { SignInLimiter } from "./rate-limit.ts";
+import { Refusal } from "./refusals.ts";
 
 export const JWT_AUDIENCE = "wa-gateway";
 
@@ -108,6 +110,7 @@ function handle(deps: AuthDeps, name: string, fn: (request: Request) => Promise<
       return await fn(request);
     } catch (error) {
       if (error instanceof AuthError) return errorResponse(error);
+      if (error instanceof Refusal) return error.toResponse();
       deps.log.error({ err: error, route: name }, "auth handler failed");
       return errorResponse(new AuthError("internal", "internal error"));
     }
