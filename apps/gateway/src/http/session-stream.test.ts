@@ -11,6 +11,7 @@ import {
   type Fixture,
   type TestIdentity,
 } from "@wa/api/testing";
+import { createWebSession, revokeWebSession } from "@wa/db/queries/web-sessions";
 import { createTestDatabase, type TestDatabase } from "@wa/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "./logger.ts";
@@ -25,9 +26,9 @@ describe("session event stream (SSE)", () => {
   let server: GatewayServer;
   let base: string;
 
-  const mintFor = (p: UserPrincipal, exp?: number) =>
+  const mintFor = (p: UserPrincipal, exp?: number, sid?: string) =>
     idp.mint(
-      { sub: p.userId, org: p.organizationId ?? undefined, orgRole: p.orgRole ?? undefined, email: p.email ?? undefined },
+      { sub: p.userId, org: p.organizationId ?? undefined, orgRole: p.orgRole ?? undefined, email: p.email ?? undefined, ...(sid ? { sid } : {}) },
       exp === undefined ? {} : { exp },
     );
   /** Re-check interval for these tests (the default is 30 s). */
@@ -176,6 +177,31 @@ describe("session event stream (SSE)", () => {
     } finally {
       stream.close();
       await t.sql`insert into memberships (user_id, organization_id, role) values (${f.acmeAdmin.userId}, ${ACME}, 'admin') on conflict do nothing`;
+    }
+  });
+
+  it("[EVENTS][AUTH]: signing out ends the streams opened with tokens of that web session (sid) at the next re-check", async () => {
+    const event = await qrEvent();
+    const tokenHash = `hash-${Date.now()}`;
+    const web = await createWebSession(t.db, {
+      userId: f.acmeOwner.userId,
+      tokenHash,
+      activeOrganizationId: ACME,
+      userAgent: null,
+      expiresAt: new Date(Date.now() + 3_600_000),
+    });
+    const stream = await openEventStream(base, await mintFor(f.acmeOwner, undefined, web.id));
+    const other = await openEventStream(base, await mintFor(f.acmeOwner));
+    try {
+      await expectLive(stream, event);
+      await revokeWebSession(t.db, tokenHash);
+      const ended = await stream.nextData((data) => data.type === "ended", RECHECK_MS * 2 + 5_000);
+      expect(ended).toMatchObject({ type: "ended", reason: "credential revoked" });
+      // A token of another (or no) web session keeps its stream.
+      await expectLive(other, event);
+    } finally {
+      stream.close();
+      other.close();
     }
   });
 });

@@ -1,8 +1,9 @@
 // Open streams obey the credential they were opened with: re-checked on an interval and at its expiry, the stream
-// ends with a final `ended` event once the api-key is revoked or expired, the login token expires, or the person
-// left the organization. The QR permission follows the person's current role.
+// ends with a final `ended` event once the api-key is revoked or expired, the login token expires, its web session
+// signed out, or the person left the organization. The QR permission follows the person's current role.
 import type { Database } from "@wa/db";
 import { getMembership } from "@wa/db/queries/identity";
+import { isWebSessionActive } from "@wa/db/queries/web-sessions";
 import { z } from "zod";
 import { recheckApiKey } from "../auth/api-key.ts";
 import type { Principal } from "../context.ts";
@@ -54,6 +55,10 @@ async function recheck(db: Database, principal: Principal, organizationId: strin
   }
   const expiresAt = principal.expiresAt ?? null;
   if (expiresAt !== null && expiresAt <= at) return { lapsed: "token expired", expiresAt, capabilities: null };
+  // Signed out (or the web session revoked): the tokens it minted stop holding streams open.
+  if (principal.webSessionId && !(await isWebSessionActive(db, principal.webSessionId, new Date(at)))) {
+    return { lapsed: "credential revoked", expiresAt, capabilities: null };
+  }
   // The token's role stays as minted for its few minutes; the stream follows the membership as it is now.
   const membership = await getMembership(db, principal.userId, organizationId);
   if (!membership) return { lapsed: "access revoked", expiresAt, capabilities: null };

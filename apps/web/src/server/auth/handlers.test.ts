@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
 import { addMembership, createOrganization, hashPassword, createUser, setPlatformRole } from "@wa/db";
 import { signingKeys, webSessions } from "@wa/db/schema";
+import { isWebSessionActive } from "@wa/db/queries/web-sessions";
 import { createTestDatabase, type TestDatabase } from "@wa/db/testing";
 import { PEER_ADDRESS_HEADER, parseTrustedProxies } from "./client-address.ts";
 import { createAuthHandlers, JWT_AUDIENCE, type AuthHandlers } from "./handlers.ts";
@@ -318,13 +319,29 @@ describe("token", () => {
 });
 
 describe("sign-out", () => {
-  it("revokes the web session: the token endpoint answers 401 afterwards", async () => {
+  it("revokes the web session at once: the token endpoint answers 401 afterwards; other sessions stay", async () => {
     const cookie = await signIn();
+    const elsewhere = await signIn();
     expect((await h.token(get("/api/auth/token", cookie))).status).toBe(200);
     const out = await h.signOut(post("/api/auth/sign-out", {}, { cookie }));
     expect(out.status).toBe(204);
     expect(out.headers.get("set-cookie")).toMatch(/wa_session=; .*Max-Age=0/);
     await expectError(await h.token(get("/api/auth/token", cookie)), 401, "unauthorized");
+    expect((await h.token(get("/api/auth/token", elsewhere))).status).toBe(200);
+  });
+
+  it("names the web session in every minted token (sid), so the gateway can end that session's streams", async () => {
+    const cookie = await signIn();
+    const res = await h.token(get("/api/auth/token", cookie));
+    const { token } = (await res.json()) as { token: string };
+    const jwks = createLocalJWKSet((await (await h.jwks(get("/api/auth/jwks"))).json()) as Parameters<typeof createLocalJWKSet>[0]);
+    const { payload } = await jwtVerify(token, jwks, { issuer: WEB_URL, audience: JWT_AUDIENCE });
+    const rows = await tdb.db.select().from(webSessions);
+    const row = rows.find((r) => r.id === payload.sid);
+    expect(row?.userId).toBe(alice.id);
+    expect(row?.revokedAt).toBeNull();
+    await h.signOut(post("/api/auth/sign-out", {}, { cookie }));
+    expect(await isWebSessionActive(tdb.db, String(payload.sid))).toBe(false);
   });
 });
 

@@ -74,12 +74,17 @@ const tokenQuerySchema = z.strictObject({
     .optional(),
 });
 
-/** Mints the 5-minute login JWT for a person in one of their organizations. */
+/**
+ * Mints the 5-minute login JWT for a person in one of their organizations. `sid` names the web session it was
+ * minted for: the gateway ends streams opened with it once that session signs out (plain calls are not checked,
+ * so a token stays usable for the rest of its 5 minutes after sign-out).
+ */
 export async function signLoginToken(
   keys: KeyStore,
   webUrl: string,
   user: { id: string; email: string; name: string; platformRole: string | null },
   membership: Pick<MembershipView, "organizationId" | "role">,
+  webSessionId: string,
   nowMs: number,
 ): Promise<{ token: string; expiresAt: number }> {
   const key = await keys.current();
@@ -90,6 +95,7 @@ export async function signLoginToken(
     orgRole: membership.role,
     email: user.email,
     name: user.name,
+    sid: webSessionId,
   };
   if (user.platformRole === "super_admin") claims.role = "super_admin";
   const token = await new SignJWT(claims)
@@ -263,7 +269,7 @@ export function createAuthHandlers(deps: AuthDeps) {
     }
     if (at - session.lastSeenAt.getTime() > 5 * 60_000) await touchWebSession(deps.db, session.id, new Date(at));
 
-    const minted = await signLoginToken(deps.keys, deps.webUrl, session.user, active, at);
+    const minted = await signLoginToken(deps.keys, deps.webUrl, session.user, active, session.id, at);
     return Response.json(minted, { headers: noStore });
   });
 

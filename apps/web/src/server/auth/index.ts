@@ -33,5 +33,5 @@ export function tokenForViewer(viewer: Viewer): Promise<{ token: string; expires
   const membership = viewer.activeOrganization;
   if (!membership) return Promise.resolve(null);
   const user = { ...viewer.user, platformRole: viewer.user.isSuperAdmin ? "super_admin" : null };
-  return signLoginToken(instance().keys, env().WEB_URL, user, membership, Date.now());
+  return signLoginToken(instance().keys, env().WEB_URL, user, membership, viewer.sessionId, Date.now());
 }
