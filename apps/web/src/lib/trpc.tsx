@@ -16,6 +16,7 @@ import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import type { AppRouter } from "@wa/api";
 import { createContext, useContext, useState, type ReactNode } from "react";
 import { errorCode } from "./errors.ts";
+import { renewExpiredStreams } from "./renew-stream-link.ts";
 import { tokens } from "./token-source.ts";
 
 export const { TRPCProvider, useTRPC, useTRPCClient } = createTRPCContext<AppRouter>();
@@ -47,50 +48,6 @@ const retryOnUnauthorizedLink: TRPCLink<AppRouter> = () => {
       };
       attempt();
       return () => subscription?.unsubscribe();
-    });
-};
-
-/** The data of a subscription message, when it is the stream's final `{type: "ended"}` event. */
-function endedReason(result: unknown): string | null {
-  const data = (result as { data?: { data?: unknown } } | null)?.data?.data;
-  if (typeof data !== "object" || data === null || !("type" in data) || data.type !== "ended") return null;
-  return "reason" in data && typeof data.reason === "string" ? data.reason : "ended";
-}
-
-/**
- * The gateway ends a stream when the login token it was opened with expires; the console then opens it again with
- * a fresh token, so pages stay live past the token's 5 minutes. Other endings (access revoked) reach the page.
- */
-const renewExpiredStreamLink: TRPCLink<AppRouter> = () => {
-  return ({ next, op }) =>
-    observable((observer) => {
-      if (op.type !== "subscription") return next(op).subscribe(observer);
-      let current: { unsubscribe: () => void } | undefined;
-      let closed = false;
-      const open = () => {
-        let renewing = false;
-        current = next(op).subscribe({
-          next: (value) => {
-            if (endedReason(value.result) === "token expired") {
-              renewing = true;
-              current?.unsubscribe();
-              tokens.invalidate();
-              if (!closed) open();
-              return;
-            }
-            observer.next(value);
-          },
-          error: (error) => observer.error(error),
-          complete: () => {
-            if (!renewing) observer.complete();
-          },
-        });
-      };
-      open();
-      return () => {
-        closed = true;
-        current?.unsubscribe();
-      };
     });
 };
 
@@ -145,7 +102,7 @@ export function Providers({
     const url = `${gatewayUrl}/trpc`;
     return createTRPCClient<AppRouter>({
       links: [
-        renewExpiredStreamLink,
+        renewExpiredStreams(() => tokens.invalidate()),
         retryOnUnauthorizedLink,
         splitLink({
           condition: (op) => op.type === "subscription",
