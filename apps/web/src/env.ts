@@ -1,5 +1,6 @@
 // The web app's environment, parsed once with zod; a missing or malformed variable stops with one clear line.
 import { z } from "zod";
+import { parseTrustedProxies } from "./server/auth/client-address.ts";
 
 const url = z.url({ protocol: /^https?$/ }).transform((value) => value.replace(/\/+$/, ""));
 
@@ -9,6 +10,21 @@ const schema = z.object({
   GATEWAY_URL: url.default("http://localhost:8080"),
   APP_SECRET: z.string().min(32, "APP_SECRET must be at least 32 characters"),
   WEB_PORT: z.coerce.number().int().min(1).max(65_535).default(3000),
+  /**
+   * Proxies in front of the web app whose X-Forwarded-For entries are believed: a hop count (e.g. `1`) or a
+   * comma-separated list of IPs/CIDRs. Unset: the TCP peer is the client and X-Forwarded-For is ignored.
+   */
+  TRUSTED_PROXIES: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      try {
+        return parseTrustedProxies(value);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: error instanceof Error ? error.message : "invalid" });
+        return z.NEVER;
+      }
+    }),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

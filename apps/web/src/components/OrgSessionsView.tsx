@@ -39,6 +39,7 @@ export function OrgSessionsView() {
         if (Date.now() - list.dataUpdatedAt > 1000) void queryClient.invalidateQueries({ queryKey: trpc.sessions.list.pathKey() });
       },
       onData: (event) => {
+        if ("type" in event.data) return; // the stream's end (renewed by the tRPC client when a token expired)
         const changed = event.data.session;
         queryClient.setQueriesData<{ data: WASession[]; nextCursor: string | null }>(
           { queryKey: trpc.sessions.list.pathKey() },

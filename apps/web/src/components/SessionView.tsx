@@ -36,6 +36,7 @@ export function SessionView({ id, creator }: { id: string; creator: SessionCreat
           void queryClient.invalidateQueries({ queryKey: trpc.sessions.qr.queryOptions({ session: id }).queryKey });
         },
         onData: (event) => {
+          if ("type" in event.data) return; // the stream's end (renewed by the tRPC client when a token expired)
           queryClient.setQueryData(sessionOptions.queryKey, event.data.session);
           setLiveQr(event.data.status === "scan_qr_code" ? event.data.qr : null);
         },

@@ -16,6 +16,7 @@ import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import type { AppRouter } from "@wa/api";
 import { createContext, useContext, useState, type ReactNode } from "react";
 import { errorCode } from "./errors.ts";
+import { renewExpiredStreams } from "./renew-stream-link.ts";
 import { tokens } from "./token-source.ts";
 
 export const { TRPCProvider, useTRPC, useTRPCClient } = createTRPCContext<AppRouter>();
@@ -101,6 +102,7 @@ export function Providers({
     const url = `${gatewayUrl}/trpc`;
     return createTRPCClient<AppRouter>({
       links: [
+        renewExpiredStreams(() => tokens.invalidate()),
         retryOnUnauthorizedLink,
         splitLink({
           condition: (op) => op.type === "subscription",

@@ -7,6 +7,8 @@ import { SESSION_COOKIE, hashSessionToken, isWellFormedToken } from "./auth/cook
 import { db } from "./db.ts";
 
 export interface Viewer {
+  /** The web session (its row id), named in the tokens minted for this viewer. */
+  sessionId: string;
   user: { id: string; email: string; name: string; isSuperAdmin: boolean };
   organizations: MembershipView[];
   /** The organization tokens are minted for (the first membership until the person switches). */
@@ -22,6 +24,7 @@ export const getViewer = cache(async (): Promise<Viewer | null> => {
   const activeOrganization =
     organizations.find((m) => m.organizationId === session.activeOrganizationId) ?? organizations[0] ?? null;
   return {
+    sessionId: session.id,
     user: {
       id: session.user.id,
       email: session.user.email,

@@ -1,7 +1,7 @@
 // Api-keys: minting (`wa_` + base64url of 32 random bytes), hashing, and authenticating a presented key.
 import { createHash, randomBytes } from "node:crypto";
 import type { Database } from "@wa/db";
-import { findApiKeyByHash, touchApiKey } from "@wa/db/queries/api-keys";
+import { findApiKeyByHash, getApiKeyValidity, touchApiKey } from "@wa/db/queries/api-keys";
 import type { ApiKeyPermission } from "@wa/db";
 import { DomainError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
@@ -25,6 +25,8 @@ export interface ApiKeyPrincipal {
   keyId: string;
   organizationId: string;
   permissions: ApiKeyPermission[];
+  /** Epoch ms when the key stops working (null: never); open streams end then. */
+  expiresAt?: number | null;
 }
 
 export interface ApiKeyAuthenticator {
@@ -68,7 +70,22 @@ export function createApiKeyAuthenticator(options: ApiKeyAuthenticatorOptions): 
         throw new DomainError("unauthorized", "invalid api key");
       }
       touch(key.id, at, key.lastUsedAt);
-      return { keyId: key.id, organizationId: key.organizationId, permissions: key.permissions };
+      return { keyId: key.id, organizationId: key.organizationId, permissions: key.permissions, expiresAt: key.expiresAt };
     },
   };
+}
+
+/**
+ * Re-checks a key that already authenticated (an open stream): why it stopped being usable, or null while it
+ * still is, with its expiry so the caller can stop exactly then. A deleted key counts as revoked.
+ */
+export async function recheckApiKey(
+  db: Database,
+  keyId: string,
+  at: number,
+): Promise<{ lapsed: "revoked" | "expired" | null; expiresAt: number | null }> {
+  const key = await getApiKeyValidity(db, keyId);
+  if (!key || key.revokedAt !== null) return { lapsed: "revoked", expiresAt: key?.expiresAt ?? null };
+  if (key.expiresAt !== null && key.expiresAt <= at) return { lapsed: "expired", expiresAt: key.expiresAt };
+  return { lapsed: null, expiresAt: key.expiresAt };
 }

@@ -37,6 +37,10 @@ export interface LoginClaims {
   platformRole: "super_admin" | null;
   email: string | null;
   name: string | null;
+  /** The token's `exp` in epoch ms: open streams end then. Absent for principals not built from a token. */
+  expiresAt?: number;
+  /** The web session (`sid`) the token was minted for: open streams end when it signs out. */
+  webSessionId?: string;
 }
 
 export interface JwtVerifier {
@@ -53,6 +57,7 @@ const claimsSchema = z.object({
   role: z.string().optional(),
   email: z.string().optional(),
   name: z.string().optional(),
+  sid: z.string().min(1).optional(),
 });
 
 /** With no key set at all, how long a failed JWKS fetch is trusted before trying again. */
@@ -148,9 +153,11 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
         platformRole: c.role === "super_admin" ? "super_admin" : null,
         email: c.email ?? null,
         name: c.name ?? null,
+        ...(c.sid ? { webSessionId: c.sid } : {}),
       };
       const exp = typeof payload.exp === "number" ? payload.exp : 0;
       const iat = typeof payload.iat === "number" ? payload.iat : 0;
+      result.expiresAt = exp * 1000;
       const validUntilMs = (Math.min(exp, iat + maxAgeSeconds) + toleranceSeconds) * 1000;
       if (verified.size >= VERIFIED_CACHE_SIZE) {
         const oldest = verified.keys().next();

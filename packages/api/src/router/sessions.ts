@@ -29,7 +29,10 @@ import {
   simulateScanOutput,
   waSessionSchema,
 } from "../schemas.ts";
+import type { Principal } from "../context.ts";
+import type { Logger } from "../logger.ts";
 import { orgProcedure } from "../trpc.ts";
+import { guardStream, streamEndedEventSchema, type StreamEndReason } from "./stream-credential.ts";
 
 export const clampLimit = (limit: number | undefined) => Math.min(limit ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
 
@@ -64,23 +67,38 @@ export const sessionEventSchema = z
   .meta({ id: "SessionEvent" });
 
 async function* streamEvents(
-  ports: GatewayPorts,
+  ctx: { ports: GatewayPorts; db: Database; logger: Logger; principal: Principal },
   filter: { organizationId: string; sessionId: string | undefined },
   signal: AbortSignal | undefined,
 ) {
   const abort = new AbortController();
   const onAbort = () => abort.abort();
   signal?.addEventListener("abort", onAbort, { once: true });
+  const guard = guardStream({ ...ctx, organizationId: filter.organizationId, signal: abort.signal });
+  let endedBy: StreamEndReason | null = null;
+  void guard.ended.then((reason) => {
+    endedBy = reason;
+    if (reason) abort.abort();
+  });
   try {
-    const events = ports.events.subscribe(
+    const events = ctx.ports.events.subscribe(
       { organizationId: filter.organizationId, ...(filter.sessionId ? { sessionId: filter.sessionId } : {}) },
       abort.signal,
     );
     for await (const event of events) {
+      if (abort.signal.aborted) break;
       // The port promises this filter; checking again keeps a faulty port from leaking another org's data.
       if (event.organizationId !== filter.organizationId) continue;
       if (filter.sessionId && event.sessionId !== filter.sessionId) continue;
-      yield tracked(`${event.at}:${event.sessionId}`, sessionEventSchema.parse(event));
+      // The QR carries the device's pairing secret: only callers who may fetch it (GET …/qr, `manage`) receive it.
+      const visible = guard.mayReadQr() ? event : { ...event, qr: null };
+      yield tracked(`${event.at}:${event.sessionId}`, sessionEventSchema.parse(visible));
+    }
+    const reason: StreamEndReason | null = endedBy;
+    if (reason) {
+      ctx.logger.info({ organizationId: filter.organizationId, reason }, "session event stream ended by its credential");
+      const at = Date.now();
+      yield tracked(`ended:${at}`, streamEndedEventSchema.parse({ type: "ended", reason, at }));
     }
   } finally {
     signal?.removeEventListener("abort", onAbort);
@@ -233,13 +251,16 @@ export const sessionsRouter = {
       return simulateScan(input.session);
     }),
 
-  /** Live status/QR changes of the organization's sessions (or one session); SSE over tRPC. */
+  /**
+   * Live status/QR changes of the organization's sessions (or one session); SSE over tRPC. The last message is
+   * `{type: "ended", reason}` when the caller's credential stops allowing the stream.
+   */
   events: orgProcedure("events")
     .input(sessionEventsInput)
     .subscription(async ({ ctx, input, signal }) => {
       const sessionId = input?.session;
       // Checked before the stream opens, so an unknown or foreign session is a plain 404.
       if (sessionId) await requireSession(ctx.db, sessionId, ctx.organizationId);
-      return streamEvents(ctx.ports, { organizationId: ctx.organizationId, sessionId }, signal);
+      return streamEvents(ctx, { organizationId: ctx.organizationId, sessionId }, signal);
     }),
 } satisfies TRPCRouterRecord;

@@ -127,3 +127,16 @@ export async function touchApiKey(db: Executor, id: string, now: Date, minInterv
       ),
     );
 }
+
+/** Whether a key is still usable, by id: open streams re-check the key they were opened with. */
+export async function getApiKeyValidity(
+  db: Executor,
+  id: string,
+): Promise<{ revokedAt: number | null; expiresAt: number | null } | null> {
+  const [row] = await db
+    .select({ revokedAt: apiKeys.revokedAt, expiresAt: apiKeys.expiresAt })
+    .from(apiKeys)
+    .where(eq(apiKeys.id, id))
+    .limit(1);
+  return row ? { revokedAt: row.revokedAt?.getTime() ?? null, expiresAt: row.expiresAt?.getTime() ?? null } : null;
+}

@@ -52,6 +52,16 @@ export async function setWebSessionOrganization(db: Executor, id: string, organi
   await db.update(webSessions).set({ activeOrganizationId: organizationId }).where(eq(webSessions.id, id));
 }
 
+/** Whether the web session is still signed in (not revoked, not expired): streams opened with its tokens re-check it. */
+export async function isWebSessionActive(db: Executor, id: string, now: Date = new Date()): Promise<boolean> {
+  const [row] = await db
+    .select({ id: webSessions.id })
+    .from(webSessions)
+    .where(and(eq(webSessions.id, id), isNull(webSessions.revokedAt), gt(webSessions.expiresAt, now)))
+    .limit(1);
+  return row !== undefined;
+}
+
 /** Revokes the session a token hash names; true when a live row was revoked. */
 export async function revokeWebSession(db: Executor, tokenHash: string, now: Date = new Date()): Promise<boolean> {
   const rows = await db

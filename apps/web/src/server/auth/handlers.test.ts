@@ -3,7 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
 import { addMembership, createOrganization, hashPassword, createUser, setPlatformRole } from "@wa/db";
 import { signingKeys, webSessions } from "@wa/db/schema";
+import { isWebSessionActive } from "@wa/db/queries/web-sessions";
 import { createTestDatabase, type TestDatabase } from "@wa/db/testing";
+import { PEER_ADDRESS_HEADER, parseTrustedProxies } from "./client-address.ts";
 import { createAuthHandlers, JWT_AUDIENCE, type AuthHandlers } from "./handlers.ts";
 import { KeyStore } from "./keys.ts";
 import { createSignInLimiter } from "./rate-limit.ts";
@@ -17,15 +19,26 @@ let clock = Date.now();
 let keys: KeyStore;
 let h: AuthHandlers;
 
-const makeHandlers = () =>
-  createAuthHandlers({ db: tdb.db, webUrl: WEB_URL, keys, limiter: createSignInLimiter(), log: silent, now: () => clock });
+const makeHandlers = (trustedProxies?: string) =>
+  createAuthHandlers({
+    db: tdb.db,
+    webUrl: WEB_URL,
+    keys,
+    limiter: createSignInLimiter(),
+    secret: SECRET,
+    trustedProxies: parseTrustedProxies(trustedProxies),
+    log: silent,
+    now: () => clock,
+  });
 
-const post = (path: string, body: unknown, init: { cookie?: string; ip?: string } = {}) =>
+/** `ip` is the TCP peer (stamped by the server process); `forwardedFor` is whatever the client or a proxy sent. */
+const post = (path: string, body: unknown, init: { cookie?: string; ip?: string; forwardedFor?: string } = {}) =>
   new Request(`${WEB_URL}${path}`, {
     method: "POST",
     headers: {
       "content-type": "application/json",
-      "x-forwarded-for": init.ip ?? "10.0.0.1",
+      [PEER_ADDRESS_HEADER]: init.ip ?? "10.0.0.1",
+      ...(init.forwardedFor ? { "x-forwarded-for": init.forwardedFor } : {}),
       ...(init.cookie ? { cookie: init.cookie } : {}),
     },
     body: typeof body === "string" ? body : JSON.stringify(body),
@@ -138,6 +151,78 @@ describe("sign-in", () => {
     expect(other.status).toBe(200);
   });
 
+  it("[RATE-LIMIT]: rotating X-Forwarded-For without trusted proxies changes nothing: the TCP peer is limited (429)", async () => {
+    const limited = makeHandlers();
+    const statuses: number[] = [];
+    for (let i = 0; i < 31; i++) {
+      const forwardedFor = `203.0.113.${i}, 198.51.100.${i}`;
+      const res = await limited.signIn(post("/api/auth/sign-in", { email: `r${i}@example.com`, password: "nope-nope" }, { ip: "10.4.0.1", forwardedFor }));
+      statuses.push(res.status);
+    }
+    expect(statuses.slice(0, 30).every((s) => s === 401)).toBe(true);
+    expect(statuses[30]).toBe(429);
+  });
+
+  it("[RATE-LIMIT]: with TRUSTED_PROXIES the vouched-for X-Forwarded-For entry is the client; spoofed entries left of it are ignored", async () => {
+    for (const trusted of ["1", "10.4.1.0/24", "10.4.1.7, ::1"]) {
+      const limited = makeHandlers(trusted);
+      let n = 0;
+      const attempt = (client: string, spoofed: string) =>
+        limited.signIn(
+          post("/api/auth/sign-in", { email: `p${n++}@example.com`, password: "nope-nope" }, { ip: "10.4.1.7", forwardedFor: `${spoofed}, ${client}` }),
+        );
+      for (let i = 0; i < 30; i++) expect((await attempt("192.0.2.1", `198.51.100.${i}`)).status).toBe(401);
+      expect((await attempt("192.0.2.1", "198.51.100.99")).status, trusted).toBe(429);
+      // Another client behind the same proxy has its own allowance.
+      expect((await attempt("192.0.2.2", "198.51.100.1")).status, trusted).toBe(401);
+    }
+  });
+
+  it("[RATE-LIMIT]: an attack locks the account for strangers, while its owner still signs in (known address or device cookie)", async () => {
+    const limited = makeHandlers();
+    const owner = await limited.signIn(post("/api/auth/sign-in", { email: "alice@example.com", password: "correct horse" }, { ip: "10.5.0.1" }));
+    expect(owner.status).toBe(200);
+    const deviceCookie = owner.headers.getSetCookie().find((c) => c.startsWith("wa_device="))?.split(";")[0] ?? "";
+    expect(deviceCookie).toMatch(/^wa_device=[A-Za-z0-9_-]{43}$/);
+
+    // The attack: wrong passwords from many addresses, until the account is locked.
+    for (let i = 0; i < 5; i++) {
+      await expectError(await limited.signIn(post("/api/auth/sign-in", { email: "alice@example.com", password: `guess-${i}` }, { ip: `10.6.0.${i}` })), 401, "unauthorized");
+    }
+    const attacker = await limited.signIn(post("/api/auth/sign-in", { email: "alice@example.com", password: "correct horse" }, { ip: "10.6.1.1" }));
+    await expectError(attacker, 429, "rate_limited");
+
+    // The owner, from the address they signed in from before, with the right password: in.
+    const fromKnown = await limited.signIn(post("/api/auth/sign-in", { email: "alice@example.com", password: "correct horse" }, { ip: "10.5.0.1" }));
+    expect(fromKnown.status).toBe(200);
+    // From a new address with the browser's device cookie: in.
+    const withCookie = await limited.signIn(
+      post("/api/auth/sign-in", { email: "alice@example.com", password: "correct horse" }, { ip: "10.5.9.9", cookie: deviceCookie }),
+    );
+    expect(withCookie.status).toBe(200);
+    // The lockout still holds for everyone else, and a recognized context still needs the right password.
+    await expectError(await limited.signIn(post("/api/auth/sign-in", { email: "alice@example.com", password: "correct horse" }, { ip: "10.6.2.2" })), 429, "rate_limited");
+    await expectError(await limited.signIn(post("/api/auth/sign-in", { email: "alice@example.com", password: "guess-x" }, { ip: "10.5.0.1" })), 401, "unauthorized");
+    // Another account's device cookie opens nothing.
+    const forged = await limited.signIn(
+      post("/api/auth/sign-in", { email: "alice@example.com", password: "correct horse" }, { ip: "10.6.3.3", cookie: "wa_device=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" }),
+    );
+    await expectError(forged, 429, "rate_limited");
+  });
+
+  it("[SIZE]: an oversized sign-in or sign-up body is 413 payload_too_large, by its declared size before reading", async () => {
+    const big = JSON.stringify({ email: "alice@example.com", password: "x".repeat(20_000) });
+    await expectError(await h.signIn(post("/api/auth/sign-in", big)), 413, "payload_too_large");
+    await expectError(await h.signUp(post("/api/auth/sign-up", big)), 413, "payload_too_large");
+    const declared = new Request(`${WEB_URL}/api/auth/sign-in`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "content-length": String(100 * 1024 * 1024), [PEER_ADDRESS_HEADER]: "10.0.0.1" },
+      body: new ReadableStream({ pull: () => { throw new Error("the body was read"); } }),
+      duplex: "half",
+    } as RequestInit);
+    await expectError(await h.signIn(declared), 413, "payload_too_large");
+  });
+
   it("refuses unknown fields and bad input with 400 validation_error and field messages", async () => {
     const extra = await h.signIn(post("/api/auth/sign-in", { email: "alice@example.com", password: "x", role: "super_admin" }));
     const body = await expectError(extra, 400, "validation_error");
@@ -234,13 +319,29 @@ describe("token", () => {
 });
 
 describe("sign-out", () => {
-  it("revokes the web session: the token endpoint answers 401 afterwards", async () => {
+  it("revokes the web session at once: the token endpoint answers 401 afterwards; other sessions stay", async () => {
     const cookie = await signIn();
+    const elsewhere = await signIn();
     expect((await h.token(get("/api/auth/token", cookie))).status).toBe(200);
     const out = await h.signOut(post("/api/auth/sign-out", {}, { cookie }));
     expect(out.status).toBe(204);
     expect(out.headers.get("set-cookie")).toMatch(/wa_session=; .*Max-Age=0/);
     await expectError(await h.token(get("/api/auth/token", cookie)), 401, "unauthorized");
+    expect((await h.token(get("/api/auth/token", elsewhere))).status).toBe(200);
+  });
+
+  it("names the web session in every minted token (sid), so the gateway can end that session's streams", async () => {
+    const cookie = await signIn();
+    const res = await h.token(get("/api/auth/token", cookie));
+    const { token } = (await res.json()) as { token: string };
+    const jwks = createLocalJWKSet((await (await h.jwks(get("/api/auth/jwks"))).json()) as Parameters<typeof createLocalJWKSet>[0]);
+    const { payload } = await jwtVerify(token, jwks, { issuer: WEB_URL, audience: JWT_AUDIENCE });
+    const rows = await tdb.db.select().from(webSessions);
+    const row = rows.find((r) => r.id === payload.sid);
+    expect(row?.userId).toBe(alice.id);
+    expect(row?.revokedAt).toBeNull();
+    await h.signOut(post("/api/auth/sign-out", {}, { cookie }));
+    expect(await isWebSessionActive(tdb.db, String(payload.sid))).toBe(false);
   });
 });
 

@@ -23,19 +23,24 @@ import {
   type ActiveWebSession,
 } from "@wa/db/queries/web-sessions";
 import type { Logger } from "pino";
+import { addressKey, clientAddress, NO_TRUSTED_PROXIES, type TrustedProxies } from "./client-address.ts";
 import {
   SESSION_COOKIE,
   SESSION_TTL_MS,
   clearedSessionCookie,
+  deviceCookie,
+  hasDeviceCookie,
   hashSessionToken,
   isWellFormedToken,
   newSessionToken,
   readCookie,
   sessionCookie,
 } from "./cookies.ts";
-import { AuthError, errorResponse, noStore, readJsonBody, validationError } from "./errors.ts";
+import { readJsonBody } from "./body.ts";
+import { AuthError, errorResponse, noStore, validationError } from "./errors.ts";
 import { JWT_ALG, TOKEN_TTL_SECONDS, type KeyStore } from "./keys.ts";
 import type { SignInLimiter } from "./rate-limit.ts";
+import { Refusal } from "./refusals.ts";
 
 export const JWT_AUDIENCE = "wa-gateway";
 
@@ -44,6 +49,10 @@ export interface AuthDeps {
   webUrl: string;
   keys: KeyStore;
   limiter: SignInLimiter;
+  /** APP_SECRET: signs the device cookie that lets an account's owner through its lockout. */
+  secret: string;
+  /** Which X-Forwarded-For entry is the client (TRUSTED_PROXIES); none by default. */
+  trustedProxies?: TrustedProxies;
   log: Pick<Logger, "info" | "warn" | "error">;
   now?: () => number;
 }
@@ -65,12 +74,17 @@ const tokenQuerySchema = z.strictObject({
     .optional(),
 });
 
-/** Mints the 5-minute login JWT for a person in one of their organizations. */
+/**
+ * Mints the 5-minute login JWT for a person in one of their organizations. `sid` names the web session it was
+ * minted for: the gateway ends streams opened with it once that session signs out (plain calls are not checked,
+ * so a token stays usable for the rest of its 5 minutes after sign-out).
+ */
 export async function signLoginToken(
   keys: KeyStore,
   webUrl: string,
   user: { id: string; email: string; name: string; platformRole: string | null },
   membership: Pick<MembershipView, "organizationId" | "role">,
+  webSessionId: string,
   nowMs: number,
 ): Promise<{ token: string; expiresAt: number }> {
   const key = await keys.current();
@@ -81,6 +95,7 @@ export async function signLoginToken(
     orgRole: membership.role,
     email: user.email,
     name: user.name,
+    sid: webSessionId,
   };
   if (user.platformRole === "super_admin") claims.role = "super_admin";
   const token = await new SignJWT(claims)
@@ -101,17 +116,11 @@ function handle(deps: AuthDeps, name: string, fn: (request: Request) => Promise<
       return await fn(request);
     } catch (error) {
       if (error instanceof AuthError) return errorResponse(error);
+      if (error instanceof Refusal) return error.toResponse();
       deps.log.error({ err: error, route: name }, "auth handler failed");
       return errorResponse(new AuthError("internal", "internal error"));
     }
   };
-}
-
-/** The client's address as the nearest proxy (Next's own server) saw it. */
-function clientAddress(request: Request): string {
-  const forwarded = request.headers.get("x-forwarded-for");
-  const last = forwarded?.split(",").pop()?.trim();
-  return last || request.headers.get("x-real-ip") || "unknown";
 }
 
 interface Viewer {
@@ -146,20 +155,22 @@ const isUniqueViolation = (error: unknown): boolean => {
 
 export function createAuthHandlers(deps: AuthDeps) {
   const now = deps.now ?? Date.now;
+  const trustedProxies = deps.trustedProxies ?? NO_TRUSTED_PROXIES;
+  const limitKeyOf = (request: Request) => addressKey(clientAddress(request.headers, trustedProxies));
 
   const signUp = handle(deps, "sign-up", async (request) => {
     const input = await readJsonBody(request, signUpSchema);
     // Every sign-up counts against the address: each costs a scrypt hash and could probe for registered emails.
     const at = now();
-    const addressKey = clientAddress(request);
-    const wait = deps.limiter.address.retryAfterMs(addressKey, at);
+    const address = limitKeyOf(request);
+    const wait = deps.limiter.address.retryAfterMs(address, at);
     if (wait > 0) {
       deps.log.warn({ event: "sign_up_rate_limited" }, "sign-up rate limited");
       throw new AuthError("rate_limited", "too many sign-up attempts; try again later", undefined, {
         "retry-after": String(Math.ceil(wait / 1000)),
       });
     }
-    deps.limiter.address.recordFailure(addressKey, at);
+    deps.limiter.address.recordFailure(address, at);
     // Hashed before the lookup, so "email taken" takes as long as a sign-up does.
     const passwordHash = await hashPassword(input.password);
     if (await findUserByEmail(deps.db, input.email)) throw new AuthError("conflict", "an account with this email already exists");
@@ -188,9 +199,18 @@ export function createAuthHandlers(deps: AuthDeps) {
     const input = await readJsonBody(request, signInSchema);
     const at = now();
     const accountKey = normalizeEmail(input.email);
-    const addressKey = clientAddress(request);
+    const address = limitKeyOf(request);
+    // Two limits. Per address: 30 failures in 15 min, whatever the accounts (the address is the TCP peer unless
+    // TRUSTED_PROXIES vouches for an X-Forwarded-For entry, so rotating that header gains nothing). Per account:
+    // after 5 failures in 15 min the account is locked for attempts from contexts it has never signed in from,
+    // but its owner still gets in with the right password from an address the account signed in from before or
+    // from a browser holding its device cookie. Guessing is throttled; the owner is not locked out by strangers.
     // Keyed by the email as typed (normalized), not the user id: the answer is the same whether it exists or not.
-    const wait = Math.max(deps.limiter.account.retryAfterMs(accountKey, at), deps.limiter.address.retryAfterMs(addressKey, at));
+    const accountWait = deps.limiter.account.retryAfterMs(accountKey, at);
+    const recognized =
+      accountWait > 0 &&
+      (deps.limiter.known.has(accountKey, address) || hasDeviceCookie(request.headers.get("cookie"), deps.secret, accountKey));
+    const wait = Math.max(deps.limiter.address.retryAfterMs(address, at), recognized ? 0 : accountWait);
     if (wait > 0) {
       deps.log.warn({ event: "sign_in_rate_limited" }, "sign-in rate limited");
       throw new AuthError("rate_limited", "too many failed sign-in attempts; try again later", undefined, {
@@ -202,16 +222,20 @@ export function createAuthHandlers(deps: AuthDeps) {
     const ok = await verifyPassword(input.password, user?.passwordHash ?? (await dummyPasswordHash()));
     if (!user || !ok) {
       deps.limiter.account.recordFailure(accountKey, at);
-      deps.limiter.address.recordFailure(addressKey, at);
+      deps.limiter.address.recordFailure(address, at);
       deps.log.info({ event: "sign_in_failed" }, "sign-in failed");
       throw new AuthError("unauthorized", "email or password is incorrect");
     }
-    deps.limiter.account.reset(accountKey);
+    // The failure count is kept: a success during an attack must not hand the attacker a fresh allowance.
+    deps.limiter.known.remember(accountKey, address);
     const memberships = await listMemberships(deps.db, user.id);
     const cookie = await startWebSession(deps, request, user.id, memberships[0]?.organizationId ?? null, at);
     deps.log.info({ userId: user.id }, "signed in");
     const { passwordHash: _hash, ...profile } = user;
-    return Response.json({ user: profile }, { status: 200, headers: { ...noStore, "set-cookie": cookie } });
+    const headers = new Headers(noStore);
+    headers.append("set-cookie", cookie);
+    headers.append("set-cookie", deviceCookie(deps.secret, accountKey, deps.webUrl));
+    return Response.json({ user: profile }, { status: 200, headers });
   });
 
   const signOut = handle(deps, "sign-out", async (request) => {
@@ -245,7 +269,7 @@ export function createAuthHandlers(deps: AuthDeps) {
     }
     if (at - session.lastSeenAt.getTime() > 5 * 60_000) await touchWebSession(deps.db, session.id, new Date(at));
 
-    const minted = await signLoginToken(deps.keys, deps.webUrl, session.user, active, at);
+    const minted = await signLoginToken(deps.keys, deps.webUrl, session.user, active, session.id, at);
     return Response.json(minted, { headers: noStore });
   });
 

@@ -12,7 +12,15 @@ const holder = globalThis as typeof globalThis & { __waAuth?: { handlers: AuthHa
 function instance() {
   if (!holder.__waAuth) {
     const keys = new KeyStore(db(), env().APP_SECRET, {}, log);
-    const handlers = createAuthHandlers({ db: db(), webUrl: env().WEB_URL, keys, limiter: createSignInLimiter(), log });
+    const handlers = createAuthHandlers({
+      db: db(),
+      webUrl: env().WEB_URL,
+      keys,
+      limiter: createSignInLimiter(),
+      secret: env().APP_SECRET,
+      trustedProxies: env().TRUSTED_PROXIES,
+      log,
+    });
     holder.__waAuth = { handlers, keys };
   }
   return holder.__waAuth;
@@ -25,5 +33,5 @@ export function tokenForViewer(viewer: Viewer): Promise<{ token: string; expires
   const membership = viewer.activeOrganization;
   if (!membership) return Promise.resolve(null);
   const user = { ...viewer.user, platformRole: viewer.user.isSuperAdmin ? "super_admin" : null };
-  return signLoginToken(instance().keys, env().WEB_URL, user, membership, Date.now());
+  return signLoginToken(instance().keys, env().WEB_URL, user, membership, viewer.sessionId, Date.now());
 }

@@ -1,4 +1,5 @@
-// In-memory sliding-window counters of failed sign-ins, per account and per client address.
+// In-memory sliding-window counters of failed sign-ins, per account and per client address, and the addresses
+// each account last signed in from (so an account's lockout spares its owner; see handlers.ts).
 export interface FailureLimiterOptions {
   max: number;
   windowMs: number;
@@ -48,12 +49,39 @@ export class FailureLimiter {
   }
 }
 
+/** The few addresses each account last signed in from successfully; bounded in accounts and per account. */
+export class KnownAddresses {
+  private readonly byAccount = new Map<string, string[]>();
+
+  constructor(
+    private readonly perAccount = 10,
+    private readonly maxAccounts = 50_000,
+  ) {}
+
+  has(account: string, address: string): boolean {
+    return this.byAccount.get(account)?.includes(address) ?? false;
+  }
+
+  remember(account: string, address: string): void {
+    const list = (this.byAccount.get(account) ?? []).filter((a) => a !== address);
+    list.push(address);
+    this.byAccount.delete(account);
+    this.byAccount.set(account, list.slice(-this.perAccount));
+    if (this.byAccount.size > this.maxAccounts) {
+      const first = this.byAccount.keys().next();
+      if (!first.done) this.byAccount.delete(first.value);
+    }
+  }
+}
+
 export interface SignInLimiter {
   account: FailureLimiter;
   address: FailureLimiter;
+  known: KnownAddresses;
 }
 
 export const createSignInLimiter = (): SignInLimiter => ({
   account: new FailureLimiter({ max: 5, windowMs: 15 * 60_000 }),
   address: new FailureLimiter({ max: 30, windowMs: 15 * 60_000 }),
+  known: new KnownAddresses(),
 });
