@@ -350,6 +350,12 @@ describe("console", () => {
     const [saved] = await stack.db.sql<{ rate_per_min: number; auto_read: boolean }[]>`select rate_per_min, auto_read from wa_sessions where id = ${id}`;
     assert.deepEqual(saved, { rate_per_min: 30, auto_read: true });
 
+    // WhatsApp refuses the client (stream error 405): the page shows `failed` and the reason, live.
+    const digits = phone.replace(/\D/g, "");
+    await sim("POST", `/sim/accounts/${digits}/faults`, { kind: "stream-error", code: 405 });
+    await page.locator('[data-testid="live-status"] [data-status="failed"]').waitFor({ timeout: 30_000 });
+    assert.match(await page.getByTestId("status-reason").first().innerText(), /outdated \(405\)/, "the status reason is shown");
+
     // Delete asks first; cancelling keeps the session, confirming removes it.
     await page.getByRole("button", { name: "Delete", exact: true }).click();
     await page.getByRole("dialog").getByRole("button", { name: "Cancel" }).click();
@@ -479,7 +485,7 @@ describe("console", () => {
     await page.getByRole("img", { name: "WhatsApp pairing QR code" }).waitFor({ timeout: 30_000 });
     assert.match(await page.getByTestId("created-by").innerText(), /^You · owner@acme\.test$/, "Created by names the person");
     await assertFitsPhone(page, "org session");
-    // The simulator cannot complete pairing codes: the tab says so.
+    // In simulator mode the tab says how a simulated phone enters the code.
     await page.getByRole("tab", { name: "Pairing code" }).click();
     await page.getByTestId("pairing-code-simulator").waitFor();
     await assertFitsPhone(page, "org session pairing code");

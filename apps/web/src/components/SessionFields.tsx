@@ -3,7 +3,7 @@ import type { ReactNode } from "react";
 import { formatExact, formatPhone } from "@/lib/format.ts";
 import type { WASession } from "@/lib/trpc.tsx";
 import { RelativeTime } from "./RelativeTime.tsx";
-import { StatusBadge } from "./StatusBadge.tsx";
+import { StatusBadge, StatusReason } from "./StatusBadge.tsx";
 
 const time = (ms: number | null) =>
   ms === null ? <span className="muted">—</span> : (
@@ -47,7 +47,13 @@ export function SessionFields({
   creator?: SessionCreator | null;
 }) {
   const rows: [string, ReactNode][] = [
-    ["Status", <StatusBadge key="s" status={session.status} />],
+    [
+      "Status",
+      <span key="s" className="stack-tight">
+        <StatusBadge status={session.status} reason={session.statusReason} />
+        <StatusReason reason={session.statusReason} />
+      </span>,
+    ],
     ["Label", session.label ?? <span className="muted">Untitled</span>],
     ["Session id", <span key="i" className="mono">{session.id}</span>],
     ["Organization", organizationName ? <>{organizationName} <span className="muted mono">({session.organizationId})</span></> : maybe(session.organizationId)],

@@ -12,7 +12,7 @@ import { ConfirmButton } from "./ConfirmButton.tsx";
 import { ErrorNotice, NotFoundNotice } from "./Notices.tsx";
 import { SessionFields, type SessionCreator } from "./SessionFields.tsx";
 import { SessionSettingsForm } from "./SessionSettingsForm.tsx";
-import { StatusBadge } from "./StatusBadge.tsx";
+import { StatusBadge, StatusReason } from "./StatusBadge.tsx";
 
 type Qr = RouterOutputs["sessions"]["qr"];
 
@@ -76,12 +76,13 @@ export function SessionView({ id, creator }: { id: string; creator: SessionCreat
                 Connection
               </h2>
               <span className="row" aria-live="polite" data-testid="live-status">
-                <StatusBadge status={s.status} />
+                <StatusBadge status={s.status} reason={s.statusReason} />
                 <span className="muted" title={live.status === "pending" ? "receiving live updates" : "live updates reconnecting"}>
                   {live.status === "pending" ? "● live" : "○ connecting…"}
                 </span>
               </span>
             </div>
+            <StatusReason reason={s.statusReason} />
             {canManage ? <Actions session={s} /> : <p className="muted">Only owners and admins can start, stop or change sessions.</p>}
           </div>
         </section>
@@ -260,9 +261,9 @@ function Pairing({ session, qr, qrError, canManage }: { session: WASession; qr: 
           >
             {system.data?.simulator ? (
               <p className="form-note" data-testid="pairing-code-simulator">
-                This gateway is connected to the WhatsApp simulator, whose phones cannot enter pairing codes yet: a code is
-                handed out but nothing can complete it. Pair with the <strong>QR code</strong> tab and “Scan with the
-                simulated phone” instead.
+                This gateway is connected to the WhatsApp simulator. Its phones enter a pairing code through the
+                simulator&apos;s control API (<code>POST /sim/pair-code</code> with the code and the phone number); the
+                <strong> QR code</strong> tab&apos;s “Scan with the simulated phone” pairs in one click.
               </p>
             ) : null}
             <div className="field">

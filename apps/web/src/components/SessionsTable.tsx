@@ -90,7 +90,7 @@ export function SessionsTable(props: Props) {
                 </td>
                 <td className="mono" data-label="Phone number">{formatPhone(s.phoneNumber)}</td>
                 <td data-label="Status">
-                  <StatusBadge status={s.status} />
+                  <StatusBadge status={s.status} reason={s.statusReason} />
                 </td>
                 {props.showOrganization ? (
                   <td data-label="Organization" title={s.organizationId}>{props.organizationName?.(s.organizationId) ?? <span className="muted mono">{s.organizationId}</span>}</td>
