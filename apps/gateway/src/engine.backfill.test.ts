@@ -1,7 +1,7 @@
 // Backfill against a simulated account: counts match the account and the database, advance while running,
 // one job per session, clear failures, idempotent reruns.
 import { DomainError } from "@wa/api";
-import { getSession, schema, eq, type WaSession } from "@wa/db";
+import { getSession, schema, eq, sql, type WaSession } from "@wa/db";
 import { countDirectory } from "@wa/db/queries/directory";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GatewayEngine } from "./engine.ts";
@@ -127,6 +127,29 @@ describe("backfill", () => {
     const account = h.sim.control.account(phoneNumber);
     expect(await countDirectory(h.db.db, session.id)).toEqual(account.counts);
     expect({ contacts: done.contacts, groups: done.groups, groupMembers: done.groupMembers }).toEqual(account.counts);
+  });
+
+  it("a database failure ends the job with a short reason: no statement, no parameters, no personal data", async () => {
+    // Every write to `groups` fails as a deadlock would (a statement trigger fires even when no row changes).
+    await h.db.db.execute(sql`
+      create function fail_like_a_deadlock() returns trigger language plpgsql as $$
+      begin raise exception 'deadlock detected' using errcode = '40P01'; end $$`);
+    await h.db.db.execute(sql`
+      create trigger groups_deadlock before insert or update on groups
+      for each statement execute function fail_like_a_deadlock()`);
+    try {
+      engine.backfill.start(session);
+      const failed = await finished(engine, session.id);
+      expect(failed.status).toBe("failed");
+      expect(failed.error).toBe("database write failed (deadlock)");
+      const account = h.sim.control.account(phoneNumber);
+      for (const leak of ["insert", "select", "params", account.groupRows[0]?.jid ?? "@g.us", account.groupRows[0]?.subject ?? "?"]) {
+        expect(failed.error).not.toContain(leak);
+      }
+    } finally {
+      await h.db.db.execute(sql`drop trigger groups_deadlock on groups`);
+      await h.db.db.execute(sql`drop function fail_like_a_deadlock()`);
+    }
   });
 
   it("a stopped session: failed with `session not connected`", async () => {

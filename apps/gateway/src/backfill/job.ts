@@ -1,5 +1,7 @@
 // One backfill run: every contact the device knows and every joined group with its members (fetched live),
 // upserted in batches; progress is reported after each committed batch, and a dropped connection ends the run.
+// A run started while the initial history sync is still arriving waits for it first, and every write goes through
+// the session's capture (the directory's one writer), so the run neither misses history nor deadlocks with it.
 import type { Database } from "@wa/db";
 import { readLidMappings } from "@wa/db/queries/auth-state";
 import {
@@ -35,8 +37,11 @@ export interface BackfillContext {
   cancel: AbortSignal;
   /** Bound of the optional app-state resync (it is best effort). */
   resyncTimeoutMs?: number;
+  /** How long to wait for a still-running initial history sync before giving up (default 5 min). */
+  historyWaitMs?: number;
 }
 
+/** Ends a run with a reason fit for the job's `error` (short, no data). */
 export class BackfillAborted extends Error {}
 
 function abortReason(signal: AbortSignal): string {
@@ -70,16 +75,40 @@ function whileConnected<T>(ctx: BackfillContext, p: Promise<T>): Promise<T> {
   });
 }
 
-const timeout = (ms: number) =>
-  new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms).unref());
+const timeout = (ms: number, error: () => Error = () => new Error(`timed out after ${ms} ms`)) =>
+  new Promise<never>((_, reject) => setTimeout(() => reject(error()), ms).unref());
 
 export async function runBackfill(ctx: BackfillContext): Promise<void> {
+  const lostBefore = ctx.conn.capture.lostWrites;
   const t0 = Date.now();
+  await awaitHistorySync(ctx);
   await backfillContacts(ctx);
   ctx.logger.info({ ms: Date.now() - t0 }, "backfill: contacts done");
   const t1 = Date.now();
   await backfillGroups(ctx);
   ctx.logger.info({ ms: Date.now() - t1 }, "backfill: groups done");
+  await whileConnected(ctx, ctx.conn.capture.idle());
+  // Rows the live capture failed to write while we ran are rows this job would claim without having: not a success.
+  if (ctx.conn.capture.lostWrites !== lostBefore) {
+    throw new BackfillAborted("writing live updates failed during the backfill; the directory may be incomplete");
+  }
+}
+
+/** A freshly paired device is still receiving its history: count nothing before the last chunk is captured. */
+async function awaitHistorySync(ctx: BackfillContext): Promise<void> {
+  const history = ctx.conn.capture.history;
+  if (!history.inProgress) return;
+  const waitMs = ctx.historyWaitMs ?? 300_000;
+  const t0 = Date.now();
+  ctx.logger.info("backfill: waiting for the initial history sync");
+  await whileConnected(
+    ctx,
+    Promise.race([
+      history.settled(),
+      timeout(waitMs, () => new BackfillAborted("the initial history sync has not finished; retry later")),
+    ]),
+  );
+  ctx.logger.info({ ms: Date.now() - t0 }, "backfill: initial history sync complete");
 }
 
 async function backfillContacts(ctx: BackfillContext): Promise<void> {
@@ -107,7 +136,8 @@ async function backfillContacts(ctx: BackfillContext): Promise<void> {
     .map((m) => ({ phoneJid: `${m.keyId}@s.whatsapp.net`, lidJid: `${JSON.parse(m.value) as string}@lid` }));
   for (let i = 0; i < mappings.length; i += ctx.batchSize) {
     check(ctx);
-    await applyContactLidMappings(db, sessionId, mappings.slice(i, i + ctx.batchSize));
+    const batch = mappings.slice(i, i + ctx.batchSize);
+    await conn.capture.write(() => applyContactLidMappings(db, sessionId, batch));
   }
 
   ctx.logger.debug({ ms: Date.now() - t0, mappings: mappings.length }, "backfill: LID mappings applied");
@@ -117,7 +147,7 @@ async function backfillContacts(ctx: BackfillContext): Promise<void> {
     check(ctx);
     const page = await listContactsPage(db, sessionId, after, ctx.batchSize);
     if (page.length === 0) break;
-    const written = await upsertContacts(db, sessionId, page);
+    const written = await conn.capture.write(() => upsertContacts(db, sessionId, page));
     ctx.progress({ contacts: written });
     after = page[page.length - 1]?.jid ?? null;
     if (page.length < ctx.batchSize) break;
@@ -142,18 +172,20 @@ async function backfillGroups(ctx: BackfillContext): Promise<void> {
     const batchMembers = members;
     groups = [];
     members = [];
-    await db.transaction(async (tx) => {
-      await upsertGroups(tx, sessionId, batchGroups);
-      for (let i = 0; i < batchMembers.length; i += ctx.batchSize) {
-        await upsertGroupMembers(tx, sessionId, batchMembers.slice(i, i + ctx.batchSize));
-      }
-      await pruneGroupMembers(
-        tx,
-        sessionId,
-        batchGroups.map((g) => g.jid),
-        batchMembers,
-      );
-    });
+    await conn.capture.write(() =>
+      db.transaction(async (tx) => {
+        await upsertGroups(tx, sessionId, batchGroups);
+        for (let i = 0; i < batchMembers.length; i += ctx.batchSize) {
+          await upsertGroupMembers(tx, sessionId, batchMembers.slice(i, i + ctx.batchSize));
+        }
+        await pruneGroupMembers(
+          tx,
+          sessionId,
+          batchGroups.map((g) => g.jid),
+          batchMembers,
+        );
+      }),
+    );
     ctx.progress({ groups: batchGroups.length, groupMembers: batchMembers.length });
   };
 
@@ -174,5 +206,5 @@ async function backfillGroups(ctx: BackfillContext): Promise<void> {
   await commit();
   check(ctx);
   // Groups the account is no longer in.
-  await pruneGroups(db, sessionId, jids);
+  await conn.capture.write(() => pruneGroups(db, sessionId, jids));
 }

@@ -3,6 +3,7 @@
 import { DomainError, type BackfillJob, type BackfillService, type WaSessionOutput } from "@wa/api";
 import { newId, type Database } from "@wa/db";
 import type pino from "pino";
+import { describeDbFailure } from "../db-failure.ts";
 import type { LiveConnection } from "../whatsapp/session.ts";
 import { BackfillAborted, runBackfill, type BackfillProgress } from "./job.ts";
 
@@ -13,6 +14,16 @@ export interface BackfillRegistryOptions {
   sessions: { connection(sessionId: string): LiveConnection | null };
   batchSize: number;
   resyncTimeoutMs?: number;
+}
+
+/** The job's `error`: a short human reason, never a statement, parameters or personal data. */
+export function failureReason(err: unknown): string {
+  if (err instanceof BackfillAborted) return err.message;
+  const db = describeDbFailure(err);
+  if (db) return db;
+  // Other failures (the WhatsApp connection, a timeout) have short messages; keep their first line, bounded.
+  const first = (err instanceof Error ? err.message : String(err)).split("\n")[0]?.trim() ?? "";
+  return first ? `backfill failed: ${first.slice(0, 120)}` : "backfill failed (internal error)";
 }
 
 export class BackfillRegistry implements BackfillService {
@@ -91,10 +102,10 @@ export class BackfillRegistry implements BackfillService {
       logger.info({ contacts: job.contacts, groups: job.groups, groupMembers: job.groupMembers }, "backfill succeeded");
     } catch (err) {
       job.status = "failed";
-      job.error =
-        err instanceof BackfillAborted ? err.message : `backfill failed: ${err instanceof Error ? err.message : String(err)}`;
+      job.error = failureReason(err);
       if (err instanceof BackfillAborted) logger.warn({ reason: job.error }, "backfill failed");
-      else logger.error({ err }, "backfill failed");
+      // The reason only: a database error's message holds the statement with the contacts' data.
+      else logger.error({ reason: job.error, errorName: err instanceof Error ? err.name : typeof err }, "backfill failed");
     } finally {
       job.finishedAt = Date.now();
       this.running.delete(job.sessionId);

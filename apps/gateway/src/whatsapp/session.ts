@@ -356,7 +356,7 @@ export class WhatsAppSession {
     };
     sock.ev.on("connection.update", onConnection);
     sock.ev.on("creds.update", onCreds);
-    this.capture.attach(sock.ev);
+    this.capture.attach(sock.ev, { historyExpected: !auth.state.creds.accountSyncCounter });
     this.detachSocket = () => {
       sock.ev.off("connection.update", onConnection);
       sock.ev.off("creds.update", onCreds);
