@@ -39,9 +39,9 @@ describe("backfill during the initial history sync", () => {
     await until(() => engine.manager.connection(created.id), "the paired connection", 60_000, 5);
     if (offset > 0) await sleep(offset); // the scenario's timing, not a wait for correctness
     const session = await h.waitForStatus(created.id, "working", 10_000);
-    engine.backfill.start(session);
+    await engine.backfill.start(session.id);
     const job = await until(() => {
-      const j = engine.backfill.get(created.id);
+      const j = engine.backfill.peek(created.id);
       return j && j.status !== "running" ? j : null;
     }, "backfill to finish", 240_000, 20);
 

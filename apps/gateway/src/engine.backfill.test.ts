@@ -20,7 +20,7 @@ const row = async (id: string) => {
 };
 const finished = (e: GatewayEngine, id: string) =>
   until(() => {
-    const job = e.backfill.get(id);
+    const job = e.backfill.peek(id);
     return job && job.status !== "running" ? job : null;
   }, "backfill to finish", 60_000, 10);
 
@@ -39,18 +39,19 @@ afterAll(async () => {
 
 describe("backfill", () => {
   it("a fresh engine has no job (get → null)", () => {
-    expect(engine.backfill.get(session.id)).toBeNull();
+    expect(engine.backfill.peek(session.id)).toBeNull();
   });
 
   it("concurrent starts: exactly one job runs, the others get conflict; counts rise during a slowed run and end equal to the account and the database", async () => {
     h.sim.control.slowDown(phoneNumber, 5);
-    const attempts = Array.from({ length: 8 }, () => {
-      try {
-        return { job: engine.backfill.start(session) };
-      } catch (err) {
-        return { err };
-      }
-    });
+    const attempts = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        engine.backfill.start(session.id).then(
+          (job) => ({ job, err: undefined }),
+          (err: unknown) => ({ job: undefined, err }),
+        ),
+      ),
+    );
     const started = attempts.filter((a) => a.job);
     const refused = attempts.filter((a) => a.err);
     expect(started).toHaveLength(1);
@@ -63,7 +64,7 @@ describe("backfill", () => {
 
     const seen: string[] = [];
     const final = await until(() => {
-      const j = engine.backfill.get(session.id);
+      const j = engine.backfill.peek(session.id);
       if (j) seen.push(`${j.contacts}/${j.groups}/${j.groupMembers}`);
       return j && j.status !== "running" ? j : null;
     }, "backfill to finish", 60_000, 2);
@@ -99,7 +100,7 @@ describe("backfill", () => {
 
   it("a rerun is idempotent: same counts, no new rows", async () => {
     const before = await countDirectory(h.db.db, session.id);
-    engine.backfill.start(session);
+    await engine.backfill.start(session.id);
     const job = await finished(engine, session.id);
     expect(job.status).toBe("succeeded");
     expect(await countDirectory(h.db.db, session.id)).toEqual(before);
@@ -108,9 +109,9 @@ describe("backfill", () => {
 
   it("the connection drops mid-run: failed with the reason; a rerun completes without duplicates", async () => {
     h.sim.control.slowDown(phoneNumber, 40);
-    const job = engine.backfill.start(session);
+    const job = await engine.backfill.start(session.id);
     // contacts are done and the (slowed) live group fetch is in flight
-    await until(() => (engine.backfill.get(session.id)?.contacts ?? 0) === scenario.contacts, "contacts phase", 20_000, 5);
+    await until(() => (engine.backfill.peek(session.id)?.contacts ?? 0) === scenario.contacts, "contacts phase", 20_000, 5);
     expect(h.sim.control.fault({ phoneNumber, kind: "drop" }).affected).toBe(1);
     const failed = await finished(engine, session.id);
     expect(failed.id).toBe(job.id);
@@ -120,7 +121,7 @@ describe("backfill", () => {
 
     await h.waitForStatus(session.id, "working", 20_000);
     await until(() => engine.manager.connection(session.id), "connection back");
-    const rerun = engine.backfill.start(session);
+    const rerun = await engine.backfill.start(session.id);
     expect(rerun.id).not.toBe(job.id);
     const done = await finished(engine, session.id);
     expect(done.status).toBe("succeeded");
@@ -138,7 +139,7 @@ describe("backfill", () => {
       create trigger groups_deadlock before insert or update on groups
       for each statement execute function fail_like_a_deadlock()`);
     try {
-      engine.backfill.start(session);
+      await engine.backfill.start(session.id);
       const failed = await finished(engine, session.id);
       expect(failed.status).toBe("failed");
       expect(failed.error).toBe("database write failed (deadlock)");
@@ -156,7 +157,7 @@ describe("backfill", () => {
     await engine.sessions.stop(session.id);
     const stopped = await row(session.id);
     expect(stopped.status).toBe("stopped");
-    const job = engine.backfill.start(stopped);
+    const job = await engine.backfill.start(stopped.id);
     expect(job.status).toBe("running");
     const failed = await finished(engine, session.id);
     expect(failed).toMatchObject({ status: "failed", error: "session not connected" });
@@ -165,7 +166,7 @@ describe("backfill", () => {
 
   it("after a gateway restart there is no job on record", async () => {
     const fresh = await h.engine({}, { boot: false });
-    expect(fresh.backfill.get(session.id)).toBeNull();
+    expect(fresh.backfill.peek(session.id)).toBeNull();
     await fresh.shutdown();
   });
 });

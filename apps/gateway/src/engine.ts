@@ -1,5 +1,5 @@
 // The gateway's WhatsApp engine: session manager, event stream and backfill registry behind the router's ports.
-import type { BackfillService, GatewayPorts, SessionControl } from "@wa/api";
+import type { GatewayPorts, SessionControl } from "@wa/api";
 import type { DbClient } from "@wa/db";
 import { markGatewayOffline, registerGateway, touchGatewayHeartbeat } from "@wa/db/queries/gateways";
 import type pino from "pino";
@@ -43,7 +43,7 @@ export interface EngineConfig {
 
 export type GatewayEngine = GatewayPorts & {
   sessions: SessionControl;
-  backfill: BackfillService;
+  backfill: BackfillRegistry;
   manager: SessionManager;
   boot(): Promise<void>;
   shutdown(): Promise<void>;

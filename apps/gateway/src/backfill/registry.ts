@@ -1,17 +1,25 @@
 // BackfillRegistry: in-memory jobs, at most one running per session (claimed synchronously, so concurrent
 // starts cannot both win), the last finished job kept for `get`.
-import { DomainError, type BackfillJob, type BackfillService, type WaSessionOutput } from "@wa/api";
+import { DomainError, type BackfillJob, type BackfillService } from "@wa/api";
 import { newId, type Database } from "@wa/db";
 import type pino from "pino";
 import { describeDbFailure } from "../db-failure.ts";
 import type { LiveConnection } from "../whatsapp/session.ts";
 import { BackfillAborted, runBackfill, type BackfillProgress } from "./job.ts";
 
+export interface BackfillSessions {
+  /** Holds the session here (as a control route would); `not_found`, or `gateway_unavailable` when held elsewhere. */
+  hold(sessionId: string): Promise<{ id: string; organizationId: string }>;
+  /** `not_found`, or `gateway_unavailable` when another gateway holds the session; nothing is taken over. */
+  assertHeldHere(sessionId: string): Promise<unknown>;
+  connection(sessionId: string): LiveConnection | null;
+}
+
 export interface BackfillRegistryOptions {
   db: Database;
   logger: pino.Logger;
-  /** Where a session's open connection comes from (the SessionManager). */
-  sessions: { connection(sessionId: string): LiveConnection | null };
+  /** The SessionManager: who holds a session (the control routes' ownership path) and its open connection. */
+  sessions: BackfillSessions;
   batchSize: number;
   resyncTimeoutMs?: number;
 }
@@ -37,7 +45,9 @@ export class BackfillRegistry implements BackfillService {
     this.logger = opts.logger.child({ component: "backfill" });
   }
 
-  start(session: WaSessionOutput): BackfillJob {
+  async start(sessionId: string): Promise<BackfillJob> {
+    if (this.cancel.signal.aborted) throw new DomainError("gateway_unavailable", "gateway is shutting down");
+    const session = await this.opts.sessions.hold(sessionId);
     // Check and claim happen in one synchronous step: no await in between, so exactly one caller wins.
     if (this.running.has(session.id)) throw new DomainError("conflict", "a backfill job is already running for this session");
     if (this.cancel.signal.aborted) throw new DomainError("gateway_unavailable", "gateway is shutting down");
@@ -60,7 +70,13 @@ export class BackfillRegistry implements BackfillService {
     return { ...job };
   }
 
-  get(sessionId: string): BackfillJob | null {
+  async get(sessionId: string): Promise<BackfillJob | null> {
+    await this.opts.sessions.assertHeldHere(sessionId);
+    return this.peek(sessionId);
+  }
+
+  /** The job this gateway has on record for the session, without the ownership check (tests, metrics). */
+  peek(sessionId: string): BackfillJob | null {
     const job = this.running.get(sessionId) ?? this.last.get(sessionId);
     return job ? { ...job } : null;
   }

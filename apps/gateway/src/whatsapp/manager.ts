@@ -99,7 +99,9 @@ export class SessionManager {
     }
   }
 
-  private async takeOver(row: WaSession): Promise<WaSession> {
+  /** `gateway_unavailable` when another live gateway holds the session (its calls belong there). */
+  private async refuseIfHeldElsewhere(row: WaSession): Promise<void> {
+    if (row.gatewayId === this.opts.config.gatewayId) return;
     const holder = await getGateway(this.opts.db, row.gatewayId);
     const alive =
       holder && holder.status === "online" && Date.now() - holder.heartbeatAt.getTime() < GATEWAY_STALE_MS;
@@ -108,6 +110,29 @@ export class SessionManager {
         gatewayId: row.gatewayId,
       });
     }
+  }
+
+  /**
+   * "Is this session held here?" without taking it: `not_found` for an unknown session, `gateway_unavailable` when
+   * another live gateway holds it. Read-only routes (a backfill job's state) go through here.
+   */
+  async assertHeldHere(sessionId: string): Promise<WaSession> {
+    const held = this.sessions.get(sessionId);
+    if (held) return held.snapshot();
+    const row = await this.loadRow(sessionId);
+    await this.refuseIfHeldElsewhere(row);
+    return row;
+  }
+
+  /** The control routes' path (taking over a session whose gateway is gone), for callers outside this class. */
+  async hold(sessionId: string): Promise<{ id: string; organizationId: string }> {
+    this.assertOpen();
+    const session = await this.obtain(sessionId);
+    return { id: session.id, organizationId: session.organizationId };
+  }
+
+  private async takeOver(row: WaSession): Promise<WaSession> {
+    await this.refuseIfHeldElsewhere(row);
     const moved = await updateSession(this.opts.db, row.id, { gatewayId: this.opts.config.gatewayId });
     if (!moved) throw new DomainError("not_found", "session not found");
     this.logger.info({ sessionId: row.id, from: row.gatewayId }, "session taken over from a gateway that is gone");
@@ -149,7 +174,7 @@ export class SessionManager {
   async getQr(sessionId: string): Promise<SessionQr> {
     const session = this.sessions.get(sessionId);
     if (!session) {
-      await this.loadRow(sessionId);
+      await this.assertHeldHere(sessionId);
       throw new DomainError("conflict", "session is not waiting for a QR scan");
     }
     const qr = session.currentQr();
@@ -166,7 +191,7 @@ export class SessionManager {
     }
     const session = this.sessions.get(sessionId);
     if (!session) {
-      await this.loadRow(sessionId);
+      await this.assertHeldHere(sessionId);
       throw new DomainError("conflict", "start the session before requesting a pairing code");
     }
     return { code: await session.requestPairingCode(digits) };
@@ -178,7 +203,7 @@ export class SessionManager {
     if (!base) throw new DomainError("not_implemented", "the gateway is not wired to the simulator");
     const session = this.sessions.get(sessionId);
     if (!session) {
-      await this.loadRow(sessionId);
+      await this.assertHeldHere(sessionId);
       throw new DomainError("conflict", "session is not waiting for a QR scan");
     }
     const qr = await session.awaitQr(20_000);

@@ -54,7 +54,7 @@ export const adminRouter = {
       .mutation(async ({ ctx, input }) => {
         const session = await getSession(ctx.db, input.session);
         if (!session) throw notFound("session");
-        const job = ctx.ports.backfill.start(session);
+        const job = await ctx.ports.backfill.start(session.id);
         ctx.logger.info({ sessionId: session.id, organizationId: session.organizationId, jobId: job.id, by: ctx.principal.userId }, "backfill started");
         return job;
       }),
@@ -66,7 +66,7 @@ export const adminRouter = {
       .query(async ({ ctx, input }) => {
         const session = await getSession(ctx.db, input.session);
         if (!session) throw notFound("session");
-        const job = ctx.ports.backfill.get(session.id);
+        const job = await ctx.ports.backfill.get(session.id);
         if (!job) throw notFound("backfill job");
         return job;
       }),
