@@ -3,7 +3,6 @@
 // A run started while the initial history sync is still arriving waits for it first, and every write goes through
 // the session's capture (the directory's one writer), so the run neither misses history nor deadlocks with it.
 import type { Database } from "@wa/db";
-import { readLidMappings } from "@wa/db/queries/auth-state";
 import {
   applyContactLidMappings,
   listContactsPage,
@@ -16,8 +15,7 @@ import {
   type GroupUpsert,
 } from "@wa/db/queries/directory";
 import type pino from "pino";
-import { toGroupUpsert, toMemberUpsert } from "../whatsapp/capture.ts";
-import type { LiveConnection } from "../whatsapp/session.ts";
+import type { DirectoryConnection } from "../whatsapp/directory-source.ts";
 
 export interface BackfillProgress {
   contacts?: number;
@@ -28,7 +26,7 @@ export interface BackfillProgress {
 export interface BackfillContext {
   db: Database;
   sessionId: string;
-  conn: LiveConnection;
+  conn: DirectoryConnection;
   batchSize: number;
   logger: pino.Logger;
   /** Called after each committed batch with the rows it persisted. */
@@ -79,7 +77,7 @@ const timeout = (ms: number, error: () => Error = () => new Error(`timed out aft
   new Promise<never>((_, reject) => setTimeout(() => reject(error()), ms).unref());
 
 export async function runBackfill(ctx: BackfillContext): Promise<void> {
-  const lostBefore = ctx.conn.capture.lostWrites;
+  const lostBefore = ctx.conn.writer.lostWrites;
   const t0 = Date.now();
   await awaitHistorySync(ctx);
   await backfillContacts(ctx);
@@ -87,16 +85,16 @@ export async function runBackfill(ctx: BackfillContext): Promise<void> {
   const t1 = Date.now();
   await backfillGroups(ctx);
   ctx.logger.info({ ms: Date.now() - t1 }, "backfill: groups done");
-  await whileConnected(ctx, ctx.conn.capture.idle());
+  await whileConnected(ctx, ctx.conn.writer.idle());
   // Rows the live capture failed to write while we ran are rows this job would claim without having: not a success.
-  if (ctx.conn.capture.lostWrites !== lostBefore) {
+  if (ctx.conn.writer.lostWrites !== lostBefore) {
     throw new BackfillAborted("writing live updates failed during the backfill; the directory may be incomplete");
   }
 }
 
 /** A freshly paired device is still receiving its history: count nothing before the last chunk is captured. */
 async function awaitHistorySync(ctx: BackfillContext): Promise<void> {
-  const history = ctx.conn.capture.history;
+  const history = ctx.conn.writer.history;
   if (!history.inProgress) return;
   const waitMs = ctx.historyWaitMs ?? 300_000;
   const t0 = Date.now();
@@ -115,29 +113,27 @@ async function backfillContacts(ctx: BackfillContext): Promise<void> {
   const { db, sessionId, conn } = ctx;
   // Contacts already delivered (history sync, contact events) are written by the capture; let it catch up.
   const t0 = Date.now();
-  await whileConnected(ctx, conn.capture.idle());
+  await whileConnected(ctx, conn.writer.idle());
   ctx.logger.debug({ ms: Date.now() - t0 }, "backfill: capture caught up");
   // A fresh app-state sync brings contact mutations where the server offers them; best effort, never fatal.
   try {
     await whileConnected(
       ctx,
-      Promise.race([conn.sock.resyncAppState(["critical_unblock_low", "regular_high"], false), timeout(ctx.resyncTimeoutMs ?? 15_000)]),
+      Promise.race([conn.source.resyncContacts(), timeout(ctx.resyncTimeoutMs ?? 15_000)]),
     );
   } catch (err) {
     if (err instanceof BackfillAborted) throw err;
     ctx.logger.warn({ err }, "app-state resync during backfill failed; continuing with what the device knows");
   }
-  await whileConnected(ctx, conn.capture.idle());
+  await whileConnected(ctx, conn.writer.idle());
   ctx.logger.debug({ ms: Date.now() - t0 }, "backfill: app-state resync done");
 
   // LID↔phone-number mappings the device stored while talking to people.
-  const mappings = (await readLidMappings(db, sessionId))
-    .filter((m) => !m.keyId.endsWith("_reverse"))
-    .map((m) => ({ phoneJid: `${m.keyId}@s.whatsapp.net`, lidJid: `${JSON.parse(m.value) as string}@lid` }));
+  const mappings = await whileConnected(ctx, conn.source.lidMappings());
   for (let i = 0; i < mappings.length; i += ctx.batchSize) {
     check(ctx);
     const batch = mappings.slice(i, i + ctx.batchSize);
-    await conn.capture.write(() => applyContactLidMappings(db, sessionId, batch));
+    await conn.writer.write(() => applyContactLidMappings(db, sessionId, batch));
   }
 
   ctx.logger.debug({ ms: Date.now() - t0, mappings: mappings.length }, "backfill: LID mappings applied");
@@ -147,7 +143,7 @@ async function backfillContacts(ctx: BackfillContext): Promise<void> {
     check(ctx);
     const page = await listContactsPage(db, sessionId, after, ctx.batchSize);
     if (page.length === 0) break;
-    const written = await conn.capture.write(() => upsertContacts(db, sessionId, page));
+    const written = await conn.writer.write(() => upsertContacts(db, sessionId, page));
     ctx.progress({ contacts: written });
     after = page[page.length - 1]?.jid ?? null;
     if (page.length < ctx.batchSize) break;
@@ -157,11 +153,10 @@ async function backfillContacts(ctx: BackfillContext): Promise<void> {
 async function backfillGroups(ctx: BackfillContext): Promise<void> {
   const { db, sessionId, conn } = ctx;
   const fetchStarted = Date.now();
-  const all = await whileConnected(ctx, conn.sock.groupFetchAllParticipating());
-  ctx.logger.info({ ms: Date.now() - fetchStarted, groups: Object.keys(all).length }, "backfill: groups fetched");
+  const fetched = await whileConnected(ctx, conn.source.fetchGroups());
+  ctx.logger.info({ ms: Date.now() - fetchStarted, groups: fetched.count }, "backfill: groups fetched");
   // Baileys also emits the result as groups.update; let the capture write it before we start.
-  await whileConnected(ctx, conn.capture.idle());
-  const jids = Object.keys(all);
+  await whileConnected(ctx, conn.writer.idle());
   let groups: GroupUpsert[] = [];
   let members: GroupMemberUpsert[] = [];
 
@@ -172,7 +167,7 @@ async function backfillGroups(ctx: BackfillContext): Promise<void> {
     const batchMembers = members;
     groups = [];
     members = [];
-    await conn.capture.write(() =>
+    await conn.writer.write(() =>
       db.transaction(async (tx) => {
         await upsertGroups(tx, sessionId, batchGroups);
         for (let i = 0; i < batchMembers.length; i += ctx.batchSize) {
@@ -189,22 +184,13 @@ async function backfillGroups(ctx: BackfillContext): Promise<void> {
     ctx.progress({ groups: batchGroups.length, groupMembers: batchMembers.length });
   };
 
-  for (const jid of jids) {
-    const meta = all[jid];
-    // Drop each group from the fetched map as it is queued: memory stays near one batch.
-    delete all[jid];
-    if (!meta) continue;
-    const group = toGroupUpsert(meta);
-    if (!group) continue;
+  for (const { group, members: groupMembers } of fetched.groups) {
     groups.push(group);
-    for (const p of meta.participants) {
-      const m = toMemberUpsert(group.jid, p);
-      if (m) members.push(m);
-    }
+    members.push(...groupMembers);
     if (members.length + groups.length >= ctx.batchSize) await commit();
   }
   await commit();
   check(ctx);
   // Groups the account is no longer in.
-  await conn.capture.write(() => pruneGroups(db, sessionId, jids));
+  await conn.writer.write(() => pruneGroups(db, sessionId, fetched.jids));
 }

@@ -4,7 +4,7 @@ import { DomainError, type BackfillJob, type BackfillService } from "@wa/api";
 import { newId, type Database } from "@wa/db";
 import type pino from "pino";
 import { describeDbFailure } from "../db-failure.ts";
-import type { LiveConnection } from "../whatsapp/session.ts";
+import type { DirectoryConnection } from "../whatsapp/directory-source.ts";
 import { BackfillAborted, runBackfill, type BackfillProgress } from "./job.ts";
 
 export interface BackfillSessions {
@@ -12,7 +12,7 @@ export interface BackfillSessions {
   hold(sessionId: string): Promise<{ id: string; organizationId: string }>;
   /** `not_found`, or `gateway_unavailable` when another gateway holds the session; nothing is taken over. */
   assertHeldHere(sessionId: string): Promise<unknown>;
-  connection(sessionId: string): LiveConnection | null;
+  connection(sessionId: string): DirectoryConnection | null;
 }
 
 export interface BackfillRegistryOptions {

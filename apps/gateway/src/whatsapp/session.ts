@@ -4,7 +4,7 @@ import { updateSession, type Database, type SessionStatePatch, type WaSession } 
 import makeWASocket, { type ConnectionState, type WASocket } from "@whiskeysockets/baileys";
 import type pino from "pino";
 import QRCode from "qrcode";
-import type { EngineConfig } from "../engine.ts";
+import type { EngineConfig } from "../engine-config.ts";
 import { loadAuthState, wipeAuthState, type SessionAuthState } from "./auth-state.ts";
 import { EventCapture } from "./capture.ts";
 import type { SessionEventBus } from "./events.ts";
