@@ -18,6 +18,23 @@ export default tseslint.config(
     },
   },
   {
+    // Baileys is an implementation detail of the gateway's whatsapp/ folder (and of the simulator that mimics the
+    // server it talks to): everything else works with our own types.
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          paths: [{ name: "@whiskeysockets/baileys", message: "Baileys stays inside apps/gateway/src/whatsapp/ (and packages/wa-sim)." }],
+          patterns: [{ group: ["@whiskeysockets/baileys/*"], message: "Baileys stays inside apps/gateway/src/whatsapp/ (and packages/wa-sim)." }],
+        },
+      ],
+    },
+  },
+  {
+    files: ["apps/gateway/src/whatsapp/**", "packages/wa-sim/**"],
+    rules: { "no-restricted-imports": "off" },
+  },
+  {
     files: ["**/cli/**", "**/scripts/**", "tooling/launcher/**", "**/*.test.ts", "**/e2e/**", "**/bench/**"],
     rules: { "no-console": "off" },
   },

@@ -7,8 +7,6 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     fileParallelism: false,
-    // In CI one retry absorbs a scheduling hiccup of these real-protocol timing tests on 2 cores; a behaviour that
-    // is broken fails both tries. Retries are reported in the output, so a flaky test stays visible.
-    retry: process.env.CI ? 1 : 0,
+    // No retry: tests wait for events and conditions (with deadlines), never for a fixed time.
   },
 });

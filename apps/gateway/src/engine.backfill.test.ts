@@ -1,7 +1,7 @@
 // Backfill against a simulated account: counts match the account and the database, advance while running,
 // one job per session, clear failures, idempotent reruns.
 import { DomainError } from "@wa/api";
-import { getSession, schema, eq, type WaSession } from "@wa/db";
+import { getSession, schema, eq, sql, type WaSession } from "@wa/db";
 import { countDirectory } from "@wa/db/queries/directory";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GatewayEngine } from "./engine.ts";
@@ -20,7 +20,7 @@ const row = async (id: string) => {
 };
 const finished = (e: GatewayEngine, id: string) =>
   until(() => {
-    const job = e.backfill.get(id);
+    const job = e.backfill.peek(id);
     return job && job.status !== "running" ? job : null;
   }, "backfill to finish", 60_000, 10);
 
@@ -39,18 +39,19 @@ afterAll(async () => {
 
 describe("backfill", () => {
   it("a fresh engine has no job (get → null)", () => {
-    expect(engine.backfill.get(session.id)).toBeNull();
+    expect(engine.backfill.peek(session.id)).toBeNull();
   });
 
   it("concurrent starts: exactly one job runs, the others get conflict; counts rise during a slowed run and end equal to the account and the database", async () => {
     h.sim.control.slowDown(phoneNumber, 5);
-    const attempts = Array.from({ length: 8 }, () => {
-      try {
-        return { job: engine.backfill.start(session) };
-      } catch (err) {
-        return { err };
-      }
-    });
+    const attempts = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        engine.backfill.start(session.id).then(
+          (job) => ({ job, err: undefined }),
+          (err: unknown) => ({ job: undefined, err }),
+        ),
+      ),
+    );
     const started = attempts.filter((a) => a.job);
     const refused = attempts.filter((a) => a.err);
     expect(started).toHaveLength(1);
@@ -63,7 +64,7 @@ describe("backfill", () => {
 
     const seen: string[] = [];
     const final = await until(() => {
-      const j = engine.backfill.get(session.id);
+      const j = engine.backfill.peek(session.id);
       if (j) seen.push(`${j.contacts}/${j.groups}/${j.groupMembers}`);
       return j && j.status !== "running" ? j : null;
     }, "backfill to finish", 60_000, 2);
@@ -99,7 +100,7 @@ describe("backfill", () => {
 
   it("a rerun is idempotent: same counts, no new rows", async () => {
     const before = await countDirectory(h.db.db, session.id);
-    engine.backfill.start(session);
+    await engine.backfill.start(session.id);
     const job = await finished(engine, session.id);
     expect(job.status).toBe("succeeded");
     expect(await countDirectory(h.db.db, session.id)).toEqual(before);
@@ -108,9 +109,9 @@ describe("backfill", () => {
 
   it("the connection drops mid-run: failed with the reason; a rerun completes without duplicates", async () => {
     h.sim.control.slowDown(phoneNumber, 40);
-    const job = engine.backfill.start(session);
+    const job = await engine.backfill.start(session.id);
     // contacts are done and the (slowed) live group fetch is in flight
-    await until(() => (engine.backfill.get(session.id)?.contacts ?? 0) === scenario.contacts, "contacts phase", 20_000, 5);
+    await until(() => (engine.backfill.peek(session.id)?.contacts ?? 0) === scenario.contacts, "contacts phase", 20_000, 5);
     expect(h.sim.control.fault({ phoneNumber, kind: "drop" }).affected).toBe(1);
     const failed = await finished(engine, session.id);
     expect(failed.id).toBe(job.id);
@@ -120,7 +121,7 @@ describe("backfill", () => {
 
     await h.waitForStatus(session.id, "working", 20_000);
     await until(() => engine.manager.connection(session.id), "connection back");
-    const rerun = engine.backfill.start(session);
+    const rerun = await engine.backfill.start(session.id);
     expect(rerun.id).not.toBe(job.id);
     const done = await finished(engine, session.id);
     expect(done.status).toBe("succeeded");
@@ -129,11 +130,34 @@ describe("backfill", () => {
     expect({ contacts: done.contacts, groups: done.groups, groupMembers: done.groupMembers }).toEqual(account.counts);
   });
 
+  it("a database failure ends the job with a short reason: no statement, no parameters, no personal data", async () => {
+    // Every write to `groups` fails as a deadlock would (a statement trigger fires even when no row changes).
+    await h.db.db.execute(sql`
+      create function fail_like_a_deadlock() returns trigger language plpgsql as $$
+      begin raise exception 'deadlock detected' using errcode = '40P01'; end $$`);
+    await h.db.db.execute(sql`
+      create trigger groups_deadlock before insert or update on groups
+      for each statement execute function fail_like_a_deadlock()`);
+    try {
+      await engine.backfill.start(session.id);
+      const failed = await finished(engine, session.id);
+      expect(failed.status).toBe("failed");
+      expect(failed.error).toBe("database write failed (deadlock)");
+      const account = h.sim.control.account(phoneNumber);
+      for (const leak of ["insert", "select", "params", account.groupRows[0]?.jid ?? "@g.us", account.groupRows[0]?.subject ?? "?"]) {
+        expect(failed.error).not.toContain(leak);
+      }
+    } finally {
+      await h.db.db.execute(sql`drop trigger groups_deadlock on groups`);
+      await h.db.db.execute(sql`drop function fail_like_a_deadlock()`);
+    }
+  });
+
   it("a stopped session: failed with `session not connected`", async () => {
     await engine.sessions.stop(session.id);
     const stopped = await row(session.id);
     expect(stopped.status).toBe("stopped");
-    const job = engine.backfill.start(stopped);
+    const job = await engine.backfill.start(stopped.id);
     expect(job.status).toBe("running");
     const failed = await finished(engine, session.id);
     expect(failed).toMatchObject({ status: "failed", error: "session not connected" });
@@ -142,7 +166,7 @@ describe("backfill", () => {
 
   it("after a gateway restart there is no job on record", async () => {
     const fresh = await h.engine({}, { boot: false });
-    expect(fresh.backfill.get(session.id)).toBeNull();
+    expect(fresh.backfill.peek(session.id)).toBeNull();
     await fresh.shutdown();
   });
 });

@@ -1,9 +1,9 @@
 // Session control through the engine's ports: stop, restart, logout, remove, QR and pairing-code rules,
 // admin-number detection, the event stream with the QR, and the gateway's own registration.
 import type { SessionEvent } from "@wa/api";
-import { getSession } from "@wa/db";
+import { createSession, getSession } from "@wa/db";
 import { countAuthKeys, hasAuthCreds } from "@wa/db/queries/auth-state";
-import { getGateway } from "@wa/db/queries/gateways";
+import { getGateway, registerGateway } from "@wa/db/queries/gateways";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GatewayEngine } from "./engine.ts";
 import { createHarness, until, type Harness } from "../test/harness.ts";
@@ -123,5 +123,22 @@ describe("session control", () => {
     const { code } = await engine.sessions.requestPairingCode(s.id, "+6281700000006");
     expect(code).toMatch(/^[A-Z0-9]{8}$/);
     await engine.sessions.stop(s.id);
+  });
+
+  it("a session held by another live gateway: every route answers gateway_unavailable, no job starts, nothing is taken", async () => {
+    await registerGateway(h.db.db, { id: "gw-elsewhere", baseUrl: "http://127.0.0.1:2" });
+    const s = await createSession(h.db.db, { organizationId: h.organizationId, gatewayId: "gw-elsewhere", label: "elsewhere" });
+    const refused = { code: "gateway_unavailable", details: { gatewayId: "gw-elsewhere" } };
+    await expect(engine.backfill.start(s.id)).rejects.toMatchObject(refused);
+    await expect(engine.backfill.get(s.id)).rejects.toMatchObject(refused);
+    await expect(engine.sessions.start(s.id)).rejects.toMatchObject(refused);
+    await expect(engine.sessions.getQr(s.id)).rejects.toMatchObject(refused);
+    await expect(engine.sessions.requestPairingCode(s.id, "6281700000009")).rejects.toMatchObject(refused);
+    expect(engine.backfill.peek(s.id)).toBeNull();
+    expect(engine.manager.peek(s.id)).toBeUndefined();
+    expect((await getSession(h.db.db, s.id))?.gatewayId).toBe("gw-elsewhere");
+    // unknown sessions stay not_found on the backfill routes too
+    await expect(engine.backfill.start("01UNKNOWNSESSION000000000")).rejects.toMatchObject({ code: "not_found" });
+    await expect(engine.backfill.get("01UNKNOWNSESSION000000000")).rejects.toMatchObject({ code: "not_found" });
   });
 });

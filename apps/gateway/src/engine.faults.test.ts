@@ -5,7 +5,7 @@ import { getSession, schema, sql } from "@wa/db";
 import { countAuthKeys, hasAuthCreds, readAuthCreds } from "@wa/db/queries/auth-state";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GatewayEngine } from "./engine.ts";
-import { createHarness, sleep, until, type Harness } from "../test/harness.ts";
+import { createHarness, until, type Harness } from "../test/harness.ts";
 
 let h: Harness;
 let engine: GatewayEngine;
@@ -32,6 +32,16 @@ function record(e: GatewayEngine, sessionId: string) {
 /** How many times the session went from `working` to another status (the first entry is where it started). */
 const leftWorking = (statuses: string[]) =>
   statuses.filter((s, i) => i > 0 && statuses[i - 1] === "working" && s !== "working").length;
+
+/** True once `working` follows the n-th departure from `working`. */
+function workingAfterLeaving(statuses: string[], n: number): boolean {
+  let left = 0;
+  for (let i = 1; i < statuses.length; i++) {
+    if (statuses[i - 1] === "working" && statuses[i] !== "working") left++;
+    else if (left >= n && statuses[i] === "working") return true;
+  }
+  return false;
+}
 
 async function pairedSession(label: string) {
   const session = await h.createSession(label);
@@ -91,9 +101,10 @@ describe("WhatsApp connection faults", () => {
     expect(await h.statusReason(id)).toMatch(/logged out/i);
     expect(await hasAuthCreds(h.db.db, id)).toBe(false);
     expect(await countAuthKeys(h.db.db, id)).toBe(0);
-    await sleep(500);
+    // no reconnect can follow: the session stopped running (connect() and the backoff timer both require it)
+    expect(engine.manager.peek(id)?.isRunning).toBe(false);
+    await until(() => h.sim.connectionCount() === connectionsBefore - 1, "the simulator to drop the connection");
     expect((await getSession(h.db.db, id))?.status).toBe("logged_out");
-    expect(h.sim.connectionCount()).toBe(connectionsBefore - 1);
     await engine.sessions.start(id);
     await h.waitForStatus(id, "scan_qr_code");
     const qr = await engine.sessions.getQr(id);
@@ -117,11 +128,11 @@ describe("WhatsApp connection faults", () => {
         await until(() => h.sim.control.fault({ phoneNumber, kind: "stream-error", code: 440 }).affected === 1, `440 #${i} injected`);
         await until(() => leftWorking(["working", ...rec.statuses()]) >= i, `440 #${i} noticed`);
         if (i < 3) {
-          // only a `working` published after the replacement counts (a late duplicate of the old one must not)
-          const seen = rec.statuses().length;
-          await until(() => rec.statuses().slice(seen).includes("working"), `working after replacement ${i}`);
-          // backed off: never reconnected sooner than replacedBaseDelayMs (200 ms in this harness)
-          expect(Date.now() - replacedAt).toBeGreaterThanOrEqual(200);
+          // only a `working` published after the i-th departure from `working` counts (found in the event order,
+          // so a reconnect that is already through when this line runs still counts)
+          await until(() => workingAfterLeaving(["working", ...rec.statuses()], i), `working after replacement ${i}`);
+          // backed off: never reconnected sooner than replacedBaseDelayMs (300 ms in this engine)
+          expect(Date.now() - replacedAt).toBeGreaterThanOrEqual(300);
         }
       }
       const failed = await h.waitForStatus(id, "failed");
@@ -158,7 +169,6 @@ describe("WhatsApp connection faults", () => {
     const { id, phoneNumber } = await pairedSession("drop");
     const before = await getSession(h.db.db, id);
     const rec = record(engine, id);
-    await sleep(20);
     await until(() => h.sim.control.fault({ phoneNumber, kind: "drop" }).affected === 1, "fault injected");
     await until(() => rec.statuses().includes("starting"), "starting after drop");
     const after = await h.waitForStatus(id, "working");
@@ -176,10 +186,10 @@ describe("WhatsApp connection faults", () => {
     }, "fault injected");
     await h.waitForStatus(id, "failed");
     expect(await h.statusReason(id)).toMatch(/405/);
-    await sleep(1_500);
-    expect((await getSession(h.db.db, id))?.status).toBe("failed");
-    expect(h.sim.connectionCount()).toBe(connections - 1);
+    // no retry loop: the session stopped running (connect() and the backoff timer both require it)
     expect(engine.manager.peek(id)?.isRunning).toBe(false);
+    await until(() => h.sim.connectionCount() === connections - 1, "the simulator to drop the connection");
+    expect((await getSession(h.db.db, id))?.status).toBe("failed");
     expect(await hasAuthCreds(h.db.db, id)).toBe(true);
   });
 });
@@ -219,7 +229,8 @@ describe("QR never scanned", () => {
       expect(qrs.size).toBeGreaterThanOrEqual(2);
       expect(ended.status).toBe("failed");
       expect(await qrHarness.statusReason(session.id)).toMatch(/QR code not scanned/);
-      await sleep(800);
+      // nothing restarts it: the session stopped running
+      expect(e.manager.peek(session.id)?.isRunning).toBe(false);
       expect((await getSession(qrHarness.db.db, session.id))?.status).toBe("failed");
     } finally {
       await qrHarness.close();

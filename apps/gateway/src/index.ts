@@ -18,17 +18,6 @@ function loadEnv(): GatewayEnv {
   }
 }
 
-/** The simulator's certificate root: from WA_SIM_ROOT_KEY, else asked of the simulator itself. */
-async function simulatorRootKey(env: GatewayEnv): Promise<string | undefined> {
-  if (env.simulatorRootKey) return env.simulatorRootKey;
-  if (!env.simulatorHttpUrl) return undefined;
-  const res = await fetch(`${env.simulatorHttpUrl}/sim/root-key`, { signal: AbortSignal.timeout(5_000) });
-  if (!res.ok) throw new Error(`simulator root key: HTTP ${res.status}`);
-  const body = (await res.json()) as { rootPublicKey?: unknown };
-  if (typeof body.rootPublicKey !== "string") throw new Error("simulator root key: unexpected answer");
-  return body.rootPublicKey;
-}
-
 async function main() {
   const env = loadEnv();
   const logger = createLogger({ level: env.logLevel });
@@ -58,7 +47,7 @@ async function main() {
       ...(env.waWsUrl ? { waWsUrl: env.waWsUrl } : {}),
       ...(env.adminPhoneNumber ? { adminPhoneNumber: env.adminPhoneNumber } : {}),
       ...(env.simulatorHttpUrl ? { simulatorHttpUrl: env.simulatorHttpUrl } : {}),
-      ...(env.simulatorHttpUrl ? { trustRootPublicKey: await simulatorRootKey(env) } : {}),
+      ...(env.simulatorHttpUrl && env.simulatorRootKey ? { trustRootPublicKey: env.simulatorRootKey } : {}),
     },
   });
   const server = await createServer({

@@ -105,9 +105,9 @@ async function main() {
       const row = await getSession(db.db, session.id);
       if (!row) throw new Error("no session");
       const started = Date.now();
-      engine.backfill.start(row);
+      await engine.backfill.start(row.id);
       const job = await waitFor(() => {
-        const j = engine.backfill.get(session.id);
+        const j = engine.backfill.peek(session.id);
         return j && j.status !== "running" ? j : null;
       }, "backfill", 900_000);
       const ms = Date.now() - started;

@@ -26,12 +26,15 @@ export interface SessionControl {
   simulateScan?: (sessionId: string) => Promise<{ phoneNumber: string }>;
 }
 
-/** Per-session backfill jobs, held in memory by the gateway that holds the session. */
+/**
+ * Per-session backfill jobs, held in memory by the gateway that holds the session. Like `SessionControl`, both
+ * calls answer `not_found` for an unknown session and `gateway_unavailable` for one held by another gateway.
+ */
 export interface BackfillService {
   /** Starts a job and returns it running; `conflict` when one already runs for the session. */
-  start(session: WaSessionOutput): BackfillJob;
+  start(sessionId: string): Promise<BackfillJob>;
   /** The running job, else the last finished one; null when none since the gateway started. */
-  get(sessionId: string): BackfillJob | null;
+  get(sessionId: string): Promise<BackfillJob | null>;
 }
 
 export interface SessionEvent {

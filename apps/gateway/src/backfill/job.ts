@@ -1,7 +1,8 @@
 // One backfill run: every contact the device knows and every joined group with its members (fetched live),
 // upserted in batches; progress is reported after each committed batch, and a dropped connection ends the run.
+// A run started while the initial history sync is still arriving waits for it first, and every write goes through
+// the session's capture (the directory's one writer), so the run neither misses history nor deadlocks with it.
 import type { Database } from "@wa/db";
-import { readLidMappings } from "@wa/db/queries/auth-state";
 import {
   applyContactLidMappings,
   listContactsPage,
@@ -14,8 +15,7 @@ import {
   type GroupUpsert,
 } from "@wa/db/queries/directory";
 import type pino from "pino";
-import { toGroupUpsert, toMemberUpsert } from "../whatsapp/capture.ts";
-import type { LiveConnection } from "../whatsapp/session.ts";
+import type { DirectoryConnection } from "../whatsapp/directory-source.ts";
 
 export interface BackfillProgress {
   contacts?: number;
@@ -26,7 +26,7 @@ export interface BackfillProgress {
 export interface BackfillContext {
   db: Database;
   sessionId: string;
-  conn: LiveConnection;
+  conn: DirectoryConnection;
   batchSize: number;
   logger: pino.Logger;
   /** Called after each committed batch with the rows it persisted. */
@@ -35,8 +35,11 @@ export interface BackfillContext {
   cancel: AbortSignal;
   /** Bound of the optional app-state resync (it is best effort). */
   resyncTimeoutMs?: number;
+  /** How long to wait for a still-running initial history sync before giving up (default 5 min). */
+  historyWaitMs?: number;
 }
 
+/** Ends a run with a reason fit for the job's `error` (short, no data). */
 export class BackfillAborted extends Error {}
 
 function abortReason(signal: AbortSignal): string {
@@ -70,44 +73,67 @@ function whileConnected<T>(ctx: BackfillContext, p: Promise<T>): Promise<T> {
   });
 }
 
-const timeout = (ms: number) =>
-  new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms).unref());
+const timeout = (ms: number, error: () => Error = () => new Error(`timed out after ${ms} ms`)) =>
+  new Promise<never>((_, reject) => setTimeout(() => reject(error()), ms).unref());
 
 export async function runBackfill(ctx: BackfillContext): Promise<void> {
+  const lostBefore = ctx.conn.writer.lostWrites;
   const t0 = Date.now();
+  await awaitHistorySync(ctx);
   await backfillContacts(ctx);
   ctx.logger.info({ ms: Date.now() - t0 }, "backfill: contacts done");
   const t1 = Date.now();
   await backfillGroups(ctx);
   ctx.logger.info({ ms: Date.now() - t1 }, "backfill: groups done");
+  await whileConnected(ctx, ctx.conn.writer.idle());
+  // Rows the live capture failed to write while we ran are rows this job would claim without having: not a success.
+  if (ctx.conn.writer.lostWrites !== lostBefore) {
+    throw new BackfillAborted("writing live updates failed during the backfill; the directory may be incomplete");
+  }
+}
+
+/** A freshly paired device is still receiving its history: count nothing before the last chunk is captured. */
+async function awaitHistorySync(ctx: BackfillContext): Promise<void> {
+  const history = ctx.conn.writer.history;
+  if (!history.inProgress) return;
+  const waitMs = ctx.historyWaitMs ?? 300_000;
+  const t0 = Date.now();
+  ctx.logger.info("backfill: waiting for the initial history sync");
+  await whileConnected(
+    ctx,
+    Promise.race([
+      history.settled(),
+      timeout(waitMs, () => new BackfillAborted("the initial history sync has not finished; retry later")),
+    ]),
+  );
+  ctx.logger.info({ ms: Date.now() - t0 }, "backfill: initial history sync complete");
 }
 
 async function backfillContacts(ctx: BackfillContext): Promise<void> {
   const { db, sessionId, conn } = ctx;
   // Contacts already delivered (history sync, contact events) are written by the capture; let it catch up.
   const t0 = Date.now();
-  await whileConnected(ctx, conn.capture.idle());
+  await whileConnected(ctx, conn.writer.idle());
   ctx.logger.debug({ ms: Date.now() - t0 }, "backfill: capture caught up");
   // A fresh app-state sync brings contact mutations where the server offers them; best effort, never fatal.
   try {
     await whileConnected(
       ctx,
-      Promise.race([conn.sock.resyncAppState(["critical_unblock_low", "regular_high"], false), timeout(ctx.resyncTimeoutMs ?? 15_000)]),
+      Promise.race([conn.source.resyncContacts(), timeout(ctx.resyncTimeoutMs ?? 15_000)]),
     );
   } catch (err) {
     if (err instanceof BackfillAborted) throw err;
     ctx.logger.warn({ err }, "app-state resync during backfill failed; continuing with what the device knows");
   }
-  await whileConnected(ctx, conn.capture.idle());
+  await whileConnected(ctx, conn.writer.idle());
   ctx.logger.debug({ ms: Date.now() - t0 }, "backfill: app-state resync done");
 
   // LID↔phone-number mappings the device stored while talking to people.
-  const mappings = (await readLidMappings(db, sessionId))
-    .filter((m) => !m.keyId.endsWith("_reverse"))
-    .map((m) => ({ phoneJid: `${m.keyId}@s.whatsapp.net`, lidJid: `${JSON.parse(m.value) as string}@lid` }));
+  const mappings = await whileConnected(ctx, conn.source.lidMappings());
   for (let i = 0; i < mappings.length; i += ctx.batchSize) {
     check(ctx);
-    await applyContactLidMappings(db, sessionId, mappings.slice(i, i + ctx.batchSize));
+    const batch = mappings.slice(i, i + ctx.batchSize);
+    await conn.writer.write(() => applyContactLidMappings(db, sessionId, batch));
   }
 
   ctx.logger.debug({ ms: Date.now() - t0, mappings: mappings.length }, "backfill: LID mappings applied");
@@ -117,7 +143,7 @@ async function backfillContacts(ctx: BackfillContext): Promise<void> {
     check(ctx);
     const page = await listContactsPage(db, sessionId, after, ctx.batchSize);
     if (page.length === 0) break;
-    const written = await upsertContacts(db, sessionId, page);
+    const written = await conn.writer.write(() => upsertContacts(db, sessionId, page));
     ctx.progress({ contacts: written });
     after = page[page.length - 1]?.jid ?? null;
     if (page.length < ctx.batchSize) break;
@@ -127,11 +153,10 @@ async function backfillContacts(ctx: BackfillContext): Promise<void> {
 async function backfillGroups(ctx: BackfillContext): Promise<void> {
   const { db, sessionId, conn } = ctx;
   const fetchStarted = Date.now();
-  const all = await whileConnected(ctx, conn.sock.groupFetchAllParticipating());
-  ctx.logger.info({ ms: Date.now() - fetchStarted, groups: Object.keys(all).length }, "backfill: groups fetched");
+  const fetched = await whileConnected(ctx, conn.source.fetchGroups());
+  ctx.logger.info({ ms: Date.now() - fetchStarted, groups: fetched.count }, "backfill: groups fetched");
   // Baileys also emits the result as groups.update; let the capture write it before we start.
-  await whileConnected(ctx, conn.capture.idle());
-  const jids = Object.keys(all);
+  await whileConnected(ctx, conn.writer.idle());
   let groups: GroupUpsert[] = [];
   let members: GroupMemberUpsert[] = [];
 
@@ -142,37 +167,30 @@ async function backfillGroups(ctx: BackfillContext): Promise<void> {
     const batchMembers = members;
     groups = [];
     members = [];
-    await db.transaction(async (tx) => {
-      await upsertGroups(tx, sessionId, batchGroups);
-      for (let i = 0; i < batchMembers.length; i += ctx.batchSize) {
-        await upsertGroupMembers(tx, sessionId, batchMembers.slice(i, i + ctx.batchSize));
-      }
-      await pruneGroupMembers(
-        tx,
-        sessionId,
-        batchGroups.map((g) => g.jid),
-        batchMembers,
-      );
-    });
+    await conn.writer.write(() =>
+      db.transaction(async (tx) => {
+        await upsertGroups(tx, sessionId, batchGroups);
+        for (let i = 0; i < batchMembers.length; i += ctx.batchSize) {
+          await upsertGroupMembers(tx, sessionId, batchMembers.slice(i, i + ctx.batchSize));
+        }
+        await pruneGroupMembers(
+          tx,
+          sessionId,
+          batchGroups.map((g) => g.jid),
+          batchMembers,
+        );
+      }),
+    );
     ctx.progress({ groups: batchGroups.length, groupMembers: batchMembers.length });
   };
 
-  for (const jid of jids) {
-    const meta = all[jid];
-    // Drop each group from the fetched map as it is queued: memory stays near one batch.
-    delete all[jid];
-    if (!meta) continue;
-    const group = toGroupUpsert(meta);
-    if (!group) continue;
+  for (const { group, members: groupMembers } of fetched.groups) {
     groups.push(group);
-    for (const p of meta.participants) {
-      const m = toMemberUpsert(group.jid, p);
-      if (m) members.push(m);
-    }
+    members.push(...groupMembers);
     if (members.length + groups.length >= ctx.batchSize) await commit();
   }
   await commit();
   check(ctx);
   // Groups the account is no longer in.
-  await pruneGroups(db, sessionId, jids);
+  await conn.writer.write(() => pruneGroups(db, sessionId, fetched.jids));
 }

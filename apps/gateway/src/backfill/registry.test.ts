@@ -31,40 +31,44 @@ const registry = () =>
     // never reached: without a connection the job fails before touching the database
     db: {} as Database,
     logger: pino({ level: "silent" }),
-    sessions: { connection: () => null },
+    sessions: {
+      hold: (id: string) => Promise.resolve({ id, organizationId: session.organizationId }),
+      assertHeldHere: () => Promise.resolve(),
+      connection: () => null,
+    },
     batchSize: 500,
   });
 
 describe("backfill registry", () => {
-  it("has no job before the first start", () => {
-    expect(registry().get("s1")).toBeNull();
+  it("has no job before the first start", async () => {
+    expect(await registry().get("s1")).toBeNull();
   });
 
   it("concurrent starts: exactly one job, the rest conflict; without a connection it fails `session not connected`", async () => {
     const r = registry();
-    const results = await Promise.allSettled(Array.from({ length: 20 }, () => Promise.resolve().then(() => r.start(session))));
+    const results = await Promise.allSettled(Array.from({ length: 20 }, () => Promise.resolve().then(() => r.start(session.id))));
     const ok = results.filter((x) => x.status === "fulfilled");
     const refused = results.filter((x): x is PromiseRejectedResult => x.status === "rejected");
     expect(ok).toHaveLength(1);
     expect(refused).toHaveLength(19);
     for (const x of refused) expect((x.reason as DomainError).code).toBe("conflict");
-    expect(r.get("s1")?.status).toBe("running");
+    expect(r.peek("s1")?.status).toBe("running");
     await r.idle();
-    const job = r.get("s1");
+    const job = r.peek("s1");
     expect(job).toMatchObject({ status: "failed", error: "session not connected", contacts: 0, groups: 0, groupMembers: 0 });
     expect(job?.finishedAt).toBeGreaterThanOrEqual(job?.startedAt ?? Infinity);
     // finished: a new start is allowed and get returns the newest
-    const next = r.start(session);
+    const next = await r.start(session.id);
     expect(next.id).not.toBe(job?.id);
-    expect(r.get("s1")?.id).toBe(next.id);
+    expect(r.peek("s1")?.id).toBe(next.id);
     await r.idle();
   });
 
   it("returns copies: callers cannot change the registry's job", async () => {
     const r = registry();
-    const job = r.start(session);
+    const job = await r.start(session.id);
     job.status = "succeeded";
-    expect(r.get("s1")?.status).toBe("running");
+    expect(r.peek("s1")?.status).toBe("running");
     await r.idle();
   });
 });

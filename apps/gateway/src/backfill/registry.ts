@@ -1,18 +1,37 @@
 // BackfillRegistry: in-memory jobs, at most one running per session (claimed synchronously, so concurrent
 // starts cannot both win), the last finished job kept for `get`.
-import { DomainError, type BackfillJob, type BackfillService, type WaSessionOutput } from "@wa/api";
+import { DomainError, type BackfillJob, type BackfillService } from "@wa/api";
 import { newId, type Database } from "@wa/db";
 import type pino from "pino";
-import type { LiveConnection } from "../whatsapp/session.ts";
+import { describeDbFailure } from "../db-failure.ts";
+import type { DirectoryConnection } from "../whatsapp/directory-source.ts";
 import { BackfillAborted, runBackfill, type BackfillProgress } from "./job.ts";
+
+export interface BackfillSessions {
+  /** Holds the session here (as a control route would); `not_found`, or `gateway_unavailable` when held elsewhere. */
+  hold(sessionId: string): Promise<{ id: string; organizationId: string }>;
+  /** `not_found`, or `gateway_unavailable` when another gateway holds the session; nothing is taken over. */
+  assertHeldHere(sessionId: string): Promise<unknown>;
+  connection(sessionId: string): DirectoryConnection | null;
+}
 
 export interface BackfillRegistryOptions {
   db: Database;
   logger: pino.Logger;
-  /** Where a session's open connection comes from (the SessionManager). */
-  sessions: { connection(sessionId: string): LiveConnection | null };
+  /** The SessionManager: who holds a session (the control routes' ownership path) and its open connection. */
+  sessions: BackfillSessions;
   batchSize: number;
   resyncTimeoutMs?: number;
+}
+
+/** The job's `error`: a short human reason, never a statement, parameters or personal data. */
+export function failureReason(err: unknown): string {
+  if (err instanceof BackfillAborted) return err.message;
+  const db = describeDbFailure(err);
+  if (db) return db;
+  // Other failures (the WhatsApp connection, a timeout) have short messages; keep their first line, bounded.
+  const first = (err instanceof Error ? err.message : String(err)).split("\n")[0]?.trim() ?? "";
+  return first ? `backfill failed: ${first.slice(0, 120)}` : "backfill failed (internal error)";
 }
 
 export class BackfillRegistry implements BackfillService {
@@ -26,7 +45,9 @@ export class BackfillRegistry implements BackfillService {
     this.logger = opts.logger.child({ component: "backfill" });
   }
 
-  start(session: WaSessionOutput): BackfillJob {
+  async start(sessionId: string): Promise<BackfillJob> {
+    if (this.cancel.signal.aborted) throw new DomainError("gateway_unavailable", "gateway is shutting down");
+    const session = await this.opts.sessions.hold(sessionId);
     // Check and claim happen in one synchronous step: no await in between, so exactly one caller wins.
     if (this.running.has(session.id)) throw new DomainError("conflict", "a backfill job is already running for this session");
     if (this.cancel.signal.aborted) throw new DomainError("gateway_unavailable", "gateway is shutting down");
@@ -49,7 +70,13 @@ export class BackfillRegistry implements BackfillService {
     return { ...job };
   }
 
-  get(sessionId: string): BackfillJob | null {
+  async get(sessionId: string): Promise<BackfillJob | null> {
+    await this.opts.sessions.assertHeldHere(sessionId);
+    return this.peek(sessionId);
+  }
+
+  /** The job this gateway has on record for the session, without the ownership check (tests, metrics). */
+  peek(sessionId: string): BackfillJob | null {
     const job = this.running.get(sessionId) ?? this.last.get(sessionId);
     return job ? { ...job } : null;
   }
@@ -91,10 +118,10 @@ export class BackfillRegistry implements BackfillService {
       logger.info({ contacts: job.contacts, groups: job.groups, groupMembers: job.groupMembers }, "backfill succeeded");
     } catch (err) {
       job.status = "failed";
-      job.error =
-        err instanceof BackfillAborted ? err.message : `backfill failed: ${err instanceof Error ? err.message : String(err)}`;
+      job.error = failureReason(err);
       if (err instanceof BackfillAborted) logger.warn({ reason: job.error }, "backfill failed");
-      else logger.error({ err }, "backfill failed");
+      // The reason only: a database error's message holds the statement with the contacts' data.
+      else logger.error({ reason: job.error, errorName: err instanceof Error ? err.name : typeof err }, "backfill failed");
     } finally {
       job.finishedAt = Date.now();
       this.running.delete(job.sessionId);

@@ -1,5 +1,7 @@
 // EventCapture: contacts (names, push names, LID↔phone-number) and group changes from Baileys events, written to
-// `contacts`, `groups`, `group_members` as they arrive, in order, in batches.
+// `contacts`, `groups`, `group_members` as they arrive, in order, in batches. It is the one writer of the session's
+// directory: a backfill hands its writes to `write` so they queue behind the captured events instead of racing
+// them (two writers upserting overlapping rows in different orders deadlock).
 import type { BaileysEventMap, Contact, GroupMetadata, GroupParticipant } from "@whiskeysockets/baileys";
 import type { Database } from "@wa/db";
 import {
@@ -16,9 +18,14 @@ import {
   type GroupUpsert,
 } from "@wa/db/queries/directory";
 import type pino from "pino";
+import { describeDbFailure, isTransientDbFailure } from "../db-failure.ts";
+import { HistorySyncWatch } from "./history-sync.ts";
 import { isGroupJid, normalizeUserJid, personIds } from "./jids.ts";
 
 export const CAPTURE_BATCH = 1000;
+
+/** Delays before the retries of a write that failed transiently (deadlock, dropped connection). */
+const RETRY_DELAYS_MS = [200, 1_000, 3_000];
 
 type Ev = {
   on<K extends keyof BaileysEventMap>(event: K, listener: (arg: BaileysEventMap[K]) => void): void;
@@ -64,9 +71,32 @@ function chunks<T>(rows: readonly T[], size: number): T[][] {
   return out;
 }
 
+export interface AttachOptions {
+  /** The connection's creds have not finished an account sync: the initial history sync is on its way. */
+  historyExpected?: boolean;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Runs `work`, trying again after transient database failures. */
+async function withRetries<T>(work: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await work();
+    } catch (err) {
+      const delay = RETRY_DELAYS_MS[attempt];
+      if (delay === undefined || !isTransientDbFailure(err)) throw err;
+      await sleep(delay);
+    }
+  }
+}
+
 export class EventCapture {
   private chain: Promise<void> = Promise.resolve();
   private detachers: (() => void)[] = [];
+  /** Captured writes that failed for good: rows the directory misses. */
+  private lost = 0;
+  readonly history = new HistorySyncWatch();
   /** The account's own JIDs: the phone lists itself among push names, but it is not a contact. */
   private self = new Set<string>();
 
@@ -76,11 +106,28 @@ export class EventCapture {
     private readonly logger: pino.Logger,
   ) {}
 
-  /** Serializes writes so a later event never lands before an earlier one; a failed write is logged, not fatal. */
+  /**
+   * Serializes writes so a later event never lands before an earlier one; a write that keeps failing is logged
+   * (reason only: the statement carries personal data) and counted in `lostWrites`, not fatal.
+   */
   private enqueue(what: string, work: () => Promise<void>): void {
-    this.chain = this.chain.then(work).catch((err: unknown) => {
-      this.logger.error({ err, what }, "capturing WhatsApp directory event failed");
-    });
+    this.chain = this.chain
+      .then(() => withRetries(work))
+      .catch((err: unknown) => {
+        this.lost += 1;
+        const reason = describeDbFailure(err) ?? (err instanceof Error ? err.message.slice(0, 200) : "unknown error");
+        this.logger.error({ reason, what }, "capturing WhatsApp directory event failed");
+      });
+  }
+
+  /** Runs `work` as the directory's writer: after every captured event queued so far, before any later one. */
+  write<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.chain.then(work);
+    this.chain = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
   }
 
   /** Resolves when everything received so far is written. */
@@ -88,16 +135,26 @@ export class EventCapture {
     return this.chain;
   }
 
-  attach(ev: Ev): void {
+  /** How many captured writes failed for good since this session was created. */
+  get lostWrites(): number {
+    return this.lost;
+  }
+
+  attach(ev: Ev, opts: AttachOptions = {}): void {
+    if (opts.historyExpected) this.history.expect();
     const on = <K extends keyof BaileysEventMap>(event: K, listener: (arg: BaileysEventMap[K]) => void) => {
       ev.on(event, listener);
       this.detachers.push(() => ev.off(event, listener));
     };
     on("contacts.upsert", (list) => this.contacts(list));
     on("contacts.update", (list) => this.contacts(list));
-    on("messaging-history.set", ({ contacts, lidPnMappings }) => {
+    on("messaging-history.set", ({ contacts, lidPnMappings, syncType, progress }) => {
       this.contacts(contacts);
       if (lidPnMappings?.length) this.lidMappings(lidPnMappings);
+      this.history.chunk({ syncType, progress });
+    });
+    on("messaging-history.status", ({ status }) => {
+      if (status === "paused") this.history.paused();
     });
     on("lid-mapping.update", (mapping) => this.lidMappings([mapping]));
     on("groups.upsert", (list) => this.groups(list, true));

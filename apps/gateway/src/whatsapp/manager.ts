@@ -3,13 +3,14 @@
 import { DomainError, type SessionControl, type SessionQr } from "@wa/api";
 import { getSession, listSessionsToRestore, updateSession, type Database, type WaSession } from "@wa/db";
 import { getGateway } from "@wa/db/queries/gateways";
-import { WA_CERT_DETAILS } from "@whiskeysockets/baileys";
 import type pino from "pino";
-import type { EngineConfig } from "../engine.ts";
+import type { EngineConfig } from "../engine-config.ts";
+import { socketDirectorySource, type DirectoryConnection } from "./directory-source.ts";
 import type { SessionEventBus } from "./events.ts";
 import { quietLibsignal } from "./quiet.ts";
 import { defaultReconnectPolicy, type ReconnectPolicyOptions } from "./reconnect-policy.ts";
-import { WhatsAppSession, type LiveConnection } from "./session.ts";
+import { WhatsAppSession } from "./session.ts";
+import { SimulatedScanRefused, simulateScan } from "./simulator.ts";
 
 export interface SessionManagerOptions {
   db: Database;
@@ -20,12 +21,6 @@ export interface SessionManagerOptions {
 
 /** A gateway whose heartbeat is older than this is gone; its sessions may be taken over. */
 const GATEWAY_STALE_MS = 30_000;
-
-function decodeKey(value: Uint8Array | string): Buffer<ArrayBuffer> {
-  if (typeof value !== "string") return Buffer.from(Array.from(value));
-  if (/^[0-9a-f]{64}$/i.test(value)) return Buffer.from(value, "hex");
-  return Buffer.from(value, "base64");
-}
 
 /** Runs `work` over `items` with at most `limit` in flight. */
 export async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>) {
@@ -50,12 +45,6 @@ export class SessionManager {
     this.policy = { ...defaultReconnectPolicy, ...opts.config.reconnect };
     this.logger = opts.logger.child({ component: "sessions" });
     quietLibsignal();
-    if (opts.config.trustRootPublicKey) {
-      // Test/demo only: the simulator's certificate root, so the handshake holds even if Baileys verifies it.
-      const key = decodeKey(opts.config.trustRootPublicKey);
-      if (key.length !== 32) throw new Error("trustRootPublicKey must be a 32-byte public key");
-      WA_CERT_DETAILS.PUBLIC_KEY = key;
-    }
   }
 
   get size(): number {
@@ -67,9 +56,15 @@ export class SessionManager {
     return this.sessions.get(sessionId);
   }
 
-  /** The session's open connection (for backfill), or null unless it is `working` here. */
-  connection(sessionId: string): LiveConnection | null {
-    return this.sessions.get(sessionId)?.connection() ?? null;
+  /** The session's open connection as a backfill sees it, or null unless it is `working` here. */
+  connection(sessionId: string): DirectoryConnection | null {
+    const live = this.sessions.get(sessionId)?.connection();
+    if (!live) return null;
+    return {
+      source: socketDirectorySource(live.sock, this.opts.db, sessionId),
+      writer: live.capture,
+      signal: live.signal,
+    };
   }
 
   private async loadRow(sessionId: string): Promise<WaSession> {
@@ -99,7 +94,9 @@ export class SessionManager {
     }
   }
 
-  private async takeOver(row: WaSession): Promise<WaSession> {
+  /** `gateway_unavailable` when another live gateway holds the session (its calls belong there). */
+  private async refuseIfHeldElsewhere(row: WaSession): Promise<void> {
+    if (row.gatewayId === this.opts.config.gatewayId) return;
     const holder = await getGateway(this.opts.db, row.gatewayId);
     const alive =
       holder && holder.status === "online" && Date.now() - holder.heartbeatAt.getTime() < GATEWAY_STALE_MS;
@@ -108,6 +105,29 @@ export class SessionManager {
         gatewayId: row.gatewayId,
       });
     }
+  }
+
+  /**
+   * "Is this session held here?" without taking it: `not_found` for an unknown session, `gateway_unavailable` when
+   * another live gateway holds it. Read-only routes (a backfill job's state) go through here.
+   */
+  async assertHeldHere(sessionId: string): Promise<WaSession> {
+    const held = this.sessions.get(sessionId);
+    if (held) return held.snapshot();
+    const row = await this.loadRow(sessionId);
+    await this.refuseIfHeldElsewhere(row);
+    return row;
+  }
+
+  /** The control routes' path (taking over a session whose gateway is gone), for callers outside this class. */
+  async hold(sessionId: string): Promise<{ id: string; organizationId: string }> {
+    this.assertOpen();
+    const session = await this.obtain(sessionId);
+    return { id: session.id, organizationId: session.organizationId };
+  }
+
+  private async takeOver(row: WaSession): Promise<WaSession> {
+    await this.refuseIfHeldElsewhere(row);
     const moved = await updateSession(this.opts.db, row.id, { gatewayId: this.opts.config.gatewayId });
     if (!moved) throw new DomainError("not_found", "session not found");
     this.logger.info({ sessionId: row.id, from: row.gatewayId }, "session taken over from a gateway that is gone");
@@ -149,7 +169,7 @@ export class SessionManager {
   async getQr(sessionId: string): Promise<SessionQr> {
     const session = this.sessions.get(sessionId);
     if (!session) {
-      await this.loadRow(sessionId);
+      await this.assertHeldHere(sessionId);
       throw new DomainError("conflict", "session is not waiting for a QR scan");
     }
     const qr = session.currentQr();
@@ -166,7 +186,7 @@ export class SessionManager {
     }
     const session = this.sessions.get(sessionId);
     if (!session) {
-      await this.loadRow(sessionId);
+      await this.assertHeldHere(sessionId);
       throw new DomainError("conflict", "start the session before requesting a pairing code");
     }
     return { code: await session.requestPairingCode(digits) };
@@ -178,21 +198,16 @@ export class SessionManager {
     if (!base) throw new DomainError("not_implemented", "the gateway is not wired to the simulator");
     const session = this.sessions.get(sessionId);
     if (!session) {
-      await this.loadRow(sessionId);
+      await this.assertHeldHere(sessionId);
       throw new DomainError("conflict", "session is not waiting for a QR scan");
     }
     const qr = await session.awaitQr(20_000);
-    const res = await fetch(`${base.replace(/\/$/, "")}/sim/scan`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ qr: qr.qr }),
-    });
-    if (!res.ok) {
-      throw new DomainError("conflict", `the simulated phone refused the QR (${res.status}): ${await res.text()}`);
+    try {
+      return await simulateScan(base, qr.qr);
+    } catch (err) {
+      if (err instanceof SimulatedScanRefused) throw new DomainError("conflict", err.message);
+      throw err;
     }
-    const body = (await res.json()) as { phoneNumber?: unknown };
-    if (typeof body.phoneNumber !== "string") throw new Error("simulator answered without a phoneNumber");
-    return { phoneNumber: body.phoneNumber };
   }
 
   control(): SessionControl {

@@ -4,7 +4,7 @@ import { safeError, updateSession, type Database, type SessionStatePatch, type W
 import makeWASocket, { type ConnectionState, type WASocket } from "@whiskeysockets/baileys";
 import type pino from "pino";
 import QRCode from "qrcode";
-import type { EngineConfig } from "../engine.ts";
+import type { EngineConfig } from "../engine-config.ts";
 import { authCipherFor } from "./auth-cipher.ts";
 import { boundedBaileysLogger, type BaileysLogger } from "./baileys-logger.ts";
 import { loadAuthState, wipeAuthState, type SessionAuthState } from "./auth-state.ts";
@@ -379,7 +379,7 @@ export class WhatsAppSession {
     };
     sock.ev.on("connection.update", onConnection);
     sock.ev.on("creds.update", onCreds);
-    this.capture.attach(sock.ev);
+    this.capture.attach(sock.ev, { historyExpected: !auth.state.creds.accountSyncCounter });
     this.detachSocket = () => {
       sock.ev.off("connection.update", onConnection);
       sock.ev.off("creds.update", onCreds);

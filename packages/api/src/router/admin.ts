@@ -62,7 +62,7 @@ export const adminRouter = {
       .mutation(async ({ ctx, input }) => {
         const session = await getSession(ctx.db, input.session);
         if (!session) throw notFound("session");
-        const job = ctx.ports.backfill.start(session);
+        const job = await ctx.ports.backfill.start(session.id);
         ctx.logger.info({ sessionId: session.id, organizationId: session.organizationId, jobId: job.id, by: ctx.principal.userId }, "backfill started");
         return job;
       }),
@@ -82,7 +82,7 @@ export const adminRouter = {
       .query(async ({ ctx, input }) => {
         const session = await getSession(ctx.db, input.session);
         if (!session) throw notFound("session");
-        const job = ctx.ports.backfill.get(session.id);
+        const job = await ctx.ports.backfill.get(session.id);
         if (!job) throw notFound("backfill job");
         return job;
       }),

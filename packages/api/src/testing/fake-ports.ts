@@ -83,8 +83,10 @@ export function createFakePorts(options: { db: Database; gatewayId?: string; sim
         : {}),
     },
     backfill: {
-      start(session) {
-        calls.push(`backfill:${session.id}`);
+      async start(sessionId) {
+        calls.push(`backfill:${sessionId}`);
+        const session = await getSession(db, sessionId);
+        if (!session) throw notFound("session");
         const current = jobs.get(session.id);
         if (current?.status === "running") throw conflict("a backfill is already running for this session");
         jobCounter += 1;
@@ -103,7 +105,7 @@ export function createFakePorts(options: { db: Database; gatewayId?: string; sim
         jobs.set(session.id, job);
         return { ...job };
       },
-      get(sessionId) {
+      async get(sessionId) {
         const job = jobs.get(sessionId);
         return job ? { ...job } : null;
       },
