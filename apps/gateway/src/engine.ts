@@ -1,7 +1,7 @@
 // The gateway's WhatsApp engine: session manager, event stream and backfill registry behind the router's ports.
 import type { BackfillService, GatewayPorts, SessionControl } from "@wa/api";
 import type { DbClient } from "@wa/db";
-import { markGatewayOffline, registerGateway, touchGatewayHeartbeat } from "@wa/db/queries/gateways";
+import { markGatewayOffline, registerGateway, touchGatewayHeartbeat } from "@wa/db/queries";
 import type pino from "pino";
 import { BackfillRegistry } from "./backfill/registry.ts";
 import { SessionEventBus } from "./whatsapp/events.ts";

@@ -1,5 +1,6 @@
 // The one tRPC init file: context type, initialization with the contract error formatter, procedure builders.
 import { initTRPC } from "@trpc/server";
+import { roleCapabilities } from "@wa/db/contract";
 import type { OpenApiMeta } from "trpc-to-openapi";
 import type { Capability } from "./schemas.ts";
 import type { Context, Principal } from "./context.ts";
@@ -68,16 +69,10 @@ export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
   return next({ ctx: { ...ctx, principal: ctx.principal } });
 });
 
-const ROLE_CAPABILITIES: Record<"owner" | "admin" | "member", readonly Capability[]> = {
-  owner: ["read", "send", "manage", "events"],
-  admin: ["read", "send", "manage", "events"],
-  member: ["read", "send", "events"],
-};
-
 /** What the principal may do in its organization: the org role's capabilities, or exactly the key's permissions. */
 export function capabilitiesOf(principal: Principal): Capability[] {
   if (principal.kind === "api_key") return [...principal.permissions];
-  return principal.orgRole && principal.organizationId ? [...ROLE_CAPABILITIES[principal.orgRole]] : [];
+  return principal.orgRole && principal.organizationId ? [...roleCapabilities[principal.orgRole]] : [];
 }
 
 /** The caller's organization scope, requiring one capability (403 `forbidden` without it). */

@@ -1,7 +1,7 @@
 // One backfill run: every contact the device knows and every joined group with its members (fetched live),
 // upserted in batches; progress is reported after each committed batch, and a dropped connection ends the run.
 import type { Database } from "@wa/db";
-import { readLidMappings } from "@wa/db/queries/auth-state";
+import { readLidMappings } from "@wa/db/queries";
 import {
   applyContactLidMappings,
   listContactsPage,
@@ -12,7 +12,7 @@ import {
   upsertGroups,
   type GroupMemberUpsert,
   type GroupUpsert,
-} from "@wa/db/queries/directory";
+} from "@wa/db/queries";
 import type pino from "pino";
 import { toGroupUpsert, toMemberUpsert } from "../whatsapp/capture.ts";
 import type { LiveConnection } from "../whatsapp/session.ts";

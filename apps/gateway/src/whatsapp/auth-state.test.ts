@@ -1,6 +1,6 @@
 // The Postgres auth store: transactional key writes, creds round trips, read errors, no creds minted over stored ones.
-import { createDbClient, createSession, newId, schema, sql, type DbClient } from "@wa/db";
-import { countAuthKeys, hasAuthCreds, readAuthCreds, writeAuthCreds } from "@wa/db/queries/auth-state";
+import { createDbClient, newId, schema, sql, type DbClient } from "@wa/db";
+import { createSession, countAuthKeys, hasAuthCreds, readAuthCreds, writeAuthCreds } from "@wa/db/queries";
 import { createTestDatabase, type TestDatabase } from "@wa/db/testing";
 import { BufferJSON, initAuthCreds, proto } from "@whiskeysockets/baileys";
 import pino from "pino";

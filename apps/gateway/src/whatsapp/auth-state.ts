@@ -19,7 +19,7 @@ import {
   readAuthKeys,
   writeAuthCreds,
   type AuthKeyChanges,
-} from "@wa/db/queries/auth-state";
+} from "@wa/db/queries";
 import type pino from "pino";
 
 export class AuthStateReadError extends Error {

@@ -14,7 +14,7 @@ import {
   type GroupMemberRole,
   type GroupMemberUpsert,
   type GroupUpsert,
-} from "@wa/db/queries/directory";
+} from "@wa/db/queries";
 import type pino from "pino";
 import { isGroupJid, normalizeUserJid, personIds } from "./jids.ts";
 

@@ -1,8 +1,8 @@
 // SessionManager: this gateway's registry of WhatsApp sessions (one WhatsAppSession each), the SessionControl
 // port, boot restore with bounded concurrency and jitter, and graceful shutdown.
-import { DomainError, type SessionControl, type SessionQr } from "@wa/api";
-import { getSession, listSessionsToRestore, updateSession, type Database, type WaSession } from "@wa/db";
-import { getGateway } from "@wa/db/queries/gateways";
+import { DomainError, parseField, phoneNumberSchema, type SessionControl, type SessionQr } from "@wa/api";
+import type { Database } from "@wa/db";
+import { getSession, listSessionsToRestore, updateSession, type WaSession, getGateway } from "@wa/db/queries";
 import { WA_CERT_DETAILS } from "@whiskeysockets/baileys";
 import type pino from "pino";
 import type { EngineConfig } from "../engine.ts";
@@ -158,12 +158,7 @@ export class SessionManager {
   }
 
   async requestPairingCode(sessionId: string, phoneNumber: string): Promise<{ code: string }> {
-    const digits = phoneNumber.replace(/^\+/, "");
-    if (!/^\d{6,15}$/.test(digits)) {
-      throw new DomainError("validation_error", "phoneNumber must be 6–15 digits (E.164 without +)", {
-        errors: ["phoneNumber: must be 6–15 digits"],
-      });
-    }
+    const digits = parseField(phoneNumberSchema, "phoneNumber", phoneNumber.replace(/^\+/, ""));
     const session = this.sessions.get(sessionId);
     if (!session) {
       await this.loadRow(sessionId);

@@ -1,6 +1,7 @@
 // WhatsAppSession: one Baileys socket at a time for one session, and the single writer of the session's status.
 import { DomainError, type SessionQr } from "@wa/api";
-import { updateSession, type Database, type SessionStatePatch, type WaSession } from "@wa/db";
+import type { Database } from "@wa/db";
+import { updateSession, type SessionStatePatch, type WaSession } from "@wa/db/queries";
 import makeWASocket, { type ConnectionState, type WASocket } from "@whiskeysockets/baileys";
 import type pino from "pino";
 import QRCode from "qrcode";

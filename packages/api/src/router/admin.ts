@@ -1,6 +1,7 @@
 // Platform administration (super_admin only): sessions across every organization, backfill jobs, filter lists.
 import type { TRPCRouterRecord } from "@trpc/server";
-import { asc, gateways, getSession, listOrganizations, listSessions } from "@wa/db";
+import { asc, gateways } from "@wa/db";
+import { getSession, listOrganizations, listSessions } from "@wa/db/queries";
 import { notFound } from "../errors.ts";
 import {
   adminSessionListInput,

@@ -1,6 +1,6 @@
 // The organization's api-keys, managed by its owners/admins signed in (never by a key, never by a member).
 import type { TRPCRouterRecord } from "@trpc/server";
-import { createApiKey, listApiKeys, revokeApiKey } from "@wa/db/queries/api-keys";
+import { createApiKey, listApiKeys, revokeApiKey } from "@wa/db/queries";
 import { generateApiKey } from "../auth/api-key.ts";
 import { fail, notFound } from "../errors.ts";
 import {

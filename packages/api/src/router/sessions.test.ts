@@ -1,6 +1,7 @@
 import { createTestDatabase, type TestDatabase } from "@wa/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Principal } from "../context.ts";
+import { toContractError } from "../errors.ts";
 import { waSessionSchema } from "../schemas.ts";
 import {
   ACME,
@@ -151,6 +152,29 @@ describe("sessions router", () => {
     }
     expect(await outcome(call(f.acmeAdmin).sessions.update({ session: id, label: "by admin" }))).toBe("ok");
     expect(await outcome(call(null).sessions.list({}))).toBe("unauthorized");
+  });
+
+  it("[INPUT]: ratePerHour below ratePerMin is refused on create (left-out limits count as their defaults) and on update", async () => {
+    const c = call(f.acmeOwner);
+    const ruleBroken = async (promise: Promise<unknown>) => {
+      const error = toContractError(await promise.then(() => null, (e: unknown) => e));
+      expect(error.code).toBe("validation_error");
+      expect(error.details).toEqual({ errors: [{ path: "ratePerHour", message: "ratePerHour must be at least ratePerMin" }] });
+    };
+    await ruleBroken(c.sessions.create({ ratePerMin: 50, ratePerHour: 40 }));
+    await ruleBroken(c.sessions.create({ ratePerHour: 10 })); // default ratePerMin is 20
+    await ruleBroken(c.sessions.create({ ratePerMin: 700 })); // default ratePerHour is 600
+    expect(await c.sessions.create({ ratePerMin: 60, ratePerHour: 60 })).toMatchObject({ ratePerMin: 60, ratePerHour: 60 });
+
+    const { id } = await c.sessions.create({ ratePerMin: 10, ratePerHour: 100 });
+    await ruleBroken(c.sessions.update({ session: id, ratePerMin: 30, ratePerHour: 20 }));
+    // One limit alone is checked against the stored other one.
+    await ruleBroken(c.sessions.update({ session: id, ratePerHour: 5 }));
+    await ruleBroken(c.sessions.update({ session: id, ratePerMin: 101 }));
+    expect(await c.sessions.get({ session: id })).toMatchObject({ ratePerMin: 10, ratePerHour: 100 });
+    expect(await c.sessions.update({ session: id, ratePerMin: 100 })).toMatchObject({ ratePerMin: 100, ratePerHour: 100 });
+    // Another organization's session is still a 404, not a rule check against its values.
+    expect(await outcome(c.sessions.update({ session: globexSession, ratePerHour: 1 }))).toBe("not_found");
   });
 
   it("[INPUT]: limit is clamped at 200, 0 is refused, an invalid cursor and unknown fields are validation errors", async () => {

@@ -1,37 +1,31 @@
 // The caller organization's WhatsApp sessions: list, CRUD, connection control, pairing, live events.
 import { tracked, type TRPCRouterRecord } from "@trpc/server";
 import {
-  createSession,
-  decodeSessionCursor,
-  deleteSession,
-  getSession,
-  listSessions,
-  updateSession,
   type Database,
 } from "@wa/db";
-import { z } from "zod";
+import { createSession, decodeSessionCursor, deleteSession, getSession, listSessions, updateSession } from "@wa/db/queries";
+import { limits, rateLimitsOrdered } from "@wa/db/contract";
 import { fail, notFound } from "../errors.ts";
 import type { GatewayPorts } from "../ports.ts";
 import {
-  DEFAULT_PAGE_SIZE,
-  MAX_PAGE_SIZE,
   noContent,
   pairingCodeInput,
   pairingCodeOutput,
+  rateLimitsIssue,
   sessionCreateInput,
+  sessionEventSchema,
   sessionEventsInput,
   sessionListInput,
   sessionPageSchema,
   sessionQrSchema,
   sessionRefInput,
-  sessionStatusSchema,
   sessionUpdateInput,
   simulateScanOutput,
   waSessionSchema,
 } from "../schemas.ts";
 import { orgProcedure } from "../trpc.ts";
 
-export const clampLimit = (limit: number | undefined) => Math.min(limit ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
+export const clampLimit = (limit: number | undefined) => Math.min(limit ?? limits.page.default, limits.page.max);
 
 /** The decoded cursor, or a 400 naming the field. */
 export function parseCursor(cursor: string | undefined) {
@@ -51,17 +45,6 @@ async function requireSession(db: Database, id: string, organizationId: string) 
 }
 
 const tags = ["sessions"];
-
-export const sessionEventSchema = z
-  .object({
-    sessionId: z.string(),
-    organizationId: z.string(),
-    status: sessionStatusSchema,
-    qr: sessionQrSchema.nullable(),
-    session: waSessionSchema,
-    at: z.number().int(),
-  })
-  .meta({ id: "SessionEvent" });
 
 async function* streamEvents(
   ports: GatewayPorts,
@@ -149,6 +132,14 @@ export const sessionsRouter = {
     .output(waSessionSchema)
     .mutation(async ({ ctx, input }) => {
       const { session: id, ...patch } = input;
+      // One limit alone is checked against the other's stored value (both together: the schema did).
+      if ((patch.ratePerMin === undefined) !== (patch.ratePerHour === undefined)) {
+        const current = await requireSession(ctx.db, id, ctx.organizationId);
+        const next = { ratePerMin: patch.ratePerMin ?? current.ratePerMin, ratePerHour: patch.ratePerHour ?? current.ratePerHour };
+        if (!rateLimitsOrdered(next)) {
+          throw fail("validation_error", rateLimitsIssue.message, { errors: [{ ...rateLimitsIssue }] });
+        }
+      }
       const updated = await updateSession(ctx.db, id, patch, ctx.organizationId);
       if (!updated) throw notFound("session");
       return updated;

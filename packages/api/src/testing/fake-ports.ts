@@ -1,5 +1,6 @@
 // An in-memory stand-in for the gateway's ports (session control, backfill, events), for router and HTTP tests.
-import { getSession, updateSession, type Database, type SessionStatus } from "@wa/db";
+import { type Database, type SessionStatus } from "@wa/db";
+import { getSession, updateSession } from "@wa/db/queries";
 import { conflict, notFound } from "../errors.ts";
 import type { GatewayPorts, SessionEvent } from "../ports.ts";
 import type { BackfillJob, SessionQr, WaSessionOutput } from "../schemas.ts";

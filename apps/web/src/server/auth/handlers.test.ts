@@ -1,7 +1,8 @@
 // Integration tests of the identity provider's handlers against a real database.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
-import { addMembership, createOrganization, hashPassword, createUser, setPlatformRole } from "@wa/db";
+import { hashPassword } from "@wa/db";
+import { addMembership, createOrganization, createUser, setPlatformRole } from "@wa/db/queries";
 import { signingKeys, webSessions } from "@wa/db/schema";
 import { createTestDatabase, type TestDatabase } from "@wa/db/testing";
 import { createAuthHandlers, JWT_AUDIENCE, type AuthHandlers } from "./handlers.ts";
