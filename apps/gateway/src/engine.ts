@@ -4,7 +4,7 @@ import type { DbClient } from "@wa/db";
 import { markGatewayOffline, registerGateway, touchGatewayHeartbeat } from "@wa/db/queries";
 import type pino from "pino";
 import { BackfillRegistry } from "./backfill/registry.ts";
-import { SessionEventBus } from "./whatsapp/events.ts";
+import { SessionEventBus } from "@wa/api";
 import { SessionManager } from "./whatsapp/manager.ts";
 import { guardClosedSocketRejections } from "./whatsapp/quiet.ts";
 import type { ReconnectPolicyOptions } from "./whatsapp/reconnect-policy.ts";

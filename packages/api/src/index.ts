@@ -1,5 +1,6 @@
 export * from "./errors.ts";
 export * from "./ports.ts";
+export { SessionEventBus } from "./event-bus.ts";
 export * from "./contract.ts";
 export * from "./schemas.ts";
 export * from "./logger.ts";

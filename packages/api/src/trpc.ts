@@ -5,6 +5,7 @@ import type { OpenApiMeta } from "trpc-to-openapi";
 import type { Capability } from "./schemas.ts";
 import type { Context, Principal } from "./context.ts";
 import { DomainError, fail, toContractError, toTRPCError } from "./errors.ts";
+import { callLogFields } from "./logger.ts";
 
 /*
  * 1. CONTEXT
@@ -62,11 +63,17 @@ const domainErrors = t.middleware(async ({ next }) => {
 
 export const publicProcedure = t.procedure.use(domainErrors);
 
-/** Any verified caller; 401 without credentials, the credential's own error (401/503) when refused. */
-export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
+/**
+ * Any verified caller; 401 without credentials, the credential's own error (401/503) when refused. From here on
+ * `ctx.logger` is bound to the caller (and the session the input names), so procedures never repeat those fields.
+ */
+export const authedProcedure = publicProcedure.use(async ({ ctx, next, getRawInput }) => {
   if (ctx.authError) throw toTRPCError(ctx.authError);
   if (!ctx.principal) throw fail("unauthorized", "authentication required");
-  return next({ ctx: { ...ctx, principal: ctx.principal } });
+  // An unreadable body is the input parser's to report; the log binding just goes without a session id.
+  const rawInput = await getRawInput().catch(() => undefined);
+  const logger = ctx.logger.child(callLogFields(ctx.principal, rawInput));
+  return next({ ctx: { ...ctx, principal: ctx.principal, logger } });
 });
 
 /** What the principal may do in its organization: the org role's capabilities, or exactly the key's permissions. */

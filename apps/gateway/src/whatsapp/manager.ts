@@ -1,12 +1,11 @@
 // SessionManager: this gateway's registry of WhatsApp sessions (one WhatsAppSession each), the SessionControl
 // port, boot restore with bounded concurrency and jitter, and graceful shutdown.
-import { DomainError, parseField, phoneNumberSchema, type SessionControl, type SessionQr } from "@wa/api";
+import { DomainError, parseField, phoneNumberSchema, type SessionControl, type SessionEventBus, type SessionQr } from "@wa/api";
 import type { Database } from "@wa/db";
 import { getSession, listSessionsToRestore, updateSession, type WaSession, getGateway } from "@wa/db/queries";
 import { WA_CERT_DETAILS } from "@whiskeysockets/baileys";
 import type pino from "pino";
 import type { EngineConfig } from "../engine.ts";
-import type { SessionEventBus } from "./events.ts";
 import { quietLibsignal } from "./quiet.ts";
 import { defaultReconnectPolicy, type ReconnectPolicyOptions } from "./reconnect-policy.ts";
 import { WhatsAppSession, type LiveConnection } from "./session.ts";

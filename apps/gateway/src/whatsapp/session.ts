@@ -1,5 +1,5 @@
 // WhatsAppSession: one Baileys socket at a time for one session, and the single writer of the session's status.
-import { DomainError, type SessionQr } from "@wa/api";
+import { DomainError, type SessionEventBus, type SessionQr } from "@wa/api";
 import type { Database } from "@wa/db";
 import { updateSession, type SessionStatePatch, type WaSession } from "@wa/db/queries";
 import makeWASocket, { type ConnectionState, type WASocket } from "@whiskeysockets/baileys";
@@ -8,7 +8,6 @@ import QRCode from "qrcode";
 import type { EngineConfig } from "../engine.ts";
 import { loadAuthState, wipeAuthState, type SessionAuthState } from "./auth-state.ts";
 import { EventCapture } from "./capture.ts";
-import type { SessionEventBus } from "./events.ts";
 import { normalizeUserJid, phoneDigits } from "./jids.ts";
 import { SerialLock } from "./lock.ts";
 import {

@@ -45,7 +45,7 @@ export const apiKeysRouter = {
         createdByUserId: ctx.principal.userId,
         expiresAt: input.expiresAt != null ? new Date(input.expiresAt) : null,
       });
-      ctx.logger.info({ apiKeyId: apiKey.id, organizationId: ctx.organizationId, permissions: apiKey.permissions }, "api-key created");
+      ctx.logger.info({ apiKeyId: apiKey.id, permissions: apiKey.permissions }, "api-key created");
       return { apiKey, key: raw };
     }),
 
@@ -59,6 +59,6 @@ export const apiKeysRouter = {
     .mutation(async ({ ctx, input }) => {
       const revoked = await revokeApiKey(ctx.db, input.id, ctx.organizationId);
       if (!revoked) throw notFound("api key");
-      ctx.logger.info({ apiKeyId: revoked.id, organizationId: ctx.organizationId }, "api-key revoked");
+      ctx.logger.info({ apiKeyId: revoked.id }, "api-key revoked");
     }),
 } satisfies TRPCRouterRecord;

@@ -8,6 +8,7 @@ import {
   GLOBEX,
   callerFactory,
   createFakePorts,
+  createRecordingLogger,
   createTestApiKey,
   outcome,
   seedFixture,
@@ -177,6 +178,23 @@ describe("sessions router", () => {
     expect(await outcome(c.sessions.update({ session: globexSession, ratePerHour: 1 }))).toBe("not_found");
   });
 
+  it("[LOGS]: a call's log lines carry the caller and the session it names, bound once by middleware", async () => {
+    const logger = createRecordingLogger();
+    const logged = callerFactory(t.db, ports, logger);
+    const { id } = await logged(f.acmeOwner).sessions.create({ label: "logged" });
+    await logged(manageKey).sessions.delete({ session: id });
+    const created = logger.lines.find((l) => l.msg === "session created");
+    expect(created?.fields).toMatchObject({
+      caller: { kind: "user", userId: f.acmeOwner.userId, organizationId: ACME },
+      sessionId: id,
+    });
+    const deleted = logger.lines.find((l) => l.msg === "session deleted");
+    expect(deleted?.fields).toEqual({
+      caller: { kind: "api_key", apiKeyId: manageKey.kind === "api_key" ? manageKey.keyId : "", organizationId: ACME },
+      sessionId: id,
+    });
+  });
+
   it("[INPUT]: limit is clamped at 200, 0 is refused, an invalid cursor and unknown fields are validation errors", async () => {
     const c = call(f.acmeOwner);
     expect(await outcome(c.sessions.list({ limit: 5000 }))).toBe("ok");
@@ -194,7 +212,11 @@ describe("sessions router", () => {
     const iterable = await call(f.acmeMember).sessions.events({});
     const iterator = iterable[Symbol.asyncIterator]();
     const first = iterator.next();
-    await new Promise((r) => setTimeout(r, 20));
+    // The stream subscribes to the (real) bus on its first pull; publish once it has.
+    const deadline = Date.now() + 5_000;
+    while (ports.events.subscriberCount === 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
     const event = (s: typeof own) => ({ sessionId: s.id, organizationId: s.organizationId, status: s.status, qr: null, session: s, at: Date.now() });
     ports.publish(event(foreign));
     ports.publish(event(own));

@@ -1,10 +1,7 @@
 // The caller organization's WhatsApp sessions: list, CRUD, connection control, pairing, live events.
 import { tracked, type TRPCRouterRecord } from "@trpc/server";
-import {
-  type Database,
-} from "@wa/db";
-import { createSession, decodeSessionCursor, deleteSession, getSession, listSessions, updateSession } from "@wa/db/queries";
-import { limits, rateLimitsOrdered } from "@wa/db/contract";
+import { rateLimitsOrdered } from "@wa/db/contract";
+import { createSession, deleteSession, listSessions, updateSession } from "@wa/db/queries";
 import { fail, notFound } from "../errors.ts";
 import type { GatewayPorts } from "../ports.ts";
 import {
@@ -24,25 +21,7 @@ import {
   waSessionSchema,
 } from "../schemas.ts";
 import { orgProcedure } from "../trpc.ts";
-
-export const clampLimit = (limit: number | undefined) => Math.min(limit ?? limits.page.default, limits.page.max);
-
-/** The decoded cursor, or a 400 naming the field. */
-export function parseCursor(cursor: string | undefined) {
-  if (cursor === undefined || cursor === "") return null;
-  const decoded = decodeSessionCursor(cursor);
-  if (!decoded) {
-    throw fail("validation_error", "invalid cursor", { errors: [{ path: "cursor", message: "invalid cursor" }] });
-  }
-  return decoded;
-}
-
-/** The organization's session or 404, the same answer as for an id that does not exist anywhere. */
-async function requireSession(db: Database, id: string, organizationId: string) {
-  const session = await getSession(db, id, organizationId);
-  if (!session) throw notFound("session");
-  return session;
-}
+import { requireSession, sessionPageParams } from "./helpers.ts";
 
 const tags = ["sessions"];
 
@@ -90,13 +69,7 @@ export const sessionsRouter = {
     .input(sessionListInput.optional())
     .output(sessionPageSchema)
     .query(({ ctx, input = {} }) =>
-      listSessions(ctx.db, {
-        limit: clampLimit(input.limit),
-        cursor: parseCursor(input.cursor),
-        organizationId: ctx.organizationId,
-        statuses: input.status,
-        q: input.q,
-      }),
+      listSessions(ctx.db, { ...sessionPageParams(input), organizationId: ctx.organizationId }),
     ),
 
   create: orgProcedure("manage")
@@ -114,7 +87,7 @@ export const sessionsRouter = {
         gatewayId: ctx.ports.gatewayId,
         createdByUserId: ctx.principal.kind === "user" ? ctx.principal.userId : null,
       });
-      ctx.logger.info({ sessionId: session.id, organizationId: ctx.organizationId, start: !!start }, "session created");
+      ctx.logger.info({ sessionId: session.id, start: !!start }, "session created");
       if (!start) return session;
       await ctx.ports.sessions.start(session.id);
       return requireSession(ctx.db, session.id, ctx.organizationId);
@@ -156,7 +129,7 @@ export const sessionsRouter = {
       await requireSession(ctx.db, input.session, ctx.organizationId);
       await ctx.ports.sessions.remove(input.session);
       await deleteSession(ctx.db, input.session, ctx.organizationId);
-      ctx.logger.info({ sessionId: input.session, organizationId: ctx.organizationId }, "session deleted");
+      ctx.logger.info({}, "session deleted");
     }),
 
   start: control("start", "Start (connect) a session"),
