@@ -6,6 +6,7 @@ import { waSessionSchema } from "../schemas.ts";
 import {
   ACME,
   GLOBEX,
+  captureState,
   callerFactory,
   createFakePorts,
   createRecordingLogger,
@@ -101,6 +102,7 @@ describe("sessions router", () => {
 
   it("[ISOLATION]: another organization's session is 404 for every session procedure, for JWTs and keys", async () => {
     const s = globexSession;
+    const before = await captureState(t.db, ports);
     for (const principal of [f.acmeOwner, manageKey]) {
       const c = call(principal);
       const results = {
@@ -117,8 +119,9 @@ describe("sessions router", () => {
       };
       expect(Object.values(results).every((r) => r === "not_found")).toBe(true);
     }
-    // Nothing reached the ports for the foreign session.
+    // Nothing reached the ports for the foreign session, and no row changed.
     expect(ports.calls.filter((c) => c.includes(s))).toEqual([]);
+    expect(await captureState(t.db, ports)).toEqual(before);
     // The foreign session answers exactly as an unknown id does.
     const foreign = await call(f.acmeOwner).sessions.get({ session: s }).catch((e: Error) => e.message);
     const unknown = await call(f.acmeOwner).sessions.get({ session: "01UNKNOWN" }).catch((e: Error) => e.message);
@@ -138,21 +141,35 @@ describe("sessions router", () => {
     expect(await outcome(c.sessions.list(listSmuggled))).toBe("validation_error");
   });
 
-  it("[CAPABILITIES]: a read key and a member cannot manage; both can read", async () => {
+  it("[CAPABILITIES]: a read key and a member cannot manage (and change nothing trying); both can read", async () => {
     const [session] = (await call(f.acmeOwner).sessions.list({ limit: 1 })).data;
     const id = session?.id ?? "";
+    const before = await captureState(t.db, ports);
     for (const principal of [readKey, f.acmeMember]) {
       const c = call(principal);
       expect(await outcome(c.sessions.get({ session: id }))).toBe("ok");
       expect(await outcome(c.sessions.list({}))).toBe("ok");
-      expect(await outcome(c.sessions.create({}))).toBe("forbidden");
-      expect(await outcome(c.sessions.update({ session: id, label: "x" }))).toBe("forbidden");
-      expect(await outcome(c.sessions.start({ session: id }))).toBe("forbidden");
-      expect(await outcome(c.sessions.delete({ session: id }))).toBe("forbidden");
-      expect(await outcome(c.sessions.qr({ session: id }))).toBe("forbidden");
+      const refused = {
+        create: await outcome(c.sessions.create({ start: true })),
+        update: await outcome(c.sessions.update({ session: id, label: "x" })),
+        start: await outcome(c.sessions.start({ session: id })),
+        stop: await outcome(c.sessions.stop({ session: id })),
+        restart: await outcome(c.sessions.restart({ session: id })),
+        logout: await outcome(c.sessions.logout({ session: id })),
+        delete: await outcome(c.sessions.delete({ session: id })),
+        qr: await outcome(c.sessions.qr({ session: id })),
+        pairingCode: await outcome(c.sessions.pairingCode({ session: id, phoneNumber: "6281234567890" })),
+        simulateScan: await outcome(c.sessions.simulateScan({ session: id })),
+      };
+      expect(Object.entries(refused).filter(([, r]) => r !== "forbidden")).toEqual([]);
     }
-    expect(await outcome(call(f.acmeAdmin).sessions.update({ session: id, label: "by admin" }))).toBe("ok");
+    // Without credentials: 401 for reads and writes alike.
     expect(await outcome(call(null).sessions.list({}))).toBe("unauthorized");
+    expect(await outcome(call(null).sessions.create({}))).toBe("unauthorized");
+    expect(await outcome(call(null).sessions.delete({ session: id }))).toBe("unauthorized");
+    // No row written, no port called.
+    expect(await captureState(t.db, ports)).toEqual(before);
+    expect(await outcome(call(f.acmeAdmin).sessions.update({ session: id, label: "by admin" }))).toBe("ok");
   });
 
   it("[INPUT]: ratePerHour below ratePerMin is refused on create (left-out limits count as their defaults) and on update", async () => {
@@ -231,5 +248,7 @@ describe("sessions router", () => {
 
     expect(await outcome(call(readKey).sessions.events({}))).toBe("forbidden");
     expect(await outcome(call(f.acmeOwner).sessions.events({ session: globexSession }))).toBe("not_found");
+    // A refused subscription leaves no subscriber behind.
+    expect(ports.events.subscriberCount).toBe(0);
   });
 });
