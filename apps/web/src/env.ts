@@ -10,6 +10,8 @@ const schema = z.object({
   APP_SECRET: z.string().min(32, "APP_SECRET must be at least 32 characters"),
   WEB_PORT: z.coerce.number().int().min(1).max(65_535).default(3000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** The repository root, where @wa/db's migrate command lives; default: two levels above the working directory. */
+  WA_REPO_ROOT: z.string().min(1).optional(),
 });
 
 export type Env = z.infer<typeof schema>;
@@ -30,3 +32,9 @@ export function env(): Env {
   cached ??= parseEnv(process.env);
   return cached;
 }
+
+/** The log level alone, readable before (and without) the rest: the logger is created when `next build` loads it. */
+export const logLevel = (): Env["LOG_LEVEL"] => schema.shape.LOG_LEVEL.catch("info").parse(process.env.LOG_LEVEL);
+
+/** The whole environment, for a child process that must inherit it (PATH, HOME…). */
+export const inheritedEnv = (): NodeJS.ProcessEnv => ({ ...process.env });

@@ -6,6 +6,7 @@ import pino, { type Logger } from "pino";
 import { WebSocketServer } from "ws";
 import { Connection } from "./connection.ts";
 import type { SimDevice } from "./device.ts";
+import { simLogLevel } from "./env.ts";
 import { answerIq } from "./iq.ts";
 import { createServerIdentity, type KeyPair, type ServerIdentity } from "./noise.ts";
 import {
@@ -80,7 +81,7 @@ export class SimServer {
       historyChunkSize: opts.historyChunkSize ?? 2_000,
       slowUnitMs: opts.slowUnitMs ?? 100,
     };
-    this.log = opts.logger ?? pino({ name: "wa-sim", level: process.env.WA_SIM_LOG_LEVEL ?? "info" });
+    this.log = opts.logger ?? pino({ name: "wa-sim", level: simLogLevel() });
     this.world = new World(opts.scenario);
     this.identity = createServerIdentity(opts.rootKeyPair);
     this.http = createServer((req, res) => {
