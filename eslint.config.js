@@ -38,4 +38,29 @@ export default tseslint.config(
     files: ["**/cli/**", "**/scripts/**", "tooling/launcher/**", "**/*.test.ts", "**/e2e/**", "**/bench/**"],
     rules: { "no-console": "off" },
   },
+  {
+    // The environment is read (and parsed) in each app's or package's env.ts only; tests, test helpers, scripts,
+    // CLIs, tooling and config files run outside the apps and read what they need.
+    files: ["**/*.ts", "**/*.tsx"],
+    ignores: [
+      "**/env.ts",
+      "**/*.test.ts",
+      "**/test/**",
+      "**/testing.ts",
+      "**/testing/**",
+      "**/test-*.ts",
+      "**/e2e/**",
+      "**/cli/**",
+      "**/cli.ts",
+      "**/scripts/**",
+      "**/*.config.ts",
+      "tooling/**",
+    ],
+    rules: {
+      "no-restricted-properties": [
+        "error",
+        { object: "process", property: "env", message: "Read the environment in this app's or package's env.ts." },
+      ],
+    },
+  },
 );

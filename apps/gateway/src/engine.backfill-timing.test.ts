@@ -3,7 +3,7 @@
 // with exactly the account's contacts, groups and members — or not `succeeded` at all.
 // BACKFILL_TIMING_RUNS sets the runs per offset (default 1; the issue's full check is 5).
 import { schema, eq } from "@wa/db";
-import { countDirectory } from "@wa/db/queries/directory";
+import { countDirectory } from "@wa/db/queries";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GatewayEngine } from "./engine.ts";
 import { createHarness, sleep, until, type Harness } from "../test/harness.ts";

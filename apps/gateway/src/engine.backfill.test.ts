@@ -1,8 +1,8 @@
 // Backfill against a simulated account: counts match the account and the database, advance while running,
 // one job per session, clear failures, idempotent reruns.
 import { DomainError } from "@wa/api";
-import { getSession, schema, eq, sql, type WaSession } from "@wa/db";
-import { countDirectory } from "@wa/db/queries/directory";
+import { schema, eq, sql } from "@wa/db";
+import { getSession, type WaSession, countDirectory } from "@wa/db/queries";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GatewayEngine } from "./engine.ts";
 import { createHarness, until, type Harness } from "../test/harness.ts";

@@ -1,9 +1,7 @@
 // Session control through the engine's ports: stop, restart, logout, remove, QR and pairing-code rules,
 // admin-number detection, the event stream with the QR, and the gateway's own registration.
 import type { SessionEvent } from "@wa/api";
-import { createSession, getSession } from "@wa/db";
-import { countAuthKeys, hasAuthCreds } from "@wa/db/queries/auth-state";
-import { getGateway, registerGateway } from "@wa/db/queries/gateways";
+import { createSession, getSession, countAuthKeys, hasAuthCreds, getGateway, registerGateway } from "@wa/db/queries";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GatewayEngine } from "./engine.ts";
 import { createHarness, until, type Harness } from "../test/harness.ts";
@@ -117,7 +115,11 @@ describe("session control", () => {
 
   it("pairing code: validates the number, needs a started session, returns an 8-character code", async () => {
     const s = await h.createSession("pairing code");
-    await expect(engine.sessions.requestPairingCode(s.id, "12ab")).rejects.toMatchObject({ code: "validation_error" });
+    // The same rule and the same `details` shape as the router's input validation.
+    await expect(engine.sessions.requestPairingCode(s.id, "12ab")).rejects.toMatchObject({
+      code: "validation_error",
+      details: { errors: [{ path: "phoneNumber", message: "digits only, E.164 without +" }] },
+    });
     await expect(engine.sessions.requestPairingCode(s.id, "6281700000006")).rejects.toMatchObject({ code: "conflict" });
     await engine.sessions.start(s.id);
     const { code } = await engine.sessions.requestPairingCode(s.id, "+6281700000006");

@@ -1,8 +1,8 @@
 // Every WhatsApp connection fault of the test catalogue, injected through the simulator's fault API, ends in the
 // required status and auth-state outcome.
 import type { SessionEvent } from "@wa/api";
-import { getSession, schema, sql } from "@wa/db";
-import { countAuthKeys, hasAuthCreds, readAuthCreds } from "@wa/db/queries/auth-state";
+import { schema, sql } from "@wa/db";
+import { getSession, countAuthKeys, hasAuthCreds, readAuthCreds } from "@wa/db/queries";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GatewayEngine } from "./engine.ts";
 import { createHarness, until, type Harness } from "../test/harness.ts";

@@ -1,6 +1,5 @@
 // Pairing through the simulator and resuming after a gateway restart, with the real Baileys client.
-import { getSession } from "@wa/db";
-import { countAuthKeys, hasAuthCreds } from "@wa/db/queries/auth-state";
+import { getSession, countAuthKeys, hasAuthCreds } from "@wa/db/queries";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, type Harness } from "../test/harness.ts";
 

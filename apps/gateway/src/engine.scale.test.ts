@@ -1,6 +1,6 @@
 // Many sessions on one engine: 50 pair and reach `working` together, then a gateway restart resumes all of them
 // (bounded concurrency, jitter) without a QR.
-import { listSessions } from "@wa/db";
+import { listSessions } from "@wa/db/queries";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, until, type Harness } from "../test/harness.ts";
 

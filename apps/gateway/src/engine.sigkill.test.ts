@@ -3,8 +3,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { getSession } from "@wa/db";
-import { countAuthKeys, hasAuthCreds } from "@wa/db/queries/auth-state";
+import { getSession, countAuthKeys, hasAuthCreds } from "@wa/db/queries";
 import { scanQr } from "@wa/wa-sim";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, type Harness } from "../test/harness.ts";

@@ -2,11 +2,11 @@
 export type { EngineConfig } from "./engine-config.ts";
 import type { GatewayPorts, SessionControl } from "@wa/api";
 import type { DbClient } from "@wa/db";
-import { markGatewayOffline, registerGateway, touchGatewayHeartbeat } from "@wa/db/queries/gateways";
+import { markGatewayOffline, registerGateway, touchGatewayHeartbeat } from "@wa/db/queries";
 import type pino from "pino";
 import type { EngineConfig } from "./engine-config.ts";
 import { BackfillRegistry } from "./backfill/registry.ts";
-import { SessionEventBus } from "./whatsapp/events.ts";
+import { SessionEventBus } from "@wa/api";
 import { SessionManager } from "./whatsapp/manager.ts";
 import { guardClosedSocketRejections } from "./whatsapp/quiet.ts";
 import { trustSimulator } from "./whatsapp/simulator.ts";

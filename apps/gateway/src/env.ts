@@ -59,3 +59,6 @@ export function parseEnv(source: Record<string, string | undefined>): GatewayEnv
   const problems = result.error.issues.map((issue) => `${issue.path.join(".") || "env"}: ${issue.message}`);
   throw new Error(`invalid gateway environment: ${problems.join("; ")}`);
 }
+
+/** The process's environment, parsed: the gateway's only read of `process.env`. */
+export const readEnv = (): GatewayEnv => parseEnv(process.env);

@@ -1,7 +1,7 @@
 // Gateway entry point, wiring only: env, database (+ migrations), WhatsApp engine, HTTP server, signals.
 import { createDbClient, runMigrations } from "@wa/db";
 import { createGatewayEngine } from "./engine.ts";
-import { parseEnv, type GatewayEnv } from "./env.ts";
+import { readEnv, type GatewayEnv } from "./env.ts";
 import { createLogger } from "./http/logger.ts";
 import { createServer } from "./http/server.ts";
 import { authCipherFor } from "./whatsapp/auth-cipher.ts";
@@ -11,7 +11,7 @@ const SHUTDOWN_TIMEOUT_MS = 15_000;
 
 function loadEnv(): GatewayEnv {
   try {
-    return parseEnv(process.env);
+    return readEnv();
   } catch (error) {
     console.error(error instanceof Error ? error.message : String(error));
     process.exit(1);

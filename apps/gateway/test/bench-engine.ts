@@ -5,8 +5,8 @@
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { getSession, newId, schema, createSession } from "@wa/db";
-import { countDirectory } from "@wa/db/queries/directory";
+import { newId, schema } from "@wa/db";
+import { getSession, createSession, countDirectory } from "@wa/db/queries";
 import { createTestDatabase } from "@wa/db/testing";
 import pino from "pino";
 import { createGatewayEngine, type GatewayEngine } from "../src/engine.ts";

@@ -1,7 +1,7 @@
 // Test harness for engine tests: a real database (PGlite or DATABASE_URL's server), the WhatsApp simulator, and
 // gateway engines over them, with helpers to create, pair and watch sessions.
-import { createDbClient, createSession, getSession, getSessionStatusReason, newId, schema, type SessionStatus, type WaSession } from "@wa/db";
-import { readStoredAuthCreds } from "@wa/db/queries/auth-state";
+import { createDbClient, newId, schema, type SessionStatus } from "@wa/db";
+import { createSession, getSession, getSessionStatusReason, type WaSession, readStoredAuthCreds } from "@wa/db/queries";
 import { createTestDatabase } from "@wa/db/testing";
 import type { DbClient } from "@wa/db";
 import { scanQr, startSimulator, type ScanResult, type ScenarioOptions, type Simulator, type SimServerOptions } from "@wa/wa-sim";

@@ -26,6 +26,8 @@ const schema = z.object({
       }
     }),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** The repository root, where @wa/db's migrate command lives; default: two levels above the working directory. */
+  WA_REPO_ROOT: z.string().min(1).optional(),
 });
 
 export type Env = z.infer<typeof schema>;
@@ -46,3 +48,9 @@ export function env(): Env {
   cached ??= parseEnv(process.env);
   return cached;
 }
+
+/** The log level alone, readable before (and without) the rest: the logger is created when `next build` loads it. */
+export const logLevel = (): Env["LOG_LEVEL"] => schema.shape.LOG_LEVEL.catch("info").parse(process.env.LOG_LEVEL);
+
+/** The whole environment, for a child process that must inherit it (PATH, HOME…). */
+export const inheritedEnv = (): NodeJS.ProcessEnv => ({ ...process.env });

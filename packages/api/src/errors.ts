@@ -2,27 +2,9 @@
 import { TRPCError } from "@trpc/server";
 import { isDatabaseUnreachable, safeError } from "@wa/db/errors";
 import type { TRPC_ERROR_CODE_KEY } from "@trpc/server/rpc";
+import { errorCodes, type ErrorCode } from "@wa/db/contract";
 
-export const errorCodes = {
-  validation_error: 400,
-  unauthorized: 401,
-  forbidden: 403,
-  not_found: 404,
-  /** Added to the contract's list: the path exists, the method does not (the `Allow` header lists those that do). */
-  method_not_allowed: 405,
-  conflict: 409,
-  /** Added to the contract's list: a body over the size limit (1 MiB). */
-  payload_too_large: 413,
-  /** Added: a URL (or a path segment) longer than the server reads. */
-  uri_too_long: 414,
-  rate_limited: 429,
-  /** Added: request headers larger than the server reads. */
-  headers_too_large: 431,
-  internal: 500,
-  not_implemented: 501,
-  gateway_unavailable: 503,
-} as const;
-export type ErrorCode = keyof typeof errorCodes;
+export { errorCodes, type ErrorCode };
 
 export class DomainError extends Error {
   constructor(

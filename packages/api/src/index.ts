@@ -1,7 +1,10 @@
 export * from "./errors.ts";
 export * from "./ports.ts";
+export { SessionEventBus } from "./event-bus.ts";
+export * from "./contract.ts";
 export * from "./schemas.ts";
 export * from "./logger.ts";
+export { parseField } from "./validation.ts";
 export * from "./context.ts";
 export { createJwtVerifier, JWT_AUDIENCE, type JwtVerifier, type JwtVerifierOptions, type LoginClaims } from "./auth/jwt.ts";
 export { generateApiKey, hashApiKey, type ApiKeyPrincipal } from "./auth/api-key.ts";

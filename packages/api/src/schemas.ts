@@ -1,8 +1,23 @@
 // The contract's wire shapes as zod schemas: the router validates with them and the OpenAPI document is made from them.
+// Statuses, permissions, roles and limits come from the contract's facts (@wa/db/contract), never a second list.
+import {
+  capabilities,
+  gatewayStatuses,
+  limits,
+  orgRoles,
+  phoneNumberPattern,
+  phoneNumberRule,
+  platformRoles,
+  rateLimitsOrdered,
+  rateLimitsRule,
+  sessionSettingsDefaults,
+  sessionStatuses,
+} from "@wa/db/contract";
 import { z } from "zod";
 
-export const sessionStatusSchema = z.enum(["starting", "scan_qr_code", "working", "failed", "stopped", "logged_out"]);
-export type SessionStatus = z.infer<typeof sessionStatusSchema>;
+export type { Capability, SessionStatus } from "@wa/db/contract";
+
+export const sessionStatusSchema = z.enum(sessionStatuses);
 
 const epochMs = z.number().int().nonnegative();
 
@@ -33,6 +48,7 @@ export type WaSessionOutput = z.infer<typeof waSessionSchema>;
 export const sessionPageSchema = z
   .object({ data: z.array(waSessionSchema), nextCursor: z.string().nullable() })
   .meta({ id: "SessionPage" });
+export type SessionPageOutput = z.infer<typeof sessionPageSchema>;
 
 export const backfillStatusSchema = z.enum(["running", "succeeded", "failed"]);
 
@@ -69,36 +85,32 @@ export const errorBodySchema = z
 
 // ---- Inputs and the remaining outputs (every procedure's .input()/.output(); strict: unknown fields are refused)
 
-export const capabilitySchema = z.enum(["read", "send", "manage", "events"]);
-export type Capability = z.infer<typeof capabilitySchema>;
-export const orgRoleSchema = z.enum(["owner", "admin", "member"]);
-
-export const MAX_PAGE_SIZE = 200;
-export const DEFAULT_PAGE_SIZE = 50;
+export const capabilitySchema = z.enum(capabilities);
+export const orgRoleSchema = z.enum(orgRoles);
 
 /** `limit` above the maximum is clamped by the procedure, not refused (contract). */
 const limitSchema = z
   .number()
   .int()
-  .min(1)
+  .min(limits.page.min)
   .optional()
-  .meta({ description: `1–${MAX_PAGE_SIZE}, default ${DEFAULT_PAGE_SIZE}; larger values are clamped` });
-const cursorSchema = z.string().max(256).optional().meta({ description: "opaque; from a previous page's nextCursor" });
+  .meta({ description: `${limits.page.min}–${limits.page.max}, default ${limits.page.default}; larger values are clamped` });
+const cursorSchema = z.string().max(limits.cursorLength).optional().meta({ description: "opaque; from a previous page's nextCursor" });
 const searchSchema = z
   .string()
-  .max(200)
+  .max(limits.searchLength)
   .optional()
   .meta({ description: "matches id, label, phone number, JID or LID" });
 const statusFilterSchema = z.array(sessionStatusSchema).optional().meta({ description: "repeatable" });
 
-export const sessionIdSchema = z.string().min(1).max(64);
+export const sessionIdSchema = z.string().min(1).max(limits.idLength);
 
 export const adminSessionListInput = z.strictObject({
   limit: limitSchema,
   cursor: cursorSchema,
   status: statusFilterSchema,
-  organizationId: z.string().min(1).max(64).optional(),
-  gatewayId: z.string().min(1).max(128).optional(),
+  organizationId: z.string().min(1).max(limits.idLength).optional(),
+  gatewayId: z.string().min(1).max(limits.gatewayIdLength).optional(),
   q: searchSchema,
 });
 
@@ -111,38 +123,73 @@ export const sessionListInput = z.strictObject({
 
 export const sessionRefInput = z.strictObject({ session: sessionIdSchema });
 
-const labelSchema = z.string().trim().max(200).nullable();
-const ratePerMinSchema = z.number().int().min(1).max(10_000);
-const ratePerHourSchema = z.number().int().min(1).max(1_000_000);
+const labelSchema = z.string().trim().max(limits.labelLength).nullable();
+const ratePerMinSchema = z.number().int().min(limits.ratePerMin.min).max(limits.ratePerMin.max);
+const ratePerHourSchema = z
+  .number()
+  .int()
+  .min(limits.ratePerHour.min)
+  .max(limits.ratePerHour.max)
+  .meta({ description: "at least ratePerMin" });
 
-export const sessionCreateInput = z.strictObject({
-  label: labelSchema.optional(),
-  autoRead: z.boolean().optional(),
-  presenceTyping: z.boolean().optional(),
-  ratePerMin: ratePerMinSchema.optional(),
-  ratePerHour: ratePerHourSchema.optional(),
-  start: z.boolean().optional().meta({ description: "start the session (show a QR) right after creating it" }),
-});
+/** The field message a broken rate-limit rule answers with (`validation_error`, path `ratePerHour`). */
+export const rateLimitsIssue = { path: "ratePerHour", message: rateLimitsRule } as const;
 
-export const sessionUpdateInput = z.strictObject({
-  session: sessionIdSchema,
-  label: labelSchema.optional(),
-  autoRead: z.boolean().optional(),
-  presenceTyping: z.boolean().optional(),
-  ratePerMin: ratePerMinSchema.optional(),
-  ratePerHour: ratePerHourSchema.optional(),
-});
+export const sessionCreateInput = z
+  .strictObject({
+    label: labelSchema.optional(),
+    autoRead: z.boolean().optional(),
+    presenceTyping: z.boolean().optional(),
+    ratePerMin: ratePerMinSchema.optional(),
+    ratePerHour: ratePerHourSchema.optional(),
+    start: z.boolean().optional().meta({ description: "start the session (show a QR) right after creating it" }),
+  })
+  // A limit left out takes its default, so the rule holds for the session that will exist.
+  .refine(
+    (s) =>
+      rateLimitsOrdered({
+        ratePerMin: s.ratePerMin ?? sessionSettingsDefaults.ratePerMin,
+        ratePerHour: s.ratePerHour ?? sessionSettingsDefaults.ratePerHour,
+      }),
+    { path: [rateLimitsIssue.path], message: rateLimitsIssue.message },
+  );
+
+/** Checked here when both limits are sent; against the stored one by the procedure when only one is. */
+export const sessionUpdateInput = z
+  .strictObject({
+    session: sessionIdSchema,
+    label: labelSchema.optional(),
+    autoRead: z.boolean().optional(),
+    presenceTyping: z.boolean().optional(),
+    ratePerMin: ratePerMinSchema.optional(),
+    ratePerHour: ratePerHourSchema.optional(),
+  })
+  .refine(
+    (s) => s.ratePerMin === undefined || s.ratePerHour === undefined || rateLimitsOrdered({ ratePerMin: s.ratePerMin, ratePerHour: s.ratePerHour }),
+    { path: [rateLimitsIssue.path], message: rateLimitsIssue.message },
+  );
+
+/** A phone number on the wire; the gateway checks numbers it is handed with the same rule. */
+export const phoneNumberSchema = z.string().regex(phoneNumberPattern, phoneNumberRule).meta({ description: "E.164 digits without +" });
 
 export const pairingCodeInput = z.strictObject({
   session: sessionIdSchema,
-  phoneNumber: z
-    .string()
-    .regex(/^\d{6,15}$/, "digits only, E.164 without +")
-    .meta({ description: "E.164 digits without +" }),
+  phoneNumber: phoneNumberSchema,
 });
 export const pairingCodeOutput = z.strictObject({ code: z.string() }).meta({ id: "PairingCode" });
 
 export const simulateScanOutput = z.strictObject({ phoneNumber: z.string() }).meta({ id: "SimulatedScan" });
+
+export const sessionEventSchema = z
+  .object({
+    sessionId: z.string(),
+    organizationId: z.string(),
+    status: sessionStatusSchema,
+    qr: sessionQrSchema.nullable(),
+    session: waSessionSchema,
+    at: z.number().int(),
+  })
+  .meta({ id: "SessionEvent" });
 
 export const sessionEventsInput = z.strictObject({ session: sessionIdSchema.optional() }).optional();
 
@@ -161,10 +208,12 @@ export const apiKeySchema = z
   })
   .meta({ id: "ApiKey" });
 
+export type ApiKeyOutput = z.infer<typeof apiKeySchema>;
+
 export const apiKeyListOutput = z.object({ data: z.array(apiKeySchema) }).meta({ id: "ApiKeyList" });
 
 export const apiKeyCreateInput = z.strictObject({
-  name: z.string().trim().min(1).max(100),
+  name: z.string().trim().min(1).max(limits.apiKeyNameLength),
   permissions: z
     .array(capabilitySchema)
     .min(1)
@@ -176,7 +225,7 @@ export const apiKeyCreateOutput = z
   .object({ apiKey: apiKeySchema, key: z.string().meta({ description: "wa_…; shown once, never again" }) })
   .meta({ id: "CreatedApiKey" });
 
-export const apiKeyRefInput = z.strictObject({ id: z.string().min(1).max(64) });
+export const apiKeyRefInput = z.strictObject({ id: z.string().min(1).max(limits.idLength) });
 
 export const meOutput = z
   .object({
@@ -186,7 +235,7 @@ export const meOutput = z
     organizationId: z.string().nullable(),
     role: orgRoleSchema.nullable().meta({ description: "org role of a person; null for an api-key" }),
     permissions: z.array(capabilitySchema).meta({ description: "what the caller may do in its organization" }),
-    platformRole: z.enum(["super_admin"]).nullable(),
+    platformRole: z.enum(platformRoles).nullable(),
     email: z.string().nullable(),
     name: z.string().nullable(),
   })
@@ -209,7 +258,7 @@ export const gatewayListOutput = z
       z.object({
         id: z.string(),
         baseUrl: z.string().nullable(),
-        status: z.enum(["online", "offline"]),
+        status: z.enum(gatewayStatuses),
         heartbeatAt: epochMs.nullable(),
       }),
     ),

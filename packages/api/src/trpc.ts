@@ -1,10 +1,12 @@
 // The one tRPC init file: context type, initialization with the contract error formatter, procedure builders.
 import { initTRPC } from "@trpc/server";
+import { roleCapabilities } from "@wa/db/contract";
 import type { OpenApiMeta } from "trpc-to-openapi";
 import type { Capability } from "./schemas.ts";
 import type { Context, Principal } from "./context.ts";
 import { DomainError, fail, toContractError, toTRPCError } from "./errors.ts";
 import { assertStorableInput } from "./input-guard.ts";
+import { callLogFields } from "./logger.ts";
 
 /*
  * 1. CONTEXT
@@ -73,23 +75,23 @@ const storableInput = t.middleware(async ({ getRawInput, next }) => {
 
 export const publicProcedure = t.procedure.use(domainErrors).use(storableInput);
 
-/** Any verified caller; 401 without credentials, the credential's own error (401/503) when refused. */
-export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
+/**
+ * Any verified caller; 401 without credentials, the credential's own error (401/503) when refused. From here on
+ * `ctx.logger` is bound to the caller (and the session the input names), so procedures never repeat those fields.
+ */
+export const authedProcedure = publicProcedure.use(async ({ ctx, next, getRawInput }) => {
   if (ctx.authError) throw toTRPCError(ctx.authError);
   if (!ctx.principal) throw fail("unauthorized", "authentication required");
-  return next({ ctx: { ...ctx, principal: ctx.principal } });
+  // An unreadable body is the input parser's to report; the log binding just goes without a session id.
+  const rawInput = await getRawInput().catch(() => undefined);
+  const logger = ctx.logger.child(callLogFields(ctx.principal, rawInput));
+  return next({ ctx: { ...ctx, principal: ctx.principal, logger } });
 });
-
-const ROLE_CAPABILITIES: Record<"owner" | "admin" | "member", readonly Capability[]> = {
-  owner: ["read", "send", "manage", "events"],
-  admin: ["read", "send", "manage", "events"],
-  member: ["read", "send", "events"],
-};
 
 /** What the principal may do in its organization: the org role's capabilities, or exactly the key's permissions. */
 export function capabilitiesOf(principal: Principal): Capability[] {
   if (principal.kind === "api_key") return [...principal.permissions];
-  return principal.orgRole && principal.organizationId ? [...ROLE_CAPABILITIES[principal.orgRole]] : [];
+  return principal.orgRole && principal.organizationId ? [...roleCapabilities[principal.orgRole]] : [];
 }
 
 /** The caller's organization scope, requiring one capability (403 `forbidden` without it). */

@@ -1,11 +1,10 @@
 export * from "./client.ts";
+export * from "./contract.ts";
 export * from "./ids.ts";
 export * from "./migrate.ts";
 export * from "./passwords.ts";
 export * from "./seed.ts";
 export * as schema from "./schema/index.ts";
 export * from "./schema/index.ts";
-export * from "./queries/identity.ts";
-export * from "./queries/sessions.ts";
 export { and, asc, desc, eq, gt, gte, inArray, isNull, lt, lte, ne, or, sql } from "drizzle-orm";
 export * from "./errors.ts";

@@ -9,7 +9,8 @@ import {
   findUserByEmail,
   normalizeEmail,
 } from "./queries/identity.ts";
-import { organizations, waSessions, type OrgRole } from "./schema/index.ts";
+import type { OrgRole } from "./contract.ts";
+import { organizations, waSessions } from "./schema/index.ts";
 
 export const DEMO_ORGANIZATIONS = [
   { id: "01DEM0ACME00000000000000AC", name: "Acme" },

@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import { WebSocketServer } from "ws";
 import { Connection } from "./connection.ts";
 import type { SimDevice } from "./device.ts";
+import { simLogLevel } from "./env.ts";
 import { answerIq } from "./iq.ts";
 import { createSimLogger } from "./log.ts";
 import { createServerIdentity, type KeyPair, type ServerIdentity } from "./noise.ts";
@@ -104,7 +105,7 @@ export class SimServer {
       historyChunkSize: opts.historyChunkSize ?? 2_000,
       slowUnitMs: opts.slowUnitMs ?? 100,
     };
-    this.log = opts.logger ?? createSimLogger({ level: process.env.WA_SIM_LOG_LEVEL ?? "info" });
+    this.log = opts.logger ?? createSimLogger({ level: simLogLevel() });
     this.world = new World(opts.scenario, () => this.changed());
     let rootKeyPair = opts.rootKeyPair;
     if (opts.stateDir) {

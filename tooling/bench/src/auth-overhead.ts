@@ -3,7 +3,7 @@
 import { createRequire } from "node:module";
 import { generateApiKey } from "@wa/api";
 import { DEMO_ORGANIZATIONS, seed } from "@wa/db";
-import { createApiKey } from "@wa/db/queries/api-keys";
+import { createApiKey } from "@wa/db/queries";
 import { createBenchDatabase } from "./database.ts";
 import { BENCH_PASSWORD, createBenchIdentity, startInProcessGateway, SUPER_ADMIN_EMAIL } from "./gateway.ts";
 import { startChild } from "./processes.ts";

@@ -1,6 +1,7 @@
 // An in-process gateway (real engine without WhatsApp, real HTTP server on loopback) and the identities that call it.
 import { createTestIdentity, type TestIdentity } from "@wa/api/testing";
-import { DEMO_ORGANIZATIONS, findUserByEmail, PLATFORM_ORGANIZATION, type DbClient } from "@wa/db";
+import { DEMO_ORGANIZATIONS, PLATFORM_ORGANIZATION, type DbClient } from "@wa/db";
+import { findUserByEmail } from "@wa/db/queries";
 import { createGatewayEngine } from "@wa/gateway/engine";
 import { createServer } from "@wa/gateway/server";
 import pino from "pino";

@@ -1,5 +1,6 @@
 // Admin session list at scale: our keyset pages vs OFFSET pages vs returning every row, first page and page 1000.
-import { decodeSessionCursor, encodeSessionCursor, listSessions, seed, sql, type SessionStatus } from "@wa/db";
+import { seed, sql, type SessionStatus } from "@wa/db";
+import { decodeSessionCursor, encodeSessionCursor, listSessions } from "@wa/db/queries";
 import type { BenchDatabase } from "./database.ts";
 import { measure, measureInterleaved, ms, summarize, type Summary } from "./stats.ts";
 import { table } from "./report.ts";

@@ -13,7 +13,7 @@ import {
   upsertGroups,
   type GroupMemberUpsert,
   type GroupUpsert,
-} from "@wa/db/queries/directory";
+} from "@wa/db/queries";
 import type pino from "pino";
 import type { DirectoryConnection } from "../whatsapp/directory-source.ts";
 

@@ -1,6 +1,8 @@
 // The OpenAPI 3.1 document, generated from the router's zod schemas (trpc-to-openapi), with each operation's
 // statuses taken from the same route facts the REST handler answers by (rest-routes.ts).
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, appRouter, errorBodySchema } from "@wa/api";
+import { appRouter, errorBodySchema } from "@wa/api";
+import { limits } from "@wa/db/contract";
+
 import { generateOpenApiDocument, type OpenAPIObject } from "trpc-to-openapi";
 import { errorStatusesOf, type RestRoute } from "./rest-routes.ts";
 
@@ -36,9 +38,9 @@ const errorResponse = (description: string) => ({
 /** `limit` is clamped, not refused: say the default and the maximum the server applies. */
 function documentLimit(parameter: Parameter): void {
   if (parameter.in !== "query" || parameter.name !== "limit" || !parameter.schema) return;
-  parameter.schema.default = DEFAULT_PAGE_SIZE;
-  parameter.schema.maximum = MAX_PAGE_SIZE;
-  parameter.description = `page size, 1–${MAX_PAGE_SIZE}, default ${DEFAULT_PAGE_SIZE}; a larger value is clamped to ${MAX_PAGE_SIZE}, not refused`;
+  parameter.schema.default = limits.page.default;
+  parameter.schema.maximum = limits.page.max;
+  parameter.description = `page size, 1–${limits.page.max}, default ${limits.page.default}; a larger value is clamped to ${limits.page.max}, not refused`;
   delete parameter.schema.description;
 }
 

@@ -11,7 +11,7 @@ import {
   type Fixture,
   type TestIdentity,
 } from "@wa/api/testing";
-import { createWebSession, revokeWebSession } from "@wa/db/queries/web-sessions";
+import { createWebSession, revokeWebSession } from "@wa/db/queries";
 import { createTestDatabase, type TestDatabase } from "@wa/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "./logger.ts";

@@ -1,7 +1,7 @@
 // The Postgres auth store: transactional key writes, creds round trips, read errors, no creds minted over stored ones,
 // and every secret sealed at rest under APP_SECRET (wrong secret = a clear error; plain rows sealed at start).
-import { createDbClient, createSession, newId, schema, sql, type DbClient } from "@wa/db";
-import { countAuthKeys, hasAuthCreds, readStoredAuthCreds, writeAuthCreds } from "@wa/db/queries/auth-state";
+import { createDbClient, newId, schema, sql, type DbClient } from "@wa/db";
+import { createSession, countAuthKeys, hasAuthCreds, readStoredAuthCreds, writeAuthCreds } from "@wa/db/queries";
 import { createTestDatabase, type TestDatabase } from "@wa/db/testing";
 import { BufferJSON, initAuthCreds, proto } from "@whiskeysockets/baileys";
 import pino from "pino";

@@ -24,7 +24,7 @@ import {
   writeAuthCreds,
   type AuthKeyChanges,
   type StoredAuthValue,
-} from "@wa/db/queries/auth-state";
+} from "@wa/db/queries";
 import type pino from "pino";
 import { AuthStateSealError, credsAad, keyAad, PLAIN_KEY_TYPES, type AuthCipher } from "./auth-cipher.ts";
 import type { BaileysLogger } from "./baileys-logger.ts";

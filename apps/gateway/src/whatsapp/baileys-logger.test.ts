@@ -1,6 +1,7 @@
 // Logs stay bounded and calm: no protocol dumps above debug, no error line on a normal pairing (515 is routine).
 import { Writable } from "node:stream";
-import { createSession, getSession, newId, schema } from "@wa/db";
+import { newId, schema } from "@wa/db";
+import { createSession, getSession } from "@wa/db/queries";
 import { createTestDatabase, type TestDatabase } from "@wa/db/testing";
 import { scanQr, startSimulator, type Simulator } from "@wa/wa-sim";
 import pino from "pino";

@@ -1,7 +1,7 @@
 // EventCapture writes contacts, LID mappings, groups and memberships from Baileys events as they arrive.
 import { EventEmitter } from "node:events";
-import { createSession, eq, newId, schema, and, type DbClient } from "@wa/db";
-import { countDirectory } from "@wa/db/queries/directory";
+import { eq, newId, schema, and, type DbClient } from "@wa/db";
+import { createSession, countDirectory } from "@wa/db/queries";
 import { createTestDatabase, type TestDatabase } from "@wa/db/testing";
 import type { BaileysEventMap } from "@whiskeysockets/baileys";
 import pino from "pino";

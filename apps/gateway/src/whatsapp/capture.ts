@@ -16,7 +16,7 @@ import {
   type GroupMemberRole,
   type GroupMemberUpsert,
   type GroupUpsert,
-} from "@wa/db/queries/directory";
+} from "@wa/db/queries";
 import type pino from "pino";
 import { describeDbFailure, isTransientDbFailure } from "../db-failure.ts";
 import { HistorySyncWatch } from "./history-sync.ts";

@@ -1,8 +1,8 @@
 // What a backfill may ask of a live WhatsApp connection, in our own types (Baileys stays inside whatsapp/): the
 // joined groups with their members, a contacts resync, and the LID↔phone-number mappings the device stored.
 import type { Database } from "@wa/db";
-import { readLidMappings } from "@wa/db/queries/auth-state";
-import type { GroupMemberUpsert, GroupUpsert } from "@wa/db/queries/directory";
+import { readLidMappings } from "@wa/db/queries";
+import type { GroupMemberUpsert, GroupUpsert } from "@wa/db/queries";
 import type { WASocket } from "@whiskeysockets/baileys";
 import { toGroupUpsert, toMemberUpsert, type EventCapture } from "./capture.ts";
 import { decodeLidMappingKeys, type LidMapping } from "./key-store-layout.ts";

@@ -1,12 +1,11 @@
 // SessionManager: this gateway's registry of WhatsApp sessions (one WhatsAppSession each), the SessionControl
 // port, boot restore with bounded concurrency and jitter, and graceful shutdown.
-import { DomainError, type SessionControl, type SessionQr } from "@wa/api";
-import { getSession, listSessionsToRestore, updateSession, type Database, type WaSession } from "@wa/db";
-import { getGateway } from "@wa/db/queries/gateways";
+import { DomainError, parseField, phoneNumberSchema, type SessionControl, type SessionEventBus, type SessionQr } from "@wa/api";
+import type { Database } from "@wa/db";
+import { getSession, listSessionsToRestore, updateSession, type WaSession, getGateway } from "@wa/db/queries";
 import type pino from "pino";
 import type { EngineConfig } from "../engine-config.ts";
 import { socketDirectorySource, type DirectoryConnection } from "./directory-source.ts";
-import type { SessionEventBus } from "./events.ts";
 import { quietLibsignal } from "./quiet.ts";
 import { defaultReconnectPolicy, type ReconnectPolicyOptions } from "./reconnect-policy.ts";
 import { WhatsAppSession } from "./session.ts";
@@ -178,12 +177,7 @@ export class SessionManager {
   }
 
   async requestPairingCode(sessionId: string, phoneNumber: string): Promise<{ code: string }> {
-    const digits = phoneNumber.replace(/^\+/, "");
-    if (!/^\d{6,15}$/.test(digits)) {
-      throw new DomainError("validation_error", "phoneNumber must be 6–15 digits (E.164 without +)", {
-        errors: ["phoneNumber: must be 6–15 digits"],
-      });
-    }
+    const digits = parseField(phoneNumberSchema, "phoneNumber", phoneNumber.replace(/^\+/, ""));
     const session = this.sessions.get(sessionId);
     if (!session) {
       await this.assertHeldHere(sessionId);

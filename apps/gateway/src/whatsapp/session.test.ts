@@ -3,7 +3,7 @@
 import { createServer as createTcpServer } from "node:net";
 import { waSessionSchema } from "@wa/api";
 import { ACME, createTestApiKey, seedFixture } from "@wa/api/testing";
-import { readStoredAuthCreds } from "@wa/db/queries/auth-state";
+import { readStoredAuthCreds } from "@wa/db/queries";
 import { createTestDatabase, type TestDatabase } from "@wa/db/testing";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

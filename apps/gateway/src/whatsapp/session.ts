@@ -1,6 +1,7 @@
 // WhatsAppSession: one Baileys socket at a time for one session, and the single writer of the session's status.
-import { DomainError, type SessionQr } from "@wa/api";
-import { safeError, updateSession, type Database, type SessionStatePatch, type WaSession } from "@wa/db";
+import { DomainError, type SessionEventBus, type SessionQr } from "@wa/api";
+import { safeError, type Database } from "@wa/db";
+import { updateSession, type SessionStatePatch, type WaSession } from "@wa/db/queries";
 import makeWASocket, { type ConnectionState, type WASocket } from "@whiskeysockets/baileys";
 import type pino from "pino";
 import QRCode from "qrcode";
@@ -9,7 +10,6 @@ import { authCipherFor } from "./auth-cipher.ts";
 import { boundedBaileysLogger, type BaileysLogger } from "./baileys-logger.ts";
 import { loadAuthState, wipeAuthState, type SessionAuthState } from "./auth-state.ts";
 import { EventCapture } from "./capture.ts";
-import type { SessionEventBus } from "./events.ts";
 import { normalizeUserJid, phoneDigits } from "./jids.ts";
 import { SerialLock } from "./lock.ts";
 import { retryWhileUnreachable } from "./retry-writes.ts";

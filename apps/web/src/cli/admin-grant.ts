@@ -1,7 +1,7 @@
 // `npm run admin:grant -- <email> [--revoke]`: grants (or revokes) the platform super_admin role.
 import { parseArgs } from "node:util";
 import { createDbClient } from "@wa/db/client";
-import { findUserByEmail, setPlatformRole } from "@wa/db/queries/identity";
+import { findUserByEmail, setPlatformRole } from "@wa/db/queries";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,

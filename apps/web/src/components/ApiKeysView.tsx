@@ -1,6 +1,7 @@
 "use client";
 // Organization → API keys: create (raw key shown once, with copy), list with prefix/last used/expiry, revoke.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { capabilities, capabilityDescriptions, type Capability } from "@wa/api/contract";
 import { useState } from "react";
 import { errorCode, errorMessage, fieldErrors } from "@/lib/errors.ts";
 import { formatExact } from "@/lib/format.ts";
@@ -10,13 +11,8 @@ import { CopyButton } from "./CopyButton.tsx";
 import { ErrorNotice, NotAllowed } from "./Notices.tsx";
 import { RelativeTime } from "./RelativeTime.tsx";
 
-const PERMISSIONS = [
-  { id: "read", help: "read sessions and data" },
-  { id: "send", help: "send messages, presence" },
-  { id: "manage", help: "create, start, stop, delete sessions" },
-  { id: "events", help: "subscribe to live events" },
-] as const;
-type Permission = (typeof PERMISSIONS)[number]["id"];
+const PERMISSIONS = capabilities.map((id) => ({ id, help: capabilityDescriptions[id] }));
+type Permission = Capability;
 
 export function ApiKeysView() {
   const trpc = useTRPC();

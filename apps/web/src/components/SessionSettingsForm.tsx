@@ -2,6 +2,7 @@
 // Session settings (label, auto read, typing presence, rate limits) with field validation; used to create and edit.
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
+import { limits, rateLimitsOrdered, sessionSettingsDefaults } from "@wa/api/contract";
 import { useState } from "react";
 import { errorMessage, fieldErrors } from "@/lib/errors.ts";
 import { useTRPC, type WASession } from "@/lib/trpc.tsx";
@@ -14,18 +15,21 @@ interface Values {
   ratePerHour: string;
 }
 
-const LIMITS = { ratePerMin: [1, 10_000], ratePerHour: [1, 1_000_000] } as const;
+const LIMITS = {
+  ratePerMin: [limits.ratePerMin.min, limits.ratePerMin.max],
+  ratePerHour: [limits.ratePerHour.min, limits.ratePerHour.max],
+} as const;
 
 export function validateSettings(v: Values): Record<string, string> {
   const errors: Record<string, string> = {};
-  if (v.label.trim().length > 200) errors.label = "At most 200 characters.";
+  if (v.label.trim().length > limits.labelLength) errors.label = `At most ${limits.labelLength} characters.`;
   for (const key of ["ratePerMin", "ratePerHour"] as const) {
     const [min, max] = LIMITS[key];
     const n = Number(v[key]);
     if (v[key].trim() === "" || !Number.isInteger(n)) errors[key] = "Enter a whole number.";
     else if (n < min || n > max) errors[key] = `Between ${min} and ${max.toLocaleString("en-US")}.`;
   }
-  if (!errors.ratePerMin && !errors.ratePerHour && Number(v.ratePerHour) < Number(v.ratePerMin)) {
+  if (!errors.ratePerMin && !errors.ratePerHour && !rateLimitsOrdered({ ratePerMin: Number(v.ratePerMin), ratePerHour: Number(v.ratePerHour) })) {
     errors.ratePerHour = "Should be at least the per-minute limit.";
   }
   return errors;
@@ -101,8 +105,8 @@ function Fields({
         </span>
       </label>
       <div className="grid-2">
-        {num("ratePerMin", "Messages per minute", "Outbound limit, default 20.")}
-        {num("ratePerHour", "Messages per hour", "Outbound limit, default 600.")}
+        {num("ratePerMin", "Messages per minute", `Outbound limit, default ${sessionSettingsDefaults.ratePerMin}.`)}
+        {num("ratePerHour", "Messages per hour", `Outbound limit, default ${sessionSettingsDefaults.ratePerHour}.`)}
       </div>
     </fieldset>
   );
@@ -178,7 +182,13 @@ export function CreateSessionForm() {
   const trpc = useTRPC();
   const router = useRouter();
   const queryClient = useQueryClient();
-  const [values, setValues] = useState<Values>({ label: "", autoRead: false, presenceTyping: false, ratePerMin: "20", ratePerHour: "600" });
+  const [values, setValues] = useState<Values>({
+    label: "",
+    autoRead: sessionSettingsDefaults.autoRead,
+    presenceTyping: sessionSettingsDefaults.presenceTyping,
+    ratePerMin: String(sessionSettingsDefaults.ratePerMin),
+    ratePerHour: String(sessionSettingsDefaults.ratePerHour),
+  });
   const [startNow, setStartNow] = useState(true);
   const [touched, setTouched] = useState(false);
   const create = useMutation(

@@ -3,6 +3,7 @@
 // start/stop/restart/logout/delete, and settings.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
+import { phoneNumberPattern } from "@wa/api/contract";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { errorCode, errorMessage } from "@/lib/errors.ts";
@@ -190,7 +191,7 @@ function Pairing({ session, qr, qrError, canManage }: { session: WASession; qr: 
   const [mode, setMode] = useState<"qr" | "code">("qr");
   const [phone, setPhone] = useState("");
   const pairingCode = useMutation(trpc.sessions.pairingCode.mutationOptions());
-  const phoneValid = /^\d{6,15}$/.test(phone);
+  const phoneValid = phoneNumberPattern.test(phone);
 
   return (
     <section className="card" aria-labelledby="pair-title" data-testid="pairing">

@@ -1,14 +1,7 @@
 // Reads the contract's error code (and message) from a tRPC client error, so views can branch on it.
-export type ContractCode =
-  | "validation_error"
-  | "unauthorized"
-  | "forbidden"
-  | "not_found"
-  | "conflict"
-  | "rate_limited"
-  | "internal"
-  | "not_implemented"
-  | "gateway_unavailable";
+import { isErrorCode, type ErrorCode } from "@wa/api/contract";
+
+export type ContractCode = ErrorCode;
 
 interface ErrorLike {
   message?: unknown;
@@ -26,7 +19,7 @@ export function errorCode(error: unknown): ContractCode | "network" | null {
     if (code === "NOT_FOUND") return "not_found";
     if (code === "CONFLICT") return "conflict";
     if (code === "BAD_REQUEST") return "validation_error";
-    return code as ContractCode;
+    return isErrorCode(code) ? code : "internal";
   }
   return "network";
 }

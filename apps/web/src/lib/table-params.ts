@@ -1,8 +1,11 @@
 // Parsing of the sessions table's URL state and the list inputs made from it, shared by the server (first page
 // rendered with the HTML) and the browser, so both build the very same query.
-export const PAGE_SIZES = [25, 50, 100] as const;
-export const SESSION_STATUSES = ["working", "scan_qr_code", "starting", "failed", "stopped", "logged_out"] as const;
-export type SessionStatusValue = (typeof SESSION_STATUSES)[number];
+import { limits, sessionStatuses, type SessionStatus } from "@wa/api/contract";
+
+/** The console's choices; each within the contract's page limit, the default among them. */
+export const PAGE_SIZES = [25, limits.page.default, 100] as const;
+export const SESSION_STATUSES = sessionStatuses;
+export type SessionStatusValue = SessionStatus;
 
 export interface TableState {
   size: number;
@@ -23,8 +26,8 @@ export interface ParamsReader {
 
 export function parseTableState(params: ParamsReader): TableState {
   const sizeParam = Number(params.get("size"));
-  const size = (PAGE_SIZES as readonly number[]).includes(sizeParam) ? sizeParam : 50;
-  const cursors = params.getAll("c").filter((c) => c.length > 0 && c.length <= 256);
+  const size = (PAGE_SIZES as readonly number[]).includes(sizeParam) ? sizeParam : limits.page.default;
+  const cursors = params.getAll("c").filter((c) => c.length > 0 && c.length <= limits.cursorLength);
   const status = params
     .getAll("status")
     .filter((s): s is SessionStatusValue => (SESSION_STATUSES as readonly string[]).includes(s));

@@ -3,16 +3,16 @@
 // server chunk cannot do.
 import { spawnSync } from "node:child_process";
 import path from "node:path";
-import { env } from "../env.ts";
+import { env, inheritedEnv } from "../env.ts";
 import { log } from "./log.ts";
 
 export function migrateOnBoot(): void {
   const started = Date.now();
-  const root = process.env.WA_REPO_ROOT ?? path.resolve(process.cwd(), "../..");
+  const root = env().WA_REPO_ROOT ?? path.resolve(process.cwd(), "../..");
   const cli = path.join(root, "packages", "db", "src", "cli", "migrate.ts");
   const result = spawnSync(process.execPath, ["--import", "tsx", cli], {
     cwd: root,
-    env: { ...process.env, DATABASE_URL: env().DATABASE_URL },
+    env: { ...inheritedEnv(), DATABASE_URL: env().DATABASE_URL },
     encoding: "utf8",
     timeout: 120_000,
   });

@@ -1,8 +1,8 @@
 // Who created a session, for its detail pages: the gateway answers with a user id; the web app reads people from its
 // own identity tables and shows a name. Only for a session the viewer may open (their organization, or any as super admin).
 import type { SessionCreator } from "@/components/SessionFields.tsx";
-import { getUserProfile } from "@wa/db/queries/identity";
-import { getSession } from "@wa/db/queries/sessions";
+import { getUserProfile } from "@wa/db/queries";
+import { getSession } from "@wa/db/queries";
 import { db } from "./db.ts";
 import { log } from "./log.ts";
 import type { Viewer } from "./viewer.ts";

@@ -1,8 +1,7 @@
 // Who is signed in, for server components: the web session named by the cookie, the person and their organizations.
 import { cache } from "react";
 import { cookies } from "next/headers";
-import { listMemberships, type MembershipView } from "@wa/db/queries/identity";
-import { findActiveWebSession } from "@wa/db/queries/web-sessions";
+import { findActiveWebSession, listMemberships, type MembershipView } from "@wa/db/queries";
 import { SESSION_COOKIE, hashSessionToken, isWellFormedToken } from "./auth/cookies.ts";
 import { db } from "./db.ts";
 

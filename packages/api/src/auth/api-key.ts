@@ -1,7 +1,7 @@
 // Api-keys: minting (`wa_` + base64url of 32 random bytes), hashing, and authenticating a presented key.
 import { createHash, randomBytes } from "node:crypto";
 import type { Database } from "@wa/db";
-import { findApiKeyByHash, getApiKeyValidity, touchApiKey } from "@wa/db/queries/api-keys";
+import { findApiKeyByHash, getApiKeyValidity, touchApiKey } from "@wa/db/queries";
 import type { ApiKeyPermission } from "@wa/db";
 import { DomainError } from "../errors.ts";
 import type { Logger } from "../logger.ts";

@@ -10,6 +10,7 @@ import {
   type FlattenedJWSInput,
   type JSONWebKeySet,
 } from "jose";
+import { orgRoles, platformRoles, type OrgRole, type PlatformRole } from "@wa/db/contract";
 import { z } from "zod";
 import { DomainError } from "../errors.ts";
 
@@ -33,8 +34,8 @@ export interface JwtVerifierOptions {
 export interface LoginClaims {
   userId: string;
   organizationId: string | null;
-  orgRole: "owner" | "admin" | "member" | null;
-  platformRole: "super_admin" | null;
+  orgRole: OrgRole | null;
+  platformRole: PlatformRole | null;
   email: string | null;
   name: string | null;
   /** The token's `exp` in epoch ms: open streams end then. Absent for principals not built from a token. */
@@ -53,12 +54,15 @@ export const JWT_AUDIENCE = "wa-gateway";
 const claimsSchema = z.object({
   sub: z.string().trim().min(1),
   org: z.string().min(1).optional(),
-  orgRole: z.enum(["owner", "admin", "member"]).optional(),
+  orgRole: z.enum(orgRoles).optional(),
   role: z.string().optional(),
   email: z.string().optional(),
   name: z.string().optional(),
   sid: z.string().min(1).optional(),
 });
+
+/** A platform role the token names; any other `role` claim grants nothing (and is not an error). */
+const platformRoleSchema = z.enum(platformRoles);
 
 /** With no key set at all, how long a failed JWKS fetch is trusted before trying again. */
 const COLD_RETRY_MS = 2_000;
@@ -150,7 +154,7 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
         userId: c.sub,
         organizationId: c.org ?? null,
         orgRole: c.org ? (c.orgRole ?? null) : null,
-        platformRole: c.role === "super_admin" ? "super_admin" : null,
+        platformRole: platformRoleSchema.safeParse(c.role).data ?? null,
         email: c.email ?? null,
         name: c.name ?? null,
         ...(c.sid ? { webSessionId: c.sid } : {}),

@@ -5,6 +5,7 @@ import type { Principal } from "../context.ts";
 import {
   ACME,
   GLOBEX,
+  captureState,
   callerFactory,
   createFakePorts,
   createTestApiKey,
@@ -58,13 +59,18 @@ describe("admin router", () => {
   };
 
   for (const [name, run] of Object.entries(procedures)) {
-    it(`[SUPER_ADMIN][${name}]: 401 without credentials, 403 for every org role and a full api-key, ok for super_admin`, async () => {
+    it(`[SUPER_ADMIN][${name}]: 401 without credentials, 403 for every org role and a full api-key (nothing changed), ok for super_admin`, async () => {
       const session = someSession();
+      const before = await captureState(t.db, ports);
+      const jobBefore = ports.backfill.get(session);
       expect(await outcome(run(call(null), session))).toBe("unauthorized");
       expect(await outcome(run(call(f.acmeOwner), session))).toBe("forbidden");
       expect(await outcome(run(call(f.acmeAdmin), session))).toBe("forbidden");
       expect(await outcome(run(call(f.acmeMember), session))).toBe("forbidden");
       expect(await outcome(run(call(fullKey), session))).toBe("forbidden");
+      // No job started, no port called, no row written.
+      expect(await captureState(t.db, ports)).toEqual(before);
+      expect(ports.backfill.get(session)).toEqual(jobBefore);
       // A super admin's login carries their own organization and role; only the platform role matters here.
       if (name === "admin.sessions.backfill") await call(f.superAdmin).admin.sessions.startBackfill({ session });
       expect(await outcome(run(call(f.superAdmin), session))).toBe("ok");
@@ -72,8 +78,10 @@ describe("admin router", () => {
     });
 
     it(`[SUPER_ADMIN][${name}]: the role check runs before any lookup (unknown session as owner → 403)`, async () => {
+      const before = await captureState(t.db, ports);
       expect(await outcome(run(call(f.acmeOwner), "does-not-exist"))).toBe("forbidden");
       expect(await outcome(run(call(f.globexMember), "does-not-exist"))).toBe("forbidden");
+      expect(await captureState(t.db, ports)).toEqual(before);
     });
   }
 

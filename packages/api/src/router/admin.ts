@@ -1,6 +1,7 @@
 // Platform administration (super_admin only): sessions across every organization, backfill jobs, filter lists.
 import type { TRPCRouterRecord } from "@trpc/server";
-import { asc, gateways, getSession, listOrganizations, listSessions } from "@wa/db";
+import type { z } from "zod";
+import { listGateways, listOrganizations, listSessions } from "@wa/db/queries";
 import { notFound } from "../errors.ts";
 import {
   adminSessionListInput,
@@ -13,7 +14,7 @@ import {
   waSessionSchema,
 } from "../schemas.ts";
 import { SUPER_ADMIN_ONLY, superAdminProcedure } from "../trpc.ts";
-import { clampLimit, parseCursor } from "./sessions.ts";
+import { requireSession, sessionPageParams } from "./helpers.ts";
 
 const tags = ["admin"];
 
@@ -24,25 +25,14 @@ export const adminRouter = {
       .input(adminSessionListInput.optional())
       .output(sessionPageSchema)
       .query(({ ctx, input = {} }) =>
-        listSessions(ctx.db, {
-          limit: clampLimit(input.limit),
-          cursor: parseCursor(input.cursor),
-          statuses: input.status,
-          organizationId: input.organizationId,
-          gatewayId: input.gatewayId,
-          q: input.q,
-        }),
+        listSessions(ctx.db, { ...sessionPageParams(input), organizationId: input.organizationId, gatewayId: input.gatewayId }),
       ),
 
     get: superAdminProcedure
       .meta({ openapi: { method: "GET", path: "/admin/sessions/{session}", protect: true, tags, summary: "One session of any organization", description: SUPER_ADMIN_ONLY, errorResponses: { 404: "not_found: unknown session" } } })
       .input(sessionRefInput)
       .output(waSessionSchema)
-      .query(async ({ ctx, input }) => {
-        const session = await getSession(ctx.db, input.session);
-        if (!session) throw notFound("session");
-        return session;
-      }),
+      .query(({ ctx, input }) => requireSession(ctx.db, input.session)),
 
     startBackfill: superAdminProcedure
       .meta({
@@ -60,10 +50,10 @@ export const adminRouter = {
       .input(sessionRefInput)
       .output(backfillJobSchema)
       .mutation(async ({ ctx, input }) => {
-        const session = await getSession(ctx.db, input.session);
-        if (!session) throw notFound("session");
+        const session = await requireSession(ctx.db, input.session);
         const job = await ctx.ports.backfill.start(session.id);
-        ctx.logger.info({ sessionId: session.id, organizationId: session.organizationId, jobId: job.id, by: ctx.principal.userId }, "backfill started");
+        // The session's organization: the caller (bound to the logger) is a platform admin from another one.
+        ctx.logger.info({ organizationId: session.organizationId, jobId: job.id }, "backfill started");
         return job;
       }),
 
@@ -80,8 +70,7 @@ export const adminRouter = {
       .input(sessionRefInput)
       .output(backfillJobSchema)
       .query(async ({ ctx, input }) => {
-        const session = await getSession(ctx.db, input.session);
-        if (!session) throw notFound("session");
+        const session = await requireSession(ctx.db, input.session);
         const job = await ctx.ports.backfill.get(session.id);
         if (!job) throw notFound("backfill job");
         return job;
@@ -102,12 +91,7 @@ export const adminRouter = {
       .input(emptyInput)
       .output(gatewayListOutput)
       .query(async ({ ctx }) => {
-        const rows = await ctx.db
-          .select({ id: gateways.id, baseUrl: gateways.baseUrl, status: gateways.status, heartbeatAt: gateways.heartbeatAt })
-          .from(gateways)
-          .orderBy(asc(gateways.id));
-        const data: { id: string; baseUrl: string | null; status: "online" | "offline"; heartbeatAt: number | null }[] =
-          rows.map((r) => ({ ...r, heartbeatAt: r.heartbeatAt.getTime() }));
+        const data: z.output<typeof gatewayListOutput>["data"] = await listGateways(ctx.db);
         // This gateway is answering, so it is online even before (or without) its heartbeat row.
         if (!data.some((g) => g.id === ctx.ports.gatewayId)) {
           data.push({ id: ctx.ports.gatewayId, baseUrl: null, status: "online", heartbeatAt: null });

@@ -1,6 +1,6 @@
 // The organization's api-keys, managed by its owners/admins signed in (never by a key, never by a member).
 import type { TRPCRouterRecord } from "@trpc/server";
-import { createApiKey, listApiKeys, revokeApiKey } from "@wa/db/queries/api-keys";
+import { createApiKey, listApiKeys, revokeApiKey } from "@wa/db/queries";
 import { generateApiKey } from "../auth/api-key.ts";
 import { fail, notFound } from "../errors.ts";
 import {
@@ -45,7 +45,7 @@ export const apiKeysRouter = {
         createdByUserId: ctx.principal.userId,
         expiresAt: input.expiresAt != null ? new Date(input.expiresAt) : null,
       });
-      ctx.logger.info({ apiKeyId: apiKey.id, organizationId: ctx.organizationId, permissions: apiKey.permissions }, "api-key created");
+      ctx.logger.info({ apiKeyId: apiKey.id, permissions: apiKey.permissions }, "api-key created");
       return { apiKey, key: raw };
     }),
 
@@ -62,6 +62,6 @@ export const apiKeysRouter = {
     .mutation(async ({ ctx, input }) => {
       const revoked = await revokeApiKey(ctx.db, input.id, ctx.organizationId);
       if (!revoked) throw notFound("api key");
-      ctx.logger.info({ apiKeyId: revoked.id, organizationId: ctx.organizationId }, "api-key revoked");
+      ctx.logger.info({ apiKeyId: revoked.id }, "api-key revoked");
     }),
 } satisfies TRPCRouterRecord;

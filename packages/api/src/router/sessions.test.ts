@@ -1,12 +1,15 @@
 import { createTestDatabase, type TestDatabase } from "@wa/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Principal } from "../context.ts";
+import { toContractError } from "../errors.ts";
 import { waSessionSchema } from "../schemas.ts";
 import {
   ACME,
   GLOBEX,
+  captureState,
   callerFactory,
   createFakePorts,
+  createRecordingLogger,
   createTestApiKey,
   outcome,
   seedFixture,
@@ -99,6 +102,7 @@ describe("sessions router", () => {
 
   it("[ISOLATION]: another organization's session is 404 for every session procedure, for JWTs and keys", async () => {
     const s = globexSession;
+    const before = await captureState(t.db, ports);
     for (const principal of [f.acmeOwner, manageKey]) {
       const c = call(principal);
       const results = {
@@ -115,8 +119,9 @@ describe("sessions router", () => {
       };
       expect(Object.values(results).every((r) => r === "not_found")).toBe(true);
     }
-    // Nothing reached the ports for the foreign session.
+    // Nothing reached the ports for the foreign session, and no row changed.
     expect(ports.calls.filter((c) => c.includes(s))).toEqual([]);
+    expect(await captureState(t.db, ports)).toEqual(before);
     // The foreign session answers exactly as an unknown id does.
     const foreign = await call(f.acmeOwner).sessions.get({ session: s }).catch((e: Error) => e.message);
     const unknown = await call(f.acmeOwner).sessions.get({ session: "01UNKNOWN" }).catch((e: Error) => e.message);
@@ -136,21 +141,75 @@ describe("sessions router", () => {
     expect(await outcome(c.sessions.list(listSmuggled))).toBe("validation_error");
   });
 
-  it("[CAPABILITIES]: a read key and a member cannot manage; both can read", async () => {
+  it("[CAPABILITIES]: a read key and a member cannot manage (and change nothing trying); both can read", async () => {
     const [session] = (await call(f.acmeOwner).sessions.list({ limit: 1 })).data;
     const id = session?.id ?? "";
+    const before = await captureState(t.db, ports);
     for (const principal of [readKey, f.acmeMember]) {
       const c = call(principal);
       expect(await outcome(c.sessions.get({ session: id }))).toBe("ok");
       expect(await outcome(c.sessions.list({}))).toBe("ok");
-      expect(await outcome(c.sessions.create({}))).toBe("forbidden");
-      expect(await outcome(c.sessions.update({ session: id, label: "x" }))).toBe("forbidden");
-      expect(await outcome(c.sessions.start({ session: id }))).toBe("forbidden");
-      expect(await outcome(c.sessions.delete({ session: id }))).toBe("forbidden");
-      expect(await outcome(c.sessions.qr({ session: id }))).toBe("forbidden");
+      const refused = {
+        create: await outcome(c.sessions.create({ start: true })),
+        update: await outcome(c.sessions.update({ session: id, label: "x" })),
+        start: await outcome(c.sessions.start({ session: id })),
+        stop: await outcome(c.sessions.stop({ session: id })),
+        restart: await outcome(c.sessions.restart({ session: id })),
+        logout: await outcome(c.sessions.logout({ session: id })),
+        delete: await outcome(c.sessions.delete({ session: id })),
+        qr: await outcome(c.sessions.qr({ session: id })),
+        pairingCode: await outcome(c.sessions.pairingCode({ session: id, phoneNumber: "6281234567890" })),
+        simulateScan: await outcome(c.sessions.simulateScan({ session: id })),
+      };
+      expect(Object.entries(refused).filter(([, r]) => r !== "forbidden")).toEqual([]);
     }
-    expect(await outcome(call(f.acmeAdmin).sessions.update({ session: id, label: "by admin" }))).toBe("ok");
+    // Without credentials: 401 for reads and writes alike.
     expect(await outcome(call(null).sessions.list({}))).toBe("unauthorized");
+    expect(await outcome(call(null).sessions.create({}))).toBe("unauthorized");
+    expect(await outcome(call(null).sessions.delete({ session: id }))).toBe("unauthorized");
+    // No row written, no port called.
+    expect(await captureState(t.db, ports)).toEqual(before);
+    expect(await outcome(call(f.acmeAdmin).sessions.update({ session: id, label: "by admin" }))).toBe("ok");
+  });
+
+  it("[INPUT]: ratePerHour below ratePerMin is refused on create (left-out limits count as their defaults) and on update", async () => {
+    const c = call(f.acmeOwner);
+    const ruleBroken = async (promise: Promise<unknown>) => {
+      const error = toContractError(await promise.then(() => null, (e: unknown) => e));
+      expect(error.code).toBe("validation_error");
+      expect(error.details).toEqual({ errors: [{ path: "ratePerHour", message: "ratePerHour must be at least ratePerMin" }] });
+    };
+    await ruleBroken(c.sessions.create({ ratePerMin: 50, ratePerHour: 40 }));
+    await ruleBroken(c.sessions.create({ ratePerHour: 10 })); // default ratePerMin is 20
+    await ruleBroken(c.sessions.create({ ratePerMin: 700 })); // default ratePerHour is 600
+    expect(await c.sessions.create({ ratePerMin: 60, ratePerHour: 60 })).toMatchObject({ ratePerMin: 60, ratePerHour: 60 });
+
+    const { id } = await c.sessions.create({ ratePerMin: 10, ratePerHour: 100 });
+    await ruleBroken(c.sessions.update({ session: id, ratePerMin: 30, ratePerHour: 20 }));
+    // One limit alone is checked against the stored other one.
+    await ruleBroken(c.sessions.update({ session: id, ratePerHour: 5 }));
+    await ruleBroken(c.sessions.update({ session: id, ratePerMin: 101 }));
+    expect(await c.sessions.get({ session: id })).toMatchObject({ ratePerMin: 10, ratePerHour: 100 });
+    expect(await c.sessions.update({ session: id, ratePerMin: 100 })).toMatchObject({ ratePerMin: 100, ratePerHour: 100 });
+    // Another organization's session is still a 404, not a rule check against its values.
+    expect(await outcome(c.sessions.update({ session: globexSession, ratePerHour: 1 }))).toBe("not_found");
+  });
+
+  it("[LOGS]: a call's log lines carry the caller and the session it names, bound once by middleware", async () => {
+    const logger = createRecordingLogger();
+    const logged = callerFactory(t.db, ports, logger);
+    const { id } = await logged(f.acmeOwner).sessions.create({ label: "logged" });
+    await logged(manageKey).sessions.delete({ session: id });
+    const created = logger.lines.find((l) => l.msg === "session created");
+    expect(created?.fields).toMatchObject({
+      caller: { kind: "user", userId: f.acmeOwner.userId, organizationId: ACME },
+      sessionId: id,
+    });
+    const deleted = logger.lines.find((l) => l.msg === "session deleted");
+    expect(deleted?.fields).toEqual({
+      caller: { kind: "api_key", apiKeyId: manageKey.kind === "api_key" ? manageKey.keyId : "", organizationId: ACME },
+      sessionId: id,
+    });
   });
 
   it("[INPUT]: limit is clamped at 200, 0 is refused, an invalid cursor and unknown fields are validation errors", async () => {
@@ -170,7 +229,11 @@ describe("sessions router", () => {
     const iterable = await call(f.acmeMember).sessions.events({});
     const iterator = iterable[Symbol.asyncIterator]();
     const first = iterator.next();
-    await new Promise((r) => setTimeout(r, 20));
+    // The stream subscribes to the (real) bus on its first pull; publish once it has.
+    const deadline = Date.now() + 5_000;
+    while (ports.events.subscriberCount === 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
     const event = (s: typeof own) => ({ sessionId: s.id, organizationId: s.organizationId, status: s.status, qr: null, session: s, at: Date.now() });
     ports.publish(event(foreign));
     ports.publish(event(own));
@@ -185,5 +248,7 @@ describe("sessions router", () => {
 
     expect(await outcome(call(readKey).sessions.events({}))).toBe("forbidden");
     expect(await outcome(call(f.acmeOwner).sessions.events({ session: globexSession }))).toBe("not_found");
+    // A refused subscription leaves no subscriber behind.
+    expect(ports.events.subscriberCount).toBe(0);
   });
 });

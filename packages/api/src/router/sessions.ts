@@ -1,30 +1,22 @@
 // The caller organization's WhatsApp sessions: list, CRUD, connection control, pairing, live events.
 import { tracked, type TRPCRouterRecord } from "@trpc/server";
-import {
-  createSession,
-  decodeSessionCursor,
-  deleteSession,
-  getSession,
-  listSessions,
-  updateSession,
-  type Database,
-} from "@wa/db";
-import { z } from "zod";
+import type { Database } from "@wa/db";
+import { rateLimitsOrdered } from "@wa/db/contract";
+import { createSession, deleteSession, listSessions, updateSession } from "@wa/db/queries";
 import { fail, notFound } from "../errors.ts";
 import type { GatewayPorts } from "../ports.ts";
 import {
-  DEFAULT_PAGE_SIZE,
-  MAX_PAGE_SIZE,
   noContent,
   pairingCodeInput,
   pairingCodeOutput,
+  rateLimitsIssue,
   sessionCreateInput,
+  sessionEventSchema,
   sessionEventsInput,
   sessionListInput,
   sessionPageSchema,
   sessionQrSchema,
   sessionRefInput,
-  sessionStatusSchema,
   sessionUpdateInput,
   simulateScanOutput,
   waSessionSchema,
@@ -33,38 +25,9 @@ import type { Principal } from "../context.ts";
 import type { Logger } from "../logger.ts";
 import { orgProcedure } from "../trpc.ts";
 import { guardStream, streamEndedEventSchema, type StreamEndReason } from "./stream-credential.ts";
-
-export const clampLimit = (limit: number | undefined) => Math.min(limit ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
-
-/** The decoded cursor, or a 400 naming the field. */
-export function parseCursor(cursor: string | undefined) {
-  if (cursor === undefined || cursor === "") return null;
-  const decoded = decodeSessionCursor(cursor);
-  if (!decoded) {
-    throw fail("validation_error", "invalid cursor", { errors: [{ path: "cursor", message: "invalid cursor" }] });
-  }
-  return decoded;
-}
-
-/** The organization's session or 404, the same answer as for an id that does not exist anywhere. */
-async function requireSession(db: Database, id: string, organizationId: string) {
-  const session = await getSession(db, id, organizationId);
-  if (!session) throw notFound("session");
-  return session;
-}
+import { requireSession, sessionPageParams } from "./helpers.ts";
 
 const tags = ["sessions"];
-
-export const sessionEventSchema = z
-  .object({
-    sessionId: z.string(),
-    organizationId: z.string(),
-    status: sessionStatusSchema,
-    qr: sessionQrSchema.nullable(),
-    session: waSessionSchema,
-    at: z.number().int(),
-  })
-  .meta({ id: "SessionEvent" });
 
 async function* streamEvents(
   ctx: { ports: GatewayPorts; db: Database; logger: Logger; principal: Principal },
@@ -134,13 +97,7 @@ export const sessionsRouter = {
     .input(sessionListInput.optional())
     .output(sessionPageSchema)
     .query(({ ctx, input = {} }) =>
-      listSessions(ctx.db, {
-        limit: clampLimit(input.limit),
-        cursor: parseCursor(input.cursor),
-        organizationId: ctx.organizationId,
-        statuses: input.status,
-        q: input.q,
-      }),
+      listSessions(ctx.db, { ...sessionPageParams(input), organizationId: ctx.organizationId }),
     ),
 
   create: orgProcedure("manage")
@@ -158,7 +115,7 @@ export const sessionsRouter = {
         gatewayId: ctx.ports.gatewayId,
         createdByUserId: ctx.principal.kind === "user" ? ctx.principal.userId : null,
       });
-      ctx.logger.info({ sessionId: session.id, organizationId: ctx.organizationId, start: !!start }, "session created");
+      ctx.logger.info({ sessionId: session.id, start: !!start }, "session created");
       if (!start) return session;
       await ctx.ports.sessions.start(session.id);
       return requireSession(ctx.db, session.id, ctx.organizationId);
@@ -176,6 +133,14 @@ export const sessionsRouter = {
     .output(waSessionSchema)
     .mutation(async ({ ctx, input }) => {
       const { session: id, ...patch } = input;
+      // One limit alone is checked against the other's stored value (both together: the schema did).
+      if ((patch.ratePerMin === undefined) !== (patch.ratePerHour === undefined)) {
+        const current = await requireSession(ctx.db, id, ctx.organizationId);
+        const next = { ratePerMin: patch.ratePerMin ?? current.ratePerMin, ratePerHour: patch.ratePerHour ?? current.ratePerHour };
+        if (!rateLimitsOrdered(next)) {
+          throw fail("validation_error", rateLimitsIssue.message, { errors: [{ ...rateLimitsIssue }] });
+        }
+      }
       const updated = await updateSession(ctx.db, id, patch, ctx.organizationId);
       if (!updated) throw notFound("session");
       return updated;
@@ -199,7 +164,7 @@ export const sessionsRouter = {
       await requireSession(ctx.db, input.session, ctx.organizationId);
       await ctx.ports.sessions.remove(input.session);
       await deleteSession(ctx.db, input.session, ctx.organizationId);
-      ctx.logger.info({ sessionId: input.session, organizationId: ctx.organizationId }, "session deleted");
+      ctx.logger.info({}, "session deleted");
     }),
 
   start: control("start", "Start (connect) a session"),

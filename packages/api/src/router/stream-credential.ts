@@ -2,8 +2,7 @@
 // ends with a final `ended` event once the api-key is revoked or expired, the login token expires, its web session
 // signed out, or the person left the organization. The QR permission follows the person's current role.
 import type { Database } from "@wa/db";
-import { getMembership } from "@wa/db/queries/identity";
-import { isWebSessionActive } from "@wa/db/queries/web-sessions";
+import { getMembership, isWebSessionActive } from "@wa/db/queries";
 import { z } from "zod";
 import { recheckApiKey } from "../auth/api-key.ts";
 import type { Principal } from "../context.ts";

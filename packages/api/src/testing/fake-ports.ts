@@ -1,12 +1,17 @@
-// An in-memory stand-in for the gateway's ports (session control, backfill, events), for router and HTTP tests.
-import { getSession, updateSession, type Database, type SessionStatus } from "@wa/db";
+// An in-memory stand-in for the gateway's session control and backfill, with the real event bus, for router and
+// HTTP tests.
+import type { Database, SessionStatus } from "@wa/db";
+import { getSession, updateSession } from "@wa/db/queries";
 import { conflict, notFound } from "../errors.ts";
+import { SessionEventBus } from "../event-bus.ts";
 import type { GatewayPorts, SessionEvent } from "../ports.ts";
 import type { BackfillJob, SessionQr, WaSessionOutput } from "../schemas.ts";
 
 export interface FakePorts extends GatewayPorts {
   /** Every port call, in order, e.g. `start:01H…`. */
   calls: string[];
+  /** The real bus (its `subscriberCount` tells a test when a stream has subscribed). */
+  events: SessionEventBus;
   /** Publishes a live event to subscribers. */
   publish(event: SessionEvent): void;
   /** Ends the running backfill job of a session. */
@@ -20,7 +25,8 @@ export function createFakePorts(options: { db: Database; gatewayId?: string; sim
   const { db } = options;
   const calls: string[] = [];
   const jobs = new Map<string, BackfillJob>();
-  const listeners = new Set<(event: SessionEvent) => void>();
+  // The gateway's own bus: subscribers see the same filtering, queueing and abort behaviour as in production.
+  const events = new SessionEventBus();
 
   const setStatus = async (sessionId: string, status: SessionStatus) => {
     const session = await updateSession(db, sessionId, { status });
@@ -110,42 +116,8 @@ export function createFakePorts(options: { db: Database; gatewayId?: string; sim
         return job ? { ...job } : null;
       },
     },
-    events: {
-      subscribe(filter, signal) {
-        const queue: SessionEvent[] = [];
-        let wake: (() => void) | null = null;
-        const listener = (event: SessionEvent) => {
-          if (event.organizationId !== filter.organizationId) return;
-          if (filter.sessionId && event.sessionId !== filter.sessionId) return;
-          queue.push(event);
-          wake?.();
-        };
-        return {
-          async *[Symbol.asyncIterator]() {
-            listeners.add(listener);
-            const onAbort = () => wake?.();
-            signal.addEventListener("abort", onAbort);
-            try {
-              while (!signal.aborted) {
-                const next = queue.shift();
-                if (next) {
-                  yield next;
-                  continue;
-                }
-                await new Promise<void>((resolve) => (wake = resolve));
-                wake = null;
-              }
-            } finally {
-              listeners.delete(listener);
-              signal.removeEventListener("abort", onAbort);
-            }
-          },
-        };
-      },
-    },
-    publish(event) {
-      for (const listener of listeners) listener(event);
-    },
+    events,
+    publish: (event) => events.publish(event),
     finishBackfill(sessionId, outcome = {}) {
       const job = jobs.get(sessionId);
       if (!job) return;

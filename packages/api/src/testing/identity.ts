@@ -2,6 +2,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { exportJWK, generateKeyPair, SignJWT, type JWK, type CryptoKey } from "jose";
+import type { OrgRole } from "@wa/db/contract";
 import { JWT_AUDIENCE } from "../auth/jwt.ts";
 
 export interface TestKey {
@@ -19,7 +20,7 @@ export async function createTestKey(kid: string): Promise<TestKey> {
 export interface TokenClaims {
   sub?: string;
   org?: string;
-  orgRole?: "owner" | "admin" | "member";
+  orgRole?: OrgRole;
   role?: string;
   email?: string;
   name?: string;

@@ -3,3 +3,4 @@ export * from "./fake-ports.ts";
 export * from "./identity.ts";
 export * from "./principals.ts";
 export * from "./callers.ts";
+export * from "./state.ts";

@@ -1,15 +1,12 @@
 // Seeded people and keys as principals: the demo organizations, an Acme admin, and api-keys with chosen permissions.
 import {
-  addMembership,
-  createUser,
   DEMO_ORGANIZATIONS,
-  findUserByEmail,
   PLATFORM_ORGANIZATION,
   seed,
   type ApiKeyPermission,
   type Database,
 } from "@wa/db";
-import { createApiKey } from "@wa/db/queries/api-keys";
+import { addMembership, createUser, findUserByEmail, createApiKey } from "@wa/db/queries";
 import { generateApiKey } from "../auth/api-key.ts";
 import type { KeyPrincipal, UserPrincipal } from "../context.ts";
 

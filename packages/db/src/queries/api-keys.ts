@@ -2,7 +2,8 @@
 import { and, desc, eq, isNull, lt, or, sql } from "drizzle-orm";
 import type { Database, Executor } from "../client.ts";
 import { newId } from "../ids.ts";
-import { apiKeys, type ApiKey, type ApiKeyPermission } from "../schema/index.ts";
+import type { ApiKeyPermission } from "../contract.ts";
+import { apiKeys, type ApiKey } from "../schema/index.ts";
 
 /** What an organization sees of a key: never the hash. Times are epoch ms. */
 export interface ApiKeyView {

@@ -2,7 +2,8 @@
 import { and, asc, eq } from "drizzle-orm";
 import type { Executor } from "../client.ts";
 import { newId } from "../ids.ts";
-import { memberships, organizations, users, type OrgRole, type PlatformRole } from "../schema/index.ts";
+import type { OrgRole, PlatformRole } from "../contract.ts";
+import { memberships, organizations, users } from "../schema/index.ts";
 
 export const normalizeEmail = (email: string): string => email.trim().toLowerCase();
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newId } from "../ids.ts";
-import { waSessions, organizations, type SessionStatus } from "../schema/index.ts";
+import type { SessionStatus } from "../contract.ts";
+import { waSessions, organizations } from "../schema/index.ts";
 import { createTestDatabase, type TestDatabase } from "../testing.ts";
 import { decodeSessionCursor, encodeSessionCursor, listSessions, type ListSessionsParams } from "./sessions.ts";
 

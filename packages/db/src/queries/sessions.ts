@@ -2,7 +2,8 @@
 import { and, desc, eq, ilike, inArray, like, or, sql, type SQL } from "drizzle-orm";
 import type { Executor } from "../client.ts";
 import { newId } from "../ids.ts";
-import { waSessions, type SessionStatus, type WaSessionRow } from "../schema/index.ts";
+import type { SessionStatus } from "../contract.ts";
+import { waSessions, type WaSessionRow } from "../schema/index.ts";
 
 /** The contract's WASession: times as epoch-ms integers, unset fields null. */
 export interface WaSession {

@@ -2,7 +2,8 @@
 import { and, eq, gt, isNull, lt, or } from "drizzle-orm";
 import type { Executor } from "../client.ts";
 import { newId } from "../ids.ts";
-import { users, webSessions, type PlatformRole } from "../schema/index.ts";
+import type { PlatformRole } from "../contract.ts";
+import { users, webSessions } from "../schema/index.ts";
 
 export interface ActiveWebSession {
   id: string;

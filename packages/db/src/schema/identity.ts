@@ -1,15 +1,7 @@
 // People, organizations and the credentials that identify them (web sessions, signing keys, api-keys).
 import { index, jsonb, pgTable, primaryKey, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { apiKeyPermissions, orgRoles, platformRoles } from "../contract.ts";
 import { createdAt, timestampMs, ulidId, updatedAt } from "./columns.ts";
-
-export const platformRoles = ["super_admin"] as const;
-export type PlatformRole = (typeof platformRoles)[number];
-
-export const orgRoles = ["owner", "admin", "member"] as const;
-export type OrgRole = (typeof orgRoles)[number];
-
-export const apiKeyPermissions = ["read", "send", "manage", "events"] as const;
-export type ApiKeyPermission = (typeof apiKeyPermissions)[number];
 
 export const users = pgTable(
   "users",

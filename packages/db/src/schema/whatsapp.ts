@@ -1,9 +1,8 @@
 // Gateways, WhatsApp sessions, their Baileys auth state, and what each session's device knows (contacts, groups).
 import { boolean, foreignKey, index, integer, pgTable, primaryKey, text } from "drizzle-orm/pg-core";
 import { createdAt, timestampMs, ulidId, updatedAt } from "./columns.ts";
+import { gatewayStatuses, sessionSettingsDefaults, sessionStatuses } from "../contract.ts";
 import { organizations, users } from "./identity.ts";
-
-export const gatewayStatuses = ["online", "offline"] as const;
 
 export const gateways = pgTable("gateways", {
   id: text().primaryKey(),
@@ -13,9 +12,6 @@ export const gateways = pgTable("gateways", {
   heartbeatAt: timestampMs().notNull().defaultNow(),
 });
 export type Gateway = typeof gateways.$inferSelect;
-
-export const sessionStatuses = ["starting", "scan_qr_code", "working", "failed", "stopped", "logged_out"] as const;
-export type SessionStatus = (typeof sessionStatuses)[number];
 
 export const waSessions = pgTable(
   "wa_sessions",
@@ -33,10 +29,10 @@ export const waSessions = pgTable(
     /** Why the session is in its status (failure reason, QR attempts ended); null when nothing to say. */
     statusReason: text(),
     isAdminSession: boolean().notNull().default(false),
-    autoRead: boolean().notNull().default(false),
-    presenceTyping: boolean().notNull().default(false),
-    ratePerMin: integer().notNull().default(20),
-    ratePerHour: integer().notNull().default(600),
+    autoRead: boolean().notNull().default(sessionSettingsDefaults.autoRead),
+    presenceTyping: boolean().notNull().default(sessionSettingsDefaults.presenceTyping),
+    ratePerMin: integer().notNull().default(sessionSettingsDefaults.ratePerMin),
+    ratePerHour: integer().notNull().default(sessionSettingsDefaults.ratePerHour),
     createdByUserId: text().references(() => users.id, { onDelete: "set null" }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -167,5 +163,3 @@ export const groupMembers = pgTable(
   ],
 );
 export type GroupMemberRow = typeof groupMembers.$inferSelect;
-
-export const waSessionSettingsDefaults = { autoRead: false, presenceTyping: false, ratePerMin: 20, ratePerHour: 600 };

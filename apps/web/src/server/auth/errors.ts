@@ -1,16 +1,8 @@
 // Errors of /api/auth/* in the contract's shape: { error: { code, message, details? } }.
+import { errorCodes, type ErrorCode } from "@wa/api/contract";
 import type { z } from "zod";
 
-export const errorStatus = {
-  validation_error: 400,
-  unauthorized: 401,
-  forbidden: 403,
-  not_found: 404,
-  conflict: 409,
-  rate_limited: 429,
-  internal: 500,
-} as const;
-export type AuthErrorCode = keyof typeof errorStatus;
+export type AuthErrorCode = ErrorCode;
 
 export class AuthError extends Error {
   constructor(
@@ -28,7 +20,7 @@ export const noStore = { "cache-control": "no-store" } as const;
 
 export function errorResponse(error: AuthError): Response {
   const body = { error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) } };
-  return Response.json(body, { status: errorStatus[error.code], headers: { ...noStore, ...error.headers } });
+  return Response.json(body, { status: errorCodes[error.code], headers: { ...noStore, ...error.headers } });
 }
 
 export function validationError(issues: z.core.$ZodIssue[]): AuthError {

@@ -1,9 +1,10 @@
 // Integration tests of the identity provider's handlers against a real database.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
-import { addMembership, createOrganization, hashPassword, createUser, setPlatformRole } from "@wa/db";
+import { hashPassword } from "@wa/db";
+import { addMembership, createOrganization, createUser, setPlatformRole } from "@wa/db/queries";
 import { signingKeys, webSessions } from "@wa/db/schema";
-import { isWebSessionActive } from "@wa/db/queries/web-sessions";
+import { isWebSessionActive } from "@wa/db/queries";
 import { createTestDatabase, type TestDatabase } from "@wa/db/testing";
 import { PEER_ADDRESS_HEADER, parseTrustedProxies } from "./client-address.ts";
 import { createAuthHandlers, JWT_AUDIENCE, type AuthHandlers } from "./handlers.ts";

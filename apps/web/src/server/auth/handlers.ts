@@ -13,15 +13,13 @@ import {
   listMemberships,
   normalizeEmail,
   type MembershipView,
-} from "@wa/db/queries/identity";
-import {
   createWebSession,
   findActiveWebSession,
   revokeWebSession,
   setWebSessionOrganization,
   touchWebSession,
   type ActiveWebSession,
-} from "@wa/db/queries/web-sessions";
+} from "@wa/db/queries";
 import type { Logger } from "pino";
 import { addressKey, clientAddress, NO_TRUSTED_PROXIES, type TrustedProxies } from "./client-address.ts";
 import {

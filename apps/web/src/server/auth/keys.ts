@@ -3,7 +3,7 @@ import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK
 import type { Logger } from "pino";
 import type { Executor } from "@wa/db/client";
 import type { SigningKey } from "@wa/db/schema";
-import { ensureCurrentSigningKey, listPublishedSigningKeys } from "@wa/db/queries/signing-keys";
+import { ensureCurrentSigningKey, listPublishedSigningKeys } from "@wa/db/queries";
 import { SecretBox } from "./secret-box.ts";
 
 export const JWT_ALG = "EdDSA";

@@ -1,5 +1,6 @@
 // In-process stream of session changes: each subscriber gets its own queue, filtered by organization/session.
-import type { SessionEvent, SessionEvents } from "@wa/api";
+// The gateway publishes to it; the test ports use this very bus, so router tests see the gateway's semantics.
+import type { SessionEvent, SessionEvents } from "./ports.ts";
 
 interface Subscriber {
   organizationId: string;

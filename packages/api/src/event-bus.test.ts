@@ -1,7 +1,7 @@
 // The in-process session event stream: per-subscriber filtering and ending on abort.
-import type { SessionEvent } from "@wa/api";
 import { describe, expect, it } from "vitest";
-import { SessionEventBus } from "./events.ts";
+import { SessionEventBus } from "./event-bus.ts";
+import type { SessionEvent } from "./ports.ts";
 
 const event = (organizationId: string, sessionId: string, status: SessionEvent["status"] = "working"): SessionEvent => ({
   sessionId,
@@ -48,7 +48,9 @@ describe("session events", () => {
     bus.publish(event("org-b", "s9"));
     bus.publish(event("org-a", "s2", "scan_qr_code"));
     bus.publish(event("org-a", "s1", "working"));
-    await new Promise((r) => setTimeout(r, 10));
+    // Aborting drops what is still queued, so wait until both consumers have taken their events.
+    const deadline = Date.now() + 5_000;
+    while ((orgAll.length < 3 || oneSession.length < 1) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
     a1.abort();
     a2.abort();
     await Promise.all([p1, p2]);

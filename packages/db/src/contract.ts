@@ -1,0 +1,84 @@
+// The contract's facts, written once: statuses, permissions, roles, error codes, input limits and their rules.
+// Dependency-free on purpose: the tables (here), the zod schemas (@wa/api) and the browser (@wa/api/contract)
+// all derive from it, so adding a status or a permission is one line here (plus a migration if a column needs it).
+
+/** A WhatsApp session's lifecycle, in the order a session usually goes through it. */
+export const sessionStatuses = ["starting", "scan_qr_code", "working", "failed", "stopped", "logged_out"] as const;
+export type SessionStatus = (typeof sessionStatuses)[number];
+
+/** Capabilities within an organization, with what each allows; an api-key carries a fixed set as its permissions. */
+export const capabilityDescriptions = {
+  read: "read sessions and data",
+  send: "send messages, presence",
+  manage: "create, start, stop, delete sessions",
+  events: "subscribe to live events",
+} as const;
+export type Capability = keyof typeof capabilityDescriptions;
+export const capabilities = Object.keys(capabilityDescriptions) as [Capability, ...Capability[]];
+export const apiKeyPermissions = capabilities;
+export type ApiKeyPermission = Capability;
+
+export const orgRoles = ["owner", "admin", "member"] as const;
+export type OrgRole = (typeof orgRoles)[number];
+
+export const platformRoles = ["super_admin"] as const;
+export type PlatformRole = (typeof platformRoles)[number];
+
+/** What each organization role may do: owners and admins everything; members only what is listed (a new
+ * capability is theirs only once added here). */
+export const roleCapabilities: Record<OrgRole, readonly Capability[]> = {
+  owner: capabilities,
+  admin: capabilities,
+  member: ["read", "send", "events"],
+};
+
+export const gatewayStatuses = ["online", "offline"] as const;
+export type GatewayStatus = (typeof gatewayStatuses)[number];
+
+/** Every error code of the contract and the HTTP status it answers with. */
+export const errorCodes = {
+  validation_error: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  /** Added: the path exists, the method does not (the `Allow` header lists those that do). */
+  method_not_allowed: 405,
+  conflict: 409,
+  /** Added to the contract's list: a body over the size limit (1 MiB). */
+  payload_too_large: 413,
+  /** Added: a URL (or a path segment) longer than the server reads. */
+  uri_too_long: 414,
+  rate_limited: 429,
+  /** Added: request headers larger than the server reads. */
+  headers_too_large: 431,
+  internal: 500,
+  not_implemented: 501,
+  gateway_unavailable: 503,
+} as const;
+export type ErrorCode = keyof typeof errorCodes;
+
+export const isErrorCode = (value: unknown): value is ErrorCode => typeof value === "string" && Object.hasOwn(errorCodes, value);
+
+/** Input limits. Page sizes above `max` are clamped, not refused. */
+export const limits = {
+  page: { min: 1, max: 200, default: 50 },
+  cursorLength: 256,
+  searchLength: 200,
+  idLength: 64,
+  gatewayIdLength: 128,
+  labelLength: 200,
+  apiKeyNameLength: 100,
+  ratePerMin: { min: 1, max: 10_000 },
+  ratePerHour: { min: 1, max: 1_000_000 },
+} as const;
+
+/** A new session's settings when the caller leaves them out. */
+export const sessionSettingsDefaults = { autoRead: false, presenceTyping: false, ratePerMin: 20, ratePerHour: 600 } as const;
+
+/** A phone number on the wire: digits only, E.164 without `+`. */
+export const phoneNumberPattern = /^\d{6,15}$/;
+export const phoneNumberRule = "digits only, E.164 without +";
+
+/** The rule tying a session's two rate limits: an hour can never allow fewer messages than a minute does. */
+export const rateLimitsOrdered = (limit: { ratePerMin: number; ratePerHour: number }) => limit.ratePerHour >= limit.ratePerMin;
+export const rateLimitsRule = "ratePerHour must be at least ratePerMin";
