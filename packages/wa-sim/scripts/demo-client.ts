@@ -51,6 +51,6 @@ const connect = (): void => {
 connect();
 setTimeout(() => {
   console.log(`done: named contacts ${contacts}, creds.me.name=${auth.creds.me?.name ?? "(unset)"}`);
-  sock.end(undefined);
+  void sock.end(undefined);
   process.exit(0);
 }, 8000);

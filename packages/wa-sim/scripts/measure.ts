@@ -43,6 +43,6 @@ console.log(
     simCpuMsPerClient: Math.round((sim.cpuMs() - cpuBefore) / clients),
   }),
 );
-for (const s of sockets) s.end(undefined);
+for (const s of sockets) void s.end(undefined);
 await sim.stop();
 process.exit(0);

@@ -17,7 +17,7 @@ beforeAll(async () => {
   client = await pairNewClient(sim.url, sim.httpUrl, { phoneNumber: PHONE, scenario: { seed: "control", contacts: 7, groups: 4, membersPerGroup: 3 } });
 });
 afterAll(async () => {
-  client.sock.end(undefined);
+  void client.sock.end(undefined);
   await sim.stop();
 });
 

@@ -14,11 +14,11 @@ beforeAll(async () => {
   sim = await startSimulator();
   const client = await pairNewClient(sim.url, sim.httpUrl, { phoneNumber: PHONE, extra: { keepAliveIntervalMs: KEEP_ALIVE } });
   auth = client.auth;
-  client.sock.end(undefined);
+  void client.sock.end(undefined);
   await new Promise((r) => setTimeout(r, 100));
 });
 afterAll(async () => {
-  sock?.end(undefined);
+  void sock?.end(undefined);
   await sim.stop();
 });
 
@@ -61,7 +61,7 @@ describe("faults", () => {
     const second = connectClient(sim.url, auth);
     await waitForEvent(second.ev, "connection.update", (u) => u.connection === "open");
     expect(closeCode(await closed)).toBe(DisconnectReason.connectionReplaced);
-    second.end(undefined);
+    void second.end(undefined);
   });
 
   it("stream error 401 is reported as loggedOut", async () => {

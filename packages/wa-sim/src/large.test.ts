@@ -21,7 +21,7 @@ beforeAll(async () => {
   });
 }, 120_000);
 afterAll(async () => {
-  client.sock.end(undefined);
+  void client.sock.end(undefined);
   await sim.stop();
 });
 

@@ -27,7 +27,7 @@ await Promise.all(
 process.stdout.write(`${JSON.stringify({ open: sockets.length, times })}\n`);
 // Hold the sockets until the parent says stop (closes stdin or sends SIGTERM).
 const stop = () => {
-  for (const s of sockets) s.end(undefined);
+  for (const s of sockets) void s.end(undefined);
   process.exit(0);
 };
 process.stdin.on("end", stop);

@@ -52,7 +52,7 @@ describe("CLI log lines", () => {
       const url = /(ws:\/\/\S+\/ws\/chat)/.exec(out)?.[1] ?? "";
       const client = await pairNewClient(url, url.replace(/^ws/, "http").replace(/\/ws\/chat$/, ""));
       await until(() => !!client.auth.creds.me?.name);
-      client.sock.end(undefined);
+      void client.sock.end(undefined);
       expect(await until(() => out.includes("history sync sent"))).toBe(true);
     } finally {
       const exited = new Promise((r) => child.once("exit", r));

@@ -32,7 +32,7 @@ beforeAll(async () => {
   await until(() => !!client.auth.creds.me?.name);
 });
 afterAll(async () => {
-  client.sock.end(undefined);
+  void client.sock.end(undefined);
   await sim.stop();
 });
 
@@ -106,7 +106,7 @@ describe("messages", () => {
 
   it("a text sent while the client is offline is delivered at its next login", async () => {
     const stored = client.auth.snapshot();
-    client.sock.end(undefined);
+    void client.sock.end(undefined);
     await until(() => sim.control.devices(PHONE)[0]?.connected === false);
     const carol = sim.control.account(PHONE).contactRows[3];
     const sent = await sim.control.sendMessage({ phoneNumber: PHONE, from: carol?.phoneNumber, text: "while you were away" });
@@ -116,7 +116,7 @@ describe("messages", () => {
     const msg = (await got).messages.find((m) => m.key.id === sent.id);
     expect(msg?.message?.conversation).toBe("while you were away");
     expect(await until(() => sim.control.devices(PHONE)[0]?.pendingMessages === 0)).toBe(true);
-    sock.end(undefined);
+    void sock.end(undefined);
   });
 
   it("two simulated accounts' clients can message each other (relayed between companions)", async () => {
@@ -128,7 +128,7 @@ describe("messages", () => {
     await sock.sendMessage("6281300000002@s.whatsapp.net", { text: "hello other account" });
     const m = (await got).messages.find((x) => x.message?.extendedTextMessage?.text === "hello other account");
     expect(m?.key.remoteJid).toBe(`${PHONE}@s.whatsapp.net`);
-    sock.end(undefined);
-    other.sock.end(undefined);
+    void sock.end(undefined);
+    void other.sock.end(undefined);
   });
 });

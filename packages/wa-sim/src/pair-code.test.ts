@@ -38,7 +38,7 @@ describe("pairing code", () => {
     await waitForEvent(again.ev, "connection.update", (u) => u.connection === "open");
     expect(again.user?.id).toBe(`${PHONE}:1@s.whatsapp.net`);
     expect(sim.control.devices(PHONE)[0]?.connected).toBe(true);
-    again.end(undefined);
+    void again.end(undefined);
   });
 
   it("answers 404 when no client waits for a code for that number, 400 for a malformed code", async () => {

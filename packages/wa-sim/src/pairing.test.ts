@@ -21,7 +21,7 @@ describe("pairing", () => {
     expect(client.sock.user?.id).toBe("6281100000001:1@s.whatsapp.net");
     const accounts = sim.control.accounts();
     expect(accounts.find((a) => a.phoneNumber === "6281100000001")?.connected).toBe(1);
-    client.sock.end(undefined);
+    void client.sock.end(undefined);
   });
 
   it("reconnects with stored creds without a QR and without re-uploading prekeys", async () => {
@@ -29,7 +29,7 @@ describe("pairing", () => {
     const uploads = client.auth.preKeyWrites();
     expect(uploads).toBeGreaterThan(800);
     const stored = client.auth.snapshot();
-    client.sock.end(undefined);
+    void client.sock.end(undefined);
     await new Promise((r) => setTimeout(r, 200));
 
     const restored = memoryAuth(stored);
@@ -45,7 +45,7 @@ describe("pairing", () => {
     const device = sim.control.devices(client.phoneNumber)[0];
     expect(device?.connected).toBe(true);
     expect(device?.preKeysOnServer).toBeGreaterThan(5);
-    sock.end(undefined);
+    void sock.end(undefined);
   });
 
   it("refreshes the QR and ends the registration when it is never scanned", async () => {
@@ -76,7 +76,7 @@ describe("pairing", () => {
     const relinked = await pairNewClient(sim.url, sim.httpUrl, { phoneNumber: client.phoneNumber });
     expect(relinked.auth.creds.me?.id).toBe(`${client.phoneNumber}:2@s.whatsapp.net`);
     expect(sim.control.devices(client.phoneNumber).map((d) => d.deviceId)).toEqual([2]);
-    relinked.sock.end(undefined);
+    void relinked.sock.end(undefined);
   });
 
   it("refuses a scan of an unknown or malformed QR", async () => {

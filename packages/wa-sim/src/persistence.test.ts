@@ -59,7 +59,7 @@ describe("state directory", () => {
     const accountsBefore = first.control.accounts().map((a) => ({ phoneNumber: a.phoneNumber, lid: a.lid, pushName: a.pushName, devices: a.devices }));
     const rootBefore = Buffer.from(first.rootPublicKey).toString("base64");
     const stored = client.auth.snapshot();
-    client.sock.end(undefined);
+    void client.sock.end(undefined);
     await first.stop();
 
     // Private on disk: the directory 0700, every file 0600.
@@ -96,7 +96,7 @@ describe("state directory", () => {
     expect(await until(() => after.some((m) => m.key.id === gIn2.id && m.message?.conversation === "group after"))).toBe(true);
     const gOut2 = await sock.sendMessage(group?.jid ?? "", { text: "group reply after" });
     expect(await until(() => second.control.messages(PHONE).some((m) => m.id === gOut2?.key.id && m.recipient === member?.jid && m.text === "group reply after"))).toBe(true);
-    sock.end(undefined);
+    void sock.end(undefined);
   });
 
   it("without a state directory nothing carries over: the stored creds are refused", async () => {
@@ -104,7 +104,7 @@ describe("state directory", () => {
     sims.push(a);
     const client = await pairNewClient(a.url, a.httpUrl);
     const stored = client.auth.snapshot();
-    client.sock.end(undefined);
+    void client.sock.end(undefined);
     await a.stop();
     const b = await startSimulator();
     sims.push(b);

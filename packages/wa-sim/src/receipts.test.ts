@@ -38,7 +38,7 @@ beforeAll(async () => {
   await until(() => !!client.auth.creds.me?.name);
 });
 afterAll(async () => {
-  client.sock.end(undefined);
+  void client.sock.end(undefined);
   await sim.stop();
 });
 
@@ -125,7 +125,7 @@ describe("receipts and presence", () => {
     await other.sock.readMessages([{ remoteJid: key.remoteJid, id: key.id, fromMe: false }]);
     expect(await until(() => updates.some((u) => u.key.id === id && u.update.status === 4))).toBe(true);
     expect(sim.control.receipts(OTHER).some((r) => r.messageId === id && r.type === "read" && r.chat === `${PHONE}@s.whatsapp.net`)).toBe(true);
-    other.sock.end(undefined);
+    void other.sock.end(undefined);
     expect(await until(() => sim.control.accounts().find((a) => a.phoneNumber === OTHER)?.connected === 0)).toBe(true);
     const offline = await api<{ error: { code: string } }>(`/sim/accounts/${OTHER}/messages/${id}/read`, { method: "POST" });
     expect(offline.status).toBe(409);

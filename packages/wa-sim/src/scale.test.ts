@@ -18,7 +18,7 @@ beforeAll(async () => {
   sim = await spawnSimulatorProcess();
 });
 afterAll(async () => {
-  for (const s of sockets) s.end(undefined);
+  for (const s of sockets) void s.end(undefined);
   child?.stdin.end();
   await sim.stop();
 });

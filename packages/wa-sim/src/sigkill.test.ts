@@ -49,7 +49,7 @@ describe("SIGKILL", () => {
     // Written once the prekey upload is saved (debounced), without a clean stop.
     expect(await until(() => (savedCompanions()[0]?.preKeyBytes ?? 0) > 35 * 800)).toBe(true);
     const stored = client.auth.snapshot();
-    client.sock.end(undefined);
+    void client.sock.end(undefined);
     process.kill(first.pid, "SIGKILL");
     expect(await until(() => !alive(first.pid))).toBe(true);
 
@@ -65,6 +65,6 @@ describe("SIGKILL", () => {
     expect(sawQr).toBe(false);
     expect(sock.user?.id).toBe("6281700000001:1@s.whatsapp.net");
     expect(restored.preKeyWrites()).toBe(0);
-    sock.end(undefined);
+    void sock.end(undefined);
   });
 });

@@ -18,7 +18,7 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
-  client.sock.end(undefined);
+  void client.sock.end(undefined);
   await sim.stop();
 });
 

@@ -62,9 +62,9 @@ export function installErrorHandlers(app: FastifyInstance, opts: { allowedFor: (
  * Fastify's router refusals (a path segment over `maxParamLength`, a malformed URL): the contract's body, and
  * never the URL echoed back.
  */
-export function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
+export function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
   const known = classify(error) ?? { code: "validation_error" as const, message: "bad request" };
-  return sendError(reply, errorCodes[known.code], errorBody(known));
+  void sendError(reply, errorCodes[known.code], errorBody(known));
 }
 
 /** What Node's HTTP parser refuses (bad header bytes, headers too large, timeouts) as the contract's body. */

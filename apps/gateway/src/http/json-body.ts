@@ -37,6 +37,6 @@ export function installJsonParser(app: FastifyInstance): void {
     // Command routes and tRPC mutations without input send nothing.
     if (text.trim() === "") return done(null, undefined);
     if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) return done(new JsonTooDeepError(), undefined);
-    defaultJson(request, text, done);
+    void defaultJson(request, text, done);
   });
 }

@@ -70,7 +70,7 @@ export function SignInForm({ next }: { next?: string }) {
   }
 
   return (
-    <form onSubmit={submit} noValidate aria-labelledby="sign-in-title">
+    <form onSubmit={(e) => void submit(e)} noValidate aria-labelledby="sign-in-title">
       <h1 id="sign-in-title">Sign in</h1>
       <p className="sub">to the WhatsApp gateway console</p>
       {error ? (
@@ -120,7 +120,7 @@ export function SignUpForm() {
   }
 
   return (
-    <form onSubmit={submit} noValidate aria-labelledby="sign-up-title">
+    <form onSubmit={(e) => void submit(e)} noValidate aria-labelledby="sign-up-title">
       <h1 id="sign-up-title">Create your account</h1>
       <p className="sub">and an organization you own</p>
       {error ? (
