@@ -1,13 +1,11 @@
 // What no input may carry, whatever its schema says: text PostgreSQL cannot store, or nesting deeper than any
 // procedure needs. Checked on the raw input before the schemas run, so tRPC and REST refuse it alike.
+import { unstorableText as UNSTORABLE, unstorableTextRule } from "@wa/db/contract";
 import { DomainError } from "./errors.ts";
 
 /** Inputs are at most a few levels deep; deeper JSON is refused rather than walked. */
 export const MAX_INPUT_DEPTH = 32;
 
-// NUL cannot be stored in PostgreSQL text; a lone surrogate is not Unicode and cannot be encoded as UTF-8.
-// eslint-disable-next-line no-control-regex -- matching NUL is the point
-const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 const refuse = (path: string, message: string) =>
   new DomainError("validation_error", "invalid input", { errors: [{ path, message }] });
@@ -18,7 +16,7 @@ export function assertStorableInput(input: unknown): void {
   for (let item = pending.pop(); item; item = pending.pop()) {
     const { value, path } = item;
     if (typeof value === "string") {
-      if (UNSTORABLE.test(value)) throw refuse(path.join("."), "must not contain NUL bytes or unpaired surrogates");
+      if (UNSTORABLE.test(value)) throw refuse(path.join("."), unstorableTextRule);
       continue;
     }
     if (typeof value !== "object" || value === null) continue;

@@ -191,7 +191,14 @@ export const sessionEventSchema = z
   })
   .meta({ id: "SessionEvent" });
 
-export const sessionEventsInput = z.strictObject({ session: sessionIdSchema.optional() }).optional();
+export const sessionEventsInput = z
+  .strictObject({
+    session: sessionIdSchema.optional(),
+    // tRPC's SSE link sends the last tracked id when it reconnects (and a browser's EventSource sends
+    // Last-Event-ID); the stream restarts live from the current state, so the id is accepted and not replayed.
+    lastEventId: z.string().max(256).nullish(),
+  })
+  .optional();
 
 export const apiKeySchema = z
   .object({

@@ -82,3 +82,11 @@ export const phoneNumberRule = "digits only, E.164 without +";
 /** The rule tying a session's two rate limits: an hour can never allow fewer messages than a minute does. */
 export const rateLimitsOrdered = (limit: { ratePerMin: number; ratePerHour: number }) => limit.ratePerHour >= limit.ratePerMin;
 export const rateLimitsRule = "ratePerHour must be at least ratePerMin";
+
+/**
+ * Text no input may carry: NUL (PostgreSQL text cannot store it) or a lone UTF-16 surrogate (not Unicode; cannot be
+ * encoded as UTF-8). Every string that reaches the database is checked against it.
+ */
+// eslint-disable-next-line no-control-regex -- matching NUL is the point
+export const unstorableText = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+export const unstorableTextRule = "must not contain NUL bytes or unpaired surrogates";

@@ -2,7 +2,7 @@
 // is back; meanwhile the API answers 503 at once and /readyz says "database unreachable", then recovers.
 // Runs its own PostgreSQL cluster (initdb + pg_ctl in a temp dir, on a free port): never the shared server.
 import { execFileSync } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { createServer as createTcpServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,7 +16,24 @@ import { TEST_APP_SECRET, until } from "../../test/harness.ts";
 import { createGatewayEngine, type GatewayEngine } from "../engine.ts";
 import { createServer, type GatewayServer } from "../http/server.ts";
 
-const PG_BIN = "/usr/lib/postgresql/15/bin";
+/** The PostgreSQL server binaries of this machine, whatever the version: a missing install fails the test loudly. */
+function findPgBin(): string {
+  const candidates: string[] = [];
+  try {
+    candidates.push(execFileSync("pg_config", ["--bindir"], { encoding: "utf8" }).trim());
+  } catch {
+    // no pg_config: look where Debian installs the server
+  }
+  const root = "/usr/lib/postgresql";
+  if (existsSync(root)) {
+    const versions = readdirSync(root).sort((a, b) => Number(b) - Number(a));
+    candidates.push(...versions.map((version) => join(root, version, "bin")));
+  }
+  const found = candidates.find((dir) => existsSync(join(dir, "initdb")) && existsSync(join(dir, "pg_ctl")));
+  if (!found) throw new Error(`no PostgreSQL server binaries (initdb, pg_ctl) found in ${candidates.join(", ") || root}`);
+  return found;
+}
+const PG_BIN = findPgBin();
 
 async function freePort(): Promise<number> {
   const probe = createTcpServer();
@@ -57,7 +74,7 @@ function createCluster(port: number) {
   };
 }
 
-describe.skipIf(!existsSync(join(PG_BIN, "initdb")))("database outage", () => {
+describe("database outage", () => {
   let cluster: ReturnType<typeof createCluster>;
   let db: DbClient;
   let sim: Simulator;

@@ -246,6 +246,15 @@ describe("sessions router", () => {
     expect(data).toMatchObject({ sessionId: own.id, organizationId: ACME });
     await iterator.return?.();
 
+    // A reconnecting client sends the last tracked id: accepted (the stream resumes live), not a validation_error.
+    const resumed = (await call(f.acmeMember).sessions.events({ lastEventId: trackedId }))[Symbol.asyncIterator]();
+    const afterResume = resumed.next();
+    const resumeDeadline = Date.now() + 5_000;
+    while (ports.events.subscriberCount === 0 && Date.now() < resumeDeadline) await new Promise((r) => setTimeout(r, 5));
+    ports.publish(event(own));
+    expect((await afterResume).done).toBe(false);
+    await resumed.return?.();
+
     expect(await outcome(call(readKey).sessions.events({}))).toBe("forbidden");
     expect(await outcome(call(f.acmeOwner).sessions.events({ session: globexSession }))).toBe("not_found");
     // A refused subscription leaves no subscriber behind.

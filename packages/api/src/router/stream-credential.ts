@@ -1,7 +1,7 @@
 // Open streams obey the credential they were opened with: re-checked on an interval and at its expiry, the stream
 // ends with a final `ended` event once the api-key is revoked or expired, the login token expires, its web session
 // signed out, or the person left the organization. The QR permission follows the person's current role.
-import type { Database } from "@wa/db";
+import { safeError, type Database } from "@wa/db";
 import { getMembership, isWebSessionActive } from "@wa/db/queries";
 import { z } from "zod";
 import { recheckApiKey } from "../auth/api-key.ts";
@@ -111,7 +111,7 @@ export function guardStream(options: {
       } catch (error) {
         // The database is unreachable: a revocation cannot be written either, so the stream goes on until the
         // next check (and its expiry timer, which needs no database, still ends it on time).
-        logger.warn({ organizationId, err: error instanceof Error ? error.message : String(error) }, "stream credential re-check failed");
+        logger.warn({ organizationId, err: safeError(error) }, "stream credential re-check failed");
       }
       if (!settled) periodic = setTimeout(() => void check(), recheckEveryMs);
     };

@@ -252,6 +252,20 @@ describe("sign-up", () => {
     expect(payload.email).toBe("bob@example.com");
   });
 
+  it("[STRICT]: NUL bytes or lone surrogates in any field are 400 validation_error naming the field, never a 500", async () => {
+    const base = { email: "nul@example.com", password: "longenough", name: "Nul", organizationName: "Nul Co" };
+    for (const [field, value] of [
+      ["name", "a\u0000b"],
+      ["organizationName", "x\u0000"],
+      ["email", "nul\u0000@example.com"],
+      ["name", "\ud800"],
+    ] as const) {
+      const body = await expectError(await h.signUp(post("/api/auth/sign-up", { ...base, [field]: value })), 400, "validation_error");
+      expect(JSON.stringify(body.error.details)).toContain(field);
+    }
+    expect(await h.signUp(post("/api/auth/sign-up", base))).toHaveProperty("status", 201);
+  });
+
   it("answers a duplicate email with 409 conflict and a short password with 400", async () => {
     await expectError(
       await h.signUp(post("/api/auth/sign-up", { email: "Bob@example.com", password: "longenough", name: "B", organizationName: "X" })),

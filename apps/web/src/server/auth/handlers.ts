@@ -1,6 +1,7 @@
 // The identity provider's route handlers (sign-up, sign-in, sign-out, token, JWKS) over injected dependencies,
 // so tests call them with a test database and plain Requests.
 import { SignJWT } from "jose";
+import { unstorableText, unstorableTextRule } from "@wa/db/contract";
 import { z } from "zod";
 import type { Executor } from "@wa/db/client";
 import { dummyPasswordHash, hashPassword, verifyPassword } from "@wa/db/passwords";
@@ -55,14 +56,16 @@ export interface AuthDeps {
   now?: () => number;
 }
 
-const email = z.string().trim().max(254).pipe(z.email({ message: "must be an email address" }));
+/** Text that PostgreSQL can store (no NUL, no lone surrogate): the gateway's input guard, for these forms. */
+const text = () => z.string().refine((value) => !unstorableText.test(value), unstorableTextRule);
+const email = text().pipe(z.string().trim().max(254)).pipe(z.email({ message: "must be an email address" }));
 const password = z.string().max(256, "must be at most 256 characters");
 
 const signUpSchema = z.strictObject({
   email,
   password: password.min(8, "must be at least 8 characters"),
-  name: z.string().trim().min(1, "is required").max(100),
-  organizationName: z.string().trim().min(1, "is required").max(100),
+  name: text().pipe(z.string().trim().min(1, "is required").max(100)),
+  organizationName: text().pipe(z.string().trim().min(1, "is required").max(100)),
 });
 const signInSchema = z.strictObject({ email, password: password.min(1, "is required") });
 const tokenQuerySchema = z.strictObject({
