@@ -123,3 +123,5 @@ export async function openFolderDatabase(folder: string): Promise<FolderDatabase
   const embedded = await startEmbeddedDatabase({ dataDir: folder });
   return { url: embedded.url, mode: "opened", close: embedded.stop };
 }
+
+export { defaultDataDir, openCommandDatabase, type CommandDatabase } from "./embedded-command.ts";

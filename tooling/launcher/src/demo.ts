@@ -1,5 +1,6 @@
 // Demo mode: a few sessions created and paired through the public API, as a person would do it. The launcher
 // signs in as each demo owner, creates a session, reads its QR and hands it to the simulated phone.
+import { loginToken } from "./sign-in.ts";
 
 interface DemoOptions {
   webUrl: string;
@@ -28,21 +29,6 @@ async function json<T>(res: Response, what: string): Promise<T> {
   const body = (await res.json().catch(() => null)) as unknown;
   if (!res.ok) throw new Error(`${what}: HTTP ${res.status} ${JSON.stringify(body)}`);
   return body as T;
-}
-
-async function signIn(opts: DemoOptions, email: string): Promise<string> {
-  const res = await fetch(`${opts.webUrl}/api/auth/sign-in`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ email, password: opts.demoPassword }),
-  });
-  await json(res, `sign in as ${email}`);
-  const cookie = res.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
-  const token = await json<{ token: string }>(
-    await fetch(`${opts.webUrl}/api/auth/token`, { headers: { cookie } }),
-    "token",
-  );
-  return token.token;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -100,7 +86,7 @@ export async function pairDemoSessions(opts: DemoOptions): Promise<string[]> {
   for (const { owner, label, scenario } of DEMO_SESSIONS) {
     let token = tokens.get(owner);
     if (!token) {
-      token = await signIn(opts, owner);
+      token = await loginToken(opts.webUrl, owner, opts.demoPassword);
       tokens.set(owner, token);
     }
     const session = await pairOne(opts, token, label, scenario);

@@ -33,7 +33,8 @@ export interface LauncherEnv {
 export function readLauncherEnv(): LauncherEnv {
   const env = process.env;
   return {
-    dataDir: path.resolve(nonEmpty(env.DATA_DIR) ?? defaultDataDir),
+    // Relative to where the command was typed (npm runs scripts from the repository root).
+    dataDir: path.resolve(env.INIT_CWD ?? process.cwd(), nonEmpty(env.DATA_DIR) ?? defaultDataDir),
     databaseUrl: nonEmpty(env.DATABASE_URL),
     appSecret: nonEmpty(env.APP_SECRET),
     gatewayPort: port("GATEWAY_PORT", 8080),

@@ -39,11 +39,12 @@ export function startChild(name: string, command: string, args: string[], option
   let stdout = "";
   const watchers = new Set<() => void>();
   const echo = options.output !== "quiet";
+  // A child that prefixes its own lines (the simulator does) is not prefixed twice.
   const prefix = (text: string) =>
     text
       .split("\n")
       .filter((line) => line.length > 0)
-      .map((line) => `[${name}] ${line}\n`)
+      .map((line) => (line.startsWith(`[${name}]`) ? `${line}\n` : `[${name}] ${line}\n`))
       .join("");
   const keep = (chunk: Buffer, stream: NodeJS.WriteStream) => {
     const text = chunk.toString();

@@ -258,7 +258,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
 export class PortInUseError extends Error {}
 
-async function requireFreePort(port: number, variable: string): Promise<void> {
+/** Throws PortInUseError (naming the variable that moves it) when `port` is taken. */
+export async function requireFreePort(port: number, variable: string): Promise<void> {
   if (!(await portIsFree(port))) {
     throw new PortInUseError(`port ${port} on 127.0.0.1 is already in use; stop what holds it or set ${variable} to another port`);
   }

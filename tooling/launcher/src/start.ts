@@ -21,7 +21,7 @@ import { checkDatabaseUrl, DatabaseUrlError } from "./database-check.ts";
 import { readLauncherEnv, type LauncherEnv } from "./env.ts";
 import { repoRoot } from "./paths.ts";
 import { startChild } from "./processes.ts";
-import { PortInUseError, startStack, type Stack } from "./stack.ts";
+import { PortInUseError, requireFreePort, startStack, type Stack } from "./stack.ts";
 
 const { values: flags } = parseArgs({ options: { demo: { type: "boolean", default: false } } });
 const DEMO_PEOPLE = "demo people (*.test)";
@@ -61,6 +61,10 @@ async function main(env: LauncherEnv) {
   const shownFolder = path.relative(process.cwd(), folder) || ".";
   lock = acquireFolderLock(folder);
   makePrivate(folder);
+  // Before anything slow: a taken port is said at once, with the variable that moves it.
+  await requireFreePort(env.gatewayPort, "GATEWAY_PORT");
+  await requireFreePort(env.webPort, "WEB_PORT");
+  if (flags.demo) await requireFreePort(env.simPort, "WA_SIM_PORT");
 
   const appSecret = env.appSecret ?? readOrCreateSecretFile(folder, "app-secret", randomSecret(48));
 
