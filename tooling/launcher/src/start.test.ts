@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { createServer } from "node:net";
 import { freePort, portIsFree, until } from "./processes.ts";
 import { repoRoot } from "./paths.ts";
 
@@ -14,11 +15,12 @@ interface Run {
   exited: Promise<number | null>;
 }
 
-function npmStart(dataDir: string, ports: { gateway: number; web: number }, script = "start"): Run {
+function npmStart(dataDir: string, ports: { gateway: number; web: number }, extraEnv: Record<string, string> = {}): Run {
   const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, GATEWAY_PORT: String(ports.gateway), WEB_PORT: String(ports.web) };
   delete env.DATABASE_URL;
+  Object.assign(env, extraEnv);
   delete env.APP_SECRET;
-  const npm = spawn("npm", ["run", script], { cwd: repoRoot, env, stdio: ["ignore", "pipe", "pipe"] });
+  const npm = spawn("npm", ["start"], { cwd: repoRoot, env, stdio: ["ignore", "pipe", "pipe"] });
   let text = "";
   npm.stdout.on("data", (chunk: Buffer) => (text += chunk.toString()));
   npm.stderr.on("data", (chunk: Buffer) => (text += chunk.toString()));
@@ -81,5 +83,22 @@ describe("npm start", () => {
     } finally {
       again.npm.kill("SIGKILL");
     }
+  });
+
+  it("start-up errors are one line that says what to change", { timeout: 120_000 }, async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), "wa-start-"));
+    const badUrl = npmStart(dataDir, { gateway: await freePort(), web: await freePort() }, { DATABASE_URL: "not-a-url" });
+    expect(await badUrl.exited).toBe(1);
+    expect(badUrl.output()).toContain("DATABASE_URL is not a URL; expected postgres://user:password@host:5432/database");
+    expect(badUrl.output()).not.toMatch(/Invalid URL|\n\s+at /);
+
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, "127.0.0.1", () => r()));
+    const port = (taken.address() as { port: number }).port;
+    const busy = npmStart(dataDir, { gateway: port, web: await freePort() });
+    expect(await busy.exited).toBe(1);
+    expect(busy.output()).toContain(`port ${port} on 127.0.0.1 is already in use; stop what holds it or set GATEWAY_PORT to another port`);
+    expect(busy.output()).not.toContain("is up");
+    taken.close();
   });
 });
