@@ -55,7 +55,7 @@ async function pairOne(
   } else if (session.status !== "scan_qr_code" && session.status !== "starting") {
     session = await json<SessionView>(await api(`/sessions/${session.id}:start`, { method: "POST" }), "start");
   }
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 120_000;
   let scanned = false;
   while (Date.now() < deadline) {
     const current = await json<SessionView>(await api(`/sessions/${session.id}`), "get session");
@@ -77,7 +77,7 @@ async function pairOne(
     }
     await sleep(300);
   }
-  throw new Error(`demo session "${label}" did not reach working within 60 s`);
+  throw new Error(`demo session "${label}" did not reach working within 120 s`);
 }
 
 export async function pairDemoSessions(opts: DemoOptions): Promise<string[]> {
