@@ -5,6 +5,10 @@
 // supplies 3 parameters, but prepared statement requires 1"). This queue keeps each connection's messages until
 // the Sync (or simple Query) that ends them and runs the whole group at once; a connection inside a transaction
 // keeps the backend until the transaction ends, as a real server's isolation would make it look.
+//
+// It also asks each connection for the password (cleartext, over loopback) before its startup message reaches
+// PGlite, which itself would accept any user and any password.
+import { createHash, timingSafeEqual } from "node:crypto";
 import type { PGlite } from "@electric-sql/pglite";
 
 const PROTOCOL_V3 = 196_608;
@@ -12,6 +16,31 @@ const SYNC = 0x53; // 'S'
 const QUERY = 0x51; // 'Q'
 const FLUSH = 0x48; // 'H'
 const TERMINATE = 0x58; // 'X'
+const PASSWORD = 0x70; // 'p'
+
+/** AuthenticationCleartextPassword. */
+const ASK_PASSWORD = Buffer.from([0x52, 0, 0, 0, 8, 0, 0, 0, 3]);
+
+function fatal(code: string, text: string): Buffer {
+  const fields = Buffer.concat([
+    Buffer.from(`SFATAL\0VFATAL\0C${code}\0M${text}\0`, "utf8"),
+    Buffer.from([0]),
+  ]);
+  const header = Buffer.alloc(5);
+  header[0] = 0x45; // 'E'
+  header.writeInt32BE(fields.length + 4, 1);
+  return Buffer.concat([header, fields]);
+}
+
+const digest = (value: Buffer | string) => createHash("sha256").update(value).digest();
+
+/** The password of a PasswordMessage ('p', length, NUL-terminated string), compared in constant time. */
+function passwordMatches(message: Uint8Array, expected: Buffer): boolean {
+  const bytes = Buffer.from(message.buffer, message.byteOffset, message.byteLength);
+  const end = bytes.indexOf(0, 5);
+  const given = bytes.subarray(5, end < 0 ? bytes.length : end);
+  return timingSafeEqual(digest(given), expected);
+}
 
 const isStartup = (message: Uint8Array) =>
   message.length >= 8 && Buffer.from(message.buffer, message.byteOffset, message.byteLength).readInt32BE(4) === PROTOCOL_V3;
@@ -27,12 +56,40 @@ export class GroupingQueryQueue {
   /** The group PGlite is executing now, so a cleanup can wait for it before rolling back. */
   private running: Promise<void> | null = null;
 
-  constructor(private readonly db: PGlite) {}
+  /** Startup messages held until the connection's password is checked. */
+  private readonly awaitingPassword = new Map<number, Uint8Array>();
+  /** Connections that gave a wrong password: everything else they send is dropped. */
+  private readonly refused = new Set<number>();
+  private readonly passwordDigest: Buffer | null;
+
+  constructor(
+    private readonly db: PGlite,
+    password?: string,
+  ) {
+    this.passwordDigest = password === undefined ? null : digest(password);
+  }
 
   /** Called by PGLiteSocketHandler for every complete message of a connection, in order. */
   async enqueue(handlerId: number, message: Uint8Array, onData: (data: Uint8Array) => void): Promise<number> {
-    if (isStartup(message)) return this.run(handlerId, message, onData, false);
+    if (this.refused.has(handlerId)) return 0;
+    if (isStartup(message)) {
+      if (this.passwordDigest === null) return this.run(handlerId, message, onData, false);
+      this.awaitingPassword.set(handlerId, message);
+      onData(ASK_PASSWORD);
+      return ASK_PASSWORD.length;
+    }
     const type = message[0];
+    const startup = this.awaitingPassword.get(handlerId);
+    if (startup) {
+      this.awaitingPassword.delete(handlerId);
+      if (type === PASSWORD && this.passwordDigest && passwordMatches(message, this.passwordDigest)) {
+        return this.run(handlerId, startup, onData, false);
+      }
+      this.refused.add(handlerId);
+      const refusal = fatal("28P01", "password authentication failed (the embedded database's password is in its data folder)");
+      onData(refusal);
+      return refusal.length;
+    }
     if (type === TERMINATE) {
       this.pending.delete(handlerId);
       return 0;
@@ -96,6 +153,8 @@ export class GroupingQueryQueue {
   clearQueueForHandler(handlerId: number): void {
     this.closed.add(handlerId);
     this.pending.delete(handlerId);
+    this.awaitingPassword.delete(handlerId);
+    this.refused.delete(handlerId);
     for (let i = this.waiters.length - 1; i >= 0; i--) {
       if (this.waiters[i]?.handlerId === handlerId) this.waiters.splice(i, 1);
     }

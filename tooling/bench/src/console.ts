@@ -1,8 +1,10 @@
 // The console at scale: time to first rows of /admin/sessions and time per page change, in Chromium against the
-// real web app (`next start`) and gateway over a PostgreSQL database of 100 000 sessions. Reuses the web app's e2e
-// harness (apps/web/e2e/harness.ts) for the stack, so the benchmark and the e2e tests drive the same thing.
-import type { Page } from "playwright-core";
-import { ADMIN, ensureWebBuild, startStack } from "../../../apps/web/e2e/harness.ts";
+// real web app (`next start`) and gateway over a PostgreSQL database of 100 000 sessions. The stack is started by
+// tooling/launcher, as `npm start` and the e2e tests start it, from the e2e harness's build folder.
+import { chromium, type Page } from "playwright-core";
+import { signInCookie } from "@wa/launcher/sign-in";
+import { startStack } from "@wa/launcher/stack";
+import { ensureWebBuild } from "@wa/launcher/web-build";
 import { createBenchDatabase } from "./database.ts";
 import { BENCH_PASSWORD } from "./gateway.ts";
 import { onCleanup, sleep } from "./processes.ts";
@@ -13,6 +15,10 @@ import { seedScale, ORGS, SESSIONS } from "./sessions-list.ts";
 const RUNS = 10;
 const PAGE_CHANGES_PER_RUN = 3;
 const ROWS = "tbody tr[data-session-id]";
+const ADMIN_EMAIL = "admin@example.com";
+/** Shared with the e2e harness, so one build serves both. */
+const DIST_DIR = ".next-e2e";
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 declare global {
   interface Window {
@@ -49,7 +55,7 @@ async function buildWeb(): Promise<number> {
   const started = Date.now();
   for (;;) {
     try {
-      ensureWebBuild();
+      ensureWebBuild(DIST_DIR);
       return (Date.now() - started) / 1000;
     } catch (error) {
       if (!String(error).includes("Another next build process is already running") || Date.now() - started > 300_000) throw error;
@@ -62,9 +68,22 @@ export async function runConsole(): Promise<{ body: string; postgres: string }> 
   const buildSeconds = await buildWeb();
   const db = await createBenchDatabase("console");
   await seedScale(db);
-  const stack = await startStack({ databaseUrl: db.url });
+  const stack = await startStack({
+    databaseUrl: db.url,
+    appSecret: "bench-app-secret-bench-app-secret-bench-app-secret",
+    web: { distDir: DIST_DIR, logLevel: "warn" },
+    gateway: { logLevel: "warn" },
+    output: "quiet",
+  });
   onCleanup(() => stack.stop());
-  const context = await stack.signedIn(ADMIN.email, BENCH_PASSWORD);
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+  });
+  onCleanup(() => browser.close());
+  const cookie = await signInCookie(stack.webUrl, ADMIN_EMAIL, BENCH_PASSWORD);
+  const context = await browser.newContext({ baseURL: stack.webUrl, viewport: { width: 1366, height: 900 } });
+  await context.addCookies([{ name: cookie.name, value: cookie.value, url: stack.webUrl, httpOnly: true, sameSite: "Lax" }]);
 
   const firstRender: number[] = [];
   const phases = { html: [] as number[], domContentLoaded: [] as number[], token: [] as number[], list: [] as number[] };

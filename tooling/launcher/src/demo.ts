@@ -1,5 +1,6 @@
 // Demo mode: a few sessions created and paired through the public API, as a person would do it. The launcher
 // signs in as each demo owner, creates a session, reads its QR and hands it to the simulated phone.
+import { loginToken } from "./sign-in.ts";
 
 interface DemoOptions {
   webUrl: string;
@@ -30,21 +31,6 @@ async function json<T>(res: Response, what: string): Promise<T> {
   return body as T;
 }
 
-async function signIn(opts: DemoOptions, email: string): Promise<string> {
-  const res = await fetch(`${opts.webUrl}/api/auth/sign-in`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ email, password: opts.demoPassword }),
-  });
-  await json(res, `sign in as ${email}`);
-  const cookie = res.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
-  const token = await json<{ token: string }>(
-    await fetch(`${opts.webUrl}/api/auth/token`, { headers: { cookie } }),
-    "token",
-  );
-  return token.token;
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function pairOne(
@@ -69,7 +55,7 @@ async function pairOne(
   } else if (session.status !== "scan_qr_code" && session.status !== "starting") {
     session = await json<SessionView>(await api(`/sessions/${session.id}:start`, { method: "POST" }), "start");
   }
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 120_000;
   let scanned = false;
   while (Date.now() < deadline) {
     const current = await json<SessionView>(await api(`/sessions/${session.id}`), "get session");
@@ -91,7 +77,7 @@ async function pairOne(
     }
     await sleep(300);
   }
-  throw new Error(`demo session "${label}" did not reach working within 60 s`);
+  throw new Error(`demo session "${label}" did not reach working within 120 s`);
 }
 
 export async function pairDemoSessions(opts: DemoOptions): Promise<string[]> {
@@ -100,7 +86,7 @@ export async function pairDemoSessions(opts: DemoOptions): Promise<string[]> {
   for (const { owner, label, scenario } of DEMO_SESSIONS) {
     let token = tokens.get(owner);
     if (!token) {
-      token = await signIn(opts, owner);
+      token = await loginToken(opts.webUrl, owner, opts.demoPassword);
       tokens.set(owner, token);
     }
     const session = await pairOne(opts, token, label, scenario);

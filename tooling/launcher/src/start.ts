@@ -1,145 +1,206 @@
-// `npm start` / `npm run demo`: the whole product on one machine. Embedded PGlite unless DATABASE_URL is set,
-// migrations, first-run seed, then the gateway and the web console; `--demo` adds the WhatsApp simulator and
-// a few sessions paired through the public API.
+// `npm start` / `npm run demo`: the whole product on one machine. The data folder is locked first (one owner),
+// then the embedded PGlite (unless DATABASE_URL is set), migrations, first-run seed, and the stack (gateway, web
+// console; `--demo` adds the WhatsApp simulator and a few sessions paired through the public API).
+import { existsSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import path from "node:path";
-import { createDbClient, runMigrations, seed, type SeedResult } from "@wa/db";
-import { startEmbeddedDatabase, type EmbeddedDatabase } from "@wa/db/embedded";
-import { dataDir, repoRoot } from "./paths.ts";
-import { startChild, stopChildren, waitForHttp, type Child } from "./processes.ts";
-import { randomSecret, readOrCreateSecret } from "./secrets.ts";
+import { createDbClient, runMigrations, seed } from "@wa/db";
+import {
+  acquireFolderLock,
+  FolderBusyError,
+  keepPassword,
+  keptPasswords,
+  makePrivate,
+  randomSecret,
+  readOrCreateSecretFile,
+  startEmbeddedDatabase,
+  type EmbeddedDatabase,
+  type FolderLock,
+} from "@wa/db/embedded";
+import { checkDatabaseUrl, DatabaseUrlError } from "./database-check.ts";
+import { readLauncherEnv, type LauncherEnv } from "./env.ts";
+import { repoRoot } from "./paths.ts";
+import { startChild } from "./processes.ts";
+import { PortInUseError, requireFreePort, startStack, type Stack } from "./stack.ts";
 
 const { values: flags } = parseArgs({ options: { demo: { type: "boolean", default: false } } });
+const DEMO_PEOPLE = "demo people (*.test)";
 
-const env = process.env;
-const gatewayPort = Number(env.GATEWAY_PORT ?? 8080);
-const webPort = Number(env.WEB_PORT ?? 3000);
-const webUrl = env.WEB_URL ?? `http://localhost:${webPort}`;
-const gatewayUrl = env.GATEWAY_URL ?? `http://localhost:${gatewayPort}`;
-const simPort = Number(env.WA_SIM_PORT ?? 7900);
+// Files this process creates (secrets, database files) are its user's only.
+process.umask(0o077);
+// A closed terminal must not crash the shutdown with EPIPE.
+process.stdout.on("error", () => {});
+process.stderr.on("error", () => {});
 
-const children: Child[] = [];
+let lock: FolderLock | undefined;
 let embedded: EmbeddedDatabase | undefined;
-let stopSimulator: (() => Promise<void>) | undefined;
+let stack: Stack | undefined;
 let stopping = false;
 
-async function shutdown(code: number): Promise<never> {
+async function shutdown(code: number, why?: string): Promise<never> {
   if (!stopping) {
     stopping = true;
-    console.log("\nstopping…");
-    await stopChildren(children);
-    await stopSimulator?.();
-    await embedded?.stop();
+    if (why) console.log(`\n${why}: stopping…`);
+    await stack?.stop();
+    await embedded?.stop().catch((error: unknown) => console.error(`database stop failed: ${String(error)}`));
+    lock?.release();
   }
   process.exit(code);
 }
-process.on("SIGINT", () => void shutdown(0));
-process.on("SIGTERM", () => void shutdown(0));
 
-async function main() {
-  const embeddedDefault = !env.DATABASE_URL;
-  const appSecret = env.APP_SECRET ?? readOrCreateSecret(dataDir, "app-secret", randomSecret(48));
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => void shutdown(0, signal));
+// npm does not pass every signal on, and a parent killed outright passes none: when this process is handed to
+// another parent, whoever started it is gone, so everything stops.
+const parentPid = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parentPid) void shutdown(0, `parent process ${parentPid} ended`);
+}, 500).unref();
 
-  let databaseUrl = env.DATABASE_URL ?? "";
-  if (embeddedDefault) {
-    embedded = await startEmbeddedDatabase({ dataDir: path.join(dataDir, "pg"), port: Number(env.PGLITE_PORT ?? 0) });
-    databaseUrl = embedded.url;
-    console.log(`database: embedded PGlite (data in .data/pg) at ${databaseUrl}`);
-  } else {
+async function main(env: LauncherEnv) {
+  const folder = flags.demo ? path.join(env.dataDir, "demo") : env.dataDir;
+  const shownFolder = path.relative(process.cwd(), folder) || ".";
+  lock = acquireFolderLock(folder);
+  makePrivate(folder);
+  // Before anything slow: a taken port is said at once, with the variable that moves it.
+  await requireFreePort(env.gatewayPort, "GATEWAY_PORT");
+  await requireFreePort(env.webPort, "WEB_PORT");
+  if (flags.demo) await requireFreePort(env.simPort, "WA_SIM_PORT");
+
+  const appSecret = env.appSecret ?? readOrCreateSecretFile(folder, "app-secret", randomSecret(48));
+
+  let databaseUrl: string;
+  if (env.databaseUrl) {
+    await checkDatabaseUrl(env.databaseUrl);
+    databaseUrl = env.databaseUrl;
     console.log("database: DATABASE_URL");
+  } else {
+    embedded = await startEmbeddedDatabase({ dataDir: folder, lock, port: env.pglitePort });
+    databaseUrl = embedded.url;
+    console.log(`database: embedded PGlite (data in ${shownFolder}/pg, port ${embedded.port}, password in ${shownFolder}/pg-password)`);
   }
   await runMigrations(databaseUrl);
-
-  // On the embedded default the generated passwords are kept in .data so every start can print them.
-  const superAdminEmail = env.SEED_SUPER_ADMIN_EMAIL ?? "admin@example.com";
-  const superAdminPassword =
-    env.SEED_SUPER_ADMIN_PASSWORD ||
-    (embeddedDefault ? readOrCreateSecret(dataDir, "super-admin-password", randomSecret(12)) : undefined);
-  const demoPassword =
-    env.SEED_DEMO_PASSWORD || (embeddedDefault ? readOrCreateSecret(dataDir, "demo-password", randomSecret(12)) : undefined);
-  const client = createDbClient(databaseUrl, { max: 2, applicationName: "wa-launcher" });
-  let seeded: SeedResult;
-  try {
-    seeded = await seed(client.db, { superAdminEmail, superAdminPassword, demoPassword });
-  } finally {
-    await client.close();
-  }
-
-  let simulator: { wsUrl: string; httpUrl: string } | undefined;
-  if (flags.demo) {
-    const { startSimulator } = await import("@wa/wa-sim");
-    const sim = await startSimulator({ port: simPort });
-    stopSimulator = sim.stop;
-    simulator = { wsUrl: sim.url, httpUrl: sim.httpUrl };
-    console.log(`simulator: ${sim.url} (control API ${sim.httpUrl}/sim/)`);
-  }
-
-  const childEnv: NodeJS.ProcessEnv = {
-    ...env,
-    DATABASE_URL: databaseUrl,
-    APP_SECRET: appSecret,
-    GATEWAY_PORT: String(gatewayPort),
-    WEB_PORT: String(webPort),
-    WEB_URL: webUrl,
-    GATEWAY_URL: gatewayUrl,
-    AUTH_JWKS_URL: env.AUTH_JWKS_URL ?? `${webUrl}/api/auth/jwks`,
-    // A loopback WA_WS_URL is how the gateway knows it talks to the simulator (and offers simulateScan).
-    ...(simulator ? { WA_WS_URL: simulator.wsUrl } : {}),
-  };
+  const passwords = await seedAccounts(env, folder, databaseUrl);
 
   console.log("building the web console (cached after the first run)…");
-  const build = startChild("build", "npx", ["turbo", "run", "build", "--filter=@wa/web", "--only", "--output-logs=errors-only"], childEnv, repoRoot);
+  const build = startChild("build", "npx", ["turbo", "run", "build", "--filter=@wa/web", "--only", "--output-logs=errors-only"], {
+    cwd: repoRoot,
+    env: { ...process.env, DATABASE_URL: databaseUrl, APP_SECRET: appSecret },
+  });
   if ((await build.exited) !== 0) throw new Error("the web console failed to build (see [build] lines above)");
 
-  const gateway = startChild("gateway", "npm", ["run", "start", "-w", "@wa/gateway"], childEnv, repoRoot);
-  const web = startChild("web", "npm", ["run", "start", "-w", "@wa/web"], childEnv, repoRoot);
-  children.push(gateway, web);
-  for (const child of children) {
+  stack = await startStack({
+    databaseUrl,
+    appSecret,
+    gatewayPort: env.gatewayPort,
+    webPort: env.webPort,
+    webUrl: env.webUrl ?? `http://localhost:${env.webPort}`,
+    gatewayUrl: env.gatewayUrl ?? `http://localhost:${env.gatewayPort}`,
+    simulator: flags.demo ? { port: env.simPort, stateDir: path.join(folder, "sim"), logLevel: "info" } : false,
+    output: "prefix",
+  });
+  lock.update({
+    gateway: env.gatewayPort,
+    web: env.webPort,
+    ...(stack.simulator ? { simulator: stack.simulator.port } : {}),
+  });
+  for (const child of stack.children) {
     void child.exited.then((code) => {
-      if (!stopping) {
-        console.error(`${child.name} exited with code ${code}; stopping everything`);
-        void shutdown(1);
-      }
+      if (!stopping) void shutdown(1, `${child.name} exited with code ${code}`);
     });
   }
-  await Promise.all([
-    waitForHttp(`http://127.0.0.1:${gatewayPort}/readyz`, gateway, 120_000),
-    waitForHttp(`http://127.0.0.1:${webPort}/api/auth/jwks`, web, 120_000),
-  ]);
 
   let demoLines: string[] = [];
-  if (flags.demo && simulator) {
+  if (flags.demo && stack.simulator) {
     const { pairDemoSessions } = await import("./demo.ts");
     demoLines = await pairDemoSessions({
-      webUrl: `http://127.0.0.1:${webPort}`,
-      gatewayUrl: `http://127.0.0.1:${gatewayPort}`,
-      simulatorUrl: simulator.httpUrl,
-      demoPassword: demoPassword ?? "",
+      webUrl: stack.local.webUrl,
+      gatewayUrl: stack.local.gatewayUrl,
+      simulatorUrl: stack.simulator.httpUrl,
+      demoPassword: passwords.demo.value ?? "",
     });
   }
 
-  const passwordFor = (email: string, known: string | undefined) =>
-    known ??
-    seeded.generatedPasswords.find((p) => p.email === email)?.password ??
-    "(set on first run; see SEED_* in the README)";
+  const shown = ({ value, source }: ShownPassword) =>
+    source === "operator" ? "(the password you set in SEED_*)" : (value ?? "(set when the account was created; npm run admin:password -- <email> sets a new one)");
   console.log(
     [
       "",
-      "WhatsApp gateway is up",
-      `  console   ${webUrl}`,
-      `  gateway   ${gatewayUrl}  (tRPC /trpc, REST /api/v1, OpenAPI ${gatewayUrl}/api/v1/openapi.json)`,
+      `WhatsApp gateway is up${flags.demo ? " (demo: data in " + shownFolder + ")" : ""}`,
+      `  console   ${stack.webUrl}`,
+      `  gateway   ${stack.gatewayUrl}  (tRPC /trpc, REST /api/v1, OpenAPI ${stack.gatewayUrl}/api/v1/openapi.json)`,
       "",
       "Sign in to the console as",
-      `  super admin  ${superAdminEmail} / ${passwordFor(superAdminEmail, superAdminPassword)}`,
-      `  demo people  owner@acme.test, member@acme.test, owner@globex.test, member@globex.test / ${passwordFor("demo people (*.test)", demoPassword)}`,
+      `  super admin  ${env.superAdminEmail} / ${shown(passwords.superAdmin)}`,
+      `  demo people  owner@acme.test, member@acme.test, owner@globex.test, member@globex.test / ${shown(passwords.demo)}`,
+      ...(passwords.demo.source === "generated" || passwords.superAdmin.source === "generated"
+        ? [`  (generated passwords are kept in ${shownFolder}/generated-passwords.json, readable only by you)`]
+        : []),
       ...demoLines,
       "",
-      "Ctrl-C stops everything.",
+      `Ctrl-C (or kill ${process.pid}) stops everything.`,
     ].join("\n"),
   );
 }
 
-main().catch(async (error: unknown) => {
-  console.error(`start failed: ${error instanceof Error ? error.message : String(error)}`);
+interface ShownPassword {
+  value: string | undefined;
+  /** "operator": from SEED_* (never printed); "generated": generated here, now or on an earlier start. */
+  source: "operator" | "generated" | "unknown";
+}
+
+/**
+ * Seeds the accounts. Passwords generated here are kept in the folder (0600) in both database modes, so every
+ * start can show them; passwords the operator supplied through SEED_* are used but never printed.
+ */
+async function seedAccounts(env: LauncherEnv, folder: string, databaseUrl: string) {
+  const kept = keptPasswords(folder);
+  // Earlier versions kept one file per password; their values are still the accounts' passwords.
+  const legacy = (name: string) => {
+    const file = path.join(folder, name);
+    return existsSync(file) ? readFileSync(file, "utf8").trim() || undefined : undefined;
+  };
+  const keptSuperAdmin = kept[env.superAdminEmail.toLowerCase()] ?? legacy("super-admin-password");
+  const keptDemo = kept[DEMO_PEOPLE] ?? legacy("demo-password");
+  const client = createDbClient(databaseUrl, { max: 2, applicationName: "wa-launcher" });
+  try {
+    const result = await seed(client.db, {
+      superAdminEmail: env.superAdminEmail,
+      superAdminPassword: env.superAdminPassword ?? keptSuperAdmin,
+      demoPassword: env.demoPassword ?? keptDemo,
+    });
+    for (const { email, password } of result.generatedPasswords) keepPassword(folder, email, password);
+    const generated = (account: string) => result.generatedPasswords.find((p) => p.email === account)?.password;
+    const pick = (operator: string | undefined, keptValue: string | undefined, account: string): ShownPassword =>
+      operator
+        ? { value: operator, source: "operator" }
+        : keptValue || generated(account)
+          ? { value: keptValue ?? generated(account), source: "generated" }
+          : { value: undefined, source: "unknown" };
+    return {
+      superAdmin: pick(env.superAdminPassword, keptSuperAdmin, env.superAdminEmail.toLowerCase()),
+      demo: pick(env.demoPassword, keptDemo, DEMO_PEOPLE),
+    };
+  } finally {
+    await client.close();
+  }
+}
+
+function startFailure(error: unknown): string {
+  if (error instanceof FolderBusyError) {
+    return `${error.message}. Stop it first (kill ${error.holder.pid}), or give this one its own DATA_DIR.`;
+  }
+  if (error instanceof DatabaseUrlError || error instanceof PortInUseError) return error.message;
+  return `start failed: ${error instanceof Error ? error.message : String(error)}`;
+}
+
+let env: LauncherEnv;
+try {
+  env = readLauncherEnv();
+} catch (error) {
+  console.error(error instanceof Error ? error.message : String(error));
+  process.exit(2);
+}
+main(env).catch(async (error: unknown) => {
+  console.error(startFailure(error));
   await shutdown(1);
 });

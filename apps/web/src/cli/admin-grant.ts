@@ -1,6 +1,8 @@
-// `npm run admin:grant -- <email> [--revoke]`: grants (or revokes) the platform super_admin role.
+// `npm run admin:grant -- <email> [--revoke]`: grants (or revokes) the platform super_admin role, on DATABASE_URL
+// or on the embedded database of ./.data (whether `npm start` is running or not).
 import { parseArgs } from "node:util";
 import { createDbClient } from "@wa/db/client";
+import { openCommandDatabase } from "@wa/db/embedded";
 import { findUserByEmail, setPlatformRole } from "@wa/db/queries";
 
 const { values, positionals } = parseArgs({
@@ -12,13 +14,12 @@ if (!email || positionals.length > 1) {
   console.error("usage: npm run admin:grant -- <email> [--revoke]");
   process.exit(2);
 }
-const url = process.env.DATABASE_URL;
-if (!url) {
-  console.error("admin:grant: DATABASE_URL is not set");
-  process.exit(2);
-}
-
-const client = createDbClient(url, { max: 1, applicationName: "wa-admin-grant" });
+const database = await openCommandDatabase({
+  databaseUrl: process.env.DATABASE_URL,
+  dataDir: process.env.DATA_DIR,
+  cwd: process.env.INIT_CWD,
+});
+const client = createDbClient(database.url, { max: 1, applicationName: "wa-admin-grant" });
 try {
   const user = await findUserByEmail(client.db, email);
   if (!user) {
@@ -34,4 +35,5 @@ try {
   }
 } finally {
   await client.close();
+  await database.close();
 }

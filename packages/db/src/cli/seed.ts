@@ -1,14 +1,10 @@
-// `npm run db:seed [-- --sessions N --orgs M]`: idempotent seed of DATABASE_URL.
+// `npm run db:seed [-- --sessions N --orgs M]`: idempotent seed of DATABASE_URL, or of the embedded database of
+// ./.data (whether `npm start` is running or not).
 import { parseArgs } from "node:util";
 import { createDbClient } from "../client.ts";
+import { keepPassword, openCommandDatabase } from "../embedded.ts";
 import { runMigrations } from "../migrate.ts";
 import { countRows, seed } from "../seed.ts";
-
-const url = process.env.DATABASE_URL;
-if (!url) {
-  console.error("db:seed: DATABASE_URL is not set (npm start sets it for the embedded database)");
-  process.exit(1);
-}
 const { values } = parseArgs({
   options: { sessions: { type: "string" }, orgs: { type: "string" }, gateways: { type: "string" } },
 });
@@ -22,8 +18,13 @@ const toCount = (name: string, value: string | undefined) => {
   return n;
 };
 
-await runMigrations(url);
-const client = createDbClient(url, { max: 2, applicationName: "wa-seed" });
+const database = await openCommandDatabase({
+  databaseUrl: process.env.DATABASE_URL,
+  dataDir: process.env.DATA_DIR,
+  cwd: process.env.INIT_CWD,
+});
+await runMigrations(database.url);
+const client = createDbClient(database.url, { max: 2, applicationName: "wa-seed" });
 const started = Date.now();
 try {
   const result = await seed(client.db, {
@@ -35,7 +36,8 @@ try {
     gatewayIds: values.gateways?.split(",").filter(Boolean),
   });
   for (const { email, password } of result.generatedPasswords) {
-    console.log(`generated password for ${email}: ${password}  (shown once)`);
+    keepPassword(database.dataDir, email, password);
+    console.log(`generated password for ${email}: ${password}  (kept in ${database.dataDir}/generated-passwords.json)`);
   }
   const counts = await countRows(client.db);
   console.log(
@@ -44,4 +46,5 @@ try {
   );
 } finally {
   await client.close();
+  await database.close();
 }
