@@ -9,10 +9,6 @@ import { describe, expect, it } from "vitest";
 import { freePort, portIsFree, until } from "./processes.ts";
 import { repoRoot } from "./paths.ts";
 
-// The simulator's state directory arrives with the simulator's persistence (packages/wa-sim, `--state-dir`).
-const simCli = readFileSync(path.join(repoRoot, "packages", "wa-sim", "src", "cli.ts"), "utf8");
-const simKeepsState = simCli.includes('"state-dir"');
-
 async function demoRun(dataDir: string): Promise<Map<string, string>> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -49,7 +45,7 @@ async function demoRun(dataDir: string): Promise<Map<string, string>> {
 }
 
 describe("npm run demo", () => {
-  it.skipIf(!simKeepsState)("three runs in a row bring back the same sessions, working, with the same numbers", { timeout: 1_800_000 }, async () => {
+  it("three runs in a row bring back the same sessions, working, with the same numbers", { timeout: 1_800_000 }, async () => {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), "wa-demo-"));
     const first = await demoRun(dataDir);
     expect(existsSync(path.join(dataDir, "demo", "sim"))).toBe(true);
