@@ -157,7 +157,18 @@ const isUniqueViolation = (error: unknown): boolean => {
 export function createAuthHandlers(deps: AuthDeps) {
   const now = deps.now ?? Date.now;
   const trustedProxies = deps.trustedProxies ?? NO_TRUSTED_PROXIES;
-  const limitKeyOf = (request: Request) => addressKey(clientAddress(request.headers, trustedProxies));
+  let warnedUntrustedForwarding = false;
+  const limitKeyOf = (request: Request) => {
+    // Behind a proxy without TRUSTED_PROXIES every client shares the proxy's address: say so once.
+    if (trustedProxies === NO_TRUSTED_PROXIES && !warnedUntrustedForwarding && request.headers.has("x-forwarded-for")) {
+      warnedUntrustedForwarding = true;
+      deps.log.warn(
+        { event: "untrusted_forwarded_for" },
+        "X-Forwarded-For ignored: TRUSTED_PROXIES is unset, so sign-in limits use the TCP peer (set it when a proxy is in front)",
+      );
+    }
+    return addressKey(clientAddress(request.headers, trustedProxies));
+  };
 
   const signUp = handle(deps, "sign-up", async (request) => {
     const input = await readJsonBody(request, signUpSchema);
