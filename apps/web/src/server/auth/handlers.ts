@@ -160,7 +160,7 @@ export function createAuthHandlers(deps: AuthDeps) {
   let warnedUntrustedForwarding = false;
   const limitKeyOf = (request: Request) => {
     // Behind a proxy without TRUSTED_PROXIES every client shares the proxy's address: say so once.
-    if (trustedProxies === NO_TRUSTED_PROXIES && !warnedUntrustedForwarding && request.headers.has("x-forwarded-for")) {
+    if (trustedProxies.kind === "none" && !warnedUntrustedForwarding && request.headers.has("x-forwarded-for")) {
       warnedUntrustedForwarding = true;
       deps.log.warn(
         { event: "untrusted_forwarded_for" },
