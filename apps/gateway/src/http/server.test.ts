@@ -464,6 +464,7 @@ describe("gateway HTTP server", () => {
     const own = (await call("POST", "/api/v1/sessions", { token: tokens.acmeOwner, body: { label: "live" } })).body as Record<string, unknown> & { id: string };
     const foreign = (await call("GET", `/api/v1/admin/sessions/${globexSession}`, { token: tokens.superAdmin })).body as Record<string, unknown> & { id: string };
     const connectionParams = encodeURIComponent(JSON.stringify({ token: tokens.acmeMember }));
+    const subscribedBefore = ports.events.subscriberCount;
     const abort = new AbortController();
     const res = await fetch(`${base}/trpc/sessions.events?input=${encodeURIComponent("{}")}&connectionParams=${connectionParams}`, {
       headers: { accept: "text/event-stream" },
@@ -481,10 +482,14 @@ describe("gateway HTTP server", () => {
       session: waSessionSchema.parse(s),
       at: Date.now(),
     });
-    setTimeout(() => {
-      ports.publish(event(foreign));
-      ports.publish(event(own));
-    }, 100);
+    // The stream's headers can arrive before the procedure subscribes: publish once the bus has the subscriber.
+    const subscribeDeadline = Date.now() + 10_000;
+    while (ports.events.subscriberCount <= subscribedBefore) {
+      if (Date.now() > subscribeDeadline) throw new Error("the SSE stream never subscribed to the event bus");
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    ports.publish(event(foreign));
+    ports.publish(event(own));
     let received = "";
     const deadline = Date.now() + 5000;
     while (!received.includes(own.id) && Date.now() < deadline) {

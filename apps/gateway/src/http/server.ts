@@ -88,7 +88,8 @@ export async function createServer(opts: CreateServerOptions): Promise<GatewaySe
   installJsonParser(app);
   installErrorHandlers(app, { allowedFor });
 
-  // While the database is away, REST calls are refused at once (503) instead of each waiting on a connection.
+  // While the database is away, REST calls are refused at once (503) instead of each waiting on a connection;
+  // tRPC calls are refused the same way in its own error format (trpc.ts).
   const health = new DatabaseHealth(db, opts.databaseHealth);
   app.addHook("onRequest", async (request, reply) => {
     if (health.isReachable || !request.url.startsWith(`${REST_BASE}/`) || request.url.startsWith(openApiPath)) return;
@@ -123,7 +124,7 @@ export async function createServer(opts: CreateServerOptions): Promise<GatewaySe
     jwt: opts.jwt ?? { jwksUrl: env.jwksUrl, issuer: env.webUrl },
   });
 
-  await registerTrpc(app, { createContext, logger });
+  await registerTrpc(app, { createContext, logger, databaseReachable: () => health.isReachable });
 
   const gatewayUrl = (env.gatewayUrl ?? `http://127.0.0.1:${env.port}`).replace(/\/+$/, "");
   const openApi = buildOpenApiDocument({ baseUrl: `${gatewayUrl}${REST_BASE}`, routes });

@@ -2,6 +2,7 @@
 // JWTs and api-keys, and a fetch wrapper that returns status, text, parsed body and headers.
 import type { UserPrincipal } from "@wa/api";
 import { ACME, createFakePorts, createTestApiKey, createTestIdentity, seedFixture, type FakePorts, type Fixture, type TestIdentity } from "@wa/api/testing";
+import { errorCodes, isErrorCode, type ErrorCode } from "@wa/db/contract";
 import type { TestDatabase } from "@wa/db/testing";
 import { createLogger } from "./logger.ts";
 import { createServer, type GatewayServer } from "./server.ts";
@@ -97,8 +98,14 @@ export async function startTestGateway(t: TestDatabase, opts: { gatewayId?: stri
   };
 }
 
-/** True when a body is exactly the contract's `{ error: { code, message, details? } }`. */
-export function isContractError(body: unknown): body is { error: { code: string; message: string; details?: Record<string, unknown> } } {
+/**
+ * True when a body is exactly the contract's `{ error: { code, message, details? } }` with one of the contract's
+ * codes, and that code's HTTP status is the one the answer came with.
+ */
+export function isContractError(
+  body: unknown,
+  status: number,
+): body is { error: { code: ErrorCode; message: string; details?: Record<string, unknown> } } {
   if (typeof body !== "object" || body === null || Array.isArray(body)) return false;
   if (Object.keys(body).join() !== "error") return false;
   const error = (body as { error: unknown }).error;
@@ -106,5 +113,5 @@ export function isContractError(body: unknown): body is { error: { code: string;
   const e = error as Record<string, unknown>;
   const keysOk = Object.keys(e).every((k) => k === "code" || k === "message" || k === "details");
   const detailsOk = e.details === undefined || (typeof e.details === "object" && e.details !== null && !Array.isArray(e.details));
-  return keysOk && detailsOk && typeof e.code === "string" && typeof e.message === "string";
+  return keysOk && detailsOk && isErrorCode(e.code) && errorCodes[e.code] === status && typeof e.message === "string";
 }

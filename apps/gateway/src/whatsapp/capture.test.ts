@@ -3,7 +3,7 @@ import { EventEmitter } from "node:events";
 import { eq, newId, schema, and, type DbClient } from "@wa/db";
 import { createSession, countDirectory } from "@wa/db/queries";
 import { createTestDatabase, type TestDatabase } from "@wa/db/testing";
-import type { BaileysEventMap } from "@whiskeysockets/baileys";
+import { proto, type BaileysEventMap } from "@whiskeysockets/baileys";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EventCapture } from "./capture.ts";
@@ -124,5 +124,30 @@ describe("event capture", () => {
     });
     expect(members.find((m) => m.memberJid === "222@s.whatsapp.net")?.lidJid).toBe("2220@lid");
     expect(await countDirectory(client.db, sessionId)).toEqual({ contacts: 0, groups: 2, groupMembers: 4 });
+  });
+
+  it("a new connection that expects no history ends the watch over a sync the previous one left unfinished", async () => {
+    const sessionId = (await createSession(client.db, { organizationId, gatewayId: "gw" })).id;
+    const capture = new EventCapture(client.db, sessionId, pino({ level: "silent" }));
+    const first = setup();
+    capture.attach(first.ev, { historyExpected: true });
+    first.emit("messaging-history.set", {
+      contacts: [],
+      chats: [],
+      messages: [],
+      syncType: proto.HistorySync.HistorySyncType.INITIAL_BOOTSTRAP,
+      progress: 40,
+    });
+    expect(capture.history.inProgress).toBe(true);
+    let released = false;
+    void capture.history.settled().then(() => (released = true));
+
+    // The connection drops mid-sync; the next one's creds have finished an account sync (accountSyncCounter > 0).
+    capture.detach();
+    capture.attach(setup().ev, { historyExpected: false });
+    expect(capture.history.inProgress).toBe(false);
+    await new Promise((r) => setImmediate(r));
+    expect(released).toBe(true); // a backfill waiting on the sync goes on instead of timing out
+    capture.detach();
   });
 });

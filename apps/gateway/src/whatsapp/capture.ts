@@ -141,7 +141,8 @@ export class EventCapture {
   }
 
   attach(ev: Ev, opts: AttachOptions = {}): void {
-    if (opts.historyExpected) this.history.expect();
+    // Reset on every socket: a sync the previous connection left unfinished must not keep a backfill waiting.
+    this.history.restart(opts.historyExpected ?? false);
     const on = <K extends keyof BaileysEventMap>(event: K, listener: (arg: BaileysEventMap[K]) => void) => {
       ev.on(event, listener);
       this.detachers.push(() => ev.off(event, listener));

@@ -47,4 +47,23 @@ describe("history sync watch", () => {
     await w.settled();
     expect(w.inProgress).toBe(false);
   });
+
+  it("restart: no sync expected settles an unfinished one; expected again forgets what the last connection saw", async () => {
+    const cutOff = new HistorySyncWatch();
+    cutOff.restart(true);
+    cutOff.chunk({ syncType: INITIAL_BOOTSTRAP, progress: 40 });
+    cutOff.restart(false);
+    expect(cutOff.inProgress).toBe(false);
+    expect(await settledNow(cutOff)).toBe(true);
+
+    const resent = new HistorySyncWatch({ quietAfterCompleteMs: 60_000 });
+    resent.restart(true);
+    resent.chunk({ syncType: INITIAL_BOOTSTRAP, progress: 100 });
+    resent.restart(true);
+    // The new connection's sync starts over: its push names alone do not complete it.
+    resent.chunk({ syncType: PUSH_NAME });
+    expect(await settledNow(resent)).toBe(false);
+    resent.chunk({ syncType: INITIAL_BOOTSTRAP, progress: 100 });
+    expect(await settledNow(resent)).toBe(true);
+  });
 });

@@ -45,6 +45,21 @@ export class HistorySyncWatch {
     this.sawPushNames = false;
   }
 
+  /**
+   * A new connection attaches. Whatever the previous one was receiving ended with it (a cut-off sync is not resumed
+   * by a connection that has finished its account sync); `expected` says whether this one brings an initial sync.
+   */
+  restart(expected: boolean): void {
+    this.sawFull = false;
+    this.sawPushNames = false;
+    if (expected) {
+      this.clearQuiet();
+      this.pending = true;
+    } else {
+      this.settle();
+    }
+  }
+
   /** A history chunk was captured (its rows are already queued for writing). */
   chunk(c: HistoryChunk): void {
     if (c.syncType === ON_DEMAND) return;
@@ -73,9 +88,13 @@ export class HistorySyncWatch {
     this.quietTimer.unref();
   }
 
-  private settle(): void {
+  private clearQuiet(): void {
     if (this.quietTimer) clearTimeout(this.quietTimer);
     this.quietTimer = null;
+  }
+
+  private settle(): void {
+    this.clearQuiet();
     this.pending = false;
     for (const resolve of this.waiters.splice(0)) resolve();
   }

@@ -109,4 +109,13 @@ describe("reconnect policy", () => {
     const paired = decideReconnect(close(428, { qrShown: false }), freshHistory(), 0, opts);
     expect(paired.decision.action).toBe("reconnect");
   });
+
+  it("a retry's reason says how long and the UTC time it is due, so it does not go stale in the console", () => {
+    const now = Date.UTC(2026, 11, 1, 17, 4, 55, 250);
+    const drop = decideReconnect(close(428, { message: "Connection Closed" }), { ...freshHistory(), drops: 4 }, now, opts, () => 0.5);
+    expect(drop.decision).toMatchObject({ action: "reconnect", delayMs: 8_000 });
+    expect(drop.decision.reason).toBe("connection to WhatsApp closed (Connection Closed); retrying in 8 s (at 17:05:03 UTC)");
+    const restart = decideReconnect(close(515), freshHistory(), now, opts);
+    expect(restart.decision.reason).toBe("WhatsApp asked for a restart (515); retrying now (at 17:04:55 UTC)");
+  });
 });

@@ -86,6 +86,16 @@ export function retryIn(delayMs: number): string {
   return `in ${seconds < 10 ? Number(seconds.toFixed(1)) : Math.round(seconds)} s`;
 }
 
+/** "17:05:03 UTC": the wall-clock time of an attempt, so a reason read minutes later still says when it was due. */
+export function utcClock(epochMs: number): string {
+  return `${new Date(epochMs).toISOString().slice(11, 19)} UTC`;
+}
+
+/** "retrying in 8 s (at 17:05:03 UTC)": both how long and, since the console may show it much later, when. */
+export function retryingAt(delayMs: number, now: number): string {
+  return `retrying ${retryIn(delayMs)} (at ${utcClock(now + Math.max(0, delayMs))})`;
+}
+
 /**
  * The cause of a close in words: network errors (DNS, refused, timeouts) name the host problem Baileys reports
  * inside "WebSocket Error (…)"; everything else keeps WhatsApp's message and code.
@@ -110,7 +120,7 @@ export function decideReconnect(
   const code = close.statusCode;
   const label = describeClose(close);
   const retry = (delayMs: number, why: string, next: ReconnectHistory) => ({
-    decision: { action: "reconnect" as const, delayMs, status: "starting" as const, reason: `${why}; retrying ${retryIn(delayMs)}` },
+    decision: { action: "reconnect" as const, delayMs, status: "starting" as const, reason: `${why}; ${retryingAt(delayMs, now)}` },
     history: next,
   });
 

@@ -82,7 +82,7 @@ describe("statusReason", () => {
       return got.statusReason ? got : null;
     }, "a status reason");
     expect(["starting", "failed"]).toContain(retrying.status);
-    expect(retrying.statusReason).toMatch(/^cannot reach WhatsApp \(connect ECONNREFUSED 127\.0\.0\.1:\d+\); retrying (in [\d.]+ s|now)$/);
+    expect(retrying.statusReason).toMatch(/^cannot reach WhatsApp \(connect ECONNREFUSED 127\.0\.0\.1:\d+\); retrying (in [\d.]+ s|now) \(at \d\d:\d\d:\d\d UTC\)$/);
 
     const listed = await api("GET", "/sessions");
     const page = listed.body as { data: { id: string; statusReason: unknown }[] };
