@@ -7,6 +7,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     fileParallelism: false,
+    // The in-process simulator logs every login at info; its warnings and errors are what a failing test needs.
+    env: { WA_SIM_LOG_LEVEL: "warn" },
     // No retry: tests wait for events and conditions (with deadlines), never for a fixed time.
   },
 });
