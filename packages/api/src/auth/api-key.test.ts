@@ -133,4 +133,33 @@ describe("api-keys", () => {
     await auth.authenticate(raw);
     await expect.poll(lastUsed, { timeout: 5000, interval: 50 }).toBe(clock);
   });
+
+  it("[AUTH][API-KEY][CACHE]: expiry is honoured from memory: the remembered expiresAt refuses the key, no database asked", async () => {
+    let clock = Date.now();
+    const key = await createTestApiKey(t.db, ACME, ["read"], { expiresAt: new Date(clock + 10_000) });
+    const auth = createApiKeyAuthenticator({ db: t.db, logger: silentLogger, now: () => clock, cache: { unfollowedMaxAgeMs: 60_000 } });
+    expect((await auth.authenticate(key.raw)).keyId).toBe(key.principal.keyId);
+    // The row no longer expires: only the remembered expiry can refuse the key from here on.
+    await t.db.update(apiKeys).set({ expiresAt: null }).where(eq(apiKeys.id, key.principal.keyId));
+    clock += 9_000;
+    expect((await auth.authenticate(key.raw)).expiresAt).toBe(clock + 1_000);
+    clock += 1_000;
+    await expect(auth.authenticate(key.raw)).rejects.toMatchObject({ code: "unauthorized" });
+    await auth.close();
+  });
+
+  it("[AUTH][API-KEY][CACHE]: without a listener (e.g. PGlite) a remembered key is re-checked after one second", async () => {
+    let clock = Date.now();
+    const key = await createTestApiKey(t.db, ACME, ["read"]);
+    const auth = createApiKeyAuthenticator({ db: t.db, logger: silentLogger, now: () => clock });
+    expect(auth.following).toBe(false);
+    await auth.authenticate(key.raw);
+    // Revoked behind this process's back (no NOTIFY reaches it): remembered as valid for at most one second.
+    await t.db.update(apiKeys).set({ revokedAt: new Date(clock) }).where(eq(apiKeys.id, key.principal.keyId));
+    clock += 999;
+    expect((await auth.authenticate(key.raw)).keyId).toBe(key.principal.keyId);
+    clock += 1;
+    await expect(auth.authenticate(key.raw)).rejects.toMatchObject({ code: "unauthorized" });
+    await auth.close();
+  });
 });
