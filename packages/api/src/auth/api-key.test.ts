@@ -162,4 +162,40 @@ describe("api-keys", () => {
     await expect(auth.authenticate(key.raw)).rejects.toMatchObject({ code: "unauthorized" });
     await auth.close();
   });
+
+  it("[AUTH][API-KEY]: a busy key costs one last-used UPDATE statement a minute, not one per request (even a no-op one)", async () => {
+    // A statement-level trigger counts UPDATE statements on api_keys, including those that change no row.
+    await t.sql.unsafe(`
+      create table api_key_update_statements (at timestamptz not null default now());
+      create function count_api_key_update() returns trigger language plpgsql as
+        $$ begin insert into api_key_update_statements default values; return null; end $$;
+      create trigger count_api_key_update after update on api_keys for each statement execute function count_api_key_update();`);
+    try {
+      const statements = async () => Number((await t.sql<{ n: string }[]>`select count(*)::text as n from api_key_update_statements`)[0]?.n);
+      const { raw, principal } = await createTestApiKey(t.db, ACME, ["read"]);
+      let clock = Date.now();
+      const auth = createApiKeyAuthenticator({ db: t.db, logger: silentLogger, now: () => clock });
+      const lastUsed = async () =>
+        (await t.db.select({ at: apiKeys.lastUsedAt }).from(apiKeys).where(eq(apiKeys.id, principal.keyId)))[0]?.at?.getTime() ?? null;
+
+      await auth.authenticate(raw);
+      await expect.poll(lastUsed, { timeout: 5000, interval: 50 }).toBe(clock);
+      expect(await statements()).toBe(1);
+      for (let i = 0; i < 30; i++) {
+        clock += 1_900; // 57 s in all: still within the minute
+        await auth.authenticate(raw);
+      }
+      expect(await statements()).toBe(1);
+      clock += 3_000;
+      await auth.authenticate(raw);
+      await expect.poll(lastUsed, { timeout: 5000, interval: 50 }).toBe(clock);
+      expect(await statements()).toBe(2);
+      await auth.close();
+    } finally {
+      await t.sql.unsafe(`
+        drop trigger count_api_key_update on api_keys;
+        drop function count_api_key_update();
+        drop table api_key_update_statements;`);
+    }
+  });
 });

@@ -1,5 +1,5 @@
 // Api-key rows: created with a hash only, listed without the hash, found by hash for authentication, revoked.
-import { and, desc, eq, isNull, lt, or, sql } from "drizzle-orm";
+import { and, desc, eq, isNull, lte, or, sql } from "drizzle-orm";
 import type { Database, Executor } from "../client.ts";
 import { newId } from "../ids.ts";
 import type { ApiKeyPermission } from "../contract.ts";
@@ -132,7 +132,7 @@ export async function touchApiKey(db: Executor, id: string, now: Date, minInterv
     .where(
       and(
         eq(apiKeys.id, id),
-        or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, new Date(now.getTime() - minIntervalMs))),
+        or(isNull(apiKeys.lastUsedAt), lte(apiKeys.lastUsedAt, new Date(now.getTime() - minIntervalMs))),
       ),
     );
 }
