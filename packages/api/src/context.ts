@@ -80,6 +80,8 @@ const firstHeader = (value: HeaderValue): string | undefined => (Array.isArray(v
 export interface ContextFactoryOptions extends Services {
   /** The login JWT verifier, or the options to build one. */
   jwt: JwtVerifier | JwtVerifierOptions;
+  /** The api-key authenticator (a gateway passes one that follows revocations); default: one of its own. */
+  apiKeys?: ApiKeyAuthenticator;
 }
 
 export interface RequestCredentials {
@@ -91,7 +93,7 @@ export interface RequestCredentials {
 export function createContextFactory(options: ContextFactoryOptions): (request: RequestCredentials) => Promise<Context> {
   const { db, ports, logger } = options;
   const jwt = "verify" in options.jwt ? options.jwt : createJwtVerifier(options.jwt);
-  const authenticator = createAuthenticator({ jwt, apiKeys: createApiKeyAuthenticator({ db, logger }) });
+  const authenticator = createAuthenticator({ jwt, apiKeys: options.apiKeys ?? createApiKeyAuthenticator({ db, logger }) });
   return async ({ headers, connectionParams }) => {
     const get = (name: string) =>
       headers instanceof Headers ? (headers.get(name) ?? undefined) : firstHeader(headers[name]);

@@ -7,7 +7,7 @@ export * from "./logger.ts";
 export { parseField } from "./validation.ts";
 export * from "./context.ts";
 export { createJwtVerifier, JWT_AUDIENCE, type JwtVerifier, type JwtVerifierOptions, type LoginClaims } from "./auth/jwt.ts";
-export { generateApiKey, hashApiKey, type ApiKeyPrincipal } from "./auth/api-key.ts";
+export { createApiKeyAuthenticator, generateApiKey, hashApiKey, type ApiKeyAuthenticator, type ApiKeyPrincipal } from "./auth/api-key.ts";
 export { capabilitiesOf, type Meta } from "./trpc.ts";
 export { setStreamRecheckInterval, streamEndedEventSchema, type StreamEndedEvent } from "./router/stream-credential.ts";
 export { appRouter, createCaller, successStatusOf, type AppRouter } from "./root.ts";

@@ -1,9 +1,11 @@
 // The gateway's HTTP server: tRPC at /trpc, REST at /api/v1 (+ openapi.json), health and readiness.
 import cors from "@fastify/cors";
 import {
+  createApiKeyAuthenticator,
   createContextFactory,
   DATABASE_UNREACHABLE_MESSAGE,
   errorBody,
+  type ApiKeyAuthenticator,
   type GatewayPorts,
   type JwtVerifier,
 } from "@wa/api";
@@ -44,6 +46,8 @@ export interface CreateServerOptions {
 
 export interface GatewayServer {
   app: FastifyInstance;
+  /** The api-key authenticator: its in-memory cache and whether it follows revocations from other processes. */
+  apiKeys: ApiKeyAuthenticator;
   /** Listens; resolves with the base URL (e.g. http://127.0.0.1:8080). */
   start(): Promise<string>;
   stop(): Promise<void>;
@@ -117,10 +121,13 @@ export async function createServer(opts: CreateServerOptions): Promise<GatewaySe
     maxAge: 600,
   });
 
+  // Verified api-keys are remembered in memory; revocations from any process arrive by LISTEN/NOTIFY.
+  const apiKeys = createApiKeyAuthenticator({ db: db.db, logger });
   const createContext = createContextFactory({
     db: db.db,
     ports,
     logger,
+    apiKeys,
     jwt: opts.jwt ?? { jwksUrl: env.jwksUrl, issuer: env.webUrl },
   });
 
@@ -145,8 +152,13 @@ export async function createServer(opts: CreateServerOptions): Promise<GatewaySe
 
   return {
     app,
+    apiKeys,
     async start() {
       health.start();
+      // Without a listener (database away at boot) cached keys live one second: slower, never less strict.
+      await apiKeys.followChanges(db.sql).catch((error: unknown) => {
+        logger.warn({ err: error instanceof Error ? error.message : String(error) }, "api-key revocations not followed");
+      });
       const address = await app.listen({ port: env.port, host: env.host ?? "127.0.0.1" });
       logger.info({ address }, "gateway http listening");
       return address;
@@ -154,6 +166,7 @@ export async function createServer(opts: CreateServerOptions): Promise<GatewaySe
     async stop() {
       health.stop();
       await app.close();
+      await apiKeys.close();
     },
   };
 }

@@ -133,4 +133,69 @@ describe("api-keys", () => {
     await auth.authenticate(raw);
     await expect.poll(lastUsed, { timeout: 5000, interval: 50 }).toBe(clock);
   });
+
+  it("[AUTH][API-KEY][CACHE]: expiry is honoured from memory: the remembered expiresAt refuses the key, no database asked", async () => {
+    let clock = Date.now();
+    const key = await createTestApiKey(t.db, ACME, ["read"], { expiresAt: new Date(clock + 10_000) });
+    const auth = createApiKeyAuthenticator({ db: t.db, logger: silentLogger, now: () => clock, cache: { unfollowedMaxAgeMs: 60_000 } });
+    expect((await auth.authenticate(key.raw)).keyId).toBe(key.principal.keyId);
+    // The row no longer expires: only the remembered expiry can refuse the key from here on.
+    await t.db.update(apiKeys).set({ expiresAt: null }).where(eq(apiKeys.id, key.principal.keyId));
+    clock += 9_000;
+    expect((await auth.authenticate(key.raw)).expiresAt).toBe(clock + 1_000);
+    clock += 1_000;
+    await expect(auth.authenticate(key.raw)).rejects.toMatchObject({ code: "unauthorized" });
+    await auth.close();
+  });
+
+  it("[AUTH][API-KEY][CACHE]: without a listener (e.g. PGlite) a remembered key is re-checked after one second", async () => {
+    let clock = Date.now();
+    const key = await createTestApiKey(t.db, ACME, ["read"]);
+    const auth = createApiKeyAuthenticator({ db: t.db, logger: silentLogger, now: () => clock });
+    expect(auth.following).toBe(false);
+    await auth.authenticate(key.raw);
+    // Revoked behind this process's back (no NOTIFY reaches it): remembered as valid for at most one second.
+    await t.db.update(apiKeys).set({ revokedAt: new Date(clock) }).where(eq(apiKeys.id, key.principal.keyId));
+    clock += 999;
+    expect((await auth.authenticate(key.raw)).keyId).toBe(key.principal.keyId);
+    clock += 1;
+    await expect(auth.authenticate(key.raw)).rejects.toMatchObject({ code: "unauthorized" });
+    await auth.close();
+  });
+
+  it("[AUTH][API-KEY]: a busy key costs one last-used UPDATE statement a minute, not one per request (even a no-op one)", async () => {
+    // A statement-level trigger counts UPDATE statements on api_keys, including those that change no row.
+    await t.sql.unsafe(`
+      create table api_key_update_statements (at timestamptz not null default now());
+      create function count_api_key_update() returns trigger language plpgsql as
+        $$ begin insert into api_key_update_statements default values; return null; end $$;
+      create trigger count_api_key_update after update on api_keys for each statement execute function count_api_key_update();`);
+    try {
+      const statements = async () => Number((await t.sql<{ n: string }[]>`select count(*)::text as n from api_key_update_statements`)[0]?.n);
+      const { raw, principal } = await createTestApiKey(t.db, ACME, ["read"]);
+      let clock = Date.now();
+      const auth = createApiKeyAuthenticator({ db: t.db, logger: silentLogger, now: () => clock });
+      const lastUsed = async () =>
+        (await t.db.select({ at: apiKeys.lastUsedAt }).from(apiKeys).where(eq(apiKeys.id, principal.keyId)))[0]?.at?.getTime() ?? null;
+
+      await auth.authenticate(raw);
+      await expect.poll(lastUsed, { timeout: 5000, interval: 50 }).toBe(clock);
+      expect(await statements()).toBe(1);
+      for (let i = 0; i < 30; i++) {
+        clock += 1_900; // 57 s in all: still within the minute
+        await auth.authenticate(raw);
+      }
+      expect(await statements()).toBe(1);
+      clock += 3_000;
+      await auth.authenticate(raw);
+      await expect.poll(lastUsed, { timeout: 5000, interval: 50 }).toBe(clock);
+      expect(await statements()).toBe(2);
+      await auth.close();
+    } finally {
+      await t.sql.unsafe(`
+        drop trigger count_api_key_update on api_keys;
+        drop function count_api_key_update();
+        drop table api_key_update_statements;`);
+    }
+  });
 });

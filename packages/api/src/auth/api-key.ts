@@ -1,10 +1,13 @@
-// Api-keys: minting (`wa_` + base64url of 32 random bytes), hashing, and authenticating a presented key.
+// Api-keys: minting (`wa_` + base64url of 32 random bytes), hashing, and authenticating a presented key
+// (remembered in memory, see api-key-cache.ts; last use written at most once a minute per key).
 import { createHash, randomBytes } from "node:crypto";
 import type { Database } from "@wa/db";
 import { findApiKeyByHash, getApiKeyValidity, touchApiKey } from "@wa/db/queries";
 import type { ApiKeyPermission } from "@wa/db";
 import { DomainError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
+import { ApiKeyCache, type ApiKeyCacheOptions, type CachedApiKey } from "./api-key-cache.ts";
+import { followApiKeyChanges, type ApiKeyChangesFollower, type NotificationClient } from "./api-key-changes.ts";
 
 export const API_KEY_PREFIX = "wa_";
 /** 32 bytes in base64url without padding. */
@@ -32,6 +35,15 @@ export interface ApiKeyPrincipal {
 export interface ApiKeyAuthenticator {
   /** The key's principal, or throws DomainError `unauthorized` (unknown, revoked, expired or malformed). */
   authenticate(raw: string): Promise<ApiKeyPrincipal>;
+  /**
+   * Follow revocations made by every process (LISTEN/NOTIFY through `sql`, the same database's client); until
+   * then cached keys live one second.
+   */
+  followChanges(sql: NotificationClient): Promise<void>;
+  /** Whether revocations from every process currently reach this authenticator (its probe came back). */
+  readonly following: boolean;
+  /** Stops following; the authenticator keeps working with one-second entries. */
+  close(): Promise<void>;
 }
 
 export interface ApiKeyAuthenticatorOptions {
@@ -40,11 +52,32 @@ export interface ApiKeyAuthenticatorOptions {
   /** Minimum time between two last-used writes for one key; default one minute. */
   touchIntervalMs?: number;
   now?: () => number;
+  cache?: ApiKeyCacheOptions;
+  /** How often the listener proves it still receives notifications; default 10 s. */
+  probeIntervalMs?: number;
 }
+
+/** Every cache of this process, by database: a revocation made here is forgotten by all of them before it answers. */
+const cachesByDatabase = new WeakMap<Database, Set<ApiKeyCache>>();
+
+/** Call after revoking a key: this process's caches forget it at once (other processes hear the NOTIFY). */
+export function forgetApiKey(db: Database, keyId: string): void {
+  for (const cache of cachesByDatabase.get(db) ?? []) cache.forgetKey(keyId);
+}
+
+const refuse = () => new DomainError("unauthorized", "invalid api key");
 
 export function createApiKeyAuthenticator(options: ApiKeyAuthenticatorOptions): ApiKeyAuthenticator {
   const touchIntervalMs = options.touchIntervalMs ?? 60_000;
   const now = options.now ?? Date.now;
+  const { db, logger } = options;
+  const cache = new ApiKeyCache(options.cache);
+  const registered = cachesByDatabase.get(db) ?? new Set<ApiKeyCache>();
+  cachesByDatabase.set(db, registered);
+  registered.add(cache);
+  let follower: ApiKeyChangesFollower | null = null;
+  // Concurrent first requests with one key share one lookup (dropped on any invalidation, like the cache).
+  const lookups = new Map<string, { epoch: number; result: Promise<CachedApiKey | null> }>();
   // Last time this process recorded use of each key: a busy key costs one write a minute, not one per request.
   const touched = new Map<string, number>();
 
@@ -54,23 +87,58 @@ export function createApiKeyAuthenticator(options: ApiKeyAuthenticatorOptions): 
     touched.set(keyId, at);
     if (touched.size > 10_000) touched.clear();
     // In the background: the request does not wait for (or fail on) bookkeeping.
-    touchApiKey(options.db, keyId, new Date(at), touchIntervalMs).catch((error: unknown) => {
+    touchApiKey(db, keyId, new Date(at), touchIntervalMs).catch((error: unknown) => {
       // drizzle wraps the driver's error; its cause says what went wrong, without the query text.
       const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
-      options.logger.warn({ keyId, err: cause instanceof Error ? cause.message : String(cause) }, "api-key last-used update failed");
+      logger.warn({ keyId, err: cause instanceof Error ? cause.message : String(cause) }, "api-key last-used update failed");
     });
+  };
+
+  const lookUp = (hash: string): Promise<CachedApiKey | null> => {
+    const epoch = cache.epoch;
+    const shared = lookups.get(hash);
+    if (shared && shared.epoch === epoch) return shared.result;
+    const result = findApiKeyByHash(db, hash).then((row) => {
+      // Revoked keys stay revoked: remembered as refused, like unknown ones.
+      const key: CachedApiKey | null =
+        row && row.revokedAt === null
+          ? { id: row.id, organizationId: row.organizationId, permissions: row.permissions, expiresAt: row.expiresAt, lastUsedAt: row.lastUsedAt }
+          : null;
+      cache.store(hash, key, now(), epoch);
+      return key;
+    });
+    lookups.set(hash, { epoch, result });
+    const done = () => {
+      if (lookups.get(hash)?.result === result) lookups.delete(hash);
+    };
+    result.then(done, done);
+    return result;
   };
 
   return {
     async authenticate(raw) {
-      if (!API_KEY_PATTERN.test(raw)) throw new DomainError("unauthorized", "invalid api key");
-      const key = await findApiKeyByHash(options.db, hashApiKey(raw));
+      if (!API_KEY_PATTERN.test(raw)) throw refuse();
+      const hash = hashApiKey(raw);
+      const cached = cache.get(hash, now());
+      const key = cached === undefined ? await lookUp(hash) : cached;
       const at = now();
-      if (!key || key.revokedAt !== null || (key.expiresAt !== null && key.expiresAt <= at)) {
-        throw new DomainError("unauthorized", "invalid api key");
-      }
+      // Expiry is checked on every request against the remembered time: no database needed.
+      if (!key || (key.expiresAt !== null && key.expiresAt <= at)) throw refuse();
       touch(key.id, at, key.lastUsedAt);
-      return { keyId: key.id, organizationId: key.organizationId, permissions: key.permissions, expiresAt: key.expiresAt };
+      return { keyId: key.id, organizationId: key.organizationId, permissions: [...key.permissions], expiresAt: key.expiresAt };
+    },
+    get following() {
+      return cache.isFollowed;
+    },
+    async followChanges(sql) {
+      if (follower) return;
+      follower = await followApiKeyChanges(sql, cache, logger, options.probeIntervalMs);
+    },
+    async close() {
+      registered.delete(cache);
+      const current = follower;
+      follower = null;
+      await current?.stop();
     },
   };
 }

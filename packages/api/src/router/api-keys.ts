@@ -1,7 +1,7 @@
 // The organization's api-keys, managed by its owners/admins signed in (never by a key, never by a member).
 import type { TRPCRouterRecord } from "@trpc/server";
 import { createApiKey, listApiKeys, revokeApiKey } from "@wa/db/queries";
-import { generateApiKey } from "../auth/api-key.ts";
+import { forgetApiKey, generateApiKey } from "../auth/api-key.ts";
 import { fail, notFound } from "../errors.ts";
 import {
   apiKeyCreateInput,
@@ -62,6 +62,7 @@ export const apiKeysRouter = {
     .mutation(async ({ ctx, input }) => {
       const revoked = await revokeApiKey(ctx.db, input.id, ctx.organizationId);
       if (!revoked) throw notFound("api key");
+      forgetApiKey(ctx.db, revoked.id);
       ctx.logger.info({ apiKeyId: revoked.id }, "api-key revoked");
     }),
 } satisfies TRPCRouterRecord;

@@ -1,9 +1,12 @@
 // Api-key rows: created with a hash only, listed without the hash, found by hash for authentication, revoked.
-import { and, desc, eq, isNull, lt, or, sql } from "drizzle-orm";
+import { and, desc, eq, isNull, lte, or, sql } from "drizzle-orm";
 import type { Database, Executor } from "../client.ts";
 import { newId } from "../ids.ts";
 import type { ApiKeyPermission } from "../contract.ts";
 import { apiKeys, type ApiKey } from "../schema/index.ts";
+
+/** NOTIFY channel: the payload is the id of a key that was revoked or deleted (caches forget it). */
+export const API_KEY_CHANGES_CHANNEL = "api_key_changes";
 
 /** What an organization sees of a key: never the hash. Times are epoch ms. */
 export interface ApiKeyView {
@@ -83,12 +86,17 @@ export async function revokeApiKey(db: Executor, id: string, organizationId: str
     .limit(1);
   if (!existing) return null;
   if (existing.revokedAt) return toView(existing);
-  const [row] = await db
-    .update(apiKeys)
-    .set({ revokedAt: new Date() })
-    .where(and(eq(apiKeys.id, id), eq(apiKeys.organizationId, organizationId)))
-    .returning(viewColumns);
-  return row ? toView(row) : null;
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(apiKeys)
+      .set({ revokedAt: new Date() })
+      .where(and(eq(apiKeys.id, id), eq(apiKeys.organizationId, organizationId)))
+      .returning(viewColumns);
+    if (!row) return null;
+    // Delivered at commit, to every process that caches keys: none can miss a revocation that happened.
+    await tx.execute(sql`select pg_notify(${API_KEY_CHANGES_CHANNEL}, ${row.id})`);
+    return toView(row);
+  });
 }
 
 const prepareFindByHash = (db: Database) =>
@@ -124,7 +132,7 @@ export async function touchApiKey(db: Executor, id: string, now: Date, minInterv
     .where(
       and(
         eq(apiKeys.id, id),
-        or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, new Date(now.getTime() - minIntervalMs))),
+        or(isNull(apiKeys.lastUsedAt), lte(apiKeys.lastUsedAt, new Date(now.getTime() - minIntervalMs))),
       ),
     );
 }
