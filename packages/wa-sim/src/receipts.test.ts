@@ -91,6 +91,8 @@ describe("receipts and presence", () => {
     const id = sent?.key.id ?? "";
     // Group sends are answered: every member decrypts it and it is listed with its groupJid.
     expect(await until(() => sim.control.messages(PHONE).some((m) => m.id === id && m.groupJid === group?.jid && m.recipient === member?.jid))).toBe(true);
+    // A person reads what was delivered to them: the member's delivery receipt reaches the device first.
+    expect(await until(() => userReceipts.some((r) => r.key.id === id && r.receipt.userJid === member?.jid && !!r.receipt.receiptTimestamp))).toBe(true);
     const res = await api<{ readBy: string[] }>(`/sim/accounts/${PHONE}/messages/${id}/read`, { method: "POST", body: JSON.stringify({ by: member?.jid.split("@")[0] }) });
     expect(res.body.readBy).toEqual([member?.jid]);
     expect(await until(() => userReceipts.some((r) => r.key.id === id && r.receipt.userJid === member?.jid && !!r.receipt.readTimestamp))).toBe(true);
