@@ -72,17 +72,32 @@ export async function fetchRootPublicKey(httpUrl: string): Promise<Uint8Array> {
   return new Uint8Array(Buffer.from(body.rootPublicKey, "base64"));
 }
 
+function isClosedIdleSocket(error: unknown): boolean {
+  const cause = error instanceof Error ? (error.cause as { code?: unknown } | undefined) : undefined;
+  return error instanceof TypeError && cause?.code === "UND_ERR_SOCKET";
+}
+
 /** Has the simulated phone scan a QR that Baileys showed (POST /sim/scan). */
 export async function scanQr(
   httpUrl: string,
   qr: string,
   opts: { phoneNumber?: string; scenario?: ScenarioOptions } = {},
 ): Promise<ScanResult> {
-  const res = await fetch(new URL("/sim/scan", httpUrl), {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ qr, ...opts }),
-  });
+  const post = () =>
+    fetch(new URL("/sim/scan", httpUrl), {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ qr, ...opts }),
+    });
+  let res: Response;
+  try {
+    res = await post();
+  } catch (error) {
+    // A kept-alive socket the simulator closed as idle just as this request reused it ("other side closed"):
+    // the request never reached the server, so sending it again on a fresh socket is safe.
+    if (!isClosedIdleSocket(error)) throw error;
+    res = await post();
+  }
   const body = (await res.json()) as ScanResult & { error?: { code: string; message: string } };
   if (!res.ok) throw new Error(`scan failed: ${body.error?.code ?? res.status}: ${body.error?.message ?? ""}`);
   return body;
