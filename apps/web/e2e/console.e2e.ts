@@ -351,7 +351,7 @@ describe("console", () => {
     assert.deepEqual(saved, { rate_per_min: 30, auto_read: true });
 
     // WhatsApp refuses the client (stream error 405): the page shows `failed` and the reason, live.
-    const digits = phone.replace(/\D/g, "");
+    const digits = /\+(\d{6,15})/.exec(phone)?.[1] ?? "";
     await sim("POST", `/sim/accounts/${digits}/faults`, { kind: "stream-error", code: 405 });
     await page.locator('[data-testid="live-status"] [data-status="failed"]').waitFor({ timeout: 30_000 });
     assert.match(await page.getByTestId("status-reason").first().innerText(), /outdated \(405\)/, "the status reason is shown");
