@@ -17,15 +17,9 @@ import { createTestDatabase, type TestDatabase } from "@wa/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "./logger.ts";
 import { createServer, type GatewayServer } from "./server.ts";
+import { callGateway, type CallOptions, type Reply } from "./test-gateway.ts";
 
 const SESSION_KEYS = Object.keys(waSessionSchema.shape).sort();
-
-interface Reply {
-  status: number;
-  text: string;
-  body: unknown;
-  headers: Headers;
-}
 
 describe("gateway HTTP server", () => {
   let t: TestDatabase;
@@ -50,29 +44,7 @@ describe("gateway HTTP server", () => {
       name: p.name ?? undefined,
     });
 
-  async function call(
-    method: string,
-    path: string,
-    opts: { token?: string; apiKey?: string; body?: unknown; raw?: string; headers?: Record<string, string> } = {},
-  ): Promise<Reply> {
-    const headers: Record<string, string> = { ...opts.headers };
-    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-    if (opts.apiKey) headers["x-api-key"] = opts.apiKey;
-    let body: string | undefined;
-    if (opts.raw !== undefined || opts.body !== undefined) {
-      headers["content-type"] ??= "application/json";
-      body = opts.raw ?? JSON.stringify(opts.body);
-    }
-    const res = await fetch(`${base}${path}`, { method, headers, body });
-    const text = await res.text();
-    let parsed: unknown = null;
-    try {
-      parsed = text ? JSON.parse(text) : null;
-    } catch {
-      parsed = null;
-    }
-    return { status: res.status, text, body: parsed, headers: res.headers };
-  }
+  const call = (method: string, path: string, opts: CallOptions = {}) => callGateway(base, method, path, opts);
 
   /** Every non-2xx body: exactly { error: { code, message, details? } }, no stack. */
   function expectContractError(reply: Reply, status: number, code: string) {

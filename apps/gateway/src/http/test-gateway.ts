@@ -23,6 +23,27 @@ export interface CallOptions {
   headers?: Record<string, string>;
 }
 
+/** One HTTP call to a gateway under test, with a JWT or an api-key, the reply's text and its JSON (or null). */
+export async function callGateway(base: string, method: string, path: string, o: CallOptions = {}): Promise<Reply> {
+  const headers: Record<string, string> = { ...o.headers };
+  if (o.token) headers.authorization = `Bearer ${o.token}`;
+  if (o.apiKey) headers["x-api-key"] = o.apiKey;
+  let body: string | undefined;
+  if (o.raw !== undefined || o.body !== undefined) {
+    headers["content-type"] ??= "application/json";
+    body = o.raw ?? JSON.stringify(o.body);
+  }
+  const res = await fetch(`${base}${path}`, { method, headers, body });
+  const text = await res.text();
+  let parsed: unknown = null;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    parsed = null;
+  }
+  return { status: res.status, text, body: parsed, headers: res.headers };
+}
+
 export interface TestGateway {
   base: string;
   server: GatewayServer;
@@ -63,25 +84,7 @@ export async function startTestGateway(t: TestDatabase, opts: { gatewayId?: stri
     read: (await createTestApiKey(t.db, ACME, ["read"])).raw,
   };
 
-  async function call(method: string, path: string, o: CallOptions = {}): Promise<Reply> {
-    const headers: Record<string, string> = { ...o.headers };
-    if (o.token) headers.authorization = `Bearer ${o.token}`;
-    if (o.apiKey) headers["x-api-key"] = o.apiKey;
-    let body: string | undefined;
-    if (o.raw !== undefined || o.body !== undefined) {
-      headers["content-type"] ??= "application/json";
-      body = o.raw ?? JSON.stringify(o.body);
-    }
-    const res = await fetch(`${base}${path}`, { method, headers, body });
-    const text = await res.text();
-    let parsed: unknown = null;
-    try {
-      parsed = text ? JSON.parse(text) : null;
-    } catch {
-      parsed = null;
-    }
-    return { status: res.status, text, body: parsed, headers: res.headers };
-  }
+  const call = (method: string, path: string, o: CallOptions = {}) => callGateway(base, method, path, o);
 
   return {
     base,
