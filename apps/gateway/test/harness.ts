@@ -1,5 +1,6 @@
 // Test harness for engine tests: a real database (PGlite or DATABASE_URL's server), the WhatsApp simulator, and
 // gateway engines over them, with helpers to create, pair and watch sessions.
+import { createServer as createTcpServer } from "node:net";
 import { createDbClient, newId, schema, type SessionStatus } from "@wa/db";
 import { createSession, getSession, getSessionStatusReason, type WaSession, readStoredAuthCreds } from "@wa/db/queries";
 import { createTestDatabase } from "@wa/db/testing";
@@ -31,6 +32,16 @@ export interface Harness {
 
 /** The APP_SECRET of every test engine (the auth state is sealed under it). */
 export const TEST_APP_SECRET = "test-app-secret-test-app-secret-test-app-secret";
+
+/** A loopback port nobody listens on right now: bound, read, released. */
+export async function freePort(): Promise<number> {
+  const probe = createTcpServer();
+  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  const address = probe.address();
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  if (!address || typeof address === "string") throw new Error("no port");
+  return address.port;
+}
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -3,7 +3,6 @@
 // Runs its own PostgreSQL cluster (initdb + pg_ctl in a temp dir, on a free port): never the shared server.
 import { execFileSync } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { createServer as createTcpServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ACME, createTestApiKey, seedFixture } from "@wa/api/testing";
@@ -12,7 +11,7 @@ import { getSession } from "@wa/db/queries";
 import { scanQr, startSimulator, type Simulator } from "@wa/wa-sim";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TEST_APP_SECRET, until } from "../../test/harness.ts";
+import { TEST_APP_SECRET, until, freePort } from "../../test/harness.ts";
 import { createGatewayEngine, type GatewayEngine } from "../engine.ts";
 import { createServer, type GatewayServer } from "../http/server.ts";
 
@@ -35,14 +34,6 @@ function findPgBin(): string {
 }
 const PG_BIN = findPgBin();
 
-async function freePort(): Promise<number> {
-  const probe = createTcpServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const address = probe.address();
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  if (!address || typeof address === "string") throw new Error("no port");
-  return address.port;
-}
 
 /** A throwaway PostgreSQL cluster this test may stop and start (as the postgres user when run as root). */
 function createCluster(port: number) {

@@ -1,27 +1,17 @@
 // The status writer's reasons reach the API: a session that cannot reach WhatsApp says why and when it retries; one
 // whose auth state was sealed under another APP_SECRET fails with that reason and keeps its creds.
-import { createServer as createTcpServer } from "node:net";
 import { waSessionSchema } from "@wa/api";
 import { ACME, createTestApiKey, seedFixture } from "@wa/api/testing";
 import { readStoredAuthCreds } from "@wa/db/queries";
 import { createTestDatabase, type TestDatabase } from "@wa/db/testing";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TEST_APP_SECRET, until } from "../../test/harness.ts";
+import { TEST_APP_SECRET, until, freePort } from "../../test/harness.ts";
 import { createGatewayEngine, type GatewayEngine } from "../engine.ts";
 import { createServer, type GatewayServer } from "../http/server.ts";
 import { AuthCipher } from "./auth-cipher.ts";
 import { loadAuthState } from "./auth-state.ts";
 
-/** A loopback port nobody listens on: bound, read, released. */
-async function closedPort(): Promise<number> {
-  const probe = createTcpServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const address = probe.address();
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  if (!address || typeof address === "string") throw new Error("no port");
-  return address.port;
-}
 
 describe("statusReason", () => {
   let t: TestDatabase;
@@ -41,7 +31,7 @@ describe("statusReason", () => {
         gatewayId: "gw-reason-1",
         appSecret: TEST_APP_SECRET,
         gatewayUrl: "http://127.0.0.1:1",
-        waWsUrl: `ws://127.0.0.1:${await closedPort()}/ws/chat`,
+        waWsUrl: `ws://127.0.0.1:${await freePort()}/ws/chat`,
         reconnect: { baseDelayMs: 4_000, maxDelayMs: 8_000 },
       },
     });
