@@ -9,6 +9,6 @@ export default defineConfig({
     fileParallelism: false,
     // The in-process simulator logs every login at info; its warnings and errors are what a failing test needs.
     env: { WA_SIM_LOG_LEVEL: "warn" },
-    // No retry: tests wait for events and conditions (with deadlines), never for a fixed time.
+    // Each test runs once: tests wait for events and conditions (with deadlines), never for a fixed time.
   },
 });

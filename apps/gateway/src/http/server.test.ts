@@ -2,6 +2,7 @@ import { Writable } from "node:stream";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { hashApiKey, waSessionSchema, type UserPrincipal } from "@wa/api";
 import {
+  claimsOf,
   ACME,
   GLOBEX,
   createFakePorts,
@@ -34,15 +35,7 @@ describe("gateway HTTP server", () => {
   let readKey: string;
   let globexSession: string;
 
-  const mintFor = (p: UserPrincipal) =>
-    idp.mint({
-      sub: p.userId,
-      org: p.organizationId ?? undefined,
-      orgRole: p.orgRole ?? undefined,
-      ...(p.platformRole ? { role: p.platformRole } : {}),
-      email: p.email ?? undefined,
-      name: p.name ?? undefined,
-    });
+  const mintFor = (p: UserPrincipal) => idp.mint(claimsOf(p));
 
   const call = (method: string, path: string, opts: CallOptions = {}) => callGateway(base, method, path, opts);
 

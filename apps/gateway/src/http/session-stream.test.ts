@@ -2,6 +2,7 @@
 // end when their credential does.
 import { setStreamRecheckInterval, waSessionSchema, type SessionEvent, type UserPrincipal } from "@wa/api";
 import {
+  claimsOf,
   ACME,
   createFakePorts,
   createTestApiKey,
@@ -27,10 +28,7 @@ describe("session event stream (SSE)", () => {
   let base: string;
 
   const mintFor = (p: UserPrincipal, exp?: number, sid?: string) =>
-    idp.mint(
-      { sub: p.userId, org: p.organizationId ?? undefined, orgRole: p.orgRole ?? undefined, email: p.email ?? undefined, ...(sid ? { sid } : {}) },
-      exp === undefined ? {} : { exp },
-    );
+    idp.mint({ ...claimsOf(p), ...(sid ? { sid } : {}) }, exp === undefined ? {} : { exp });
   /** Re-check interval for these tests (the default is 30 s). */
   const RECHECK_MS = 400;
   let restoreInterval: () => void = () => {};

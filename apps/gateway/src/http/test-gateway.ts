@@ -1,7 +1,7 @@
 // Test helper: a gateway HTTP server on a free port over a test database, with the fixture's people as login
 // JWTs and api-keys, and a fetch wrapper that returns status, text, parsed body and headers.
 import type { UserPrincipal } from "@wa/api";
-import { ACME, createFakePorts, createTestApiKey, createTestIdentity, seedFixture, type FakePorts, type Fixture, type TestIdentity } from "@wa/api/testing";
+import { ACME, claimsOf, createFakePorts, createTestApiKey, createTestIdentity, seedFixture, type FakePorts, type Fixture, type TestIdentity } from "@wa/api/testing";
 import { errorCodes, isErrorCode, type ErrorCode } from "@wa/db/contract";
 import type { TestDatabase } from "@wa/db/testing";
 import { createLogger } from "./logger.ts";
@@ -68,15 +68,7 @@ export async function startTestGateway(t: TestDatabase, opts: { gatewayId?: stri
     logger: createLogger({ level: "silent" }),
   });
   const base = await server.start();
-  const mintFor = (p: UserPrincipal) =>
-    idp.mint({
-      sub: p.userId,
-      org: p.organizationId ?? undefined,
-      orgRole: p.orgRole ?? undefined,
-      ...(p.platformRole ? { role: p.platformRole } : {}),
-      email: p.email ?? undefined,
-      name: p.name ?? undefined,
-    });
+  const mintFor = (p: UserPrincipal) => idp.mint(claimsOf(p));
   const tokens = {} as Record<keyof Fixture, string>;
   for (const [name, p] of Object.entries(fixture) as [keyof Fixture, UserPrincipal][]) tokens[name] = await mintFor(p);
   const keys = {

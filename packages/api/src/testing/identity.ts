@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { exportJWK, generateKeyPair, SignJWT, type JWK, type CryptoKey } from "jose";
 import type { OrgRole } from "@wa/db/contract";
 import { JWT_AUDIENCE } from "../auth/jwt.ts";
+import type { UserPrincipal } from "../context.ts";
 
 export interface TestKey {
   kid: string;
@@ -25,6 +26,18 @@ export interface TokenClaims {
   email?: string;
   name?: string;
   [claim: string]: unknown;
+}
+
+/** The login JWT claims a person principal is read from (the inverse of the gateway's claim parsing). */
+export function claimsOf(p: UserPrincipal): TokenClaims {
+  return {
+    sub: p.userId,
+    org: p.organizationId ?? undefined,
+    orgRole: p.orgRole ?? undefined,
+    ...(p.platformRole ? { role: p.platformRole } : {}),
+    email: p.email ?? undefined,
+    name: p.name ?? undefined,
+  };
 }
 
 export interface MintOptions {
