@@ -32,7 +32,7 @@ export const roleCapabilities: Record<OrgRole, readonly Capability[]> = {
   member: ["read", "send", "events"],
 };
 
-export const gatewayStatuses = ["online", "offline"] as const;
+export const gatewayStatuses = ["online", "draining", "offline"] as const;
 export type GatewayStatus = (typeof gatewayStatuses)[number];
 
 /** Every error code of the contract and the HTTP status it answers with. */
@@ -90,3 +90,30 @@ export const rateLimitsRule = "ratePerHour must be at least ratePerMin";
 // eslint-disable-next-line no-control-regex -- matching NUL is the point
 export const unstorableText = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 export const unstorableTextRule = "must not contain NUL bytes or unpaired surrogates";
+
+/** Event types of the event log, webhooks and the event stream (contract "Events"). */
+export const eventTypes = ["session.status", "message.received", "message.updated", "backfill.finished"] as const;
+export type EventType = (typeof eventTypes)[number];
+/** Version of the event envelope (`schema` field). */
+export const eventSchemaVersion = 1;
+
+/** Audit actions (contract "Audit log"); more may be added, never renamed. */
+export const auditActions = [
+  "session.created",
+  "session.deleted",
+  "session.logged_out",
+  "session.settings_changed",
+  "api_key.created",
+  "api_key.revoked",
+  "member.invited",
+  "member.role_changed",
+  "member.removed",
+  "backfill.started",
+  "webhook.created",
+  "webhook.updated",
+  "webhook.deleted",
+  "super_admin.granted",
+] as const;
+export type AuditAction = (typeof auditActions)[number];
+export const auditActorKinds = ["user", "api_key"] as const;
+export type AuditActorKind = (typeof auditActorKinds)[number];

@@ -7,3 +7,5 @@ export * from "./identity.ts";
 export * from "./sessions.ts";
 export * from "./signing-keys.ts";
 export * from "./web-sessions.ts";
+export * from "./audit.ts";
+export * from "./events.ts";

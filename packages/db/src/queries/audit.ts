@@ -1,0 +1,40 @@
+// The audit log: record (inside the caller's transaction, so a failed change writes none).
+import type { Executor } from "../client.ts";
+import type { AuditAction, AuditActorKind } from "../contract.ts";
+import { newId } from "../ids.ts";
+import { auditLog } from "../schema/index.ts";
+
+export interface AuditActor {
+  kind: AuditActorKind;
+  id: string;
+  name: string;
+}
+
+export interface NewAuditEntry {
+  organizationId: string;
+  actor: AuditActor;
+  action: AuditAction;
+  targetType: string;
+  targetId: string | null;
+  /** Never a secret or message text. */
+  details?: Record<string, unknown>;
+  ip: string | null;
+}
+
+/** Records one entry; call it with the transaction that makes the change. */
+export async function recordAudit(tx: Executor, entry: NewAuditEntry): Promise<{ id: string }> {
+  const id = newId();
+  await tx.insert(auditLog).values({
+    id,
+    organizationId: entry.organizationId,
+    actorKind: entry.actor.kind,
+    actorId: entry.actor.id,
+    actorName: entry.actor.name,
+    action: entry.action,
+    targetType: entry.targetType,
+    targetId: entry.targetId,
+    details: entry.details ?? {},
+    ip: entry.ip,
+  });
+  return { id };
+}
