@@ -9,3 +9,8 @@ export * from "./signing-keys.ts";
 export * from "./web-sessions.ts";
 export * from "./audit.ts";
 export * from "./events.ts";
+export * from "./messages.ts";
+export * from "./chats.ts";
+export * from "./outbox.ts";
+export * from "./rate-limits.ts";
+export * from "./idempotency.ts";
