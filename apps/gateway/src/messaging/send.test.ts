@@ -14,7 +14,7 @@ interface SendBody {
   status: string;
   replayed: boolean;
   timestamp: number;
-  message: { id: string; chatJid: string; status: string; direction: string; body: string };
+  message: { id: string; waMessageId: string; chatJid: string; status: string; direction: string; body: string };
 }
 
 describe("sending messages", () => {
@@ -41,7 +41,7 @@ describe("sending messages", () => {
     expect(res.status, res.text).toBe(200);
     const body = res.body as SendBody;
     expect(body).toMatchObject({ mode: "sync", status: "sent", replayed: false });
-    expect(body.waMessageId).toBe(body.message.waMessageId ?? body.waMessageId);
+    expect(body.message.waMessageId).toBe(body.waMessageId);
     expect(body.message).toMatchObject({ chatJid: `${contact}@s.whatsapp.net`, direction: "out", body: "hello from the gateway" });
 
     const received = await waitForSimMessage(mh, phone, (m) => m.id === body.waMessageId && m.recipient === `${contact}@s.whatsapp.net`, "the contact to receive the text");

@@ -92,11 +92,27 @@ export function toReceivedMessage(m: WAMessage): ReceivedMessage | null {
   };
 }
 
+function foldedReceipts(m: WAMessage): ReceiptUpdate[] {
+  if (!m.key.fromMe || !m.key.id) return [];
+  const out: ReceiptUpdate[] = [];
+  const status = receiptStatus(m.status);
+  if (status === "delivered" || status === "read" || status === "played") out.push({ waMessageId: m.key.id, status });
+  for (const r of m.userReceipt ?? []) {
+    const s = r.playedTimestamp ? "played" : r.readTimestamp ? "read" : r.receiptTimestamp ? "delivered" : null;
+    if (s) out.push({ waMessageId: m.key.id, status: s });
+  }
+  return out;
+}
+
 /** Listens to the socket's message events for one session; returns the function that stops listening. */
 export function attachMessageEvents(ev: Ev, sessionId: string, sink: MessageSink): () => void {
   const onUpsert = ({ messages }: BaileysEventMap["messages.upsert"]) => {
     const received = messages.map(toReceivedMessage).filter((m): m is ReceivedMessage => m !== null);
     if (received.length) sink.received(sessionId, received);
+    // Baileys' event buffer folds receipts that arrive in the same window as the upsert of our own message into
+    // it (its `status`, its `userReceipt`) instead of emitting them: take them from there.
+    const folded = messages.flatMap(foldedReceipts);
+    if (folded.length) sink.receipts(sessionId, folded);
   };
   const onUpdate = (updates: BaileysEventMap["messages.update"]) => {
     const out: ReceiptUpdate[] = [];
