@@ -1,6 +1,8 @@
 // The app router: one sub-router per domain, and the caller factory tests use.
 import { adminRouter } from "./router/admin.ts";
 import { apiKeysRouter } from "./router/api-keys.ts";
+import { chatsRouter } from "./router/chats.ts";
+import { messagesRouter } from "./router/messages.ts";
 import { meProcedure, systemRouter } from "./router/me.ts";
 import { eventsRouter } from "./router/events.ts";
 import { sessionsRouter } from "./router/sessions.ts";
@@ -13,6 +15,8 @@ export const appRouter = createTRPCRouter({
   apiKeys: apiKeysRouter,
   webhooks: webhooksRouter,
   events: eventsRouter,
+  messages: messagesRouter,
+  chats: chatsRouter,
   me: meProcedure,
   system: systemRouter,
 });

@@ -276,3 +276,4 @@ export const gatewayListOutput = z
 export const emptyInput = z.strictObject({}).optional();
 export const noContent = z.void();
 export * from "./schemas/events.ts";
+export * from "./schemas/messages.ts";

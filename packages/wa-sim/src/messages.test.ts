@@ -48,6 +48,18 @@ describe("messages", () => {
     expect(m?.pushName).toBe(alice?.name);
   });
 
+  it("a resend with the same message id is recognised by the contact and kept once", async () => {
+    const carol = sim.control.account(PHONE).contactRows[2];
+    const first = await client.sock.sendMessage(carol?.jid ?? "", { text: "only once" });
+    const id = first?.key.id ?? "";
+    const copies = () => sim.control.messages(PHONE).filter((m) => m.id === id && m.recipient === carol?.jid);
+    expect(await until(() => copies().length === 1)).toBe(true);
+    await client.sock.sendMessage(carol?.jid ?? "", { text: "only once" }, { messageId: id });
+    // the resend is acked and decrypted (the contact's session advances) but not kept again
+    await new Promise((r) => setTimeout(r, 500));
+    expect(copies()).toHaveLength(1);
+  });
+
   it("an outbound 1:1 text is decrypted by the contact and a delivery receipt comes back", async () => {
     const bob = sim.control.account(PHONE).contactRows[1];
     const sent = await client.sock.sendMessage(bob?.jid ?? "", { text: "hi bob" });

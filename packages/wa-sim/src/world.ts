@@ -144,10 +144,16 @@ export class Account {
     return this.nextDeviceId++;
   }
 
-  recordMessage(m: ReceivedMessage): void {
+  /**
+   * A recipient keeps a message once: a resend with the same id (a client repeating a send whose outcome it did not
+   * know) is recognised, as WhatsApp's devices recognise it, and not shown twice. Returns whether it was new.
+   */
+  recordMessage(m: ReceivedMessage): boolean {
+    if (this.messages.some((seen) => seen.id === m.id && seen.recipient === m.recipient)) return false;
     this.onChange();
     this.messages.push(m);
     if (this.messages.length > MAX_MESSAGE_LOG) this.messages.splice(0, this.messages.length - MAX_MESSAGE_LOG);
+    return true;
   }
 
   recordReceipt(r: ReceiptRecord): void {

@@ -11,3 +11,8 @@ export * from "./audit.ts";
 export * from "./events.ts";
 export * from "./webhooks.ts";
 export * from "./deliveries.ts";
+export * from "./messages.ts";
+export * from "./chats.ts";
+export * from "./outbox.ts";
+export * from "./rate-limits.ts";
+export * from "./idempotency.ts";

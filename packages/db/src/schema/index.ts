@@ -3,3 +3,4 @@ export * from "./whatsapp.ts";
 export * from "./events.ts";
 export * from "./audit.ts";
 export * from "./webhooks.ts";
+export * from "./messaging.ts";
