@@ -108,6 +108,7 @@ export const auditActions = [
   "member.invited",
   "member.role_changed",
   "member.removed",
+  "member.joined",
   "backfill.started",
   "webhook.created",
   "webhook.updated",

@@ -9,3 +9,7 @@ export * from "./signing-keys.ts";
 export * from "./web-sessions.ts";
 export * from "./audit.ts";
 export * from "./events.ts";
+export * from "./audit-reads.ts";
+export * from "./members.ts";
+export * from "./invitations.ts";
+export * from "./organizations.ts";
