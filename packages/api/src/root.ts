@@ -1,6 +1,9 @@
 // The app router: one sub-router per domain, and the caller factory tests use.
 import { adminRouter } from "./router/admin.ts";
 import { apiKeysRouter } from "./router/api-keys.ts";
+import { auditRouter } from "./router/audit.ts";
+import { invitationsRouter } from "./router/invitations.ts";
+import { membersRouter } from "./router/members.ts";
 import { meProcedure, systemRouter } from "./router/me.ts";
 import { sessionsRouter } from "./router/sessions.ts";
 import { createCallerFactory, createTRPCRouter, type Meta } from "./trpc.ts";
@@ -9,6 +12,9 @@ export const appRouter = createTRPCRouter({
   admin: adminRouter,
   sessions: sessionsRouter,
   apiKeys: apiKeysRouter,
+  members: membersRouter,
+  invitations: invitationsRouter,
+  audit: auditRouter,
   me: meProcedure,
   system: systemRouter,
 });

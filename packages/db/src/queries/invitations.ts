@@ -1,5 +1,6 @@
 // Invitations to an organization: created with the SHA-256 of a single-use token, listed while pending, revoked,
 // and accepted once (the row is locked, so two accepts of one link cannot both join).
+import { createHash, randomBytes } from "node:crypto";
 import { and, desc, eq, gt, isNull, lt } from "drizzle-orm";
 import type { Executor } from "../client.ts";
 import type { OrgRole } from "../contract.ts";
@@ -187,3 +188,9 @@ export async function acceptInvitation(
   await tx.update(users).set({ lastOrganizationId: invitation.organizationId }).where(eq(users.id, params.user.id));
   return { ok: true, invitation, alreadyMember: inserted.length === 0 };
 }
+
+/** A new invitation link's secret (32 random bytes, base64url) — only its hash is stored. */
+export const newInvitationToken = (): string => randomBytes(32).toString("base64url");
+export const hashInvitationToken = (token: string): string => createHash("sha256").update(token).digest("hex");
+/** A token of the shape `newInvitationToken` issues; anything else is not looked up. */
+export const isWellFormedInvitationToken = (token: string): boolean => /^[A-Za-z0-9_-]{43}$/.test(token);
