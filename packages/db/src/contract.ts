@@ -120,6 +120,7 @@ export const auditActions = [
   "webhook.updated",
   "webhook.deleted",
   "super_admin.granted",
+  "super_admin.revoked",
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 export const auditActorKinds = ["user", "api_key"] as const;
