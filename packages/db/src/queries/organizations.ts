@@ -37,8 +37,9 @@ export async function listOrganizationSummaries(
       name: organizations.name,
       createdAt: organizations.createdAt,
       // Correlated counts: each uses the organization index of its table, and a page is at most 200 rows.
-      members: sql<number>`(select count(*)::int from ${memberships} where ${memberships.organizationId} = ${organizations.id})`,
-      sessions: sql<number>`(select count(*)::int from ${waSessions} where ${waSessions.organizationId} = ${organizations.id})`,
+      // (Columns spelled with their tables: drizzle writes bare column names here, and wa_sessions has an id too.)
+      members: sql<number>`(select count(*)::int from ${memberships} m where m.organization_id = "organizations"."id")`,
+      sessions: sql<number>`(select count(*)::int from ${waSessions} s where s.organization_id = "organizations"."id")`,
     })
     .from(organizations)
     .where(
