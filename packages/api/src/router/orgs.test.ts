@@ -19,7 +19,7 @@ import {
   type FakePorts,
   type Fixture,
 } from "../testing/index.ts";
-import { DomainError } from "../errors.ts";
+import type { DomainError } from "../errors.ts";
 
 describe("organizations: members, invitations, audit log", () => {
   let t: TestDatabase;
@@ -40,10 +40,6 @@ describe("organizations: members, invitations, audit log", () => {
   const auditCount = async () => {
     const [row] = await t.db.select({ n: sql<number>`count(*)::int` }).from(auditLog);
     return Number(row?.n ?? 0);
-  };
-  const lastAudit = async () => {
-    const [row] = await t.db.select().from(auditLog).orderBy(sql`${auditLog.id} desc`).limit(1);
-    return row;
   };
   /** Runs a call and returns the audit rows it wrote. */
   const rowsWrittenBy = async (run: () => Promise<unknown>) => {
