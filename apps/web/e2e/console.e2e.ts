@@ -463,7 +463,7 @@ describe("console", () => {
     await member.close();
   });
 
-  it("[CONSOLE][MOBILE]: at 390×844 the sessions lists, a session, the admin pages and api-keys fit the width, rows stack into cards, Sign out is in the menu; paging returns to the top; creator names, backfill and pairing-code notes", async () => {
+  it("[CONSOLE][MOBILE]: at 390×844 the sessions lists, a session, the admin pages, api-keys, members, invitations and audit logs fit the width, rows stack into cards, Sign out is in the menu; paging returns to the top; creator names, backfill and pairing-code notes", async () => {
     const ownerToken = await stack.tokenFor("owner@acme.test");
     const created = await api<{ id: string }>(ownerToken, "POST", "/sessions", { label: "Mobile layout e2e", start: true });
     assert.equal(created.status, 201);
@@ -492,6 +492,12 @@ describe("console", () => {
     await page.goto("/api-keys");
     await page.locator('[data-testid="api-keys-table"][aria-busy="false"]').waitFor();
     await assertFitsPhone(page, "api keys");
+    // The organization's administration pages, like the sessions table, stack at phone width.
+    for (const [route, table] of [["/members", "members-table"], ["/invitations", "invitations-table"], ["/audit", "audit-table"]] as const) {
+      await page.goto(route);
+      await page.locator(`[data-testid="${table}"][aria-busy="false"]`).waitFor();
+      await assertFitsPhone(page, route);
+    }
     await page.goto("/sessions/new");
     await page.getByRole("button", { name: "Create session" }).waitFor();
     await assertFitsPhone(page, "new session");
@@ -520,6 +526,11 @@ describe("console", () => {
     assert.ok(await adminPage.getByRole("button", { name: "Start backfill" }).isDisabled(), "backfill disabled");
     await adminPage.getByTestId("backfill-disabled-reason").waitFor();
     await assertFitsPhone(adminPage, "admin session");
+    for (const [route, table] of [["/admin/organizations", "organizations-table"], ["/admin/audit", "audit-table"]] as const) {
+      await adminPage.goto(route);
+      await adminPage.locator(`[data-testid="${table}"][aria-busy="false"]`).waitFor();
+      await assertFitsPhone(adminPage, route);
+    }
     await admin.close();
   });
 });

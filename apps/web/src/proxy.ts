@@ -7,7 +7,9 @@ const PUBLIC = ["/sign-in", "/sign-up"];
 
 export function proxy(request: NextRequest) {
   const { pathname, search } = request.nextUrl;
-  if (!PUBLIC.includes(pathname) && !request.cookies.has(SESSION_COOKIE)) {
+  // Invitation links open for anyone: the page itself offers sign-up or sign-in.
+  const isPublic = PUBLIC.includes(pathname) || pathname.startsWith("/invite/");
+  if (!isPublic && !request.cookies.has(SESSION_COOKIE)) {
     const url = request.nextUrl.clone();
     url.pathname = "/sign-in";
     url.search = pathname === "/" ? "" : `?next=${encodeURIComponent(pathname + search)}`;

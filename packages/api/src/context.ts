@@ -7,6 +7,7 @@ import {
   type ApiKeyPrincipal,
 } from "./auth/api-key.ts";
 import { createJwtVerifier, type JwtVerifier, type JwtVerifierOptions, type LoginClaims } from "./auth/jwt.ts";
+import { createMembershipCheck, type MembershipCheck } from "./auth/membership.ts";
 import { DomainError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import type { GatewayPorts } from "./ports.ts";
@@ -25,14 +26,16 @@ export interface Context extends Services {
   principal: Principal | null;
   /** Credentials were presented but refused (401) or could not be checked (503); authed procedures throw it. */
   authError: DomainError | null;
+  /** The caller's address (the TCP peer as the gateway sees it), for the audit log; null when unknown (tests). */
+  ip: string | null;
 }
 
 /** Transport-free context, for tests (`createCaller`) and for the outer context below. */
 export function createInnerContext(
   services: Services,
-  auth: { principal?: Principal | null; authError?: DomainError | null } = {},
+  auth: { principal?: Principal | null; authError?: DomainError | null; ip?: string | null } = {},
 ): Context {
-  return { ...services, principal: auth.principal ?? null, authError: auth.authError ?? null };
+  return { ...services, principal: auth.principal ?? null, authError: auth.authError ?? null, ip: auth.ip ?? null };
 }
 
 export interface Credentials {
@@ -49,10 +52,16 @@ export interface Authenticator {
   authenticate(credentials: Credentials): Promise<Principal | null>;
 }
 
-export function createAuthenticator(deps: { jwt: JwtVerifier; apiKeys: ApiKeyAuthenticator }): Authenticator {
+export function createAuthenticator(deps: {
+  jwt: JwtVerifier;
+  apiKeys: ApiKeyAuthenticator;
+  /** When given, a login token counts only while its person is still a member (with the role they have now). */
+  memberships?: MembershipCheck;
+}): Authenticator {
   const byToken = async (token: string): Promise<Principal> => {
     if (isApiKeyToken(token)) return { kind: "api_key", ...(await deps.apiKeys.authenticate(token)) };
-    return { kind: "user", ...(await deps.jwt.verify(token)) };
+    const claims = await deps.jwt.verify(token);
+    return { kind: "user", ...(deps.memberships ? await deps.memberships.current(claims) : claims) };
   };
   return {
     async authenticate({ authorization, apiKey, token }) {
@@ -87,14 +96,20 @@ export interface ContextFactoryOptions extends Services {
 export interface RequestCredentials {
   headers: Record<string, HeaderValue> | Headers;
   connectionParams?: Record<string, unknown> | null;
+  /** The caller's address, recorded in the audit log. */
+  ip?: string | null;
 }
 
 /** The outer context: reads credentials from headers (or subscription connectionParams) and authenticates once. */
 export function createContextFactory(options: ContextFactoryOptions): (request: RequestCredentials) => Promise<Context> {
   const { db, ports, logger } = options;
   const jwt = "verify" in options.jwt ? options.jwt : createJwtVerifier(options.jwt);
-  const authenticator = createAuthenticator({ jwt, apiKeys: options.apiKeys ?? createApiKeyAuthenticator({ db, logger }) });
-  return async ({ headers, connectionParams }) => {
+  const authenticator = createAuthenticator({
+    jwt,
+    apiKeys: options.apiKeys ?? createApiKeyAuthenticator({ db, logger }),
+    memberships: createMembershipCheck(db),
+  });
+  return async ({ headers, connectionParams, ip = null }) => {
     const get = (name: string) =>
       headers instanceof Headers ? (headers.get(name) ?? undefined) : firstHeader(headers[name]);
     const token = connectionParams?.token;
@@ -104,9 +119,9 @@ export function createContextFactory(options: ContextFactoryOptions): (request: 
         apiKey: get("x-api-key"),
         token: typeof token === "string" ? token : undefined,
       });
-      return createInnerContext({ db, ports, logger }, { principal });
+      return createInnerContext({ db, ports, logger }, { principal, ip });
     } catch (error) {
-      if (error instanceof DomainError) return createInnerContext({ db, ports, logger }, { authError: error });
+      if (error instanceof DomainError) return createInnerContext({ db, ports, logger }, { authError: error, ip });
       throw error;
     }
   };

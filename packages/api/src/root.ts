@@ -3,6 +3,9 @@ import { adminRouter } from "./router/admin.ts";
 import { apiKeysRouter } from "./router/api-keys.ts";
 import { chatsRouter } from "./router/chats.ts";
 import { messagesRouter } from "./router/messages.ts";
+import { auditRouter } from "./router/audit.ts";
+import { invitationsRouter } from "./router/invitations.ts";
+import { membersRouter } from "./router/members.ts";
 import { meProcedure, systemRouter } from "./router/me.ts";
 import { eventsRouter } from "./router/events.ts";
 import { sessionsRouter } from "./router/sessions.ts";
@@ -17,6 +20,9 @@ export const appRouter = createTRPCRouter({
   events: eventsRouter,
   messages: messagesRouter,
   chats: chatsRouter,
+  members: membersRouter,
+  invitations: invitationsRouter,
+  audit: auditRouter,
   me: meProcedure,
   system: systemRouter,
 });

@@ -14,12 +14,12 @@ import {
   sessionStatuses,
 } from "@wa/db/contract";
 import { z } from "zod";
+import { cursorSchema, epochMs, limitSchema } from "./schemas/common.ts";
 
 export type { Capability, SessionStatus } from "@wa/db/contract";
 
 export const sessionStatusSchema = z.enum(sessionStatuses);
 
-const epochMs = z.number().int().nonnegative();
 
 export const waSessionSchema = z
   .object({
@@ -88,14 +88,6 @@ export const errorBodySchema = z
 export const capabilitySchema = z.enum(capabilities);
 export const orgRoleSchema = z.enum(orgRoles);
 
-/** `limit` above the maximum is clamped by the procedure, not refused (contract). */
-const limitSchema = z
-  .number()
-  .int()
-  .min(limits.page.min)
-  .optional()
-  .meta({ description: `${limits.page.min}–${limits.page.max}, default ${limits.page.default}; larger values are clamped` });
-const cursorSchema = z.string().max(limits.cursorLength).optional().meta({ description: "opaque; from a previous page's nextCursor" });
 const searchSchema = z
   .string()
   .max(limits.searchLength)
@@ -277,3 +269,6 @@ export const emptyInput = z.strictObject({}).optional();
 export const noContent = z.void();
 export * from "./schemas/events.ts";
 export * from "./schemas/messages.ts";
+export * from "./schemas/common.ts";
+export * from "./schemas/audit.ts";
+export * from "./schemas/organizations.ts";

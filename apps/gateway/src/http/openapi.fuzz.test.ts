@@ -132,7 +132,8 @@ function bodyArbitrary(doc: Doc, op: Operation): fc.Arbitrary<Body> {
     .tuple(good, fc.string({ minLength: 1, maxLength: 12 }), hostileValue)
     .map(([value, key, extra]): Body => ({ kind: "json", value: { ...(value as object), [key]: extra } }));
   const wrongField = fc
-    .tuple(good, fc.constantFrom(...Object.keys(schema.properties ?? { x: {} })), hostileValue)
+    // (a body schema without properties, e.g. `{}`, still gets a field to get wrong)
+    .tuple(good, fc.constantFrom(...(Object.keys(schema.properties ?? {}).length > 0 ? Object.keys(schema.properties ?? {}) : ["x"])), hostileValue)
     .map(([value, key, wrong]): Body => ({ kind: "json", value: { ...(value as object), [key]: wrong } }));
   return fc.oneof(
     { weight: 5, arbitrary: good.map((value): Body => ({ kind: "json", value })) },

@@ -48,10 +48,10 @@ export async function registerRest(
 ): Promise<void> {
   const { routes, logger } = opts;
 
-  async function answer(route: RestRoute, params: Record<string, string>, search: string, body: unknown, reply: FastifyReply, headers: RequestCredentials["headers"]) {
+  async function answer(route: RestRoute, params: Record<string, string>, search: string, body: unknown, reply: FastifyReply, headers: RequestCredentials["headers"], ip: string) {
     try {
       const input = restInput({ route, params, search, body, headers: headers instanceof Headers ? undefined : headers });
-      const ctx = await opts.createContext({ headers });
+      const ctx = await opts.createContext({ headers, ip });
       const data = await procedureOf(createCaller(ctx), route.procedurePath)(input);
       if (route.successStatus === 204) return await reply.code(204).send();
       return await reply.code(route.mapping.statusOf?.(data) ?? route.successStatus).send(data);
@@ -99,7 +99,7 @@ export async function registerRest(
           return sendError(reply, 400, errorBody({ code: "validation_error", message: "malformed percent-encoding in the path" }));
         }
         if (!match) return replyRouteMissing(reply, opts.allowedFor(path));
-        return answer(match.route, match.params, search, request.body, reply, request.headers);
+        return answer(match.route, match.params, search, request.body, reply, request.headers, request.ip);
       },
     });
   });

@@ -31,7 +31,7 @@ export async function registerTrpc(
     createContext: async ({ req, info }) => {
       // Before authentication, which may itself query the database: every call of the request gets this error.
       if (!opts.databaseReachable()) throw fail("gateway_unavailable", DATABASE_UNREACHABLE_MESSAGE);
-      return opts.createContext({ headers: req.headers, connectionParams: info.connectionParams });
+      return opts.createContext({ headers: req.headers, connectionParams: info.connectionParams, ip: req.ip });
     },
     // Same hint as the REST refusal: the health probe retries every 250 ms while the database is away.
     responseMeta: ({ errors }) =>

@@ -1,9 +1,10 @@
 // `npm run admin:grant -- <email> [--revoke]`: grants (or revokes) the platform super_admin role, on DATABASE_URL
 // or on the embedded database of ./.data (whether `npm start` is running or not).
+import os from "node:os";
 import { parseArgs } from "node:util";
 import { createDbClient } from "@wa/db/client";
 import { openCommandDatabase } from "@wa/db/embedded";
-import { findUserByEmail, setPlatformRole } from "@wa/db/queries";
+import { grantSuperAdmin } from "./grant-super-admin.ts";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -21,12 +22,12 @@ const database = await openCommandDatabase({
 });
 const client = createDbClient(database.url, { max: 1, applicationName: "wa-admin-grant" });
 try {
-  const user = await findUserByEmail(client.db, email);
+  const operator = `${os.userInfo().username}@${os.hostname()}`;
+  const user = await grantSuperAdmin(client.db, { email, revoke: values.revoke ?? false, operator });
   if (!user) {
     console.error(`admin:grant: no account with email ${email}`);
     process.exitCode = 1;
   } else {
-    await setPlatformRole(client.db, email, values.revoke ? null : "super_admin");
     console.log(
       values.revoke
         ? `${user.email} is no longer a super admin (takes effect on the next token, within 5 minutes)`

@@ -8,7 +8,7 @@ interface ErrorBody {
   error?: { code?: string; message?: string; details?: { errors?: { path: string; message: string }[] } };
 }
 
-async function post(path: string, body: Record<string, string>) {
+export async function post(path: string, body: Record<string, string>) {
   const res = await fetch(path, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -90,8 +90,15 @@ export function SignInForm({ next }: { next?: string }) {
   );
 }
 
-export function SignUpForm() {
-  const [v, setV] = useState({ name: "", email: "", password: "", organizationName: "" });
+/** Joining by an invitation link: the email is the invitation's, and no organization of one's own is created. */
+export interface SignUpInvitation {
+  token: string;
+  email: string;
+  organizationName: string;
+}
+
+export function SignUpForm({ invitation }: { invitation?: SignUpInvitation } = {}) {
+  const [v, setV] = useState({ name: "", email: invitation?.email ?? "", password: "", organizationName: "" });
   const [error, setError] = useState<string | null>(null);
   const [fields, setFields] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState(false);
@@ -102,14 +109,15 @@ export function SignUpForm() {
     const local: Record<string, string> = {};
     if (v.password.length < 8) local.password = "must be at least 8 characters";
     if (!v.name.trim()) local.name = "is required";
-    if (!v.organizationName.trim()) local.organizationName = "is required";
+    if (!invitation && !v.organizationName.trim()) local.organizationName = "is required";
     if (Object.keys(local).length > 0) {
       setFields(local);
       return;
     }
     setBusy(true);
     setError(null);
-    const result = await post("/api/auth/sign-up", v);
+    const { organizationName, ...person } = v;
+    const result = await post("/api/auth/sign-up", invitation ? { ...person, invitation: invitation.token } : { ...person, organizationName });
     if (result.ok) {
       window.location.assign("/sessions");
       return;
@@ -122,7 +130,7 @@ export function SignUpForm() {
   return (
     <form onSubmit={(e) => void submit(e)} noValidate aria-labelledby="sign-up-title">
       <h1 id="sign-up-title">Create your account</h1>
-      <p className="sub">and an organization you own</p>
+      <p className="sub">{invitation ? `and join ${invitation.organizationName}` : "and an organization you own"}</p>
       {error ? (
         <div className="form-error" role="alert">
           {error}
@@ -140,12 +148,15 @@ export function SignUpForm() {
         error={fields.password}
         hint="At least 8 characters."
       />
-      <Field id="organizationName" label="Organization name" autoComplete="organization" value={v.organizationName} onChange={set("organizationName")} error={fields.organizationName} />
+      {invitation ? null : (
+        <Field id="organizationName" label="Organization name" autoComplete="organization" value={v.organizationName} onChange={set("organizationName")} error={fields.organizationName} />
+      )}
       <button type="submit" className="btn btn-primary" disabled={busy}>
         {busy ? "Creating…" : "Create account"}
       </button>
       <p className="auth-foot">
-        Already have an account? <Link href="/sign-in">Sign in</Link>
+        Already have an account?{" "}
+        <Link href={invitation ? `/sign-in?next=${encodeURIComponent(`/invite/${invitation.token}`)}` : "/sign-in"}>Sign in</Link>
       </p>
     </form>
   );

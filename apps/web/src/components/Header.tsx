@@ -24,6 +24,9 @@ export function Header() {
     document.addEventListener("keydown", close);
     return () => document.removeEventListener("keydown", close);
   }, [menuOpen]);
+  // Owners and admins see the organization's administration pages (the gateway enforces it either way).
+  const role = viewer.activeOrganization?.role;
+  const manager = role === "owner" || role === "admin";
   const current = (href: string) => (pathname === href || pathname.startsWith(`${href}/`) ? "page" : undefined);
 
   async function switchOrganization(organizationId: string) {
@@ -75,11 +78,30 @@ export function Header() {
           <Link href="/api-keys" prefetch={false} aria-current={current("/api-keys")}>
             API keys
           </Link>
+          <Link href="/members" prefetch={false} aria-current={current("/members")}>
+            Members
+          </Link>
+          {manager ? (
+            <>
+              <Link href="/invitations" prefetch={false} aria-current={current("/invitations")}>
+                Invitations
+              </Link>
+              <Link href="/audit" prefetch={false} aria-current={current("/audit")}>
+                Audit log
+              </Link>
+            </>
+          ) : null}
           {viewer.user.isSuperAdmin ? (
             <>
               <span className="nav-sep" aria-hidden="true" />
               <Link href="/admin/sessions" prefetch={false} aria-current={current("/admin/sessions")}>
                 All sessions
+              </Link>
+              <Link href="/admin/organizations" prefetch={false} aria-current={current("/admin/organizations")}>
+                Organizations
+              </Link>
+              <Link href="/admin/audit" prefetch={false} aria-current={current("/admin/audit")}>
+                All audit
               </Link>
             </>
           ) : null}

@@ -1,10 +1,23 @@
 // Platform administration (super_admin only): sessions across every organization, backfill jobs, filter lists.
 import type { TRPCRouterRecord } from "@trpc/server";
 import type { z } from "zod";
-import { listGateways, listOrganizations, listSessions } from "@wa/db/queries";
+import {
+  decodeAuditCursor,
+  decodeOrganizationCursor,
+  listAudit,
+  listGateways,
+  listOrganizationSummaries,
+  listOrganizations,
+  listSessions,
+} from "@wa/db/queries";
+import { audit } from "../audit.ts";
 import { notFound } from "../errors.ts";
 import {
+  adminAuditListInput,
   adminSessionListInput,
+  auditPageSchema,
+  organizationPageInput,
+  organizationPageSchema,
   backfillJobSchema,
   emptyInput,
   gatewayListOutput,
@@ -14,7 +27,9 @@ import {
   waSessionSchema,
 } from "../schemas.ts";
 import { SUPER_ADMIN_ONLY, superAdminProcedure } from "../trpc.ts";
-import { requireSession, sessionPageParams } from "./helpers.ts";
+import { toAuditEntryOutput } from "./audit.ts";
+import { clampLimit, requireSession, sessionPageParams } from "./helpers.ts";
+import { decodePageCursor } from "./page-cursor.ts";
 
 const tags = ["admin"];
 
@@ -52,6 +67,16 @@ export const adminRouter = {
       .mutation(async ({ ctx, input }) => {
         const session = await requireSession(ctx.db, input.session);
         const job = await ctx.ports.backfill.start(session.id);
+        // Recorded in the session's organization once the job runs (jobs live in the gateway, not in a row here).
+        await ctx.db.transaction((tx) =>
+          audit(tx, ctx, {
+            organizationId: session.organizationId,
+            action: "backfill.started",
+            targetType: "session",
+            targetId: session.id,
+            details: { jobId: job.id },
+          }),
+        );
         // The session's organization: the caller (bound to the logger) is a platform admin from another one.
         ctx.logger.info({ organizationId: session.organizationId, jobId: job.id }, "backfill started");
         return job;
@@ -77,7 +102,45 @@ export const adminRouter = {
       }),
   },
 
+  audit: {
+    list: superAdminProcedure
+      .meta({ openapi: { method: "GET", path: "/admin/audit", protect: true, tags, summary: "The audit log of every organization, newest first", description: SUPER_ADMIN_ONLY } })
+      .input(adminAuditListInput.optional())
+      .output(auditPageSchema)
+      .query(async ({ ctx, input = {} }) => {
+        const page = await listAudit(ctx.db, {
+          organizationId: input.organizationId,
+          limit: clampLimit(input.limit),
+          cursor: decodePageCursor(input.cursor, decodeAuditCursor),
+          action: input.action,
+        });
+        return { data: page.data.map(toAuditEntryOutput), nextCursor: page.nextCursor };
+      }),
+  },
+
   organizations: {
+    summaries: superAdminProcedure
+      .meta({
+        openapi: {
+          method: "GET",
+          path: "/admin/organizations/summaries",
+          protect: true,
+          tags,
+          summary: "Organizations by name with member and session counts, paged and searchable",
+          description: SUPER_ADMIN_ONLY,
+        },
+      })
+      .input(organizationPageInput.optional())
+      .output(organizationPageSchema)
+      .query(async ({ ctx, input = {} }) => {
+        const page = await listOrganizationSummaries(ctx.db, {
+          limit: clampLimit(input.limit),
+          cursor: decodePageCursor(input.cursor, decodeOrganizationCursor),
+          q: input.q,
+        });
+        return { data: page.data.map((o) => ({ ...o, createdAt: o.createdAt.getTime() })), nextCursor: page.nextCursor };
+      }),
+
     list: superAdminProcedure
       .meta({ openapi: { method: "GET", path: "/admin/organizations", protect: true, tags, summary: "Every organization (for filters)", description: SUPER_ADMIN_ONLY } })
       .input(emptyInput)

@@ -2,6 +2,7 @@
 import type { TRPCRouterRecord } from "@trpc/server";
 import { createApiKey, listApiKeys, revokeApiKey } from "@wa/db/queries";
 import { forgetApiKey, generateApiKey } from "../auth/api-key.ts";
+import { audit } from "../audit.ts";
 import { fail, notFound } from "../errors.ts";
 import {
   apiKeyCreateInput,
@@ -36,14 +37,25 @@ export const apiKeysRouter = {
         });
       }
       const { raw, prefix, hash } = generateApiKey();
-      const apiKey = await createApiKey(ctx.db, {
-        organizationId: ctx.organizationId,
-        name: input.name,
-        prefix,
-        keyHash: hash,
-        permissions: input.permissions,
-        createdByUserId: ctx.principal.userId,
-        expiresAt: input.expiresAt != null ? new Date(input.expiresAt) : null,
+      const apiKey = await ctx.db.transaction(async (tx) => {
+        const created = await createApiKey(tx, {
+          organizationId: ctx.organizationId,
+          name: input.name,
+          prefix,
+          keyHash: hash,
+          permissions: input.permissions,
+          createdByUserId: ctx.principal.userId,
+          expiresAt: input.expiresAt != null ? new Date(input.expiresAt) : null,
+        });
+        // The prefix only (shown in the list anyway); never the key or its hash.
+        await audit(tx, ctx, {
+          organizationId: ctx.organizationId,
+          action: "api_key.created",
+          targetType: "api_key",
+          targetId: created.id,
+          details: { name: created.name, prefix: created.prefix, permissions: created.permissions, expiresAt: input.expiresAt ?? null },
+        });
+        return created;
       });
       ctx.logger.info({ apiKeyId: apiKey.id, permissions: apiKey.permissions }, "api-key created");
       return { apiKey, key: raw };
@@ -60,8 +72,18 @@ export const apiKeysRouter = {
     .input(apiKeyRefInput)
     .output(noContent)
     .mutation(async ({ ctx, input }) => {
-      const revoked = await revokeApiKey(ctx.db, input.id, ctx.organizationId);
-      if (!revoked) throw notFound("api key");
+      const revoked = await ctx.db.transaction(async (tx) => {
+        const key = await revokeApiKey(tx, input.id, ctx.organizationId);
+        if (!key) throw notFound("api key");
+        await audit(tx, ctx, {
+          organizationId: ctx.organizationId,
+          action: "api_key.revoked",
+          targetType: "api_key",
+          targetId: key.id,
+          details: { name: key.name, prefix: key.prefix },
+        });
+        return key;
+      });
       forgetApiKey(ctx.db, revoked.id);
       ctx.logger.info({ apiKeyId: revoked.id }, "api-key revoked");
     }),

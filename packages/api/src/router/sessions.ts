@@ -2,7 +2,9 @@
 import { tracked, type TRPCRouterRecord } from "@trpc/server";
 import type { Database } from "@wa/db";
 import { rateLimitsOrdered } from "@wa/db/contract";
-import { createSession, deleteSession, listSessions, updateSession } from "@wa/db/queries";
+import type { AuditAction } from "@wa/db/contract";
+import { createSession, deleteSession, getSession, listSessions, updateSession } from "@wa/db/queries";
+import { audit } from "../audit.ts";
 import { fail, notFound } from "../errors.ts";
 import type { GatewayPorts } from "../ports.ts";
 import {
@@ -70,6 +72,22 @@ async function* streamEvents(
 }
 
 type Control = "start" | "stop" | "restart" | "logout";
+
+/**
+ * What each control records. These changes are made by the gateway's status writer behind the port (its own
+ * transaction, possibly on another gateway); the entry is written once the port confirms the change, so a refused
+ * or failed call records nothing.
+ */
+const controlAudit: Record<Control, AuditAction> = {
+  start: "session.started",
+  stop: "session.stopped",
+  restart: "session.restarted",
+  logout: "session.logged_out",
+};
+
+/** The settings a PATCH may change, compared before and after to record only what changed. */
+const settingFields = ["label", "autoRead", "presenceTyping", "ratePerMin", "ratePerHour"] as const;
+
 const control = (action: Control, summary: string) =>
   orgProcedure("manage")
     .meta({
@@ -85,10 +103,20 @@ const control = (action: Control, summary: string) =>
     .input(sessionRefInput)
     .output(waSessionSchema)
     .mutation(async ({ ctx, input }) => {
-      await requireSession(ctx.db, input.session, ctx.organizationId);
+      const before = await requireSession(ctx.db, input.session, ctx.organizationId);
       await ctx.ports.sessions[action](input.session);
       // Re-read: the port returns once the new status is persisted.
-      return requireSession(ctx.db, input.session, ctx.organizationId);
+      const after = await requireSession(ctx.db, input.session, ctx.organizationId);
+      await ctx.db.transaction((tx) =>
+        audit(tx, ctx, {
+          organizationId: ctx.organizationId,
+          action: controlAudit[action],
+          targetType: "session",
+          targetId: after.id,
+          details: { previousStatus: before.status, status: after.status, phoneNumber: before.phoneNumber },
+        }),
+      );
+      return after;
     });
 
 export const sessionsRouter = {
@@ -109,11 +137,21 @@ export const sessionsRouter = {
     .output(waSessionSchema)
     .mutation(async ({ ctx, input }) => {
       const { start, ...settings } = input;
-      const session = await createSession(ctx.db, {
-        ...settings,
-        organizationId: ctx.organizationId,
-        gatewayId: ctx.ports.gatewayId,
-        createdByUserId: ctx.principal.kind === "user" ? ctx.principal.userId : null,
+      const session = await ctx.db.transaction(async (tx) => {
+        const created = await createSession(tx, {
+          ...settings,
+          organizationId: ctx.organizationId,
+          gatewayId: ctx.ports.gatewayId,
+          createdByUserId: ctx.principal.kind === "user" ? ctx.principal.userId : null,
+        });
+        await audit(tx, ctx, {
+          organizationId: ctx.organizationId,
+          action: "session.created",
+          targetType: "session",
+          targetId: created.id,
+          details: { ...Object.fromEntries(settingFields.map((f) => [f, created[f]])), start: !!start },
+        });
+        return created;
       });
       ctx.logger.info({ sessionId: session.id, start: !!start }, "session created");
       if (!start) return session;
@@ -141,9 +179,23 @@ export const sessionsRouter = {
           throw fail("validation_error", rateLimitsIssue.message, { errors: [{ ...rateLimitsIssue }] });
         }
       }
-      const updated = await updateSession(ctx.db, id, patch, ctx.organizationId);
-      if (!updated) throw notFound("session");
-      return updated;
+      return ctx.db.transaction(async (tx) => {
+        const current = await getSession(tx, id, ctx.organizationId);
+        const updated = current ? await updateSession(tx, id, patch, ctx.organizationId) : null;
+        if (!current || !updated) throw notFound("session");
+        // Only the fields whose value changed, each as {from, to}.
+        const changed = Object.fromEntries(
+          settingFields.filter((f) => current[f] !== updated[f]).map((f) => [f, { from: current[f], to: updated[f] }]),
+        );
+        await audit(tx, ctx, {
+          organizationId: ctx.organizationId,
+          action: "session.settings_changed",
+          targetType: "session",
+          targetId: id,
+          details: { changed },
+        });
+        return updated;
+      });
     }),
 
   delete: orgProcedure("manage")
@@ -161,9 +213,19 @@ export const sessionsRouter = {
     .input(sessionRefInput)
     .output(noContent)
     .mutation(async ({ ctx, input }) => {
-      await requireSession(ctx.db, input.session, ctx.organizationId);
+      const session = await requireSession(ctx.db, input.session, ctx.organizationId);
       await ctx.ports.sessions.remove(input.session);
-      await deleteSession(ctx.db, input.session, ctx.organizationId);
+      // The row and its entry together; a delete that finds no row (deleted meanwhile) records nothing.
+      await ctx.db.transaction(async (tx) => {
+        if (!(await deleteSession(tx, input.session, ctx.organizationId))) return;
+        await audit(tx, ctx, {
+          organizationId: ctx.organizationId,
+          action: "session.deleted",
+          targetType: "session",
+          targetId: session.id,
+          details: { label: session.label, phoneNumber: session.phoneNumber, status: session.status },
+        });
+      });
       ctx.logger.info({}, "session deleted");
     }),
 
@@ -197,7 +259,18 @@ export const sessionsRouter = {
     .output(pairingCodeOutput)
     .mutation(async ({ ctx, input }) => {
       await requireSession(ctx.db, input.session, ctx.organizationId);
-      return ctx.ports.sessions.requestPairingCode(input.session, input.phoneNumber);
+      const result = await ctx.ports.sessions.requestPairingCode(input.session, input.phoneNumber);
+      // The code itself links a device: never recorded.
+      await ctx.db.transaction((tx) =>
+        audit(tx, ctx, {
+          organizationId: ctx.organizationId,
+          action: "session.pairing_code_requested",
+          targetType: "session",
+          targetId: input.session,
+          details: { phoneNumber: input.phoneNumber },
+        }),
+      );
+      return result;
     }),
 
   simulateScan: orgProcedure("manage")
@@ -213,7 +286,17 @@ export const sessionsRouter = {
       await requireSession(ctx.db, input.session, ctx.organizationId);
       const simulateScan = ctx.ports.sessions.simulateScan;
       if (!simulateScan) throw fail("not_found", "simulator not configured");
-      return simulateScan(input.session);
+      const result = await simulateScan(input.session);
+      await ctx.db.transaction((tx) =>
+        audit(tx, ctx, {
+          organizationId: ctx.organizationId,
+          action: "session.simulated_scan",
+          targetType: "session",
+          targetId: input.session,
+          details: { phoneNumber: result.phoneNumber },
+        }),
+      );
+      return result;
     }),
 
   /**

@@ -2,7 +2,8 @@
 import type { Executor } from "../client.ts";
 import type { AuditAction, AuditActorKind } from "../contract.ts";
 import { newId } from "../ids.ts";
-import { auditLog } from "../schema/index.ts";
+import { eq } from "drizzle-orm";
+import { apiKeys, auditLog } from "../schema/index.ts";
 
 export interface AuditActor {
   kind: AuditActorKind;
@@ -37,4 +38,10 @@ export async function recordAudit(tx: Executor, entry: NewAuditEntry): Promise<{
     ip: entry.ip,
   });
   return { id };
+}
+
+/** An api-key's name, as the actor's display name of what the key does (the id when the key is gone). */
+export async function apiKeyDisplayName(tx: Executor, keyId: string): Promise<string> {
+  const [row] = await tx.select({ name: apiKeys.name }).from(apiKeys).where(eq(apiKeys.id, keyId)).limit(1);
+  return row?.name ?? keyId;
 }

@@ -108,3 +108,19 @@ export async function listOrganizations(db: Executor) {
     .from(organizations)
     .orderBy(asc(organizations.name));
 }
+
+/** Remembers the organization a person switched to, so their next sign-in starts there. */
+export async function setLastOrganization(db: Executor, userId: string, organizationId: string): Promise<void> {
+  await db.update(users).set({ lastOrganizationId: organizationId }).where(eq(users.id, userId));
+}
+
+/** The organization a person last chose (null when never chose, or no longer a member there). */
+export async function getLastOrganization(db: Executor, userId: string): Promise<string | null> {
+  const [row] = await db
+    .select({ organizationId: memberships.organizationId })
+    .from(users)
+    .innerJoin(memberships, and(eq(memberships.userId, users.id), eq(memberships.organizationId, users.lastOrganizationId)))
+    .where(eq(users.id, userId))
+    .limit(1);
+  return row?.organizationId ?? null;
+}

@@ -16,3 +16,7 @@ export * from "./chats.ts";
 export * from "./outbox.ts";
 export * from "./rate-limits.ts";
 export * from "./idempotency.ts";
+export * from "./audit-reads.ts";
+export * from "./members.ts";
+export * from "./invitations.ts";
+export * from "./organizations.ts";

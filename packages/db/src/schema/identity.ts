@@ -13,6 +13,8 @@ export const users = pgTable(
     /** scrypt$N$r$p$salt$hash (see passwords.ts); never leaves the identity code. */
     passwordHash: text().notNull(),
     platformRole: text({ enum: platformRoles }),
+    /** The organization the person last switched to: a new sign-in starts there (if still a member). */
+    lastOrganizationId: text(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -114,3 +116,34 @@ export const apiKeys = pgTable(
   ],
 );
 export type ApiKey = typeof apiKeys.$inferSelect;
+
+/**
+ * An invitation to join an organization: a single-use link (only the SHA-256 of its token is stored) with an expiry.
+ * Pending = not accepted, not revoked, not expired. Platform roles are never invited (only org roles exist here).
+ */
+export const invitations = pgTable(
+  "invitations",
+  {
+    id: ulidId(),
+    organizationId: text()
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    /** Stored lower-cased: only the person with this email can accept. */
+    email: text().notNull(),
+    role: text({ enum: orgRoles }).notNull(),
+    tokenHash: text().notNull(),
+    invitedByUserId: text().references(() => users.id, { onDelete: "set null" }),
+    createdAt: createdAt(),
+    expiresAt: timestampMs().notNull(),
+    acceptedAt: timestampMs(),
+    acceptedByUserId: text().references(() => users.id, { onDelete: "set null" }),
+    revokedAt: timestampMs(),
+  },
+  (t) => [
+    // accepting: lookup by the link's token hash
+    uniqueIndex("invitations_token_hash_key").on(t.tokenHash),
+    // the organization's invitations, newest first (keyset on id)
+    index("invitations_organization_idx").on(t.organizationId, t.id),
+  ],
+);
+export type Invitation = typeof invitations.$inferSelect;

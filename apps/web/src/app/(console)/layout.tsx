@@ -18,6 +18,24 @@ export default async function ConsoleLayout({ children }: { children: ReactNode 
     const path = (await headers()).get("x-wa-path");
     redirect(path && path.startsWith("/") ? `/sign-in?next=${encodeURIComponent(path)}` : "/sign-in");
   }
+  if (!viewer.activeOrganization && !viewer.user.isSuperAdmin) {
+    // Removed from (or left) every organization: nothing in the console is theirs any more.
+    return (
+      <main id="main" className="auth-wrap">
+        <section className="card notice" role="alert" data-testid="no-organization">
+          <div>
+            <h1>No organization</h1>
+            <p>You are no longer a member of any organization. Ask an owner for a new invitation link.</p>
+            <form action="/api/auth/sign-out" method="post">
+              <button type="submit" className="btn btn-sm">
+                Sign out
+              </button>
+            </form>
+          </div>
+        </section>
+      </main>
+    );
+  }
   const initialToken = await requestToken();
   return (
     // Keyed by the active organization: switching remounts the client state (queries, subscriptions).

@@ -11,7 +11,10 @@ import {
   createUser,
   findUserByEmail,
   findUserCredentials,
+  getLastOrganization,
+  isWellFormedInvitationToken,
   listMemberships,
+  setLastOrganization,
   normalizeEmail,
   type MembershipView,
   createWebSession,
@@ -40,6 +43,7 @@ import { AuthError, errorResponse, noStore, validationError } from "./errors.ts"
 import { JWT_ALG, TOKEN_TTL_SECONDS, type KeyStore } from "./keys.ts";
 import type { SignInLimiter } from "./rate-limit.ts";
 import { Refusal } from "./refusals.ts";
+import { joinByInvitation } from "../invitations.ts";
 
 export const JWT_AUDIENCE = "wa-gateway";
 
@@ -61,12 +65,22 @@ const text = () => z.string().refine((value) => !unstorableText.test(value), uns
 const email = text().pipe(z.string().trim().max(254)).pipe(z.email({ message: "must be an email address" }));
 const password = z.string().max(256, "must be at most 256 characters");
 
-const signUpSchema = z.strictObject({
-  email,
-  password: password.min(8, "must be at least 8 characters"),
-  name: text().pipe(z.string().trim().min(1, "is required").max(100)),
-  organizationName: text().pipe(z.string().trim().min(1, "is required").max(100)),
-});
+const invitationToken = z.string().refine(isWellFormedInvitationToken, "must be an invitation link's token");
+const signUpSchema = z
+  .strictObject({
+    email,
+    password: password.min(8, "must be at least 8 characters"),
+    name: text().pipe(z.string().trim().min(1, "is required").max(100)),
+    /** Required unless joining by `invitation`: the person's own new organization. */
+    organizationName: text().pipe(z.string().trim().min(1, "is required").max(100)).optional(),
+    /** Added: the token of an invitation link; the account joins that organization instead of founding one. */
+    invitation: invitationToken.optional(),
+  })
+  .refine((v) => v.organizationName !== undefined || v.invitation !== undefined, {
+    path: ["organizationName"],
+    message: "is required",
+  });
+const acceptSchema = z.strictObject({ token: invitationToken });
 const signInSchema = z.strictObject({ email, password: password.min(1, "is required") });
 const tokenQuerySchema = z.strictObject({
   org: z
@@ -190,7 +204,12 @@ export function createAuthHandlers(deps: AuthDeps) {
     try {
       created = await deps.db.transaction(async (tx) => {
         const user = await createUser(tx, { email: input.email, name: input.name, passwordHash });
-        const organization = await createOrganization(tx, { name: input.organizationName });
+        if (input.invitation) {
+          // Joining by a link: the account and the membership commit together, or neither (a bad link signs no one up).
+          const joined = await joinByInvitation(tx, { token: input.invitation, user, ip: clientAddress(request.headers, trustedProxies) });
+          return { user, organization: { id: joined.organizationId, name: joined.organizationName } };
+        }
+        const organization = await createOrganization(tx, { name: input.organizationName ?? "" });
         await addMembership(tx, { userId: user.id, organizationId: organization.id, role: "owner" });
         return { user, organization };
       });
@@ -240,8 +259,10 @@ export function createAuthHandlers(deps: AuthDeps) {
     }
     // The failure count is kept: a success during an attack must not hand the attacker a fresh allowance.
     deps.limiter.known.remember(accountKey, address);
+    // The organization the person last chose, else their first.
     const memberships = await listMemberships(deps.db, user.id);
-    const cookie = await startWebSession(deps, request, user.id, memberships[0]?.organizationId ?? null, at);
+    const last = await getLastOrganization(deps.db, user.id);
+    const cookie = await startWebSession(deps, request, user.id, last ?? memberships[0]?.organizationId ?? null, at);
     deps.log.info({ userId: user.id }, "signed in");
     const { passwordHash: _hash, ...profile } = user;
     const headers = new Headers(noStore);
@@ -279,6 +300,8 @@ export function createAuthHandlers(deps: AuthDeps) {
     if (active.organizationId !== session.activeOrganizationId) {
       await setWebSessionOrganization(deps.db, session.id, active.organizationId);
     }
+    // A switch by the person is remembered for their next sign-in.
+    if (query.data.org) await setLastOrganization(deps.db, session.userId, active.organizationId);
     if (at - session.lastSeenAt.getTime() > 5 * 60_000) await touchWebSession(deps.db, session.id, new Date(at));
 
     const minted = await signLoginToken(deps.keys, deps.webUrl, session.user, active, session.id, at);
@@ -291,7 +314,29 @@ export function createAuthHandlers(deps: AuthDeps) {
     return Response.json(document, { headers: { "cache-control": "public, max-age=60" } });
   });
 
-  return { signUp, signIn, signOut, token, jwks };
+  /** POST /api/auth/invitations/accept {token}: the signed-in person joins; their web session switches to it. */
+  const acceptInvitation = handle(deps, "accept-invitation", async (request) => {
+    const input = await readJsonBody(request, acceptSchema);
+    const viewer = await viewerOf(deps, request, now());
+    if (!viewer) throw new AuthError("unauthorized", "not signed in");
+    const { session } = viewer;
+    const joined = await deps.db.transaction(async (tx) => {
+      const result = await joinByInvitation(tx, {
+        token: input.token,
+        user: session.user,
+        ip: clientAddress(request.headers, trustedProxies),
+      });
+      await setWebSessionOrganization(tx, session.id, result.organizationId);
+      return result;
+    });
+    deps.log.info({ userId: session.userId, organizationId: joined.organizationId }, "joined by invitation");
+    return Response.json(
+      { organization: { id: joined.organizationId, name: joined.organizationName }, role: joined.role },
+      { headers: noStore },
+    );
+  });
+
+  return { signUp, signIn, signOut, token, jwks, acceptInvitation };
 }
 
 export type AuthHandlers = ReturnType<typeof createAuthHandlers>;

@@ -1,0 +1,128 @@
+// An organization's members: the list (with when each was last active), role changes and removal, keeping at least
+// one owner. Changes lock the organization's membership rows, so two concurrent demotions cannot both pass the check.
+import { and, asc, count, eq, max, sql } from "drizzle-orm";
+import type { Executor } from "../client.ts";
+import type { OrgRole } from "../contract.ts";
+import { memberships, users, webSessions } from "../schema/index.ts";
+import { decodeCursor, encodeCursor } from "./page-cursor.ts";
+
+export interface Member {
+  userId: string;
+  name: string;
+  email: string;
+  role: OrgRole;
+  joinedAt: Date;
+  /** The last time one of the person's web sessions was seen (any organization); null if never. */
+  lastActiveAt: Date | null;
+}
+
+export interface MemberCursor {
+  joinedAt: number;
+  userId: string;
+}
+
+export function decodeMemberCursor(value: string): MemberCursor | null {
+  const parts = decodeCursor(value, ["ms", "string"]);
+  return parts ? { joinedAt: Number(parts[0]), userId: String(parts[1]) } : null;
+}
+
+/** One page of members, oldest membership first (the founders on top), keyset on (joined, user id). */
+export async function listMembers(
+  db: Executor,
+  params: { organizationId: string; limit: number; cursor?: MemberCursor | null },
+): Promise<{ data: Member[]; nextCursor: string | null }> {
+  const lastSeen = db
+    .select({ userId: webSessions.userId, at: max(webSessions.lastSeenAt).as("last_seen") })
+    .from(webSessions)
+    .groupBy(webSessions.userId)
+    .as("last_seen");
+  const { cursor } = params;
+  const rows = await db
+    .select({
+      userId: users.id,
+      name: users.name,
+      email: users.email,
+      role: memberships.role,
+      joinedAt: memberships.createdAt,
+      lastActiveAt: lastSeen.at,
+    })
+    .from(memberships)
+    .innerJoin(users, eq(users.id, memberships.userId))
+    .leftJoin(lastSeen, eq(lastSeen.userId, memberships.userId))
+    .where(
+      and(
+        eq(memberships.organizationId, params.organizationId),
+        cursor
+          ? sql`(${memberships.createdAt}, ${memberships.userId}) > (${new Date(cursor.joinedAt).toISOString()}::timestamptz, ${cursor.userId})`
+          : undefined,
+      ),
+    )
+    .orderBy(asc(memberships.createdAt), asc(memberships.userId))
+    .limit(params.limit + 1);
+  const page = rows.slice(0, params.limit);
+  const last = page.at(-1);
+  return {
+    data: page.map((r) => ({ ...r, lastActiveAt: r.lastActiveAt ? new Date(r.lastActiveAt) : null })),
+    nextCursor: rows.length > params.limit && last ? encodeCursor([last.joinedAt.getTime(), last.userId]) : null,
+  };
+}
+
+export async function getMember(db: Executor, organizationId: string, userId: string): Promise<Member | null> {
+  const [row] = await db
+    .select({ userId: users.id, name: users.name, email: users.email, role: memberships.role, joinedAt: memberships.createdAt })
+    .from(memberships)
+    .innerJoin(users, eq(users.id, memberships.userId))
+    .where(and(eq(memberships.organizationId, organizationId), eq(memberships.userId, userId)))
+    .limit(1);
+  return row ? { ...row, lastActiveAt: null } : null;
+}
+
+/** Locks the organization's membership rows for this transaction and answers how many owners it has. */
+async function lockedOwnerCount(tx: Executor, organizationId: string): Promise<number> {
+  await tx.execute(sql`select 1 from ${memberships} where ${memberships.organizationId} = ${organizationId} for update`);
+  const [row] = await tx
+    .select({ n: count() })
+    .from(memberships)
+    .where(and(eq(memberships.organizationId, organizationId), eq(memberships.role, "owner")));
+  return row?.n ?? 0;
+}
+
+export type MemberChange =
+  | { ok: true; member: Member; previousRole: OrgRole }
+  | { ok: false; reason: "not_found" | "last_owner" };
+
+/** Changes a member's role; refuses to demote the organization's last owner. Call inside a transaction. */
+export async function changeMemberRole(
+  tx: Executor,
+  params: { organizationId: string; userId: string; role: OrgRole },
+): Promise<MemberChange> {
+  const owners = await lockedOwnerCount(tx, params.organizationId);
+  const member = await getMember(tx, params.organizationId, params.userId);
+  if (!member) return { ok: false, reason: "not_found" };
+  if (member.role === "owner" && params.role !== "owner" && owners <= 1) return { ok: false, reason: "last_owner" };
+  await tx
+    .update(memberships)
+    .set({ role: params.role })
+    .where(and(eq(memberships.organizationId, params.organizationId), eq(memberships.userId, params.userId)));
+  return { ok: true, member: { ...member, role: params.role }, previousRole: member.role };
+}
+
+/** Removes a member (or a member leaving); refuses to remove the last owner. Call inside a transaction. */
+export async function removeMember(
+  tx: Executor,
+  params: { organizationId: string; userId: string },
+): Promise<MemberChange> {
+  const owners = await lockedOwnerCount(tx, params.organizationId);
+  const member = await getMember(tx, params.organizationId, params.userId);
+  if (!member) return { ok: false, reason: "not_found" };
+  if (member.role === "owner" && owners <= 1) return { ok: false, reason: "last_owner" };
+  await tx
+    .delete(memberships)
+    .where(and(eq(memberships.organizationId, params.organizationId), eq(memberships.userId, params.userId)));
+  // Web sessions that had this organization active fall back to another one (or none) on their next request.
+  await tx
+    .update(webSessions)
+    .set({ activeOrganizationId: null })
+    .where(and(eq(webSessions.userId, params.userId), eq(webSessions.activeOrganizationId, params.organizationId)));
+  return { ok: true, member, previousRole: member.role };
+}
