@@ -2,10 +2,10 @@
 export type { EngineConfig } from "./engine-config.ts";
 import type { GatewayPorts, SessionControl } from "@wa/api";
 import type { DbClient } from "@wa/db";
-import { markGatewayOffline, registerGateway, touchGatewayHeartbeat } from "@wa/db/queries";
 import type pino from "pino";
 import type { EngineConfig } from "./engine-config.ts";
 import { BackfillRegistry } from "./backfill/registry.ts";
+import { GatewayCluster } from "./cluster/index.ts";
 import { SessionEventBus } from "@wa/api";
 import { SessionManager } from "./whatsapp/manager.ts";
 import { guardClosedSocketRejections } from "./whatsapp/quiet.ts";
@@ -15,7 +15,11 @@ export type GatewayEngine = GatewayPorts & {
   sessions: SessionControl;
   backfill: BackfillRegistry;
   manager: SessionManager;
+  /** Membership, leases, takeover, hand-over; `cluster` is also the holder check for per-session work. */
+  cluster: GatewayCluster;
   boot(): Promise<void>;
+  /** Graceful hand-over (SIGTERM): marks the gateway draining and hands every session to the others. */
+  drain(): Promise<void>;
   shutdown(): Promise<void>;
 };
 
@@ -30,14 +34,21 @@ export async function createGatewayEngine(opts: {
     await trustSimulator({ httpUrl: config.simulatorHttpUrl, rootPublicKey: config.trustRootPublicKey });
   }
   const events = new SessionEventBus();
-  const manager = new SessionManager({ db: db.db, logger, config, events });
+  const cluster = new GatewayCluster({
+    db: db.db,
+    gatewayId: config.gatewayId,
+    baseUrl: config.gatewayUrl,
+    logger,
+    timings: { ...(config.heartbeatIntervalMs ? { heartbeatIntervalMs: config.heartbeatIntervalMs } : {}), ...config.cluster },
+  });
+  const manager = new SessionManager({ db: db.db, logger, config, events, leases: cluster.leases });
+  cluster.attach(manager);
   const backfill = new BackfillRegistry({
     db: db.db,
     logger,
     sessions: manager,
     batchSize: config.backfillBatchSize ?? 500,
   });
-  let heartbeat: NodeJS.Timeout | null = null;
   let booted = false;
   const unguard = guardClosedSocketRejections((reason) =>
     logger.warn({ err: reason }, "a send on a closed WhatsApp socket failed unobserved"),
@@ -49,26 +60,19 @@ export async function createGatewayEngine(opts: {
     backfill,
     events,
     manager,
+    cluster,
     async boot() {
       if (booted) return;
       booted = true;
-      await registerGateway(db.db, { id: config.gatewayId, baseUrl: config.gatewayUrl });
-      heartbeat = setInterval(() => {
-        touchGatewayHeartbeat(db.db, config.gatewayId).catch((err: unknown) =>
-          logger.warn({ err }, "gateway heartbeat failed"),
-        );
-      }, config.heartbeatIntervalMs ?? 10_000);
-      heartbeat.unref();
+      await cluster.join();
       await manager.restoreAll();
+      cluster.startTakeover();
     },
+    drain: () => cluster.drain(),
     async shutdown() {
-      if (heartbeat) clearInterval(heartbeat);
-      heartbeat = null;
       await backfill.shutdown();
       await manager.shutdown();
-      await markGatewayOffline(db.db, config.gatewayId).catch((err: unknown) =>
-        logger.warn({ err }, "marking the gateway offline failed"),
-      );
+      await cluster.leave().catch((err: unknown) => logger.warn({ err }, "marking the gateway offline failed"));
       unguard();
     },
   };

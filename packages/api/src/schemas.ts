@@ -267,6 +267,7 @@ export const gatewayListOutput = z
         baseUrl: z.string().nullable(),
         status: z.enum(gatewayStatuses),
         heartbeatAt: epochMs.nullable(),
+        sessions: z.number().int().meta({ description: "sessions it holds now" }),
       }),
     ),
   })
@@ -275,3 +276,4 @@ export const gatewayListOutput = z
 /** No input: tRPC clients may call with nothing at all. */
 export const emptyInput = z.strictObject({}).optional();
 export const noContent = z.void();
+export * from "./schemas/cluster.ts";
