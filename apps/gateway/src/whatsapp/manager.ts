@@ -81,6 +81,8 @@ export class SessionManager {
       if (row.gatewayId !== this.opts.config.gatewayId) row = await this.takeOver(row);
       return { row, fence: null };
     }
+    // A live gateway's sessions are its own until it hands them over: never taken back by force.
+    if (row.gatewayId !== this.opts.config.gatewayId) await this.refuseIfHeldElsewhere(row);
     const fence = await leases.acquire(row.id);
     if (!fence) {
       throw new DomainError("gateway_unavailable", "session is held by another gateway", { gatewayId: row.gatewayId });
