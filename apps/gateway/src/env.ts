@@ -1,4 +1,5 @@
 // The gateway's environment, parsed once at boot; a bad variable stops the process with one clear line.
+import { createHmac } from "node:crypto";
 import { z } from "zod";
 
 const url = z.url({ protocol: /^(https?|wss?)$/ });
@@ -26,6 +27,10 @@ const envSchema = z
       .min(32, "at least 32 characters"),
     /** After changing APP_SECRET: the old value, so auth state sealed with it is still read (and sealed again). */
     APP_SECRET_PREVIOUS: z.preprocess(emptyAsUndefined, z.string().min(32, "at least 32 characters").optional()),
+    /** Signs calls forwarded between gateways; the same on every gateway. Unset: derived from APP_SECRET. */
+    CLUSTER_SECRET: z.preprocess(emptyAsUndefined, z.string().min(32, "at least 32 characters").optional()),
+    /** When set, GET /metrics wants `Authorization: Bearer <METRICS_TOKEN>`. */
+    METRICS_TOKEN: z.preprocess(emptyAsUndefined, z.string().min(16, "at least 16 characters").optional()),
   })
   .transform((env) => {
     const webUrl = env.WEB_URL.replace(/\/+$/, "");
@@ -47,6 +52,8 @@ const envSchema = z
       logLevel: env.LOG_LEVEL,
       appSecret: env.APP_SECRET,
       appSecretPrevious: env.APP_SECRET_PREVIOUS,
+      clusterSecret: env.CLUSTER_SECRET ?? createHmac("sha256", env.APP_SECRET).update("wa-gateway cluster forwarding").digest("base64url"),
+      metricsToken: env.METRICS_TOKEN,
     };
   });
 

@@ -2,6 +2,7 @@
 // module increments them where the thing happens; labels never carry a person, a phone number or a message.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import { monitorEventLoopDelay } from "node:perf_hooks";
+import { sessionStatuses } from "@wa/db/contract";
 
 export const registry = new Registry();
 
@@ -43,11 +44,21 @@ export const requestDuration = new Histogram({
   buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
   registers: [registry],
 });
+let sessionSource: () => Map<string, number> = () => new Map();
+/** Where the sessions gauge reads its counts at scrape time (the session manager). */
+export function observeSessions(source: () => Map<string, number>): void {
+  sessionSource = source;
+}
 export const sessionsByStatus = new Gauge({
   name: "wa_sessions",
   help: "Sessions held by this gateway, by status",
   labelNames: ["status"] as const,
   registers: [registry],
+  collect() {
+    this.reset();
+    for (const status of sessionStatuses) this.set({ status }, 0);
+    for (const [status, n] of sessionSource()) this.set({ status }, n);
+  },
 });
 
 const loopDelay = monitorEventLoopDelay({ resolution: 20 });

@@ -58,6 +58,13 @@ export class SessionManager {
     this.accepting = false;
   }
 
+  /** Sessions held here by status (metrics). */
+  statusCounts(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const s of this.sessions.values()) counts.set(s.status, (counts.get(s.status) ?? 0) + 1);
+    return counts;
+  }
+
   /** Sessions held here (ids), for hand-over and metrics. */
   heldIds(): string[] {
     return [...this.sessions.keys()];
