@@ -46,7 +46,8 @@ export interface GatewayView {
   sessions: number;
 }
 
-const heldCount = sql<number>`(select count(*)::int from ${sessionLeases} l where l.gateway_id = ${gateways.id} and l.expires_at > now())`;
+// Correlated on "gateways"."id" spelled out: drizzle renders a column inside select() without its table name.
+const heldCount = sql<number>`(select count(*)::int from ${sessionLeases} l where l.gateway_id = "gateways"."id" and l.expires_at > now())`;
 
 /** Every registered gateway, by id, with the sessions it holds (the admin console's list and filter). */
 export async function listGateways(db: Executor): Promise<GatewayView[]> {
@@ -72,7 +73,7 @@ export interface LiveGateway {
 
 /** Gateways that take work: `online` with a heartbeat fresher than `staleMs` (database time), least loaded first. */
 export async function listLiveGateways(db: Executor, staleMs: number): Promise<LiveGateway[]> {
-  const load = sql<number>`(select count(*)::int from ${waSessions} s where s.gateway_id = ${gateways.id}
+  const load = sql<number>`(select count(*)::int from ${waSessions} s where s.gateway_id = "gateways"."id"
     and s.status in ('starting', 'scan_qr_code', 'working'))`;
   const rows = await db
     .select({ id: gateways.id, baseUrl: gateways.baseUrl, load })
