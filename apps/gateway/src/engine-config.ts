@@ -1,6 +1,7 @@
 // What the composition root (engine.ts) is configured with; a leaf module, so the parts it composes can read
 // their settings without importing the root.
 import type { DispatcherOptions } from "./events/dispatcher.ts";
+import type { ClusterTimings } from "./cluster/config.ts";
 import type { ReconnectPolicyOptions } from "./whatsapp/reconnect-policy.ts";
 
 export interface EngineConfig {
@@ -27,8 +28,10 @@ export interface EngineConfig {
   restoreConcurrency?: number;
   /** Upper bound of the random delay before each restored session starts (default 1000 ms). */
   restoreJitterMs?: number;
-  /** Gateway heartbeat interval (default 10 s). */
+  /** Gateway heartbeat interval (default 2 s). */
   heartbeatIntervalMs?: number;
+  /** Lease, takeover and heartbeat timings (cluster/config.ts); tests shorten them. */
+  cluster?: Partial<ClusterTimings>;
   /** Lifetime of each QR (Baileys' qrTimeout; default 60 s for the first, 20 s for the next ones). */
   qrTimeoutMs?: number;
   /** Baileys keep-alive ping interval (default 30 s, Baileys' own default). */

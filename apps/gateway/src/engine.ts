@@ -3,10 +3,10 @@ export type { EngineConfig } from "./engine-config.ts";
 import { randomUUID } from "node:crypto";
 import type { GatewayPorts, SessionControl } from "@wa/api";
 import type { DbClient } from "@wa/db";
-import { markGatewayOffline, registerGateway, touchGatewayHeartbeat } from "@wa/db/queries";
 import type pino from "pino";
 import type { EngineConfig } from "./engine-config.ts";
 import { BackfillRegistry } from "./backfill/registry.ts";
+import { GatewayCluster } from "./cluster/index.ts";
 import { createEventServices, type EventServices } from "./events/index.ts";
 import { SessionEventBus } from "@wa/api";
 import { Messaging } from "./messaging/service.ts";
@@ -21,7 +21,11 @@ export type GatewayEngine = GatewayPorts & {
   manager: SessionManager;
   eventServices: EventServices;
   messaging: Messaging;
+  /** Membership, leases, takeover, hand-over; `cluster` is also the holder check for per-session work. */
+  cluster: GatewayCluster;
   boot(): Promise<void>;
+  /** Graceful hand-over (SIGTERM): marks the gateway draining and hands every session to the others. */
+  drain(): Promise<void>;
   shutdown(): Promise<void>;
 };
 
@@ -36,6 +40,13 @@ export async function createGatewayEngine(opts: {
     await trustSimulator({ httpUrl: config.simulatorHttpUrl, rootPublicKey: config.trustRootPublicKey });
   }
   const events = new SessionEventBus();
+  const cluster = new GatewayCluster({
+    db: db.db,
+    gatewayId: config.gatewayId,
+    baseUrl: config.gatewayUrl,
+    logger,
+    timings: { ...(config.heartbeatIntervalMs ? { heartbeatIntervalMs: config.heartbeatIntervalMs } : {}), ...config.cluster },
+  });
   // Messaging reaches the sessions' connections through the manager, which hands their messages to messaging.
   const messaging: Messaging = new Messaging({
     db: db.db,
@@ -45,7 +56,15 @@ export async function createGatewayEngine(opts: {
     assertHeld: (sessionId) => manager.assertHeldHere(sessionId),
     organizationOf: (sessionId) => manager.peek(sessionId)?.organizationId ?? null,
   });
-  const manager: SessionManager = new SessionManager({ db: db.db, logger, config, events, messages: messaging.sink });
+  const manager: SessionManager = new SessionManager({
+    db: db.db,
+    logger,
+    config,
+    events,
+    messages: messaging.sink,
+    leases: cluster.leases,
+  });
+  cluster.attach(manager);
   const backfill = new BackfillRegistry({
     db: db.db,
     logger,
@@ -53,7 +72,6 @@ export async function createGatewayEngine(opts: {
     batchSize: config.backfillBatchSize ?? 500,
   });
   const eventServices = createEventServices({ db: db.db, logger, config });
-  let heartbeat: NodeJS.Timeout | null = null;
   let booted = false;
   const unguard = guardClosedSocketRejections((reason) =>
     logger.warn({ err: reason }, "a send on a closed WhatsApp socket failed unobserved"),
@@ -68,30 +86,23 @@ export async function createGatewayEngine(opts: {
     eventServices,
     manager,
     messaging,
+    cluster,
     async boot() {
       if (booted) return;
       booted = true;
-      await registerGateway(db.db, { id: config.gatewayId, baseUrl: config.gatewayUrl });
-      heartbeat = setInterval(() => {
-        touchGatewayHeartbeat(db.db, config.gatewayId).catch((err: unknown) =>
-          logger.warn({ err }, "gateway heartbeat failed"),
-        );
-      }, config.heartbeatIntervalMs ?? 10_000);
-      heartbeat.unref();
+      await cluster.join();
       await eventServices.start();
       messaging.start();
       await manager.restoreAll();
+      cluster.startTakeover();
     },
+    drain: () => cluster.drain(),
     async shutdown() {
-      if (heartbeat) clearInterval(heartbeat);
-      heartbeat = null;
       await eventServices.stop();
       await backfill.shutdown();
       await messaging.close();
       await manager.shutdown();
-      await markGatewayOffline(db.db, config.gatewayId).catch((err: unknown) =>
-        logger.warn({ err }, "marking the gateway offline failed"),
-      );
+      await cluster.leave().catch((err: unknown) => logger.warn({ err }, "marking the gateway offline failed"));
       unguard();
     },
   };

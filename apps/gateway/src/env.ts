@@ -1,5 +1,6 @@
 // The gateway's environment, parsed once at boot; a bad variable stops the process with one clear line.
 import { minEventRetentionDays } from "@wa/db/contract";
+import { createHmac } from "node:crypto";
 import { z } from "zod";
 
 const url = z.url({ protocol: /^(https?|wss?)$/ });
@@ -31,6 +32,10 @@ const envSchema = z
     WEBHOOK_ALLOW_PRIVATE: z.preprocess(emptyAsUndefined, z.enum(["0", "1", "true", "false"]).optional()),
     /** Days events are kept (webhook replay, stream resume); at least 7. */
     EVENT_RETENTION_DAYS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(minEventRetentionDays, `at least ${minEventRetentionDays}`).max(3650).optional()),
+    /** Signs calls forwarded between gateways; the same on every gateway. Unset: derived from APP_SECRET. */
+    CLUSTER_SECRET: z.preprocess(emptyAsUndefined, z.string().min(32, "at least 32 characters").optional()),
+    /** When set, GET /metrics wants `Authorization: Bearer <METRICS_TOKEN>`. */
+    METRICS_TOKEN: z.preprocess(emptyAsUndefined, z.string().min(16, "at least 16 characters").optional()),
   })
   .transform((env) => {
     const webUrl = env.WEB_URL.replace(/\/+$/, "");
@@ -54,6 +59,8 @@ const envSchema = z
       appSecretPrevious: env.APP_SECRET_PREVIOUS,
       webhookAllowPrivate: env.WEBHOOK_ALLOW_PRIVATE === "1" || env.WEBHOOK_ALLOW_PRIVATE === "true",
       eventRetentionDays: env.EVENT_RETENTION_DAYS ?? minEventRetentionDays,
+      clusterSecret: env.CLUSTER_SECRET ?? createHmac("sha256", env.APP_SECRET).update("wa-gateway cluster forwarding").digest("base64url"),
+      metricsToken: env.METRICS_TOKEN,
     };
   });
 

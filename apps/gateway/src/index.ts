@@ -6,8 +6,10 @@ import { createLogger } from "./http/logger.ts";
 import { createServer } from "./http/server.ts";
 import { authCipherFor } from "./whatsapp/auth-cipher.ts";
 import { sealStoredAuthState } from "./whatsapp/auth-state.ts";
+import { collectProcessMetrics, observeSessions } from "./metrics.ts";
 
-const SHUTDOWN_TIMEOUT_MS = 15_000;
+/** Hand-over of every session, then closing: generous, since other gateways wait for nothing meanwhile. */
+const SHUTDOWN_TIMEOUT_MS = 30_000;
 
 function loadEnv(): GatewayEnv {
   try {
@@ -52,11 +54,20 @@ async function main() {
       eventRetentionDays: env.eventRetentionDays,
     },
   });
+  collectProcessMetrics({ gatewayId: env.gatewayId });
+  observeSessions(() => engine.manager.statusCounts());
   const server = await createServer({
     db,
     ports: engine,
     env: { port: env.port, webUrl: env.webUrl, jwksUrl: env.jwksUrl, gatewayUrl: env.gatewayUrl },
     logger,
+    forwarding: {
+      gatewayId: env.gatewayId,
+      secret: env.clusterSecret,
+      staleMs: engine.cluster.clusterTimings.staleMs,
+      holdsLocally: (sessionId) => engine.cluster.isHolder(sessionId),
+    },
+    ...(env.metricsToken ? { metricsToken: env.metricsToken } : {}),
   });
 
   let stopping = false;
@@ -73,6 +84,8 @@ async function main() {
     }, SHUTDOWN_TIMEOUT_MS);
     timer.unref();
     try {
+      // Hand-over first, while this server still answers the calls forwarded to it; then close.
+      await engine.drain().catch((error: unknown) => logger.error({ err: error }, "hand-over failed"));
       await server.stop();
       await engine.shutdown();
       await db.close();

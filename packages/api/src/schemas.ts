@@ -251,17 +251,18 @@ export const organizationListOutput = z
   .object({ data: z.array(z.object({ id: z.string(), name: z.string() })) })
   .meta({ id: "OrganizationList" });
 
-export const gatewayListOutput = z
+export const gatewaySchema = z
   .object({
-    data: z.array(
-      z.object({
-        id: z.string(),
-        baseUrl: z.string().nullable(),
-        status: z.enum(gatewayStatuses),
-        heartbeatAt: epochMs.nullable(),
-      }),
-    ),
+    id: z.string(),
+    baseUrl: z.string().nullable(),
+    status: z.enum(gatewayStatuses),
+    heartbeatAt: epochMs.nullable(),
+    sessions: z.number().int().meta({ description: "sessions it holds now" }),
   })
+  .meta({ id: "Gateway" });
+
+export const gatewayListOutput = z
+  .object({ data: z.array(gatewaySchema) })
   .meta({ id: "GatewayList" });
 
 /** No input: tRPC clients may call with nothing at all. */
@@ -272,3 +273,4 @@ export * from "./schemas/messages.ts";
 export * from "./schemas/common.ts";
 export * from "./schemas/audit.ts";
 export * from "./schemas/organizations.ts";
+export * from "./schemas/cluster.ts";

@@ -65,6 +65,8 @@ export interface GatewayOptions {
   nodeArgs?: string[];
   env?: Record<string, string>;
   output?: "prefix" | "quiet";
+  /** Its name in the output's prefix (default `gateway`). */
+  name?: string;
 }
 
 export interface GatewayProcess {
@@ -95,7 +97,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayProc
   const port = options.port || (await freePort());
   await requireFreePort(port, "GATEWAY_PORT");
   const entry = path.join(repoRoot, "apps", "gateway", "src", "index.ts");
-  const child = startChild("gateway", process.execPath, tsxNode(entry, options.nodeArgs), {
+  const child = startChild(options.name ?? "gateway", process.execPath, tsxNode(entry, options.nodeArgs), {
     cwd: repoRoot,
     env: { ...process.env, ...gatewayEnv({ ...options, port }) },
     output: options.output,
@@ -176,6 +178,8 @@ export interface StackOptions {
   web?: Pick<WebOptions, "distDir" | "logLevel" | "env">;
   gateway?: Pick<GatewayOptions, "logLevel" | "env" | "nodeArgs">;
   output?: "prefix" | "quiet";
+  /** Gateways in all (default 1): the others get ids `gw-local-2`… and free ports, over the same database. */
+  gateways?: number;
 }
 
 export interface Stack {
@@ -184,7 +188,10 @@ export interface Stack {
   /** Loopback URLs the processes answer on (the public ones may differ). */
   local: { webUrl: string; gatewayUrl: string };
   simulator: SimulatorProcess | null;
+  /** Processes whose exit ends the stack. */
   children: Child[];
+  /** Gateways beyond the first (`--gateways N`): one may die (that is the point of several); the stack goes on. */
+  extraGateways: (GatewayProcess & { id: string })[];
   stop: () => Promise<void>;
 }
 
@@ -242,12 +249,32 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     }
     const failed = started.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed) throw failed.reason;
+    const extraGateways: (GatewayProcess & { id: string })[] = [];
+    for (let i = 2; i <= (options.gateways ?? 1); i += 1) {
+      const id = `gw-local-${i}`;
+      const port = await freePort();
+      const extra = await startGateway({
+        databaseUrl: options.databaseUrl,
+        appSecret: options.appSecret,
+        webUrl,
+        jwksUrl: `http://127.0.0.1:${webPort}/api/auth/jwks`,
+        port,
+        gatewayId: id,
+        waWsUrl: simulator?.wsUrl ?? options.waWsUrl,
+        output: options.output,
+        name: `gateway-${i}`,
+        ...options.gateway,
+      });
+      stops.push(extra.stop);
+      extraGateways.push({ ...extra, id });
+    }
     return {
       webUrl,
       gatewayUrl,
       local: { webUrl: `http://127.0.0.1:${webPort}`, gatewayUrl: `http://127.0.0.1:${gatewayPort}` },
       simulator,
       children,
+      extraGateways,
       stop,
     };
   } catch (error) {

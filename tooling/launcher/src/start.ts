@@ -23,7 +23,11 @@ import { repoRoot } from "./paths.ts";
 import { startChild } from "./processes.ts";
 import { PortInUseError, requireFreePort, startStack, type Stack } from "./stack.ts";
 
-const { values: flags } = parseArgs({ options: { demo: { type: "boolean", default: false } } });
+const { values: flags } = parseArgs({
+  options: { demo: { type: "boolean", default: false }, gateways: { type: "string", default: "1" } },
+});
+/** `--gateways N`: N gateway processes over one database (several gateways, see the contract). */
+const gatewayCount = Math.max(1, Math.min(16, Number.parseInt(flags.gateways, 10) || 1));
 const DEMO_PEOPLE = "demo people (*.test)";
 
 // Files this process creates (secrets, database files) are its user's only.
@@ -97,6 +101,7 @@ async function main(env: LauncherEnv) {
     gatewayUrl: env.gatewayUrl ?? `http://localhost:${env.gatewayPort}`,
     simulator: flags.demo ? { port: env.simPort, stateDir: path.join(folder, "sim"), logLevel: "info" } : false,
     output: "prefix",
+    gateways: gatewayCount,
   });
   lock.update({
     gateway: env.gatewayPort,
@@ -128,6 +133,7 @@ async function main(env: LauncherEnv) {
       `WhatsApp gateway is up${flags.demo ? " (demo: data in " + shownFolder + ")" : ""}`,
       `  console   ${stack.webUrl}`,
       `  gateway   ${stack.gatewayUrl}  (tRPC /trpc, REST /api/v1, OpenAPI ${stack.gatewayUrl}/api/v1/openapi.json)`,
+      ...stack.extraGateways.map((g) => `  gateway   ${g.url}  (${g.id}, pid ${g.child.pid}; the console talks to gw-local-1, which forwards)`),
       "",
       "Sign in to the console as",
       `  super admin  ${env.superAdminEmail} / ${shown(passwords.superAdmin)}`,

@@ -21,6 +21,9 @@ import { buildOpenApiDocument } from "./openapi.ts";
 import { REST_BASE, registerRest } from "./rest.ts";
 import { allowedMethods, restRoutes } from "./rest-routes.ts";
 import { registerTrpc } from "./trpc.ts";
+import { installForwarding, type ForwardingOptions } from "./forwarding.ts";
+import { installMetrics } from "./metrics-route.ts";
+import { matchRoute, type RestRoute } from "./rest-routes.ts";
 
 export interface ServerEnv {
   /** 0 picks a free port. */
@@ -43,6 +46,26 @@ export interface CreateServerOptions {
   jwt?: JwtVerifier;
   /** Probe timings of the database health check (tests shorten them). */
   databaseHealth?: DatabaseHealthOptions;
+  /** Several gateways: calls about sessions held elsewhere are forwarded to their holder. */
+  forwarding?: Omit<ForwardingOptions, "db" | "base">;
+  /** METRICS_TOKEN: when set, GET /metrics wants it as a Bearer token. */
+  metricsToken?: string;
+}
+
+/** A request's route template for metrics (REST templates; ids never become labels). */
+function routeTemplate(routes: readonly RestRoute[], method: string, url: string): string {
+  const path = url.split("?")[0] ?? "";
+  if (path.startsWith(`${REST_BASE}/`)) {
+    try {
+      const match = matchRoute(routes, method === "HEAD" ? "GET" : method, path.slice(REST_BASE.length));
+      if (match) return `${REST_BASE}${match.route.template}`;
+    } catch {
+      // malformed path: counted as unmatched
+    }
+    return `${REST_BASE}/(unmatched)`;
+  }
+  if (path.startsWith("/trpc/")) return `/trpc/${path.slice(6).split(",").length > 1 ? "(batch)" : path.slice(6)}`;
+  return ["/healthz", "/readyz"].includes(path) ? path : "(other)";
 }
 
 export interface GatewayServer {
@@ -131,6 +154,9 @@ export async function createServer(opts: CreateServerOptions): Promise<GatewaySe
     apiKeys,
     jwt: opts.jwt ?? { jwksUrl: env.jwksUrl, issuer: env.webUrl },
   });
+
+  installMetrics(app, { ...(opts.metricsToken ? { token: opts.metricsToken } : {}), routeOf: (method, url) => routeTemplate(routes, method, url) });
+  if (opts.forwarding) installForwarding(app, { ...opts.forwarding, db: db.db, base: REST_BASE });
 
   await registerTrpc(app, { createContext, logger, databaseReachable: () => health.isReachable });
 

@@ -22,13 +22,16 @@ import {
   resealAuthCreds,
   resealAuthKey,
   writeAuthCreds,
+  LeaseLostError,
   type AuthKeyChanges,
+  type LeaseFence,
   type StoredAuthValue,
 } from "@wa/db/queries";
 import type pino from "pino";
 import { AuthStateSealError, credsAad, keyAad, PLAIN_KEY_TYPES, type AuthCipher } from "./auth-cipher.ts";
 import type { BaileysLogger } from "./baileys-logger.ts";
 import { retryWhileUnreachable } from "./retry-writes.ts";
+import { clusterMetrics } from "../metrics.ts";
 
 export class AuthStateReadError extends Error {
   constructor(cause: unknown) {
@@ -75,6 +78,22 @@ class WriteGate {
   }
 }
 
+/**
+ * A write refused by the fencing epoch means another gateway holds the session now: this auth state is closed for
+ * good (later writes are dropped) and the refusal is reported to the caller.
+ */
+async function refusedWhenFenced(write: Promise<void>, gate: WriteGate, kind: "keys" | "creds"): Promise<void> {
+  try {
+    await write;
+  } catch (err) {
+    if (err instanceof LeaseLostError) {
+      gate.revoked = true;
+      clusterMetrics.fencedWrites.inc({ kind });
+    }
+    throw err;
+  }
+}
+
 const serialize = (value: unknown) => JSON.stringify(value, BufferJSON.replacer);
 const deserialize = <T>(text: string): T => JSON.parse(text, BufferJSON.reviver) as T;
 
@@ -89,6 +108,7 @@ export function createSignalKeyStore(
   sessionId: string,
   cipher: AuthCipher,
   gate = new WriteGate(),
+  fence?: LeaseFence,
 ): SignalKeyStore {
   return {
     async get<T extends keyof SignalDataTypeMap>(type: T, ids: string[]) {
@@ -112,7 +132,7 @@ export function createSignalKeyStore(
           else changes.upserts.push({ type, keyId, ...sealKey(cipher, sessionId, type, keyId, serialize(value)) });
         }
       }
-      await gate.run(() => retryWhileUnreachable(() => applyAuthKeyChanges(db, sessionId, changes)));
+      await gate.run(() => refusedWhenFenced(retryWhileUnreachable(() => applyAuthKeyChanges(db, sessionId, changes, fence)), gate, "keys"));
     },
     async clear() {
       await deleteAuthState(db, sessionId);
@@ -130,6 +150,7 @@ export async function loadAuthState(
   sessionId: string,
   cipher: AuthCipher,
   logger: BaileysLogger,
+  fence?: LeaseFence,
 ): Promise<SessionAuthState> {
   let stored: StoredAuthValue | null;
   try {
@@ -141,22 +162,22 @@ export async function loadAuthState(
   const creds: AuthenticationCreds =
     stored === null ? initAuthCreds() : deserialize<AuthenticationCreds>(cipher.open(stored, credsAad(sessionId)));
   const gate = new WriteGate();
-  const keys = makeCacheableSignalKeyStore(createSignalKeyStore(db, sessionId, cipher, gate), logger);
+  const keys = makeCacheableSignalKeyStore(createSignalKeyStore(db, sessionId, cipher, gate, fence), logger);
 
   // Freshly minted creds are first written only if no row exists, so they can never replace stored ones.
   let needsFirstInsert = minted;
   let chain: Promise<void> = Promise.resolve();
   const saveCreds = () => {
-    const next = chain.then(() => gate.run(() => retryWhileUnreachable(async () => {
+    const next = chain.then(() => gate.run(() => refusedWhenFenced(retryWhileUnreachable(async () => {
       const sealed = cipher.seal(serialize(creds), credsAad(sessionId));
       if (needsFirstInsert) {
-        const inserted = await writeAuthCreds(db, sessionId, sealed, { onlyIfAbsent: true });
+        const inserted = await writeAuthCreds(db, sessionId, sealed, { onlyIfAbsent: true, ...(fence ? { fence } : {}) });
         if (!inserted) throw new Error("credentials appeared in the database while new ones were being minted");
         needsFirstInsert = false;
         return;
       }
-      await writeAuthCreds(db, sessionId, sealed);
-    })));
+      await writeAuthCreds(db, sessionId, sealed, fence ? { fence } : {});
+    }), gate, "creds")));
     // The chain survives a failed save; the failure is reported to this caller.
     chain = next.catch(() => {});
     return next;

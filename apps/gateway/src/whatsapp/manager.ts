@@ -6,6 +6,8 @@ import { getSession, listSessionsToRestore, updateSession, type WaSession, getGa
 import type pino from "pino";
 import type { EngineConfig } from "../engine-config.ts";
 import type { MessageSink, MessageSource } from "../messaging/types.ts";
+import type { LeaseKeeper } from "../cluster/leases.ts";
+import type { LeaseFence } from "@wa/db/queries";
 import { socketDirectorySource, type DirectoryConnection } from "./directory-source.ts";
 import { socketMessageSource } from "./message-source.ts";
 import { quietLibsignal } from "./quiet.ts";
@@ -20,6 +22,8 @@ export interface SessionManagerOptions {
   events: SessionEventBus;
   /** Where every connection's messages and receipts go (messaging). */
   messages?: MessageSink;
+  /** Several gateways: every session held here runs under a lease (cluster/leases.ts). */
+  leases?: LeaseKeeper;
 }
 
 /** A gateway whose heartbeat is older than this is gone; its sessions may be taken over. */
@@ -43,11 +47,104 @@ export class SessionManager {
   private readonly policy: ReconnectPolicyOptions;
   private readonly logger: pino.Logger;
   private closing = false;
+  /** False while draining: sessions held here stay until handed over, none is opened here. */
+  private accepting = true;
 
   constructor(private readonly opts: SessionManagerOptions) {
     this.policy = { ...defaultReconnectPolicy, ...opts.config.reconnect };
     this.logger = opts.logger.child({ component: "sessions" });
     quietLibsignal();
+    opts.leases?.setLostHandler((sessionId, reason) => void this.evict(sessionId, reason));
+  }
+
+  /** Draining: from now on no session is opened here (calls about others answer `gateway_unavailable`). */
+  stopAccepting(): void {
+    this.accepting = false;
+  }
+
+  /** Sessions held here by status (metrics). */
+  statusCounts(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const s of this.sessions.values()) counts.set(s.status, (counts.get(s.status) ?? 0) + 1);
+    return counts;
+  }
+
+  /** Sessions held here (ids), for hand-over and metrics. */
+  heldIds(): string[] {
+    return [...this.sessions.keys()];
+  }
+
+  private create(row: WaSession, fence: LeaseFence | null): WhatsAppSession {
+    return new WhatsAppSession(row, {
+      ...this.opts,
+      policy: this.policy,
+      ...(fence ? { fence, onFenced: (id: string) => void this.evict(id, "status write refused by the fencing epoch") } : {}),
+    });
+  }
+
+  /**
+   * The lease of a session about to be opened here (null without a lease keeper: one gateway). `gateway_unavailable`
+   * when another gateway holds it.
+   */
+  private async lease(row: WaSession): Promise<{ row: WaSession; fence: LeaseFence | null }> {
+    const leases = this.opts.leases;
+    if (!leases) {
+      if (row.gatewayId !== this.opts.config.gatewayId) row = await this.takeOver(row);
+      return { row, fence: null };
+    }
+    // A live gateway's sessions are its own until it hands them over: never taken back by force.
+    if (row.gatewayId !== this.opts.config.gatewayId) await this.refuseIfHeldElsewhere(row);
+    const fence = await leases.acquire(row.id);
+    if (!fence) {
+      throw new DomainError("gateway_unavailable", "session is held by another gateway", { gatewayId: row.gatewayId });
+    }
+    if (row.gatewayId !== this.opts.config.gatewayId) {
+      this.logger.info({ sessionId: row.id, from: row.gatewayId, epoch: fence.epoch }, "session taken over");
+    }
+    return { row: { ...row, gatewayId: this.opts.config.gatewayId }, fence };
+  }
+
+  /** The lease is gone: close the socket at once and forget the session (another gateway may open it now). */
+  async evict(sessionId: string, reason: string): Promise<void> {
+    const session = this.sessions.get(sessionId);
+    this.opts.leases?.forget(sessionId);
+    if (!session) return;
+    this.sessions.delete(sessionId);
+    this.logger.warn({ sessionId, reason }, "session closed here: lease lost");
+    await session.abandon().catch((err: unknown) => this.logger.error({ err, sessionId }, "closing a session after its lease was lost failed"));
+  }
+
+  /**
+   * Takeover: leases a session nobody holds and reconnects it from its stored auth state (no QR). False when another
+   * gateway was faster.
+   */
+  async adopt(sessionId: string, jitterMs: number): Promise<boolean> {
+    if (this.closing || !this.accepting || this.sessions.has(sessionId)) return false;
+    const row = await getSession(this.opts.db, sessionId);
+    if (!row || !["starting", "scan_qr_code", "working"].includes(row.status)) return false;
+    const fence = await this.opts.leases?.acquire(sessionId);
+    if (!fence) return false;
+    const session = this.create({ ...row, gatewayId: this.opts.config.gatewayId }, fence);
+    this.sessions.set(sessionId, session);
+    this.logger.info({ sessionId, from: row.gatewayId, epoch: fence.epoch }, "session taken over");
+    // The lease is ours now; the connection follows after a random delay so takeovers spread over the window.
+    setTimeout(() => {
+      if (this.sessions.get(sessionId) !== session || this.closing) return;
+      session.resume().catch((err: unknown) => this.logger.error({ err, sessionId }, "reconnecting a taken-over session failed"));
+    }, Math.floor(Math.random() * jitterMs)).unref();
+    return true;
+  }
+
+  /**
+   * Graceful hand-over of one session: its socket is closed and its creds flushed here, then the lease ends and the
+   * row names `target`, which opens it next: never two sockets.
+   */
+  async handOver(sessionId: string, target: string | undefined): Promise<void> {
+    const session = this.sessions.get(sessionId);
+    if (!session) return;
+    await session.shutdown();
+    this.sessions.delete(sessionId);
+    await this.opts.leases?.release(sessionId, target);
   }
 
   get size(): number {
@@ -93,10 +190,10 @@ export class SessionManager {
     if (existing) return existing;
     const pending = this.loading.get(sessionId);
     if (pending) return pending;
+    if (!this.accepting) throw new DomainError("gateway_unavailable", "gateway is draining");
     const load = (async () => {
-      let row = await this.loadRow(sessionId);
-      if (row.gatewayId !== this.opts.config.gatewayId) row = await this.takeOver(row);
-      const created = this.sessions.get(sessionId) ?? new WhatsAppSession(row, { ...this.opts, policy: this.policy });
+      const { row, fence } = await this.lease(await this.loadRow(sessionId));
+      const created = this.sessions.get(sessionId) ?? this.create(row, fence);
       this.sessions.set(sessionId, created);
       return created;
     })();
@@ -178,6 +275,7 @@ export class SessionManager {
     const session = await this.obtain(sessionId);
     await session.logout("session removed");
     this.sessions.delete(sessionId);
+    this.opts.leases?.forget(sessionId);
   }
 
   async getQr(sessionId: string): Promise<SessionQr> {
@@ -243,8 +341,13 @@ export class SessionManager {
       if (this.closing) return;
       await new Promise((r) => setTimeout(r, Math.floor(Math.random() * jitter)));
       try {
-        const session = this.sessions.get(row.id) ?? new WhatsAppSession(row, { ...this.opts, policy: this.policy });
-        this.sessions.set(row.id, session);
+        let session = this.sessions.get(row.id);
+        if (!session) {
+          const fence = this.opts.leases ? await this.opts.leases.acquire(row.id) : null;
+          if (this.opts.leases && !fence) return; // taken over by another gateway meanwhile: it is theirs now
+          session = this.create(row, fence);
+          this.sessions.set(row.id, session);
+        }
         await session.resume();
       } catch (err) {
         this.logger.error({ err, sessionId: row.id }, "restoring a session failed");
@@ -256,9 +359,15 @@ export class SessionManager {
   async shutdown(): Promise<void> {
     this.closing = true;
     await Promise.all(
-      [...this.sessions.values()].map((s) =>
-        s.shutdown().catch((err: unknown) => this.logger.error({ err, sessionId: s.id }, "session shutdown failed")),
-      ),
+      [...this.sessions.values()].map(async (s) => {
+        try {
+          await s.shutdown();
+          // Closed here: another gateway may take it at once instead of waiting for the lease to expire.
+          await this.opts.leases?.release(s.id);
+        } catch (err) {
+          this.logger.error({ err, sessionId: s.id }, "session shutdown failed");
+        }
+      }),
     );
     this.sessions.clear();
   }

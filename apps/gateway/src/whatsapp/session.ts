@@ -1,7 +1,7 @@
 // WhatsAppSession: one Baileys socket at a time for one session, and the single writer of the session's status.
 import { DomainError, type SessionEventBus, type SessionQr } from "@wa/api";
 import { safeError, type Database } from "@wa/db";
-import { updateSessionState, type SessionStatePatch, type WaSession } from "@wa/db/queries";
+import { updateSessionFenced, updateSessionState, type LeaseFence, type SessionStatePatch, type WaSession } from "@wa/db/queries";
 import makeWASocket, { type ConnectionState, type WASocket } from "@whiskeysockets/baileys";
 import type pino from "pino";
 import QRCode from "qrcode";
@@ -31,6 +31,10 @@ export interface SessionDeps {
   policy: ReconnectPolicyOptions;
   /** Where the connection's messages and receipts go (messaging); absent: not listened to. */
   messages?: MessageSink;
+  /** The lease this session runs under (several gateways): status and auth-state writes are fenced by it. */
+  fence?: LeaseFence;
+  /** Told when a fenced status write was refused (the lease is gone: close here, write nothing more). */
+  onFenced?: (sessionId: string) => void;
 }
 
 /** The live connection handed to a backfill job: its socket, and a signal aborted when that connection closes. */
@@ -149,14 +153,20 @@ export class WhatsAppSession {
     const queued = new Promise<void>((resolve) => (markQueued = resolve));
     const write = this.statusChain.then(async () => {
       // In order, and never dropped while the database is away: the status is what operators and the API see.
-      const saved = await retryWhileUnreachable(() => updateSessionState(this.deps.db, this.id, patch), {
+      const fence = this.deps.fence;
+      const saved = await retryWhileUnreachable(
+        () => (fence ? updateSessionFenced(this.deps.db, fence, patch) : updateSessionState(this.deps.db, this.id, patch)), {
         onRetry: (err, attempt, delayMs) => {
           if (attempt > 1) return;
           this.logger.warn({ err: safeError(err), status: patch.status, delayMs }, "database unreachable; status write queued");
           markQueued();
         },
       });
-      if (!saved) return; // the row was deleted: nothing to publish
+      if (!saved) {
+        // the row was deleted, or (fenced) another gateway holds the session now: nothing to publish
+        if (fence) this.deps.onFenced?.(this.id);
+        return;
+      }
       // The row may also carry changes made elsewhere (label, settings); memory takes it unless newer writes wait.
       if (seq === this.writeSeq) this.row = saved;
       this.deps.events.publish({
@@ -280,6 +290,18 @@ export class WhatsAppSession {
     });
   }
 
+  /**
+   * The lease is lost: the socket is closed and nothing more is written (another gateway may hold the session now;
+   * its status and auth state are that gateway's to write). Not under the lock: it must not wait behind work.
+   */
+  async abandon(): Promise<void> {
+    this.running = false;
+    // Revoked at once (writes stuck waiting for the database are dropped, not awaited): the socket closes now.
+    void this.auth?.revoke();
+    this.auth = null;
+    await this.closeSocket("lease lost");
+  }
+
   async requestPairingCode(phoneNumber: string): Promise<string> {
     if (!this.running) throw new DomainError("conflict", "start the session before requesting a pairing code");
     if (this.auth?.paired || this.row.status === "working") throw new DomainError("conflict", "session is already paired");
@@ -335,7 +357,7 @@ export class WhatsAppSession {
     if (!this.auth) {
       try {
         const cipher = authCipherFor({ current: this.deps.config.appSecret, previous: this.deps.config.appSecretPrevious });
-        this.auth = await loadAuthState(this.deps.db, this.id, cipher, this.baileysLogger);
+        this.auth = await loadAuthState(this.deps.db, this.id, cipher, this.baileysLogger, this.deps.fence);
       } catch (err) {
         // Never fall back to fresh creds: that would unpair a device whose creds we merely failed to read.
         this.running = false;

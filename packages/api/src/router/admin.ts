@@ -9,6 +9,7 @@ import {
   listOrganizationSummaries,
   listOrganizations,
   listSessions,
+  setGatewayStatus,
 } from "@wa/db/queries";
 import { audit } from "../audit.ts";
 import { notFound } from "../errors.ts";
@@ -21,6 +22,8 @@ import {
   backfillJobSchema,
   emptyInput,
   gatewayListOutput,
+  gatewayRefInput,
+  gatewaySchema,
   organizationListOutput,
   sessionPageSchema,
   sessionRefInput,
@@ -157,9 +160,31 @@ export const adminRouter = {
         const data: z.output<typeof gatewayListOutput>["data"] = await listGateways(ctx.db);
         // This gateway is answering, so it is online even before (or without) its heartbeat row.
         if (!data.some((g) => g.id === ctx.ports.gatewayId)) {
-          data.push({ id: ctx.ports.gatewayId, baseUrl: null, status: "online", heartbeatAt: null });
+          data.push({ id: ctx.ports.gatewayId, baseUrl: null, status: "online", heartbeatAt: null, sessions: 0 });
         }
         return { data };
+      }),
+
+    drain: superAdminProcedure
+      .meta({
+        openapi: {
+          method: "POST",
+          path: "/admin/gateways/{gateway}:drain",
+          protect: true,
+          tags,
+          summary: "Drain a gateway: it takes no new sessions and hands its sessions to the others",
+          description: `${SUPER_ADMIN_ONLY} The gateway stays draining until it restarts; each session is closed there before another gateway opens it.`,
+          errorResponses: { 404: "not_found: unknown gateway" },
+        },
+      })
+      .input(gatewayRefInput)
+      .output(gatewaySchema)
+      .mutation(async ({ ctx, input }) => {
+        if (!(await setGatewayStatus(ctx.db, input.gateway, "draining"))) throw notFound("gateway");
+        const row = (await listGateways(ctx.db)).find((g) => g.id === input.gateway);
+        if (!row) throw notFound("gateway");
+        ctx.logger.info({ gatewayId: input.gateway }, "gateway draining");
+        return row;
       }),
   },
 } satisfies TRPCRouterRecord;

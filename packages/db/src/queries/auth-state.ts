@@ -3,6 +3,7 @@
 import { and, eq, inArray, isNull, notInArray, or, sql } from "drizzle-orm";
 import type { Executor } from "../client.ts";
 import { waAuthCreds, waAuthKeys } from "../schema/index.ts";
+import { lockFence, type LeaseFence } from "./leases.ts";
 
 /** Rows per INSERT: 4 parameters each keeps a statement far under Postgres' 65 535-parameter limit. */
 const KEY_ROWS_PER_STATEMENT = 1000;
@@ -35,8 +36,16 @@ export async function writeAuthCreds(
   db: Executor,
   sessionId: string,
   creds: StoredAuthValue,
-  options: { onlyIfAbsent?: boolean } = {},
+  options: { onlyIfAbsent?: boolean; fence?: LeaseFence } = {},
 ): Promise<boolean> {
+  const { fence } = options;
+  // Fenced: only the current lease holder writes (LeaseLostError otherwise), atomically with the check.
+  if (fence) {
+    return db.transaction(async (tx) => {
+      await lockFence(tx, fence);
+      return writeAuthCreds(tx, sessionId, creds, { onlyIfAbsent: options.onlyIfAbsent });
+    });
+  }
   const insert = db
     .insert(waAuthCreds)
     .values({ sessionId, creds: creds.value, sealKeyId: creds.sealKeyId, updatedAt: new Date() });
@@ -85,9 +94,15 @@ export interface AuthKeyChanges {
 }
 
 /** Applies one `keys.set` in a single transaction: multi-row upserts and deletes commit together or not at all. */
-export async function applyAuthKeyChanges(db: Executor, sessionId: string, changes: AuthKeyChanges): Promise<void> {
+export async function applyAuthKeyChanges(
+  db: Executor,
+  sessionId: string,
+  changes: AuthKeyChanges,
+  fence?: LeaseFence,
+): Promise<void> {
   if (changes.upserts.length === 0 && changes.deletes.length === 0) return;
   await db.transaction(async (tx) => {
+    if (fence) await lockFence(tx, fence);
     const now = new Date();
     for (let i = 0; i < changes.upserts.length; i += KEY_ROWS_PER_STATEMENT) {
       const chunk = changes.upserts.slice(i, i + KEY_ROWS_PER_STATEMENT);

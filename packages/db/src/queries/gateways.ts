@@ -1,8 +1,8 @@
 // Rows of `gateways`: registration at boot, heartbeat, offline on shutdown, and the list operators see.
-import { asc, eq, sql } from "drizzle-orm";
+import { and, asc, eq, sql } from "drizzle-orm";
 import type { Executor } from "../client.ts";
 import type { GatewayStatus } from "../contract.ts";
-import { gateways } from "../schema/index.ts";
+import { gateways, sessionLeases, waSessions } from "../schema/index.ts";
 
 export async function registerGateway(db: Executor, params: { id: string; baseUrl: string }): Promise<void> {
   const now = new Date();
@@ -15,8 +15,17 @@ export async function registerGateway(db: Executor, params: { id: string; baseUr
     });
 }
 
+/** The heartbeat; a draining gateway stays draining (only registration at boot makes it online again). */
 export async function touchGatewayHeartbeat(db: Executor, id: string): Promise<void> {
-  await db.update(gateways).set({ heartbeatAt: sql`now()`, status: "online" }).where(eq(gateways.id, id));
+  await db
+    .update(gateways)
+    .set({ heartbeatAt: sql`now()`, status: sql`case when ${gateways.status} = 'offline' then 'online' else ${gateways.status} end` })
+    .where(eq(gateways.id, id));
+}
+
+export async function setGatewayStatus(db: Executor, id: string, status: GatewayStatus): Promise<boolean> {
+  const rows = await db.update(gateways).set({ status }).where(eq(gateways.id, id)).returning({ id: gateways.id });
+  return rows.length > 0;
 }
 
 export async function markGatewayOffline(db: Executor, id: string): Promise<void> {
@@ -33,13 +42,56 @@ export interface GatewayView {
   baseUrl: string;
   status: GatewayStatus;
   heartbeatAt: number;
+  /** Sessions it holds now (unexpired leases). */
+  sessions: number;
 }
 
-/** Every registered gateway, by id (the admin console's filter list). */
+// Correlated on "gateways"."id" spelled out: drizzle renders a column inside select() without its table name.
+const heldCount = sql<number>`(select count(*)::int from ${sessionLeases} l where l.gateway_id = "gateways"."id" and l.expires_at > now())`;
+
+/** Every registered gateway, by id, with the sessions it holds (the admin console's list and filter). */
 export async function listGateways(db: Executor): Promise<GatewayView[]> {
   const rows = await db
-    .select({ id: gateways.id, baseUrl: gateways.baseUrl, status: gateways.status, heartbeatAt: gateways.heartbeatAt })
+    .select({
+      id: gateways.id,
+      baseUrl: gateways.baseUrl,
+      status: gateways.status,
+      heartbeatAt: gateways.heartbeatAt,
+      sessions: heldCount,
+    })
     .from(gateways)
     .orderBy(asc(gateways.id));
-  return rows.map((r) => ({ ...r, heartbeatAt: r.heartbeatAt.getTime() }));
+  return rows.map((r) => ({ ...r, heartbeatAt: r.heartbeatAt.getTime(), sessions: Number(r.sessions) }));
+}
+
+export interface LiveGateway {
+  id: string;
+  baseUrl: string;
+  /** Sessions recorded under it that should be connected (its load, for placement). */
+  load: number;
+}
+
+/** Gateways that take work: `online` with a heartbeat fresher than `staleMs` (database time), least loaded first. */
+export async function listLiveGateways(db: Executor, staleMs: number): Promise<LiveGateway[]> {
+  const load = sql<number>`(select count(*)::int from ${waSessions} s where s.gateway_id = "gateways"."id"
+    and s.status in ('starting', 'scan_qr_code', 'working'))`;
+  const rows = await db
+    .select({ id: gateways.id, baseUrl: gateways.baseUrl, load })
+    .from(gateways)
+    .where(and(eq(gateways.status, "online"), sql`${gateways.heartbeatAt} > now() - (${staleMs} * interval '1 millisecond')`))
+    .orderBy(asc(load), asc(gateways.id));
+  return rows.map((r) => ({ ...r, load: Number(r.load) }));
+}
+
+/** Whether the gateway answers for its sessions: not offline, heartbeat fresher than `staleMs`. */
+export async function gatewayIsLive(db: Executor, id: string, staleMs: number): Promise<{ live: boolean; baseUrl: string | null }> {
+  const [row] = await db
+    .select({
+      baseUrl: gateways.baseUrl,
+      live: sql<boolean>`${gateways.status} <> 'offline' and ${gateways.heartbeatAt} > now() - (${staleMs} * interval '1 millisecond')`,
+    })
+    .from(gateways)
+    .where(eq(gateways.id, id))
+    .limit(1);
+  return row ? { live: row.live, baseUrl: row.baseUrl } : { live: false, baseUrl: null };
 }

@@ -20,3 +20,4 @@ export * from "./audit-reads.ts";
 export * from "./members.ts";
 export * from "./invitations.ts";
 export * from "./organizations.ts";
+export * from "./leases.ts";

@@ -213,7 +213,11 @@ export async function updateSession(
  * The status writer's update: the row and, when the status changes, its `session.status` event
  * (`{status, previous, reason}`), in one transaction.
  */
-export async function updateSessionState(db: Executor, id: string, patch: SessionStatePatch): Promise<WaSession | null> {
+export async function updateSessionState(
+  db: Executor,
+  id: string,
+  patch: SessionSettingsPatch & SessionStatePatch,
+): Promise<WaSession | null> {
   if (patch.status === undefined) return updateSession(db, id, patch);
   return db.transaction(async (tx) => {
     const [before] = await tx.select({ status: waSessions.status }).from(waSessions).where(eq(waSessions.id, id)).for("update");

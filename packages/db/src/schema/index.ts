@@ -4,3 +4,4 @@ export * from "./events.ts";
 export * from "./audit.ts";
 export * from "./webhooks.ts";
 export * from "./messaging.ts";
+export * from "./cluster.ts";

@@ -1,0 +1,118 @@
+// Forwarding: any gateway answers any REST route. A call about a session held by another live gateway is sent on
+// to it with a signed assertion (cluster/assertion.ts) and its answer streamed back (SSE included); with no live
+// holder it is 503 `gateway_unavailable`. A new session (POST /sessions) is created on the least-loaded gateway.
+import { errorBody } from "@wa/api";
+import type { Database } from "@wa/db";
+import { gatewayIsLive, getSession } from "@wa/db/queries";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { Readable } from "node:stream";
+import type { ReadableStream as WebReadableStream } from "node:stream/web";
+import { FORWARD_HEADER, ReplayGuard, signForward, verifyForward } from "../cluster/assertion.ts";
+import { pickGateway } from "../cluster/placement.ts";
+import { clusterMetrics } from "../metrics.ts";
+import { sendError } from "./errors.ts";
+
+export interface ForwardingOptions {
+  db: Database;
+  gatewayId: string;
+  secret: string;
+  /** A gateway silent for longer is not live (ms). */
+  staleMs: number;
+  /** Whether this gateway holds the session now (no query). */
+  holdsLocally: (sessionId: string) => boolean;
+  /** The REST prefix, e.g. /api/v1. */
+  base: string;
+}
+
+const RUNNABLE = new Set(["starting", "scan_qr_code", "working"]);
+/** Hop-by-hop and recomputed headers: never copied across the hop. */
+const HOP = new Set(["host", "connection", "content-length", "transfer-encoding", "keep-alive", "accept-encoding", "upgrade", FORWARD_HEADER]);
+const HOP_BACK = new Set(["connection", "content-length", "transfer-encoding", "keep-alive", "content-encoding"]);
+
+const bodyText = (body: unknown) => (body === undefined || body === null ? "" : JSON.stringify(body));
+
+export function installForwarding(app: FastifyInstance, opts: ForwardingOptions): void {
+  const replay = new ReplayGuard();
+  const sessionPath = new RegExp(`^${opts.base.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/(?:admin/)?sessions/([^/:?]+)`);
+  const createPath = `${opts.base}/sessions`;
+
+  async function forward(request: FastifyRequest, reply: FastifyReply, to: { id: string; baseUrl: string }) {
+    const body = bodyText(request.body);
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(request.headers)) {
+      if (HOP.has(name) || value === undefined) continue;
+      headers[name] = Array.isArray(value) ? value.join(", ") : value;
+    }
+    headers[FORWARD_HEADER] = signForward(opts.secret, { method: request.method, url: request.url, body }, opts.gatewayId, to.id);
+    const abort = new AbortController();
+    request.raw.once("close", () => abort.abort());
+    let upstream: Response;
+    try {
+      upstream = await fetch(`${to.baseUrl}${request.url}`, {
+        method: request.method,
+        headers,
+        ...(body && request.method !== "GET" && request.method !== "HEAD" ? { body } : {}),
+        signal: abort.signal,
+        redirect: "manual",
+      });
+    } catch (err) {
+      clusterMetrics.forwarded.inc({ outcome: "unreachable" });
+      request.log.warn({ err: err instanceof Error ? err.message : String(err), holder: to.id }, "forwarding to the holder failed");
+      return sendError(reply, 503, errorBody({ code: "gateway_unavailable", message: `the session's gateway ${to.id} is unreachable` }));
+    }
+    clusterMetrics.forwarded.inc({ outcome: "forwarded" });
+    reply.code(upstream.status);
+    upstream.headers.forEach((value, name) => {
+      if (!HOP_BACK.has(name)) void reply.header(name, value);
+    });
+    reply.header("x-wa-served-by", to.id);
+    if (!upstream.body) return reply.send();
+    return reply.send(Readable.fromWeb(upstream.body as WebReadableStream<Uint8Array>));
+  }
+
+  app.addHook("preHandler", async (request, reply) => {
+    if (!request.url.startsWith(`${opts.base}/`) || request.url.startsWith(`${opts.base}/openapi.json`)) return;
+    const assertion = request.headers[FORWARD_HEADER];
+    if (assertion !== undefined) {
+      const verdict = verifyForward(Array.isArray(assertion) ? (assertion[0] ?? "") : assertion, {
+        secret: opts.secret,
+        self: opts.gatewayId,
+        call: { method: request.method, url: request.url, body: bodyText(request.body) },
+        replay,
+      });
+      if (!verdict.ok) {
+        clusterMetrics.forwarded.inc({ outcome: "refused" });
+        request.log.warn({ reason: verdict.reason }, "forwarded call refused");
+        return sendError(reply, 401, errorBody({ code: "unauthorized", message: `forwarded call refused: ${verdict.reason}` }));
+      }
+      return; // answered here, never forwarded again
+    }
+    const path = request.url.split("?")[0] ?? "";
+    if (request.method === "POST" && path === createPath) {
+      const target = await pickGateway(opts.db, opts.gatewayId, opts.staleMs);
+      if (target && target.id !== opts.gatewayId) return forward(request, reply, target);
+      return;
+    }
+    const found = sessionPath.exec(path);
+    if (!found?.[1]) return;
+    let sessionId: string;
+    try {
+      sessionId = decodeURIComponent(found[1]);
+    } catch {
+      return; // the route answers the malformed path
+    }
+    if (opts.holdsLocally(sessionId)) return;
+    const row = await getSession(opts.db, sessionId);
+    if (!row || row.gatewayId === opts.gatewayId) return;
+    const holder = await gatewayIsLive(opts.db, row.gatewayId, opts.staleMs);
+    if (holder.live && holder.baseUrl) return forward(request, reply, { id: row.gatewayId, baseUrl: holder.baseUrl });
+    // Its gateway is gone: a session that should be connected waits for a takeover; any other is answered here.
+    if (RUNNABLE.has(row.status)) {
+      return sendError(
+        reply.header("retry-after", "5"),
+        503,
+        errorBody({ code: "gateway_unavailable", message: `no live gateway holds session (its gateway ${row.gatewayId} is gone; takeover pending)` }),
+      );
+    }
+  });
+}
