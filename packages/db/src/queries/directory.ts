@@ -272,8 +272,10 @@ export interface GroupSyncResult {
 /**
  * Makes the stored state of `groups` equal to the batch — group fields, every membership, nothing else — in ONE
  * statement (one round trip, atomic without a transaction). Only what differs is written: rows equal to the stored
- * ones are filtered out by a join before the upsert (no row lock, no dead tuple), and the stale-member delete is a
- * hash anti-join against the batch (not a scan of the batch per stored row). `members` must all belong to `groups`.
+ * ones are filtered out before the upsert (no row lock, no dead tuple), and the stale-member delete is an anti-join
+ * against the batch. Stored rows are reached by primary-key probes per batch row (lateral joins that `limit`/`offset`
+ * keeps from being flattened): the batch's size is unknown to the planner, which would otherwise hash-join against
+ * every membership of the session. `members` must all belong to `groups`.
  * Absent (null) fields keep their stored values, as in the upserts above.
  */
 export async function syncGroups(
@@ -331,7 +333,9 @@ export async function syncGroups(
       select gs.jid, gs.subject, gs.description, gs.owner_jid,
         case when gs.creation is null then null else to_timestamp(gs.creation / 1000.0) end as creation,
         gs.size, gs.announce, gs.restrict
-      from gs left join groups cur on cur.session_id = ${sessionId} and cur.jid = gs.jid
+      from gs left join lateral (
+        select * from groups g0 where g0.session_id = ${sessionId} and g0.jid = gs.jid limit 1
+      ) cur on true
       where cur.jid is null
         or (cur.subject, cur.description, cur.owner_jid, cur.creation, cur.size, cur.announce, cur.restrict)
           is distinct from (coalesce(gs.subject, cur.subject), coalesce(gs.description, cur.description),
@@ -357,8 +361,10 @@ export async function syncGroups(
     ),
     m_changed as (
       select ms.g, ms.m, ms.pn, ms.lid, ms.role
-      from ms left join group_members cur
-        on cur.session_id = ${sessionId} and cur.group_jid = ms.g and cur.member_jid = ms.m
+      from ms left join lateral (
+        select * from group_members m0
+        where m0.session_id = ${sessionId} and m0.group_jid = ms.g and m0.member_jid = ms.m limit 1
+      ) cur on true
       where cur.member_jid is null
         or (cur.phone_jid, cur.lid_jid, cur.role)
           is distinct from (coalesce(ms.pn, cur.phone_jid), coalesce(ms.lid, cur.lid_jid), ms.role)
@@ -378,10 +384,11 @@ export async function syncGroups(
       delete from group_members gm
       using (
         select cur.group_jid, cur.member_jid
-        from group_members cur
-        join gs on cur.session_id = ${sessionId} and cur.group_jid = gs.jid
-        left join ms on ms.g = cur.group_jid and ms.m = cur.member_jid
-        where ms.m is null
+        from gs cross join lateral (
+          select m0.group_jid, m0.member_jid from group_members m0
+          where m0.session_id = ${sessionId} and m0.group_jid = gs.jid offset 0
+        ) cur
+        where not exists (select 1 from ms where ms.g = cur.group_jid and ms.m = cur.member_jid)
       ) stale
       where gm.session_id = ${sessionId} and gm.group_jid = stale.group_jid and gm.member_jid = stale.member_jid
       returning 1
