@@ -27,7 +27,7 @@ const benchmarks: Benchmark[] = [
     name: "sessions-list",
     run: async () => {
       const db = await createBenchDatabase("list");
-      const sessions = quick ? 100_000 : LIST_SESSIONS;
+      const sessions = quick ? 200_000 : LIST_SESSIONS;
       const { seconds: seedSeconds } = await seedListScale(db, sessions);
       const identity = await createBenchIdentity(db);
       const gateway = await startInProcessGateway(db, identity);
