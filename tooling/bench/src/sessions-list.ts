@@ -17,6 +17,8 @@ const RUNS = 200;
 const OFFSET_RUNS = 60;
 const SEARCH_RUNS = 60;
 const UNPAGINATED_RUNS = 3;
+/** The unpaginated comparison reads this many rows (all of a million would dominate the run's time budget). */
+const UNPAGINATED_ROWS = 100_000;
 const SYNTHETIC_EPOCH = Date.UTC(2025, 0, 1);
 
 /** 100 000 sessions over 1 000 organizations on two gateways, with a spread of statuses to filter on. */
@@ -251,12 +253,14 @@ export async function runSessionsList(
   let bytes = 0;
   const all = summarize(
     await measure(async () => {
-      const result = await db.db.execute(sql`select ${COLUMNS} from wa_sessions order by created_at desc, id desc`);
+      const result = await db.db.execute(
+        sql`select ${COLUMNS} from wa_sessions order by created_at desc, id desc limit ${UNPAGINATED_ROWS}`,
+      );
       bytes = 0;
       for (const row of result) bytes += JSON.stringify(row).length + 1;
     }, UNPAGINATED_RUNS, 1),
   );
-  rows.push(["every row, unpaginated (SQL + JSON)", "no filter", "all", ms(all.median), ms(all.p99)]);
+  rows.push([`${UNPAGINATED_ROWS.toLocaleString("en")} rows unpaginated (SQL + JSON)`, "no filter", "all", ms(all.median), ms(all.p99)]);
 
   return [
     `## Admin session list at scale (${sessions.toLocaleString("en")} sessions, ${ORGS.toLocaleString("en")} organizations, pages of ${PAGE})`,
@@ -270,7 +274,7 @@ export async function runSessionsList(
     "",
     "Deep page cost relative to the first page (goal ≤ 1.3 for ours):",
     ...ratios,
-    `- unpaginated response: ${(bytes / 2 ** 20).toFixed(1)} MiB of JSON per request`,
+    `- unpaginated response (the first ${UNPAGINATED_ROWS.toLocaleString("en")} rows only): ${(bytes / 2 ** 20).toFixed(1)} MiB of JSON per request`,
     "",
     ...(await searchSection(db, sessions)),
     "",
@@ -306,6 +310,7 @@ async function searchSection(db: BenchDatabase, sessions: number): Promise<strin
   ];
   const rows: (string | number)[][] = [];
   const searchMedians: number[] = [];
+  let firstPageMedian = Number.NaN;
   const unindexed: string[] = [];
   for (const c of cases) {
     const call = (executor: Executor) => listSessions(executor, { limit: PAGE, ...c.params });
@@ -315,19 +320,31 @@ async function searchSection(db: BenchDatabase, sessions: number): Promise<strin
     if (plan.seqScans.includes("wa_sessions")) unindexed.push(c.what);
     const summary = summarize(await measure(() => call(db.db), SEARCH_RUNS, 5));
     if (c.search) searchMedians.push(summary.median);
-    rows.push([c.kind, c.what, page.data.length, ms(summary.median), ms(summary.p99), describePlan(plan)]);
+    if (c.what === "no filter") firstPageMedian = summary.median;
+    rows.push([
+      c.kind,
+      c.what,
+      page.data.length,
+      ms(summary.median),
+      ms(summary.p99),
+      (summary.median / firstPageMedian).toFixed(2),
+      describePlan(plan),
+    ]);
   }
   const worst = Math.max(...searchMedians);
   return [
     `Filters and search, first page (\`listSessions\`, SQL), median and p99 over ${SEARCH_RUNS} calls; indexes as read from`,
     "the statement's `EXPLAIN`. The label is matched as a case-insensitive substring, served by a trigram GIN index",
     "(`pg_trgm`); phone number, JID and LID as prefixes, by `text_pattern_ops` b-trees; the id by the primary key; the",
-    "search's branches are OR-ed (a BitmapOr of those indexes), then the page is sorted newest first.",
+    "search's branches are OR-ed (a BitmapOr of those indexes), then the page is sorted newest first. A filter matching",
+    "a large share of rows (gateway, status) is served by walking the newest-first index and skipping non-matching rows:",
+    "the planner's choice for a first page, cheaper than its own index plus a sort.",
     "",
-    table(["kind", "what", "rows", "median ms", "p99 ms", "indexes read"], rows),
+    table(["kind", "what", "rows", "median ms", "p99 ms", "÷ unfiltered first page", "indexes read"], rows),
     "",
     `Goals: every filter and search served by an index (no sequential scan of wa_sessions) — ${unindexed.length === 0 ? "met" : `not met (${unindexed.join(", ")})`};` +
-      ` search at ${sessions.toLocaleString("en")} sessions under 50 ms median — ${worst < 50 ? "met" : "not met"} (worst median ${ms(worst)} ms).`,
+      ` search at ${sessions.toLocaleString("en")} sessions under 50 ms median — ${worst < 50 ? "met" : "not met"} (worst median ${ms(worst)} ms,` +
+      ` ${(worst / firstPageMedian).toFixed(2)}× the unfiltered first page measured beside it, the floor on this machine at this moment).`,
   ];
 }
 
