@@ -35,7 +35,7 @@ export async function createGatewayEngine(opts: {
     db: db.db,
     logger,
     sessions: manager,
-    batchSize: config.backfillBatchSize ?? 500,
+    batchSize: config.backfillBatchSize ?? 2_000,
   });
   let heartbeat: NodeJS.Timeout | null = null;
   let booted = false;
