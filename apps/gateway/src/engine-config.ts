@@ -38,7 +38,7 @@ export interface EngineConfig {
   keepAliveIntervalMs?: number;
   /** Backoff and give-up thresholds of the reconnect policy. */
   reconnect?: Partial<ReconnectPolicyOptions>;
-  /** Rows per backfill batch (default 500). */
+  /** Rows per backfill batch (default 2000: each group batch is one statement; fewer, larger ones cost less). */
   backfillBatchSize?: number;
   /** WEBHOOK_ALLOW_PRIVATE=1: webhooks may call loopback/private addresses (tests, demo). */
   webhookAllowPrivate?: boolean;

@@ -69,7 +69,7 @@ export async function createGatewayEngine(opts: {
     db: db.db,
     logger,
     sessions: manager,
-    batchSize: config.backfillBatchSize ?? 500,
+    batchSize: config.backfillBatchSize ?? 2_000,
   });
   const eventServices = createEventServices({ db: db.db, logger, config });
   let booted = false;

@@ -6,6 +6,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
+import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
 import { PGLiteSocketHandler } from "@electric-sql/pglite-socket";
 import {
   DATABASE_PASSWORD_FILE,
@@ -58,7 +59,9 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions = {
   }
   let pglite: PGlite;
   try {
-    pglite = await PGlite.create(folder ? { dataDir: path.join(folder, "pg") } : {});
+    // pg_trgm: the session search's substring index (migrations run `create extension pg_trgm` on both servers).
+    const extensions = { pg_trgm };
+    pglite = await PGlite.create(folder ? { dataDir: path.join(folder, "pg"), extensions } : { extensions });
   } catch (error) {
     if (ownsLock) lock?.release();
     throw new Error(`the embedded database in ${folder ?? "memory"} could not be opened: ${errorText(error)}`);

@@ -8,7 +8,7 @@ import { createBenchDatabase } from "./database.ts";
 import { createBenchIdentity, startInProcessGateway } from "./gateway.ts";
 import { REPO_ROOT, stopEverything } from "./processes.ts";
 import { machineLine, writeSection } from "./report.ts";
-import { httpTargets, runSessionsList, seedScale } from "./sessions-list.ts";
+import { httpTargets, LIST_SESSIONS, runSessionsList, seedListScale } from "./sessions-list.ts";
 import { runSessionsPerGateway } from "./sessions-per-gateway.ts";
 
 const reportFile = path.join(REPO_ROOT, "BENCHMARKS.md");
@@ -19,15 +19,23 @@ interface Benchmark {
   run: () => Promise<{ body: string; postgres: string }>;
 }
 
+/** `--quick`: smaller scales and fewer rounds, for a CI smoke run (figures are reported, never enforced). */
+const quick = process.argv.includes("--quick");
+
 const benchmarks: Benchmark[] = [
   {
     name: "sessions-list",
     run: async () => {
       const db = await createBenchDatabase("list");
-      await seedScale(db);
+      const sessions = quick ? 200_000 : LIST_SESSIONS;
+      const { seconds: seedSeconds } = await seedListScale(db, sessions);
       const identity = await createBenchIdentity(db);
       const gateway = await startInProcessGateway(db, identity);
-      const body = await runSessionsList(db, httpTargets(gateway.url, identity.superAdminToken));
+      const body = await runSessionsList(db, httpTargets(gateway.url, identity.superAdminToken), {
+        sessions,
+        seedSeconds,
+        quick,
+      });
       return { body, postgres: db.version };
     },
   },

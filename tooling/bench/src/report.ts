@@ -16,8 +16,11 @@ nothing here is edited by hand. Everything runs on 127.0.0.1 against the machine
 (\`BENCH_DATABASE_URL\`, default \`postgres://postgres@127.0.0.1:5432/postgres\`; a fresh database per benchmark,
 dropped at the end). The gateway, the simulator, the web app and the load generator run as child processes where a
 section says so; every server and child process is stopped when its benchmark ends, failed or not. Medians are over
-the runs stated; ratios are taken within one run. Each section ends with the machine and the command that produced
-it, and states its goals as met or not met with the figure.
+the runs stated. The machine is shared, so absolute figures move from run to run: every headline figure is a ratio
+against a floor measured in the same run (named in its section), and the goals are those ratios. Each section ends
+with the machine and the command that produced it, and states its floor, its ratio, its goal and met or not met.
+\`npm run bench -- --quick\` runs smaller scales for a smoke test; goals are reported, never enforced (the command fails
+only when a benchmark cannot run).
 `;
 
 export function writeSection(file: string, name: string, body: string): void {

@@ -1,6 +1,7 @@
 // Sessions per gateway: resident memory of one gateway process at 1, 50, 200 and 500 working simulated sessions,
 // and the boot storm — how long all of them take to be `working` again after the gateway restarts.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { seed } from "@wa/db";
@@ -21,6 +22,18 @@ const RESERVE_S = 150;
 /** Pairing slows down as sessions accumulate (more sockets to serve, more GC); projections allow for it. */
 const SLOWDOWN = 1.5;
 const GATEWAY_ID = "gw-bench-1";
+/** Pairings measured at the top population on each Node major (two rounds of the pairing concurrency). */
+const TAIL_PAIRINGS = 2 * CONCURRENCY;
+
+/** The node binary of another major, as `npx -p node@N` installs it (null when it cannot be had). */
+function otherNode(major: number): string | null {
+  const result = spawnSync("npx", ["-y", "-p", `node@${major}`, "node", "-p", "process.execPath"], {
+    encoding: "utf8",
+    timeout: 180_000,
+  });
+  const bin = result.status === 0 ? result.stdout.trim().split("\n").at(-1) : undefined;
+  return bin && existsSync(bin) ? bin : null;
+}
 
 interface Step {
   sessions: number;
@@ -181,6 +194,52 @@ export async function runSessionsPerGateway(): Promise<{ body: string; postgres:
   const half = workingAt.find((w) => w.n >= reached / 2)?.t ?? stormSeconds;
   const rssAfterStorm = await settledRss(gateway.pid);
 
+  // The same population on two Node majors, back to back: pair TAIL_PAIRINGS more on this (Node 20) gateway, then
+  // restart it on Node 24 (its own boot storm) and pair TAIL_PAIRINGS more there.
+  const pairTail = async (label: string) => {
+    const offset = 1_000_000 + paired.length;
+    const cpu0 = cpuMs(gateway.pid);
+    const sim0 = cpuMs(sim.pid);
+    const t0 = Date.now();
+    const done = await pool(Array.from({ length: TAIL_PAIRINGS }, (_, i) => offset + i), CONCURRENCY, (n) =>
+      createAndPair({
+        gatewayUrl: gateway.url,
+        simHttpUrl: sim.httpUrl,
+        token: identity.ownerToken,
+        label: `per-gateway ${label} ${n}`,
+        scenario: SCENARIO,
+        phoneNumber: `62817${String(n).padStart(7, "0")}`,
+        timeoutMs: 180_000,
+      }),
+    );
+    paired.push(...done.filter((b): b is SessionView => b !== null));
+    return {
+      label,
+      at: paired.length,
+      wallS: (Date.now() - t0) / 1000,
+      cpuMsPerPairing: (cpuMs(gateway.pid) - cpu0) / TAIL_PAIRINGS,
+      simCpuMsPerPairing: (cpuMs(sim.pid) - sim0) / TAIL_PAIRINGS,
+    };
+  };
+  const tails: { label: string; at: number; wallS: number; cpuMsPerPairing: number; simCpuMsPerPairing: number; storm?: string }[] = [];
+  tails.push({ ...(await pairTail(process.version)), storm: `${stormSeconds.toFixed(1)} s` });
+  const node24 = otherNode(24);
+  if (node24) {
+    await gateway.stop();
+    const population = paired.length;
+    const started24 = Date.now();
+    gateway = await startGatewayChild({ ...gatewayEnv, nodePath: node24 });
+    const token24 = await identity.superAdminToken();
+    const deadline24 = Date.now() + 300_000;
+    while ((await countWorking(gateway.url, token24, started24)) < population) {
+      if (Date.now() > deadline24) throw new Error("the Node 24 gateway did not bring every session back within 300 s");
+      await sleep(250);
+    }
+    const storm24 = `${((Date.now() - started24) / 1000).toFixed(1)} s`;
+    const version = spawnSync(node24, ["--version"], { encoding: "utf8" }).stdout.trim();
+    tails.push({ ...(await pairTail(version)), storm: storm24 });
+  }
+
   const rows = steps.map((s, i) => {
     const prev = steps[i - 1];
     const marginal = prev ? ((s.rss - prev.rss) / (s.sessions - prev.sessions)).toFixed(2) : "—";
@@ -195,6 +254,10 @@ export async function runSessionsPerGateway(): Promise<{ body: string; postgres:
   });
   const first = steps[0];
   const top = steps.at(-1);
+  const at50 = steps.find((st) => st.sessions === 50);
+  const cpuRatio = at50 && top && top !== at50 ? top.gatewayCpuPerSession / at50.gatewayCpuPerSession : Number.NaN;
+  const tail20 = tails[0];
+  const cpuRatioTail = at50 && tail20 ? tail20.cpuMsPerPairing / (at50.gatewayCpuPerSession * 1000) : Number.NaN;
   const perSession = first && top && top.sessions > first.sessions ? (top.rss - first.rss) / (top.sessions - first.sessions) : Number.NaN;
 
   return {
@@ -221,6 +284,18 @@ export async function runSessionsPerGateway(): Promise<{ body: string; postgres:
         ` ${stormSeconds.toFixed(1)} s (from spawn; admin list polled every 250 ms for \`working\` with \`lastConnectedAt\` after the restart; the simulator confirms ${connected} connected); RSS after the storm ${rssAfterStorm.toFixed(0)} MiB,` +
         ` i.e. ${first && reached > first.sessions ? ((rssAfterStorm - first.rss) / (reached - first.sessions)).toFixed(2) : "?"} MiB per` +
         " session above the 1-session gateway once the pairing garbage is gone",
+      "",
+      `The same population on two Node majors, back to back: ${TAIL_PAIRINGS} more pairings on the Node 20 gateway after the`,
+      "storm, then a restart on Node 24 (`npx -p node@24`; its own boot storm) and as many pairings there:",
+      "",
+      table(
+        ["node", "sessions before", "boot storm to all working", "pairing wall s", "gateway CPU ms/pairing", "simulator CPU ms/pairing"],
+        tails.map((t) => [t.label, t.at - TAIL_PAIRINGS, t.storm ?? "—", t.wallS.toFixed(1), t.cpuMsPerPairing.toFixed(0), t.simCpuMsPerPairing.toFixed(0)]),
+      ),
+      node24 ? "" : "- Node 24 could not be installed with `npx -p node@24`: its row is missing.",
+      "",
+      `Goal: gateway CPU per pairing at the top step ÷ at 50 sessions ≤ 1.3 — ${cpuRatio <= 1.3 ? "met" : "not met"} (${cpuRatio.toFixed(2)};` +
+        ` the ${TAIL_PAIRINGS} pairings at ${tail20 ? tail20.at - TAIL_PAIRINGS : "?"} sessions after the storm ÷ at 50: ${cpuRatioTail.toFixed(2)}).`,
     ].join("\n"),
   };
 }

@@ -63,6 +63,8 @@ export interface GatewayOptions {
   waWsUrl?: string;
   logLevel?: string;
   nodeArgs?: string[];
+  /** The node binary (default: this process's); the bench runs the gateway on another Node major with it. */
+  nodePath?: string;
   env?: Record<string, string>;
   output?: "prefix" | "quiet";
   /** Its name in the output's prefix (default `gateway`). */
@@ -97,7 +99,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayProc
   const port = options.port || (await freePort());
   await requireFreePort(port, "GATEWAY_PORT");
   const entry = path.join(repoRoot, "apps", "gateway", "src", "index.ts");
-  const child = startChild(options.name ?? "gateway", process.execPath, tsxNode(entry, options.nodeArgs), {
+  const child = startChild(options.name ?? "gateway", options.nodePath ?? process.execPath, tsxNode(entry, options.nodeArgs), {
     cwd: repoRoot,
     env: { ...process.env, ...gatewayEnv({ ...options, port }) },
     output: options.output,

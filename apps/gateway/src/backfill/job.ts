@@ -6,16 +6,13 @@ import type { Database } from "@wa/db";
 import {
   applyContactLidMappings,
   listContactsPage,
-  pruneGroupMembers,
   pruneGroups,
-  upsertContacts,
-  upsertGroupMembers,
-  upsertGroups,
+  syncGroups,
   type GroupMemberUpsert,
   type GroupUpsert,
 } from "@wa/db/queries";
 import type pino from "pino";
-import type { DirectoryConnection } from "../whatsapp/directory-source.ts";
+import type { DirectoryConnection, FetchedGroups } from "../whatsapp/directory-source.ts";
 
 export interface BackfillProgress {
   contacts?: number;
@@ -80,10 +77,16 @@ export async function runBackfill(ctx: BackfillContext): Promise<void> {
   const lostBefore = ctx.conn.writer.lostWrites;
   const t0 = Date.now();
   await awaitHistorySync(ctx);
+  // The live group fetch (a server round trip and a large answer to decode) runs while the contacts are written.
+  const fetchStarted = Date.now();
+  const fetching = whileConnected(ctx, ctx.conn.source.fetchGroups());
+  fetching.catch(() => undefined);
   await backfillContacts(ctx);
   ctx.logger.info({ ms: Date.now() - t0 }, "backfill: contacts done");
+  const fetched = await fetching;
+  ctx.logger.info({ ms: Date.now() - fetchStarted, groups: fetched.count }, "backfill: groups fetched");
   const t1 = Date.now();
-  await backfillGroups(ctx);
+  await backfillGroups(ctx, fetched);
   ctx.logger.info({ ms: Date.now() - t1 }, "backfill: groups done");
   await whileConnected(ctx, ctx.conn.writer.idle());
   // Rows the live capture failed to write while we ran are rows this job would claim without having: not a success.
@@ -137,24 +140,21 @@ async function backfillContacts(ctx: BackfillContext): Promise<void> {
   }
 
   ctx.logger.debug({ ms: Date.now() - t0, mappings: mappings.length }, "backfill: LID mappings applied");
-  // Stream the session's contacts page by page (never all in memory) and commit each page as one batch.
+  // Every contact the device delivered is now written (the capture is idle); count them page by page (never all
+  // in memory). Writing them back would change nothing: the only writes are the capture's and the mappings above.
   let after: string | null = null;
   for (;;) {
     check(ctx);
     const page = await listContactsPage(db, sessionId, after, ctx.batchSize);
     if (page.length === 0) break;
-    const written = await conn.writer.write(() => upsertContacts(db, sessionId, page));
-    ctx.progress({ contacts: written });
+    ctx.progress({ contacts: page.length });
     after = page[page.length - 1]?.jid ?? null;
     if (page.length < ctx.batchSize) break;
   }
 }
 
-async function backfillGroups(ctx: BackfillContext): Promise<void> {
+async function backfillGroups(ctx: BackfillContext, fetched: FetchedGroups): Promise<void> {
   const { db, sessionId, conn } = ctx;
-  const fetchStarted = Date.now();
-  const fetched = await whileConnected(ctx, conn.source.fetchGroups());
-  ctx.logger.info({ ms: Date.now() - fetchStarted, groups: fetched.count }, "backfill: groups fetched");
   // Baileys also emits the result as groups.update; let the capture write it before we start.
   await whileConnected(ctx, conn.writer.idle());
   let groups: GroupUpsert[] = [];
@@ -167,20 +167,8 @@ async function backfillGroups(ctx: BackfillContext): Promise<void> {
     const batchMembers = members;
     groups = [];
     members = [];
-    await conn.writer.write(() =>
-      db.transaction(async (tx) => {
-        await upsertGroups(tx, sessionId, batchGroups);
-        for (let i = 0; i < batchMembers.length; i += ctx.batchSize) {
-          await upsertGroupMembers(tx, sessionId, batchMembers.slice(i, i + ctx.batchSize));
-        }
-        await pruneGroupMembers(
-          tx,
-          sessionId,
-          batchGroups.map((g) => g.jid),
-          batchMembers,
-        );
-      }),
-    );
+    // One statement per batch: groups, changed memberships and departed members together, atomically.
+    await conn.writer.write(() => syncGroups(db, sessionId, batchGroups, batchMembers));
     ctx.progress({ groups: batchGroups.length, groupMembers: batchMembers.length });
   };
 

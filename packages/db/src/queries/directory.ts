@@ -260,6 +260,150 @@ export async function pruneGroups(db: Executor, sessionId: string, keepJids: rea
       and g.jid not in (select jsonb_array_elements_text(${JSON.stringify(keepJids)}::jsonb))`);
 }
 
+export interface GroupSyncResult {
+  /** Group rows inserted or changed. */
+  groupsWritten: number;
+  /** Membership rows inserted or changed. */
+  membersWritten: number;
+  /** Memberships of these groups that were not in the batch (people who left), deleted. */
+  membersRemoved: number;
+}
+
+/**
+ * Makes the stored state of `groups` equal to the batch — group fields, every membership, nothing else — in ONE
+ * statement (one round trip, atomic without a transaction). Only what differs is written: rows equal to the stored
+ * ones are filtered out before the upsert (no row lock, no dead tuple), and the stale-member delete is an anti-join
+ * against the batch. Stored rows are reached by primary-key probes per batch row (lateral joins that `limit`/`offset`
+ * keeps from being flattened): the batch's size is unknown to the planner, which would otherwise hash-join against
+ * every membership of the session. `members` must all belong to `groups`.
+ * Absent (null) fields keep their stored values, as in the upserts above.
+ */
+export async function syncGroups(
+  db: Executor,
+  sessionId: string,
+  groupRows: readonly GroupUpsert[],
+  members: readonly GroupMemberUpsert[],
+): Promise<GroupSyncResult> {
+  const uniqueGroups = dedupe(
+    groupRows,
+    (r) => r.jid,
+    (a, b) => ({
+      jid: a.jid,
+      subject: pick(a.subject, b.subject),
+      description: pick(a.description, b.description),
+      ownerJid: pick(a.ownerJid, b.ownerJid),
+      creation: pick(a.creation, b.creation),
+      size: pick(a.size, b.size),
+      announce: pick(a.announce, b.announce),
+      restrict: pick(a.restrict, b.restrict),
+    }),
+  );
+  if (uniqueGroups.length === 0) return { groupsWritten: 0, membersWritten: 0, membersRemoved: 0 };
+  const uniqueMembers = dedupe(
+    members,
+    (r) => `${r.groupJid}\u0000${r.memberJid}`,
+    (a, b) => ({ ...a, ...b, phoneJid: pick(a.phoneJid, b.phoneJid), lidJid: pick(a.lidJid, b.lidJid) }),
+  );
+  const groupsJson = JSON.stringify(
+    uniqueGroups.map((r) => ({
+      jid: r.jid,
+      subject: r.subject ?? null,
+      description: r.description ?? null,
+      owner_jid: r.ownerJid ?? null,
+      creation: r.creation ?? null,
+      size: r.size ?? null,
+      announce: r.announce ?? null,
+      restrict: r.restrict ?? null,
+    })),
+  );
+  const membersJson = JSON.stringify(
+    uniqueMembers.map((r) => ({ g: r.groupJid, m: r.memberJid, pn: r.phoneJid ?? null, lid: r.lidJid ?? null, role: r.role })),
+  );
+  // The member insert and the group insert are one statement: the foreign key is checked at its end, when the
+  // batch's groups exist. The CTEs share one snapshot, so the delete never sees (or removes) rows inserted here.
+  const rows = await db.execute<{ groups_written: number; members_written: number; members_removed: number }>(sql`
+    with gs as materialized (
+      select * from jsonb_to_recordset(${groupsJson}::jsonb) as r(jid text, subject text, description text,
+        owner_jid text, creation bigint, size int, announce boolean, restrict boolean)
+    ),
+    ms as materialized (
+      select * from jsonb_to_recordset(${membersJson}::jsonb) as r(g text, m text, pn text, lid text, role text)
+    ),
+    g_changed as (
+      select gs.jid, gs.subject, gs.description, gs.owner_jid,
+        case when gs.creation is null then null else to_timestamp(gs.creation / 1000.0) end as creation,
+        gs.size, gs.announce, gs.restrict
+      from gs left join lateral (
+        select * from groups g0 where g0.session_id = ${sessionId} and g0.jid = gs.jid limit 1
+      ) cur on true
+      where cur.jid is null
+        or (cur.subject, cur.description, cur.owner_jid, cur.creation, cur.size, cur.announce, cur.restrict)
+          is distinct from (coalesce(gs.subject, cur.subject), coalesce(gs.description, cur.description),
+            coalesce(gs.owner_jid, cur.owner_jid),
+            coalesce(case when gs.creation is null then null else to_timestamp(gs.creation / 1000.0) end, cur.creation),
+            coalesce(gs.size, cur.size), coalesce(gs.announce, cur.announce), coalesce(gs.restrict, cur.restrict))
+    ),
+    g_written as (
+      insert into groups as g (session_id, jid, subject, description, owner_jid, creation, size, announce, restrict,
+        created_at, updated_at)
+      select ${sessionId}, jid, subject, description, owner_jid, creation, size, announce, restrict, now(), now()
+      from g_changed
+      on conflict (session_id, jid) do update set
+        subject = coalesce(excluded.subject, g.subject),
+        description = coalesce(excluded.description, g.description),
+        owner_jid = coalesce(excluded.owner_jid, g.owner_jid),
+        creation = coalesce(excluded.creation, g.creation),
+        size = coalesce(excluded.size, g.size),
+        announce = coalesce(excluded.announce, g.announce),
+        restrict = coalesce(excluded.restrict, g.restrict),
+        updated_at = now()
+      returning 1
+    ),
+    m_changed as (
+      select ms.g, ms.m, ms.pn, ms.lid, ms.role
+      from ms left join lateral (
+        select * from group_members m0
+        where m0.session_id = ${sessionId} and m0.group_jid = ms.g and m0.member_jid = ms.m limit 1
+      ) cur on true
+      where cur.member_jid is null
+        or (cur.phone_jid, cur.lid_jid, cur.role)
+          is distinct from (coalesce(ms.pn, cur.phone_jid), coalesce(ms.lid, cur.lid_jid), ms.role)
+    ),
+    m_written as (
+      insert into group_members as gm (session_id, group_jid, member_jid, phone_jid, lid_jid, role, created_at,
+        updated_at)
+      select ${sessionId}, g, m, pn, lid, role, now(), now() from m_changed
+      on conflict (session_id, group_jid, member_jid) do update set
+        phone_jid = coalesce(excluded.phone_jid, gm.phone_jid),
+        lid_jid = coalesce(excluded.lid_jid, gm.lid_jid),
+        role = excluded.role,
+        updated_at = now()
+      returning 1
+    ),
+    m_removed as (
+      delete from group_members gm
+      using (
+        select cur.group_jid, cur.member_jid
+        from gs cross join lateral (
+          select m0.group_jid, m0.member_jid from group_members m0
+          where m0.session_id = ${sessionId} and m0.group_jid = gs.jid offset 0
+        ) cur
+        where not exists (select 1 from ms where ms.g = cur.group_jid and ms.m = cur.member_jid)
+      ) stale
+      where gm.session_id = ${sessionId} and gm.group_jid = stale.group_jid and gm.member_jid = stale.member_jid
+      returning 1
+    )
+    select (select count(*) from g_written)::int as groups_written,
+      (select count(*) from m_written)::int as members_written,
+      (select count(*) from m_removed)::int as members_removed`);
+  const row = rows[0];
+  return {
+    groupsWritten: row?.groups_written ?? 0,
+    membersWritten: row?.members_written ?? 0,
+    membersRemoved: row?.members_removed ?? 0,
+  };
+}
+
 /** Keyset pages of the session's contacts (by jid), for streaming them without loading all. */
 export async function listContactsPage(
   db: Executor,

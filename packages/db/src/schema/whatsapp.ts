@@ -48,10 +48,12 @@ export const waSessions = pgTable(
     index("wa_sessions_status_created_idx").on(t.status, t.createdAt, t.id),
     // admin gateway filter, and boot restore of one gateway's sessions
     index("wa_sessions_gateway_created_idx").on(t.gatewayId, t.createdAt, t.id),
-    // search by phone number, JID, LID (exact or prefix); label is matched as a substring, so no index helps it
+    // search by phone number, JID, LID (exact or prefix)
     index("wa_sessions_phone_idx").on(t.phoneNumber.op("text_pattern_ops")),
     index("wa_sessions_jid_idx").on(t.waJid.op("text_pattern_ops")),
     index("wa_sessions_lid_idx").on(t.waLid.op("text_pattern_ops")),
+    // search by label, a case-insensitive substring (ILIKE '%…%'): trigrams (extension pg_trgm, migration 0003)
+    index("wa_sessions_label_trgm_idx").using("gin", t.label.op("gin_trgm_ops")),
   ],
 );
 export type WaSessionRow = typeof waSessions.$inferSelect;

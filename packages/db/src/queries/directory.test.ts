@@ -1,0 +1,123 @@
+import { and, eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { newId } from "../ids.ts";
+import { groupMembers, groups, organizations, waSessions } from "../schema/index.ts";
+import { createTestDatabase, type TestDatabase } from "../testing.ts";
+import { syncGroups, type GroupMemberUpsert, type GroupUpsert } from "./directory.ts";
+
+const G1 = "111@g.us";
+const G2 = "222@g.us";
+const OTHER = "999@g.us";
+const member = (groupJid: string, n: number, role: GroupMemberUpsert["role"] = "member"): GroupMemberUpsert => ({
+  groupJid,
+  memberJid: `${n}@s.whatsapp.net`,
+  phoneJid: `${n}@s.whatsapp.net`,
+  lidJid: null,
+  role,
+});
+
+describe("syncGroups", () => {
+  let t: TestDatabase;
+  const sessionId = newId();
+
+  beforeAll(async () => {
+    t = await createTestDatabase();
+    await t.db.insert(organizations).values({ id: "org-dir", name: "org-dir" });
+    await t.db.insert(waSessions).values({ id: sessionId, organizationId: "org-dir", gatewayId: "gw", label: "dir" });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  const storedMembers = async (groupJid: string) =>
+    (
+      await t.db
+        .select({ m: groupMembers.memberJid, role: groupMembers.role, lid: groupMembers.lidJid })
+        .from(groupMembers)
+        .where(and(eq(groupMembers.sessionId, sessionId), eq(groupMembers.groupJid, groupJid)))
+        .orderBy(groupMembers.memberJid)
+    ).map((r) => `${r.m}:${r.role}:${r.lid ?? "-"}`);
+
+  it("writes new groups with their members in one call, then nothing when nothing changed", async () => {
+    // a group outside the batch keeps its members throughout
+    const other: GroupUpsert = { jid: OTHER, subject: "other" };
+    expect(await syncGroups(t.db, sessionId, [other], [member(OTHER, 1)])).toEqual({
+      groupsWritten: 1,
+      membersWritten: 1,
+      membersRemoved: 0,
+    });
+
+    const batch: GroupUpsert[] = [
+      { jid: G1, subject: "one", size: 3 },
+      { jid: G2, subject: "two", size: 2 },
+    ];
+    const members = [member(G1, 1, "superadmin"), member(G1, 2), member(G1, 3), member(G2, 1), member(G2, 4)];
+    expect(await syncGroups(t.db, sessionId, batch, members)).toEqual({
+      groupsWritten: 2,
+      membersWritten: 5,
+      membersRemoved: 0,
+    });
+    expect(await storedMembers(G1)).toEqual([
+      "1@s.whatsapp.net:superadmin:-",
+      "2@s.whatsapp.net:member:-",
+      "3@s.whatsapp.net:member:-",
+    ]);
+    // the same data again: no row is written (not even a no-op update)
+    expect(await syncGroups(t.db, sessionId, batch, members)).toEqual({
+      groupsWritten: 0,
+      membersWritten: 0,
+      membersRemoved: 0,
+    });
+  });
+
+  it("writes only the changes: a new role, a new member, a member who left, a changed subject", async () => {
+    const [before] = await t.db
+      .select({ updatedAt: groups.updatedAt })
+      .from(groups)
+      .where(and(eq(groups.sessionId, sessionId), eq(groups.jid, G2)));
+    const result = await syncGroups(
+      t.db,
+      sessionId,
+      [{ jid: G1, subject: "one, renamed" }, { jid: G2, subject: "two" }],
+      [
+        member(G1, 1, "superadmin"),
+        member(G1, 2, "admin"),
+        // 3 left G1; 5 joined it
+        member(G1, 5),
+        member(G2, 1),
+        // a LID learned for 4; an absent phone number keeps the stored one
+        { groupJid: G2, memberJid: "4@s.whatsapp.net", phoneJid: null, lidJid: "44@lid", role: "member" },
+      ],
+    );
+    expect(result).toEqual({ groupsWritten: 1, membersWritten: 3, membersRemoved: 1 });
+    expect(await storedMembers(G1)).toEqual([
+      "1@s.whatsapp.net:superadmin:-",
+      "2@s.whatsapp.net:admin:-",
+      "5@s.whatsapp.net:member:-",
+    ]);
+    expect(await storedMembers(G2)).toEqual(["1@s.whatsapp.net:member:-", "4@s.whatsapp.net:member:44@lid"]);
+    const [g2Phone] = await t.db
+      .select({ pn: groupMembers.phoneJid })
+      .from(groupMembers)
+      .where(and(eq(groupMembers.groupJid, G2), eq(groupMembers.memberJid, "4@s.whatsapp.net")));
+    expect(g2Phone?.pn).toBe("4@s.whatsapp.net");
+    const stored = await t.db.select().from(groups).where(eq(groups.sessionId, sessionId)).orderBy(groups.jid);
+    expect(stored.map((g) => [g.jid, g.subject, g.size])).toEqual([
+      [G1, "one, renamed", 3],
+      [G2, "two", 2],
+      [OTHER, "other", null],
+    ]);
+    // the unchanged group was not rewritten
+    expect(stored.find((g) => g.jid === G2)?.updatedAt).toEqual(before?.updatedAt);
+    expect(await storedMembers(OTHER)).toEqual(["1@s.whatsapp.net:member:-"]);
+  });
+
+  it("empties a group whose batch lists no members", async () => {
+    expect(await syncGroups(t.db, sessionId, [{ jid: G2 }], [])).toEqual({
+      groupsWritten: 0,
+      membersWritten: 0,
+      membersRemoved: 2,
+    });
+    expect(await storedMembers(G2)).toEqual([]);
+  });
+});
