@@ -75,6 +75,9 @@ export function Header() {
           <Link href="/api-keys" prefetch={false} aria-current={current("/api-keys")}>
             API keys
           </Link>
+          <Link href="/webhooks" prefetch={false} aria-current={current("/webhooks")}>
+            Webhooks
+          </Link>
           {viewer.user.isSuperAdmin ? (
             <>
               <span className="nav-sep" aria-hidden="true" />
