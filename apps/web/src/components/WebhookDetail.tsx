@@ -158,6 +158,7 @@ function EditForm({ webhook: w }: { webhook: Webhook }) {
   const [url, setUrl] = useState(w.url);
   const [events, setEvents] = useState<string[]>(w.events);
   const [sessionId, setSessionId] = useState(w.sessionId ?? "");
+  const [description, setDescription] = useState(w.description ?? "");
   const update = useMutation(
     trpc.webhooks.update.mutationOptions({ onSuccess: () => void queryClient.invalidateQueries({ queryKey: trpc.webhooks.pathKey() }) }),
   );
@@ -166,7 +167,11 @@ function EditForm({ webhook: w }: { webhook: Webhook }) {
   if (badUrl) local.url = badUrl;
   if (events.length === 0) local.events = "Pick at least one event type.";
   const errors = { ...local, ...fieldErrors(update.error) };
-  const changed = url.trim() !== w.url || events.join() !== w.events.join() || sessionId !== (w.sessionId ?? "");
+  const changed =
+    url.trim() !== w.url ||
+    events.join() !== w.events.join() ||
+    sessionId !== (w.sessionId ?? "") ||
+    description.trim() !== (w.description ?? "");
 
   return (
     <form
@@ -174,7 +179,7 @@ function EditForm({ webhook: w }: { webhook: Webhook }) {
       onSubmit={(e) => {
         e.preventDefault();
         if (Object.keys(local).length > 0) return;
-        update.mutate({ id: w.id, url: url.trim(), events, sessionId: sessionId || null });
+        update.mutate({ id: w.id, url: url.trim(), events, sessionId: sessionId || null, description: description.trim() || null });
       }}
     >
       {update.error && Object.keys(fieldErrors(update.error)).length === 0 ? (
@@ -210,6 +215,17 @@ function EditForm({ webhook: w }: { webhook: Webhook }) {
           ))}
         </select>
         {errors.sessionId ? <span className="error">{errors.sessionId}</span> : null}
+      </div>
+      <div className="field">
+        <label htmlFor="edit-description">Description</label>
+        <input
+          id="edit-description"
+          className="input"
+          value={description}
+          onChange={(e) => setDescription(e.target.value)}
+          aria-invalid={errors.description ? true : undefined}
+        />
+        {errors.description ? <span className="error">{errors.description}</span> : null}
       </div>
       <div className="row">
         <button type="submit" className="btn btn-primary" disabled={!changed || update.isPending}>
