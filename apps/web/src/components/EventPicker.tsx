@@ -1,6 +1,6 @@
 "use client";
 // Which events a webhook receives: every type ("*", also the ones added later) or a chosen list.
-import { ALL_EVENTS, eventTypeHelp, pickableEventTypes } from "./webhook-format.ts";
+import { ALL_EVENTS, eventTypeHelp, pickableEventTypes, type EventChoice } from "./webhook-format.ts";
 
 export function EventPicker({
   id,
@@ -9,8 +9,8 @@ export function EventPicker({
   error,
 }: {
   id: string;
-  value: string[];
-  onChange: (next: string[]) => void;
+  value: EventChoice[];
+  onChange: (next: EventChoice[]) => void;
   error?: string;
 }) {
   const all = value.includes(ALL_EVENTS);

@@ -58,8 +58,8 @@ export function SessionEventsPanel({ sessionId }: { sessionId: string }) {
       {
         enabled: session.isSuccess,
         onData: (message) => {
+          if (!("data" in message)) return; // the stream's end (renewed by the tRPC client when a token expired)
           const event = message.data;
-          if (!("id" in event)) return; // the stream's end (renewed by the tRPC client when a token expired)
           setEvents((current) =>
             current.some((e) => e.id === event.id)
               ? current

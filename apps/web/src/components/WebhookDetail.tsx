@@ -13,7 +13,7 @@ import { EventPicker } from "./EventPicker.tsx";
 import { ErrorNotice, NotAllowed, NotFoundNotice } from "./Notices.tsx";
 import { RelativeTime } from "./RelativeTime.tsx";
 import { WebhookDeliveries } from "./WebhookDeliveries.tsx";
-import { describeEvents, urlProblem } from "./webhook-format.ts";
+import { describeEvents, isEventChoice, urlProblem, type EventChoice } from "./webhook-format.ts";
 import { useSessionNames, WEBHOOKS_FORBIDDEN, type Webhook } from "./WebhooksView.tsx";
 import "./webhooks.css";
 
@@ -156,7 +156,7 @@ function EditForm({ webhook: w }: { webhook: Webhook }) {
   const queryClient = useQueryClient();
   const sessionNames = useSessionNames();
   const [url, setUrl] = useState(w.url);
-  const [events, setEvents] = useState<string[]>(w.events);
+  const [events, setEvents] = useState<EventChoice[]>(() => w.events.filter(isEventChoice));
   const [sessionId, setSessionId] = useState(w.sessionId ?? "");
   const [description, setDescription] = useState(w.description ?? "");
   const update = useMutation(

@@ -10,8 +10,7 @@ import { useTRPC, type RouterOutputs } from "@/lib/trpc.tsx";
 import { CopyButton } from "./CopyButton.tsx";
 import { EventPicker } from "./EventPicker.tsx";
 import { ErrorNotice, NotAllowed } from "./Notices.tsx";
-import { RelativeTime } from "./RelativeTime.tsx";
-import { ALL_EVENTS, describeEvents, urlProblem } from "./webhook-format.ts";
+import { ALL_EVENTS, describeEvents, urlProblem, type EventChoice } from "./webhook-format.ts";
 import "./webhooks.css";
 
 export type Webhook = RouterOutputs["webhooks"]["get"];
@@ -164,7 +163,7 @@ function CreateWebhookForm() {
   const queryClient = useQueryClient();
   const sessionNames = useSessionNames();
   const [url, setUrl] = useState("");
-  const [events, setEvents] = useState<string[]>([ALL_EVENTS]);
+  const [events, setEvents] = useState<EventChoice[]>([ALL_EVENTS]);
   const [sessionId, setSessionId] = useState("");
   const [description, setDescription] = useState("");
   const [touched, setTouched] = useState(false);

@@ -2,6 +2,10 @@
 import { eventTypes, type EventType } from "@wa/api/contract";
 
 export const ALL_EVENTS = "*";
+/** What a webhook subscribes to: event types, or "*" alone for all of them. */
+export type EventChoice = EventType | typeof ALL_EVENTS;
+export const isEventChoice = (value: string): value is EventChoice =>
+  value === ALL_EVENTS || (eventTypes as readonly string[]).includes(value);
 
 export const eventTypeHelp: Record<EventType, string> = {
   "session.status": "a session connected, disconnected, needs a scan, logged out…",
