@@ -1,5 +1,6 @@
 // What the composition root (engine.ts) is configured with; a leaf module, so the parts it composes can read
 // their settings without importing the root.
+import type { DispatcherOptions } from "./events/dispatcher.ts";
 import type { ReconnectPolicyOptions } from "./whatsapp/reconnect-policy.ts";
 
 export interface EngineConfig {
@@ -36,4 +37,10 @@ export interface EngineConfig {
   reconnect?: Partial<ReconnectPolicyOptions>;
   /** Rows per backfill batch (default 500). */
   backfillBatchSize?: number;
+  /** WEBHOOK_ALLOW_PRIVATE=1: webhooks may call loopback/private addresses (tests, demo). */
+  webhookAllowPrivate?: boolean;
+  /** Event log retention (default and minimum 7 days). */
+  eventRetentionDays?: number;
+  /** Webhook dispatcher tuning (tests shorten the backoff). */
+  webhooks?: Partial<DispatcherOptions>;
 }

@@ -6,6 +6,7 @@ import { markGatewayOffline, registerGateway, touchGatewayHeartbeat } from "@wa/
 import type pino from "pino";
 import type { EngineConfig } from "./engine-config.ts";
 import { BackfillRegistry } from "./backfill/registry.ts";
+import { createEventServices, type EventServices } from "./events/index.ts";
 import { SessionEventBus } from "@wa/api";
 import { SessionManager } from "./whatsapp/manager.ts";
 import { guardClosedSocketRejections } from "./whatsapp/quiet.ts";
@@ -15,6 +16,7 @@ export type GatewayEngine = GatewayPorts & {
   sessions: SessionControl;
   backfill: BackfillRegistry;
   manager: SessionManager;
+  eventServices: EventServices;
   boot(): Promise<void>;
   shutdown(): Promise<void>;
 };
@@ -37,6 +39,7 @@ export async function createGatewayEngine(opts: {
     sessions: manager,
     batchSize: config.backfillBatchSize ?? 500,
   });
+  const eventServices = createEventServices({ db: db.db, logger, config });
   let heartbeat: NodeJS.Timeout | null = null;
   let booted = false;
   const unguard = guardClosedSocketRejections((reason) =>
@@ -48,6 +51,8 @@ export async function createGatewayEngine(opts: {
     sessions: manager.control(),
     backfill,
     events,
+    webhooks: eventServices.port,
+    eventServices,
     manager,
     async boot() {
       if (booted) return;
@@ -59,11 +64,13 @@ export async function createGatewayEngine(opts: {
         );
       }, config.heartbeatIntervalMs ?? 10_000);
       heartbeat.unref();
+      await eventServices.start();
       await manager.restoreAll();
     },
     async shutdown() {
       if (heartbeat) clearInterval(heartbeat);
       heartbeat = null;
+      await eventServices.stop();
       await backfill.shutdown();
       await manager.shutdown();
       await markGatewayOffline(db.db, config.gatewayId).catch((err: unknown) =>

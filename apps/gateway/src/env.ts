@@ -1,4 +1,5 @@
 // The gateway's environment, parsed once at boot; a bad variable stops the process with one clear line.
+import { minEventRetentionDays } from "@wa/db/contract";
 import { z } from "zod";
 
 const url = z.url({ protocol: /^(https?|wss?)$/ });
@@ -26,6 +27,10 @@ const envSchema = z
       .min(32, "at least 32 characters"),
     /** After changing APP_SECRET: the old value, so auth state sealed with it is still read (and sealed again). */
     APP_SECRET_PREVIOUS: z.preprocess(emptyAsUndefined, z.string().min(32, "at least 32 characters").optional()),
+    /** 1: webhooks may call loopback, private and link-local addresses (tests, the demo). */
+    WEBHOOK_ALLOW_PRIVATE: z.preprocess(emptyAsUndefined, z.enum(["0", "1", "true", "false"]).optional()),
+    /** Days events are kept (webhook replay, stream resume); at least 7. */
+    EVENT_RETENTION_DAYS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(minEventRetentionDays, `at least ${minEventRetentionDays}`).max(3650).optional()),
   })
   .transform((env) => {
     const webUrl = env.WEB_URL.replace(/\/+$/, "");
@@ -47,6 +52,8 @@ const envSchema = z
       logLevel: env.LOG_LEVEL,
       appSecret: env.APP_SECRET,
       appSecretPrevious: env.APP_SECRET_PREVIOUS,
+      webhookAllowPrivate: env.WEBHOOK_ALLOW_PRIVATE === "1" || env.WEBHOOK_ALLOW_PRIVATE === "true",
+      eventRetentionDays: env.EVENT_RETENTION_DAYS ?? minEventRetentionDays,
     };
   });
 

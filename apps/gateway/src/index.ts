@@ -48,6 +48,8 @@ async function main() {
       ...(env.adminPhoneNumber ? { adminPhoneNumber: env.adminPhoneNumber } : {}),
       ...(env.simulatorHttpUrl ? { simulatorHttpUrl: env.simulatorHttpUrl } : {}),
       ...(env.simulatorHttpUrl && env.simulatorRootKey ? { trustRootPublicKey: env.simulatorRootKey } : {}),
+      webhookAllowPrivate: env.webhookAllowPrivate,
+      eventRetentionDays: env.eventRetentionDays,
     },
   });
   const server = await createServer({

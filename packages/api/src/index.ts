@@ -11,3 +11,5 @@ export { createApiKeyAuthenticator, generateApiKey, hashApiKey, type ApiKeyAuthe
 export { capabilitiesOf, type Meta } from "./trpc.ts";
 export { setStreamRecheckInterval, streamEndedEventSchema, type StreamEndedEvent } from "./router/stream-credential.ts";
 export { appRouter, createCaller, successStatusOf, type AppRouter } from "./root.ts";
+export { setEventPollInterval, tailEvents } from "./router/events.ts";
+export * from "./webhooks/index.ts";

@@ -53,9 +53,18 @@ export interface SessionEvents {
   subscribe(filter: { organizationId: string; sessionId?: string }, signal: AbortSignal): AsyncIterable<SessionEvent>;
 }
 
+/** What the webhooks router needs from the gateway: its APP_SECRET (to seal secrets) and its SSRF policy. */
+export interface WebhookPort {
+  /** Seals a webhook's signing secret for storage, bound to the webhook's id. */
+  sealSecret(webhookId: string, secret: string): string;
+  /** Refuses (`validation_error` on `url`) a URL the gateway would not deliver to. */
+  checkUrl(url: string): Promise<void>;
+}
+
 export interface GatewayPorts {
   gatewayId: string;
   sessions: SessionControl;
   backfill: BackfillService;
   events: SessionEvents;
+  webhooks: WebhookPort;
 }

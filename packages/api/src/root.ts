@@ -2,13 +2,17 @@
 import { adminRouter } from "./router/admin.ts";
 import { apiKeysRouter } from "./router/api-keys.ts";
 import { meProcedure, systemRouter } from "./router/me.ts";
+import { eventsRouter } from "./router/events.ts";
 import { sessionsRouter } from "./router/sessions.ts";
+import { webhooksRouter } from "./router/webhooks.ts";
 import { createCallerFactory, createTRPCRouter, type Meta } from "./trpc.ts";
 
 export const appRouter = createTRPCRouter({
   admin: adminRouter,
   sessions: sessionsRouter,
   apiKeys: apiKeysRouter,
+  webhooks: webhooksRouter,
+  events: eventsRouter,
   me: meProcedure,
   system: systemRouter,
 });

@@ -97,6 +97,26 @@ export type EventType = (typeof eventTypes)[number];
 /** Version of the event envelope (`schema` field). */
 export const eventSchemaVersion = 1;
 
+/** A webhook delivery's status (contract "Events"): `failed` is retried at `nextAttemptAt`; `dead` gave up. */
+export const webhookDeliveryStatuses = ["pending", "delivered", "failed", "dead"] as const;
+export type WebhookDeliveryStatus = (typeof webhookDeliveryStatuses)[number];
+
+/** Webhook delivery rules (contract "Events"): a 2xx within the timeout is delivered, else retried with backoff. */
+export const webhookDelivery = {
+  timeoutMs: 10_000,
+  firstBackoffMs: 2_000,
+  maxBackoffMs: 3_600_000,
+  maxAttempts: 15,
+  /** After a rotation the previous secret keeps signing (beside the new one) this long. */
+  previousSecretOverlapMs: 24 * 3_600_000,
+  secretPrefix: "whsec_",
+  /** A webhook's `events` may be this instead of a list of types. */
+  allEvents: "*",
+} as const;
+
+/** Events are kept at least this long (EVENT_RETENTION_DAYS may only lengthen it). */
+export const minEventRetentionDays = 7;
+
 /** Audit actions (contract "Audit log"); more may be added, never renamed. */
 export const auditActions = [
   "session.created",

@@ -6,6 +6,11 @@ import { conflict, notFound } from "../errors.ts";
 import { SessionEventBus } from "../event-bus.ts";
 import type { GatewayPorts, SessionEvent } from "../ports.ts";
 import type { BackfillJob, SessionQr, WaSessionOutput } from "../schemas.ts";
+import { createWebhookPort } from "../webhooks/port.ts";
+import type { Resolver } from "../webhooks/url-guard.ts";
+
+/** The APP_SECRET the fake ports seal webhook secrets with. */
+export const FAKE_PORTS_APP_SECRET = "fake-ports-app-secret-fake-ports-app-secret";
 
 export interface FakePorts extends GatewayPorts {
   /** Every port call, in order, e.g. `start:01H…`. */
@@ -21,7 +26,15 @@ export interface FakePorts extends GatewayPorts {
 
 let jobCounter = 0;
 
-export function createFakePorts(options: { db: Database; gatewayId?: string; simulator?: boolean }): FakePorts {
+export function createFakePorts(options: {
+  db: Database;
+  gatewayId?: string;
+  simulator?: boolean;
+  /** WEBHOOK_ALLOW_PRIVATE (default false: the SSRF guard is on, as in production). */
+  allowPrivateWebhooks?: boolean;
+  /** DNS for the SSRF guard (default: the system's). */
+  resolve?: Resolver;
+}): FakePorts {
   const { db } = options;
   const calls: string[] = [];
   const jobs = new Map<string, BackfillJob>();
@@ -117,6 +130,12 @@ export function createFakePorts(options: { db: Database; gatewayId?: string; sim
       },
     },
     events,
+    // The real port: real sealing, real URL guard.
+    webhooks: createWebhookPort({
+      appSecret: FAKE_PORTS_APP_SECRET,
+      allowPrivate: options.allowPrivateWebhooks ?? false,
+      ...(options.resolve ? { resolve: options.resolve } : {}),
+    }),
     publish: (event) => events.publish(event),
     finishBackfill(sessionId, outcome = {}) {
       const job = jobs.get(sessionId);

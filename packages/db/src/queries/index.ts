@@ -9,3 +9,5 @@ export * from "./signing-keys.ts";
 export * from "./web-sessions.ts";
 export * from "./audit.ts";
 export * from "./events.ts";
+export * from "./webhooks.ts";
+export * from "./deliveries.ts";

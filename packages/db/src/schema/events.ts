@@ -27,3 +27,14 @@ export const events = pgTable(
   ],
 );
 export type EventRow = typeof events.$inferSelect;
+
+/**
+ * One row per organization that has written an event: the last id handed out. `appendEvent` locks this row (held
+ * until its transaction ends), so an organization's event-writing transactions take ids in the order they commit.
+ */
+export const eventSequences = pgTable("event_sequences", {
+  organizationId: text()
+    .primaryKey()
+    .references(() => organizations.id, { onDelete: "cascade" }),
+  lastId: text().notNull(),
+});
