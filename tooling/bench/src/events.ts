@@ -2,8 +2,8 @@
 // webhooks), the delay from a change's commit to the receiver, what writing the event adds to the change's
 // transaction, and the gateway's memory while 100,000 deliveries wait. Floors measured in the same run: the change's
 // transaction without its event, and a bare HTTP POST loop to the same receiver.
-import { eq, events, eventSequences, seed, type EventType } from "@wa/db";
-import { appendEvent, nextEventId, updateSession } from "@wa/db/queries";
+import { eq, events, seed, sql, waSessions, type EventType } from "@wa/db";
+import { appendEvent, updateSession } from "@wa/db/queries";
 import { createBenchDatabase, type BenchDatabase } from "./database.ts";
 import { BENCH_PASSWORD, createBenchIdentity, SUPER_ADMIN_EMAIL, type BenchIdentity } from "./gateway.ts";
 import { apiOk } from "./pairing.ts";
@@ -48,22 +48,23 @@ const committedAt = new Map<string, number>();
 const statusFlip = new Map<string, "stopped" | "failed">();
 
 /**
- * The change the status writer makes (a session's status), in one transaction, with or without its
- * `session.status` event — the same queries the gateway uses.
+ * The change the status writer makes (a session's status) in one transaction, as `updateSessionState` does it:
+ * lock the row and read the previous status, update it, then (with `withEvent`) append its `session.status` event.
  */
 async function statusChange(ctx: Ctx, sessionId: string, withEvent: boolean): Promise<string | null> {
-  const previous = statusFlip.get(sessionId) ?? "stopped";
-  const status = previous === "stopped" ? "failed" : "stopped";
+  const status = statusFlip.get(sessionId) === "failed" ? "stopped" : "failed";
   statusFlip.set(sessionId, status);
+  const reason = status === "failed" ? "bench" : null;
   const id = await ctx.db.db.transaction(async (tx) => {
-    await updateSession(tx, sessionId, { status, statusReason: status === "failed" ? "bench" : null });
+    const [before] = await tx.select({ status: waSessions.status }).from(waSessions).where(eq(waSessions.id, sessionId)).for("update");
+    await updateSession(tx, sessionId, { status, statusReason: reason });
     if (!withEvent) return null;
     const type: EventType = "session.status";
     const event = await appendEvent(tx, {
       organizationId: ctx.organizationId,
       sessionId,
       type,
-      data: { status, previous, reason: status === "failed" ? "bench" : null },
+      data: { status, previous: before?.status ?? null, reason },
     });
     return event.id;
   });
@@ -113,26 +114,36 @@ async function rssMedian(pid: number, ms: number): Promise<number> {
   return summarize(samples).median;
 }
 
+const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+const base32 = (value: number, width: number) => {
+  let out = "";
+  for (let i = 0, n = value; i < width; i++, n = Math.floor(n / 32)) out = `${CROCKFORD[n % 32] ?? "0"}${out}`;
+  return out;
+};
+const ulidTime = (id: string) => [...id.slice(0, 10)].reduce((t, c) => t * 32 + CROCKFORD.indexOf(c), 0);
+
 /**
- * Appends `count` session.status events in one transaction, as appendEvent orders them: the first through
- * appendEvent (which takes the organization's event-order lock until the commit), the rest with the ids that
- * follow it (`nextEventId`), inserted in chunks, then the organization's sequence moved to the last one.
+ * Appends `count` session.status events in one transaction, in appendEvent's order: the first through appendEvent
+ * (which takes the organization's event-order lock until the commit), the rest with ULIDs above it (its
+ * millisecond + 1, counter in the random part), inserted in chunks; then the organization's sequence is moved to
+ * the last one, so later appendEvent calls continue above them.
  */
 async function writeBacklog(ctx: Ctx, sessionId: string, count: number): Promise<void> {
   const data = (i: number) => ({ status: "failed", previous: "stopped", reason: `backlog ${i}` });
   await ctx.db.db.transaction(async (tx) => {
     const first = await appendEvent(tx, { organizationId: ctx.organizationId, sessionId, type: "session.status", data: data(0) });
+    const prefix = base32(ulidTime(first.id) + 1, 10);
     let last = first.id;
     for (let done = 1; done < count; ) {
       const n = Math.min(BACKLOG_CHUNK, count - done);
       const rows = Array.from({ length: n }, (_, i) => {
-        last = nextEventId(last);
+        last = `${prefix}${base32(done + i, 16)}`;
         return { id: last, organizationId: ctx.organizationId, sessionId, type: "session.status" as const, data: data(done + i) };
       });
       await tx.insert(events).values(rows);
       done += n;
     }
-    await tx.update(eventSequences).set({ lastId: last }).where(eq(eventSequences.organizationId, ctx.organizationId));
+    await tx.execute(sql`update event_sequences set last_id = ${last} where organization_id = ${ctx.organizationId}`);
   });
 }
 
@@ -378,8 +389,8 @@ export async function runEvents(): Promise<{ body: string; postgres: string }> {
     `The gateway runs as its own process (\`node --import tsx apps/gateway/src/index.ts\`, \`WEBHOOK_ALLOW_PRIVATE=1\` for`,
     `the loopback receiver); the receiver is a Node HTTP server in the bench process that verifies every delivery with the`,
     `\`standardwebhooks\` npm package and answers 204. Events are \`session.status\` changes written as the status writer`,
-    `writes them: \`updateSession\` + \`appendEvent\` in one transaction (\`@wa/db/queries\`), from ${WRITERS} concurrent writers`,
-    `(one session each). Latency is from the moment the change's transaction resolved in the writer to the moment the`,
+    `writes them (one transaction: lock the session row and read its status, \`updateSession\`, then \`appendEvent\`), from`,
+    `${WRITERS} concurrent writers (one session each; one organization, so their event writes take its event-order lock in turn). Latency is from the moment the change's transaction resolved in the writer to the moment the`,
     `receiver had the verified body (same process, same clock). Webhooks are created through \`POST /api/v1/webhooks\`.`,
     "",
     table(
