@@ -8,7 +8,7 @@ export { parseField } from "./validation.ts";
 export * from "./context.ts";
 export { createJwtVerifier, JWT_AUDIENCE, type JwtVerifier, type JwtVerifierOptions, type LoginClaims } from "./auth/jwt.ts";
 export { createApiKeyAuthenticator, generateApiKey, hashApiKey, type ApiKeyAuthenticator, type ApiKeyPrincipal } from "./auth/api-key.ts";
-export { capabilitiesOf, type Meta } from "./trpc.ts";
+export { capabilitiesOf, SUPER_ADMIN_ONLY, type Meta } from "./trpc.ts";
 export { setStreamRecheckInterval, streamEndedEventSchema, type StreamEndedEvent } from "./router/stream-credential.ts";
 export { appRouter, createCaller, successStatusOf, type AppRouter } from "./root.ts";
 export { setEventPollInterval, tailEvents } from "./router/events.ts";

@@ -43,4 +43,32 @@ CREATE UNIQUE INDEX "webhook_deliveries_webhook_event_idx" ON "webhook_deliverie
 CREATE INDEX "webhook_deliveries_open_idx" ON "webhook_deliveries" USING btree ("webhook_id","event_id") WHERE status in ('pending', 'failed');--> statement-breakpoint
 CREATE INDEX "webhook_deliveries_webhook_status_id_idx" ON "webhook_deliveries" USING btree ("webhook_id","status","id");--> statement-breakpoint
 CREATE INDEX "webhook_deliveries_event_idx" ON "webhook_deliveries" USING btree ("event_id");--> statement-breakpoint
-CREATE INDEX "webhooks_org_id_idx" ON "webhooks" USING btree ("organization_id","id");
+CREATE INDEX "webhooks_org_id_idx" ON "webhooks" USING btree ("organization_id","id");--> statement-breakpoint
+-- Hand-written: the next event id of an organization (appendEvent). `fresh` is a ULID made now; when the clock has
+-- not passed the last id handed out (same millisecond, or a gateway whose clock is behind), the last id plus one.
+CREATE OR REPLACE FUNCTION wa_next_event_id(last_id text, fresh text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+  alphabet constant text := '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+  chars text[];
+  i int := 26;
+  pos int;
+BEGIN
+  IF last_id IS NULL OR fresh > last_id THEN
+    RETURN fresh;
+  END IF;
+  chars := regexp_split_to_array(last_id, '');
+  LOOP
+    pos := strpos(alphabet, chars[i]);
+    IF pos < 32 THEN
+      chars[i] := substr(alphabet, pos + 1, 1);
+      RETURN array_to_string(chars, '');
+    END IF;
+    chars[i] := '0';
+    i := i - 1;
+    IF i = 0 THEN
+      RAISE EXCEPTION 'event id space exhausted';
+    END IF;
+  END LOOP;
+END
+$$;

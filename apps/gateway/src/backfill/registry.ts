@@ -6,6 +6,7 @@ import type pino from "pino";
 import { describeDbFailure } from "../db-failure.ts";
 import type { DirectoryConnection } from "../whatsapp/directory-source.ts";
 import { BackfillAborted, runBackfill, type BackfillProgress } from "./job.ts";
+import { recordBackfillFinished } from "../events/backfill-finished.ts";
 
 export interface BackfillSessions {
   /** Holds the session here (as a control route would); `not_found`, or `gateway_unavailable` when held elsewhere. */
@@ -126,5 +127,6 @@ export class BackfillRegistry implements BackfillService {
       job.finishedAt = Date.now();
       this.running.delete(job.sessionId);
     }
+    await recordBackfillFinished(this.opts.db, job, logger);
   }
 }

@@ -4,6 +4,7 @@ import { appRouter, errorBodySchema } from "@wa/api";
 import { limits } from "@wa/db/contract";
 
 import { generateOpenApiDocument, type OpenAPIObject } from "trpc-to-openapi";
+import { eventStreamPaths } from "../events/openapi-paths.ts";
 import { errorStatusesOf, type RestRoute } from "./rest-routes.ts";
 
 const BEARER_DESCRIPTION =
@@ -58,6 +59,8 @@ export function buildOpenApiDocument(opts: { baseUrl: string; routes: readonly R
       apiKey: { type: "apiKey", in: "header", name: "x-api-key", description: "api-key (`wa_…`); not accepted on admin routes or /api-keys" },
     },
     defs: { Error: errorBodySchema },
+    // The SSE routes (not JSON procedures) are described by hand.
+    paths: eventStreamPaths() as never,
   });
   for (const route of opts.routes) {
     const op = (doc.paths?.[route.template] as Record<string, Operation> | undefined)?.[route.method.toLowerCase()];

@@ -16,6 +16,7 @@ import { DatabaseHealth, type DatabaseHealthOptions } from "./database-health.ts
 import { BODY_LIMIT, frameworkErrors, handleClientError, installErrorHandlers } from "./errors.ts";
 import { installJsonParser } from "./json-body.ts";
 import { redactUrl } from "./logger.ts";
+import { registerEventStreamRoutes } from "../events/sse-route.ts";
 import { buildOpenApiDocument } from "./openapi.ts";
 import { REST_BASE, registerRest } from "./rest.ts";
 import { allowedMethods, restRoutes } from "./rest-routes.ts";
@@ -137,6 +138,7 @@ export async function createServer(opts: CreateServerOptions): Promise<GatewaySe
   const openApi = buildOpenApiDocument({ baseUrl: `${gatewayUrl}${REST_BASE}`, routes });
   app.get(openApiPath, async () => openApi);
   await registerRest(app, { createContext, logger, routes, allowedFor });
+  registerEventStreamRoutes(app, { createContext, logger, restBase: REST_BASE });
 
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (_request, reply) => {

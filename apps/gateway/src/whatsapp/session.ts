@@ -1,7 +1,7 @@
 // WhatsAppSession: one Baileys socket at a time for one session, and the single writer of the session's status.
 import { DomainError, type SessionEventBus, type SessionQr } from "@wa/api";
 import { safeError, type Database } from "@wa/db";
-import { updateSession, type SessionStatePatch, type WaSession } from "@wa/db/queries";
+import { updateSessionState, type SessionStatePatch, type WaSession } from "@wa/db/queries";
 import makeWASocket, { type ConnectionState, type WASocket } from "@whiskeysockets/baileys";
 import type pino from "pino";
 import QRCode from "qrcode";
@@ -145,7 +145,7 @@ export class WhatsAppSession {
     const queued = new Promise<void>((resolve) => (markQueued = resolve));
     const write = this.statusChain.then(async () => {
       // In order, and never dropped while the database is away: the status is what operators and the API see.
-      const saved = await retryWhileUnreachable(() => updateSession(this.deps.db, this.id, patch), {
+      const saved = await retryWhileUnreachable(() => updateSessionState(this.deps.db, this.id, patch), {
         onRetry: (err, attempt, delayMs) => {
           if (attempt > 1) return;
           this.logger.warn({ err: safeError(err), status: patch.status, delayMs }, "database unreachable; status write queued");

@@ -1,7 +1,7 @@
 // An in-memory stand-in for the gateway's session control and backfill, with the real event bus, for router and
 // HTTP tests.
 import type { Database, SessionStatus } from "@wa/db";
-import { getSession, updateSession } from "@wa/db/queries";
+import { getSession, updateSessionState } from "@wa/db/queries";
 import { conflict, notFound } from "../errors.ts";
 import { SessionEventBus } from "../event-bus.ts";
 import type { GatewayPorts, SessionEvent } from "../ports.ts";
@@ -42,7 +42,7 @@ export function createFakePorts(options: {
   const events = new SessionEventBus();
 
   const setStatus = async (sessionId: string, status: SessionStatus) => {
-    const session = await updateSession(db, sessionId, { status });
+    const session = await updateSessionState(db, sessionId, { status });
     if (!session) throw notFound("session");
     return session;
   };

@@ -3,17 +3,17 @@
 //
 // Ordering: a consumer resumes from an id and must never skip one, even when two transactions commit out of order.
 // `appendEvent` therefore takes a row lock on the organization's `event_sequences` row and keeps it until the
-// caller's transaction ends; the id it hands out is above the last one handed out (time-based ULID, or the last
-// id incremented when the clock has not moved on). Two event-writing transactions of one organization thus commit
+// caller's transaction ends; the id it hands out is above the last one committed (a ULID of now, or the last id
+// incremented when the clock has not moved past it). Two event-writing transactions of one organization thus commit
 // in the order of their ids: whoever reads `id > x` after a commit can never later see a smaller id appear. The
 // price is that one organization's event-writing transactions are serialized from their `appendEvent` to their
 // commit — so call it last in the transaction. Organizations never wait for each other.
 import { and, asc, desc, eq, gt, inArray, lt, sql } from "drizzle-orm";
-import { decodeTime, encodeTime, incrementBase32 } from "ulid";
+import { decodeTime, encodeTime } from "ulid";
 import type { Executor } from "../client.ts";
 import type { EventType } from "../contract.ts";
 import { newId } from "../ids.ts";
-import { events, eventSequences, type EventRow } from "../schema/index.ts";
+import { events, type EventRow } from "../schema/index.ts";
 
 export interface NewEvent {
   organizationId: string;
@@ -26,28 +26,24 @@ export interface NewEvent {
 /** The all-zero ULID: `since` this means everything retained. */
 export const EVENT_ID_ZERO = "00000000000000000000000000";
 
-/** The next id after `last`: a fresh ULID when the clock is ahead of it, else `last` incremented. */
-export function nextEventId(last: string | null, fresh: string = newId()): string {
-  if (last === null || fresh > last) return fresh;
-  return incrementBase32(last);
-}
-
 /**
  * Appends one event; call it with the transaction that makes the change it reports, as late as possible in it
- * (it holds the organization's event order until that transaction ends). Outside a transaction it is one.
+ * (it holds the organization's event order until that transaction ends). One statement: the upsert of the
+ * organization's sequence row takes (or waits for) its row lock and computes the next id from the latest committed
+ * one (`wa_next_event_id`, migration 0003), and the event is inserted with it.
  */
 export async function appendEvent(tx: Executor, event: NewEvent): Promise<{ id: string }> {
-  // Creates the sequence row on first use and locks it either way; the lock lasts until the transaction ends.
-  const locked = await tx.execute<{ last_id: string }>(sql`
-    insert into ${eventSequences} (organization_id, last_id) values (${event.organizationId}, ${EVENT_ID_ZERO})
-    on conflict (organization_id) do update set last_id = ${eventSequences.lastId}
-    returning last_id`);
-  const last = locked[0]?.last_id ?? EVENT_ID_ZERO;
-  const id = nextEventId(last === EVENT_ID_ZERO ? null : last);
-  await tx.execute(sql`
-    with seq as (update ${eventSequences} set last_id = ${id} where organization_id = ${event.organizationId})
-    insert into ${events} (id, organization_id, session_id, type, data)
-    values (${id}, ${event.organizationId}, ${event.sessionId}, ${event.type}, ${JSON.stringify(event.data ?? null)}::jsonb)`);
+  const rows = await tx.execute<{ id: string }>(sql`
+    with seq as (
+      insert into event_sequences (organization_id, last_id) values (${event.organizationId}, ${newId()})
+      on conflict (organization_id) do update set last_id = wa_next_event_id(event_sequences.last_id, excluded.last_id)
+      returning last_id
+    )
+    insert into events (id, organization_id, session_id, type, data)
+    select last_id, ${event.organizationId}, ${event.sessionId}, ${event.type}, ${JSON.stringify(event.data ?? null)}::jsonb from seq
+    returning id`);
+  const id = rows[0]?.id;
+  if (!id) throw new Error("appendEvent inserted no row");
   return { id };
 }
 

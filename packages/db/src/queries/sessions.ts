@@ -4,6 +4,7 @@ import type { Executor } from "../client.ts";
 import { newId } from "../ids.ts";
 import type { SessionStatus } from "../contract.ts";
 import { waSessions, type WaSessionRow } from "../schema/index.ts";
+import { appendEvent } from "./events.ts";
 
 /** The contract's WASession: times as epoch-ms integers, unset fields null. */
 export interface WaSession {
@@ -206,6 +207,28 @@ export async function updateSession(
     .where(and(eq(waSessions.id, id), organizationId ? eq(waSessions.organizationId, organizationId) : undefined))
     .returning(sessionColumns);
   return row ? toWaSession(row) : null;
+}
+
+/**
+ * The status writer's update: the row and, when the status changes, its `session.status` event
+ * (`{status, previous, reason}`), in one transaction.
+ */
+export async function updateSessionState(db: Executor, id: string, patch: SessionStatePatch): Promise<WaSession | null> {
+  if (patch.status === undefined) return updateSession(db, id, patch);
+  return db.transaction(async (tx) => {
+    const [before] = await tx.select({ status: waSessions.status }).from(waSessions).where(eq(waSessions.id, id)).for("update");
+    if (!before) return null;
+    const saved = await updateSession(tx, id, patch);
+    if (saved && saved.status !== before.status) {
+      await appendEvent(tx, {
+        organizationId: saved.organizationId,
+        sessionId: id,
+        type: "session.status",
+        data: { status: saved.status, previous: before.status, reason: saved.statusReason },
+      });
+    }
+    return saved;
+  });
 }
 
 export async function deleteSession(db: Executor, id: string, organizationId?: string): Promise<boolean> {
