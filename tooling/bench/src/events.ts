@@ -389,9 +389,10 @@ export async function runEvents(): Promise<{ body: string; postgres: string }> {
     `The gateway runs as its own process (\`node --import tsx apps/gateway/src/index.ts\`, \`WEBHOOK_ALLOW_PRIVATE=1\` for`,
     `the loopback receiver); the receiver is a Node HTTP server in the bench process that verifies every delivery with the`,
     `\`standardwebhooks\` npm package and answers 204. Events are \`session.status\` changes written as the status writer`,
-    `writes them (one transaction: lock the session row and read its status, \`updateSession\`, then \`appendEvent\`), from`,
-    `${WRITERS} concurrent writers (one session each; one organization, so their event writes take its event-order lock in turn). Latency is from the moment the change's transaction resolved in the writer to the moment the`,
-    `receiver had the verified body (same process, same clock). Webhooks are created through \`POST /api/v1/webhooks\`.`,
+    `(\`updateSessionState\`) writes them: one transaction that locks the session row, updates it, then \`appendEvent\`s;`,
+    `${WRITERS} concurrent writers, one session each, in one organization (so their event writes take its event-order lock`,
+    `in turn). Latency runs from the moment the change's transaction resolved in the writer to the moment the receiver`,
+    `had the verified body (same process, same clock). Webhooks are created through \`POST /api/v1/webhooks\`.`,
     "",
     table(
       ["measure", "value", "floor (same run)", "ratio to floor"],
