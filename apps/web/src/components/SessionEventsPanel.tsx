@@ -10,6 +10,7 @@ import { errorMessage } from "@/lib/errors.ts";
 import { formatExact } from "@/lib/format.ts";
 import { useTRPC } from "@/lib/trpc.tsx";
 import { RelativeTime } from "./RelativeTime.tsx";
+import { summarizeEvent } from "./webhook-format.ts";
 import "./webhooks.css";
 
 /** How many events the panel keeps (older ones scroll out; the webhooks and the REST stream have them all). */
@@ -20,29 +21,6 @@ interface ShownEvent {
   type: string;
   createdAt: number;
   data: unknown;
-}
-
-type Data = Record<string, unknown>;
-const text = (value: unknown): string | null => (typeof value === "string" && value ? value : null);
-
-/** One line that says what happened, from the contract's event shapes. */
-export function summarizeEvent(type: string, raw: unknown): string {
-  const data = (raw && typeof raw === "object" ? raw : {}) as Data;
-  switch (type) {
-    case "session.status":
-      return `${text(data.previous) ?? "?"} → ${text(data.status) ?? "?"}${text(data.reason) ? ` (${text(data.reason)})` : ""}`;
-    case "message.received": {
-      const from = text(data.senderName) ?? text(data.senderJid) ?? text(data.chatJid) ?? "someone";
-      const body = text(data.body);
-      return `${from}: ${body ? (body.length > 80 ? `${body.slice(0, 80)}…` : body) : `[${text(data.type) ?? "message"}]`}`;
-    }
-    case "message.updated":
-      return `${text(data.waMessageId) ?? text(data.id) ?? "message"} is ${text(data.status) ?? "?"}${text(data.error) ? ` — ${text(data.error)}` : ""}`;
-    case "backfill.finished":
-      return `${text(data.status) ?? "finished"}: ${String(data.contacts ?? 0)} contacts, ${String(data.groups ?? 0)} groups${text(data.error) ? ` — ${text(data.error)}` : ""}`;
-    default:
-      return type;
-  }
 }
 
 export function SessionEventsPanel({ sessionId }: { sessionId: string }) {
