@@ -30,6 +30,8 @@ export interface Simulator {
 export interface StackOptions {
   /** Use this (already migrated and seeded) database instead of a fresh seeded test database. */
   databaseUrl?: string;
+  /** Extra environment for the gateway (e.g. WEBHOOK_ALLOW_PRIVATE=1 for a receiver on loopback). */
+  gatewayEnv?: Record<string, string>;
 }
 
 export interface Stack {
@@ -82,7 +84,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       appSecret: "e2e-app-secret-e2e-app-secret-e2e-app-secret",
       simulator: { output: "quiet" },
       web: { distDir: DIST_DIR, logLevel: process.env.E2E_WEB_LOG_LEVEL ?? "warn" },
-      gateway: { logLevel: "warn" },
+      gateway: { logLevel: "warn", ...(options.gatewayEnv ? { env: options.gatewayEnv } : {}) },
       output: "quiet",
     });
     cleanups.push(() => processes.stop());

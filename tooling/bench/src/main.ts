@@ -5,6 +5,7 @@ import { runAuthOverhead } from "./auth-overhead.ts";
 import { runBackfill } from "./backfill.ts";
 import { runConsole } from "./console.ts";
 import { createBenchDatabase } from "./database.ts";
+import { runEvents } from "./events.ts";
 import { createBenchIdentity, startInProcessGateway } from "./gateway.ts";
 import { REPO_ROOT, stopEverything } from "./processes.ts";
 import { machineLine, writeSection } from "./report.ts";
@@ -42,6 +43,7 @@ const benchmarks: Benchmark[] = [
   { name: "auth-overhead", run: runAuthOverhead },
   { name: "backfill", run: runBackfill },
   { name: "console", run: runConsole },
+  { name: "events", run: runEvents },
   // Last: it pairs as many sessions as the rest of the run's time budget allows.
   { name: "sessions-per-gateway", run: runSessionsPerGateway },
 ];

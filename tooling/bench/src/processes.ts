@@ -93,6 +93,8 @@ const BENCH_APP_SECRET = "bench-app-secret-bench-app-secret-bench-app-secret";
 
 export interface GatewayChildEnv extends Pick<GatewayOptions, "databaseUrl" | "webUrl" | "jwksUrl" | "waWsUrl" | "gatewayId" | "port" | "logLevel" | "nodeArgs" | "nodePath"> {
   appSecret?: string;
+  /** Extra environment variables (e.g. WEBHOOK_ALLOW_PRIVATE for a loopback receiver). */
+  env?: Record<string, string>;
 }
 
 /** The gateway as the launcher starts it (`node --import tsx apps/gateway/src/index.ts`), so its memory and CPU are its own. */
@@ -102,7 +104,7 @@ export async function startGatewayChild(env: GatewayChildEnv): Promise<GatewayCh
     appSecret: env.appSecret ?? BENCH_APP_SECRET,
     gatewayId: env.gatewayId ?? "gw-bench-1",
     logLevel: env.logLevel ?? "warn",
-    env: { NODE_ENV: "production" },
+    env: { NODE_ENV: "production", ...env.env },
     output: "quiet",
   });
   track(gateway.child);

@@ -86,6 +86,9 @@ export function Header() {
               <Link href="/invitations" prefetch={false} aria-current={current("/invitations")}>
                 Invitations
               </Link>
+              <Link href="/webhooks" prefetch={false} aria-current={current("/webhooks")}>
+                Webhooks
+              </Link>
               <Link href="/audit" prefetch={false} aria-current={current("/audit")}>
                 Audit log
               </Link>

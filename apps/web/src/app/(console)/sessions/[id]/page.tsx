@@ -1,6 +1,7 @@
 // Organization → one session (pairing, actions, settings); its data comes with the HTML.
 import type { Metadata } from "next";
 import Link from "next/link";
+import { SessionEventsPanel } from "@/components/SessionEventsPanel.tsx";
 import { SessionTitle } from "@/components/SessionTitle.tsx";
 import { SessionView } from "@/components/SessionView.tsx";
 import { sessionCreator } from "@/server/people.ts";
@@ -29,6 +30,9 @@ export default async function SessionPage({ params }: { params: Promise<{ id: st
         </div>
       </div>
       <SessionView id={id} creator={creator} />
+      <div style={{ marginTop: 16 }}>
+        <SessionEventsPanel sessionId={id} />
+      </div>
     </Prefetch>
   );
 }

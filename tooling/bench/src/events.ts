@@ -1,0 +1,460 @@
+// Events and webhooks: how fast events are written and delivered to a local Standard Webhooks receiver (one and ten
+// webhooks), the delay from a change's commit to the receiver, what writing the event adds to the change's
+// transaction, and the gateway's memory while 100,000 deliveries wait. Floors measured in the same run: the change's
+// transaction without its event, and a bare HTTP POST loop to the same receiver.
+import { eq, events, seed, sql, waSessions, type EventType } from "@wa/db";
+import { appendEvent, updateSession } from "@wa/db/queries";
+import { createBenchDatabase, type BenchDatabase } from "./database.ts";
+import { BENCH_PASSWORD, createBenchIdentity, SUPER_ADMIN_EMAIL, type BenchIdentity } from "./gateway.ts";
+import { apiOk } from "./pairing.ts";
+import { rssMiB, sleep, startGatewayChild, until, type GatewayChild } from "./processes.ts";
+import { table } from "./report.ts";
+import { measureInterleaved, ms, summarize } from "./stats.ts";
+import { startReceiver, type Endpoint, type Receiver } from "./webhook-receiver.ts";
+
+/** Concurrent writers (one session each, so they never wait on one another's row lock). */
+const WRITERS = 4;
+const BURST_ONE = 1_000;
+const BURST_TEN = 300;
+const PACED_RATE = 20;
+const PACED_SECONDS = 10;
+const COST_RUNS = 500;
+const FLOOR_MS = 3_000;
+const BACKLOG = 100_000;
+const BACKLOG_CHUNK = 2_000;
+const BACKLOG_FANOUT_TIMEOUT_MS = 180_000;
+const BACKLOG_WATCH_MS = 10_000;
+const DRAIN_MS = 10_000;
+const SAMPLE_MS = 200;
+
+interface Webhook {
+  id: string;
+  url: string;
+  events: string[];
+  active: boolean;
+}
+
+interface Ctx {
+  db: BenchDatabase;
+  identity: BenchIdentity;
+  gateway: GatewayChild;
+  receiver: Receiver;
+  organizationId: string;
+  sessionIds: string[];
+}
+
+/** Performance-clock time at which each event's transaction had committed (resolved), by event id. */
+const committedAt = new Map<string, number>();
+const statusFlip = new Map<string, "stopped" | "failed">();
+
+/**
+ * The change the status writer makes (a session's status) in one transaction, as `updateSessionState` does it:
+ * lock the row and read the previous status, update it, then (with `withEvent`) append its `session.status` event.
+ */
+async function statusChange(ctx: Ctx, sessionId: string, withEvent: boolean): Promise<string | null> {
+  const status = statusFlip.get(sessionId) === "failed" ? "stopped" : "failed";
+  statusFlip.set(sessionId, status);
+  const reason = status === "failed" ? "bench" : null;
+  const id = await ctx.db.db.transaction(async (tx) => {
+    const [before] = await tx.select({ status: waSessions.status }).from(waSessions).where(eq(waSessions.id, sessionId)).for("update");
+    await updateSession(tx, sessionId, { status, statusReason: reason });
+    if (!withEvent) return null;
+    const type: EventType = "session.status";
+    const event = await appendEvent(tx, {
+      organizationId: ctx.organizationId,
+      sessionId,
+      type,
+      data: { status, previous: before?.status ?? null, reason },
+    });
+    return event.id;
+  });
+  if (id) committedAt.set(id, performance.now());
+  return id;
+}
+
+/** Writes `count` events from WRITERS concurrent writers as fast as they go; resolves with their ids and the time taken. */
+async function burst(ctx: Ctx, count: number): Promise<{ ids: string[]; started: number; seconds: number }> {
+  const ids: string[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    ctx.sessionIds.map(async (sessionId) => {
+      while (next < count) {
+        next += 1;
+        const id = await statusChange(ctx, sessionId, true);
+        if (id) ids.push(id);
+      }
+    }),
+  );
+  return { ids, started, seconds: (performance.now() - started) / 1000 };
+}
+
+async function createWebhook(ctx: Ctx, endpoint: Endpoint, events: string[] = ["*"]): Promise<Webhook> {
+  const created = await apiOk<{ webhook: Webhook; secret: string }>(ctx.gateway.url, await ctx.identity.ownerToken(), "/webhooks", {
+    method: "POST",
+    body: { url: endpoint.url, events, description: `bench ${endpoint.path}` },
+  });
+  if (!/^whsec_/.test(created.secret)) throw new Error(`the webhook secret is not a whsec_ secret`);
+  endpoint.secret = created.secret;
+  return created.webhook;
+}
+
+async function setActive(ctx: Ctx, webhook: Webhook, active: boolean): Promise<void> {
+  await apiOk(ctx.gateway.url, await ctx.identity.ownerToken(), `/webhooks/${webhook.id}`, { method: "PATCH", body: { active } });
+}
+
+/** Median RSS of the gateway over `ms`, sampled every SAMPLE_MS. */
+async function rssMedian(pid: number, ms: number): Promise<number> {
+  const samples: number[] = [];
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    samples.push(rssMiB(pid));
+    await sleep(SAMPLE_MS);
+  }
+  return summarize(samples).median;
+}
+
+const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+const base32 = (value: number, width: number) => {
+  let out = "";
+  for (let i = 0, n = value; i < width; i++, n = Math.floor(n / 32)) out = `${CROCKFORD[n % 32] ?? "0"}${out}`;
+  return out;
+};
+const ulidTime = (id: string) => [...id.slice(0, 10)].reduce((t, c) => t * 32 + CROCKFORD.indexOf(c), 0);
+
+/**
+ * Appends `count` session.status events in one transaction, in appendEvent's order: the first through appendEvent
+ * (which takes the organization's event-order lock until the commit), the rest with ULIDs above it (its
+ * millisecond + 1, counter in the random part), inserted in chunks; then the organization's sequence is moved to
+ * the last one, so later appendEvent calls continue above them.
+ */
+async function writeBacklog(ctx: Ctx, sessionId: string, count: number): Promise<void> {
+  const data = (i: number) => ({ status: "failed", previous: "stopped", reason: `backlog ${i}` });
+  await ctx.db.db.transaction(async (tx) => {
+    const first = await appendEvent(tx, { organizationId: ctx.organizationId, sessionId, type: "session.status", data: data(0) });
+    const prefix = base32(ulidTime(first.id) + 1, 10);
+    let last = first.id;
+    for (let done = 1; done < count; ) {
+      const n = Math.min(BACKLOG_CHUNK, count - done);
+      const rows = Array.from({ length: n }, (_, i) => {
+        last = `${prefix}${base32(done + i, 16)}`;
+        return { id: last, organizationId: ctx.organizationId, sessionId, type: "session.status" as const, data: data(done + i) };
+      });
+      await tx.insert(events).values(rows);
+      done += n;
+    }
+    await tx.execute(sql`update event_sequences set last_id = ${last} where organization_id = ${ctx.organizationId}`);
+  });
+}
+
+/** A webhook's waiting work: open delivery rows, and events past its fan-out cursor (not rows yet). */
+async function waitingOf(ctx: Ctx, webhookId: string): Promise<{ open: number; notFannedOut: number }> {
+  const [row] = await ctx.db.sql<{ open: number; not_fanned_out: number }[]>`
+    select
+      (select count(*)::int from webhook_deliveries where webhook_id = ${webhookId} and status in ('pending', 'failed')) as open,
+      (select count(*)::int from events e, webhooks w
+        where w.id = ${webhookId} and e.organization_id = w.organization_id and e.id > w.cursor) as not_fanned_out`;
+  return { open: row?.open ?? 0, notFannedOut: row?.not_fanned_out ?? 0 };
+}
+
+/**
+ * The gateway's memory while BACKLOG deliveries wait: the other webhooks switched off, one webhook whose receiver
+ * answers 500 (its head backs off; everything after it waits behind, in id order) gets BACKLOG events at once.
+ * Then the receiver recovers, the head is retried by hand, and the backlog drains for a while.
+ */
+async function backlogMemory(ctx: Ctx): Promise<{ lines: string[]; flat: boolean; growth: number; base: number }> {
+  const { gateway, identity } = ctx;
+  const all = await apiOk<{ data: Webhook[] }>(gateway.url, await identity.ownerToken(), "/webhooks");
+  for (const w of all.data) if (w.active) await setActive(ctx, w, false);
+  const failing = ctx.receiver.endpoint("failing");
+  failing.mode = "fail";
+  const hook = await createWebhook(ctx, failing);
+  const base = await rssMedian(gateway.pid, 3_000);
+  let peak = base;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, rssMiB(gateway.pid));
+  }, SAMPLE_MS);
+  const t0 = performance.now();
+  await writeBacklog(ctx, ctx.sessionIds[1] ?? ctx.sessionIds[0] ?? "", BACKLOG);
+  const writeSeconds = (performance.now() - t0) / 1000;
+  // The dispatcher turns the events into delivery rows (pages of its fan-out batch) while the head keeps failing.
+  let waiting = await waitingOf(ctx, hook.id);
+  while (waiting.open < BACKLOG && performance.now() - t0 < BACKLOG_FANOUT_TIMEOUT_MS) {
+    await sleep(1_000);
+    waiting = await waitingOf(ctx, hook.id);
+  }
+  const fanOutSeconds = (performance.now() - t0) / 1000;
+  await sleep(BACKLOG_WATCH_MS);
+  clearInterval(sampler);
+  const after = await rssMedian(gateway.pid, 2_000);
+  waiting = await waitingOf(ctx, hook.id);
+  const refused = failing.refused;
+
+  failing.mode = "ok";
+  const head = (await deliveries(ctx, hook, "failed", 1)).data[0];
+  if (head) await apiOk(gateway.url, await identity.ownerToken(), `/webhooks/${hook.id}/deliveries/${head.id}:retry`, { method: "POST" });
+  const drainStart = performance.now();
+  let drainPeak = after;
+  const drainSampler = setInterval(() => {
+    drainPeak = Math.max(drainPeak, rssMiB(gateway.pid));
+  }, SAMPLE_MS);
+  await sleep(DRAIN_MS);
+  clearInterval(drainSampler);
+  const drained = failing.arrivals.length;
+  const drainRate = drained / ((performance.now() - drainStart) / 1000);
+  const growth = Math.max(peak, drainPeak) - base;
+
+  return {
+    base,
+    growth,
+    flat: growth <= base * 0.1,
+    lines: [
+      `Memory with ${rate(BACKLOG)} pending deliveries: the ten webhooks switched off, one more webhook whose receiver answers`,
+      `500 (its head backs off, the rest wait behind it); ${rate(BACKLOG)} events appended in one transaction in appendEvent's`,
+      `order (${writeSeconds.toFixed(1)} s). The dispatcher had turned them into delivery rows ${fanOutSeconds.toFixed(0)} s after the writes began;`,
+      `then ${BACKLOG_WATCH_MS / 1000} s more of it working against the backlog. At the end: ${rate(waiting.open)} open delivery rows,`,
+      `${rate(waiting.notFannedOut)} events not yet fanned out, ${refused} failed attempts at the receiver.`,
+      "",
+      table(
+        ["gateway RSS (VmRSS every 200 ms)", "MiB"],
+        [
+          ["before the backlog (median of 3 s)", base.toFixed(0)],
+          ["peak while the backlog was written, fanned out and waited", peak.toFixed(0)],
+          ["after (median of 2 s)", after.toFixed(0)],
+          [`peak while draining (receiver answering 204, head retried by hand; ${DRAIN_MS / 1000} s)`, drainPeak.toFixed(0)],
+        ],
+      ),
+      "",
+      `Drain once the receiver answers: ${rate(drained)} deliveries in ${DRAIN_MS / 1000} s (${rate(drainRate)}/s), in id order behind the retried head.`,
+    ],
+  };
+}
+
+/** Deliveries of one webhook in a status (first page only: enough to see a head and to count up to `limit`). */
+async function deliveries(ctx: Ctx, webhook: Webhook, status: string, limit = 100) {
+  return apiOk<{ data: { id: string; eventId: string; status: string; attempts: number }[] }>(
+    ctx.gateway.url,
+    await ctx.identity.ownerToken(),
+    `/webhooks/${webhook.id}/deliveries?status=${status}&limit=${limit}`,
+  );
+}
+
+/** Checks one endpoint's arrivals for the given ids: each arrived, in id order (first arrivals), duplicates counted. */
+function arrivalReport(endpoint: Endpoint, ids: readonly string[]) {
+  const wanted = new Set(ids);
+  const firstAt = new Map<string, number>();
+  let duplicates = 0;
+  let outOfOrder = 0;
+  let last = "";
+  for (const a of endpoint.arrivals) {
+    if (!wanted.has(a.eventId)) continue;
+    if (firstAt.has(a.eventId)) {
+      duplicates += 1;
+      continue;
+    }
+    if (a.eventId < last) outOfOrder += 1;
+    last = a.eventId;
+    firstAt.set(a.eventId, a.at);
+  }
+  const missing = ids.filter((id) => !firstAt.has(id)).length;
+  const latencies = ids.flatMap((id) => {
+    const at = firstAt.get(id);
+    const commit = committedAt.get(id);
+    return at !== undefined && commit !== undefined ? [at - commit] : [];
+  });
+  const lastArrival = Math.max(...firstAt.values());
+  return { duplicates, outOfOrder, missing, latencies, lastArrival };
+}
+
+/** The delivery floor: sequential (or `parallel` concurrent) POSTs of an event-sized body to the same receiver. */
+async function postLoop(receiver: Receiver, parallel: number, body: string): Promise<number> {
+  const before = receiver.floorRequests();
+  const deadline = performance.now() + FLOOR_MS;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (performance.now() < deadline) {
+        const res = await fetch(receiver.floorUrl, {
+          method: "POST",
+          headers: { "content-type": "application/json", "webhook-id": "x", "webhook-timestamp": "0", "webhook-signature": "v1,x" },
+          body,
+        });
+        await res.arrayBuffer();
+      }
+    }),
+  );
+  return (receiver.floorRequests() - before) / ((performance.now() - started) / 1000);
+}
+
+const rate = (n: number) => Math.round(n).toLocaleString("en-US");
+const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+
+export async function runEvents(): Promise<{ body: string; postgres: string }> {
+  const db = await createBenchDatabase("events");
+  await seed(db.db, { superAdminEmail: SUPER_ADMIN_EMAIL, superAdminPassword: BENCH_PASSWORD, demoPassword: BENCH_PASSWORD });
+  const identity = await createBenchIdentity(db);
+  const receiver = await startReceiver();
+  const gateway = await startGatewayChild({
+    databaseUrl: db.url,
+    webUrl: identity.webUrl,
+    jwksUrl: identity.identity.jwksUrl,
+    // The receiver listens on loopback.
+    env: { WEBHOOK_ALLOW_PRIVATE: "1" },
+  });
+  const sessionIds: string[] = [];
+  for (let i = 0; i < WRITERS; i++) {
+    const s = await apiOk<{ id: string }>(gateway.url, await identity.ownerToken(), "/sessions", {
+      method: "POST",
+      body: { label: `events bench ${i + 1}`, start: false },
+    });
+    sessionIds.push(s.id);
+  }
+  const ctx: Ctx = { db, identity, gateway, receiver, organizationId: identity.ownerOrganizationId, sessionIds };
+  const lines: string[] = [];
+
+  // One webhook for every event type; the receiver verifies each delivery with `standardwebhooks`.
+  const first = receiver.endpoint("1");
+  await createWebhook(ctx, first);
+  // Warm-up: the first deliveries open the connection and fill the caches.
+  const warm = await burst(ctx, 50);
+  await first.waitFor(warm.ids.length, 60_000);
+
+  // 1. The change's transaction alone vs with its event (interleaved, same session, same conditions).
+  const sessionId = sessionIds[0] ?? "";
+  const [bare, withEvent] = await measureInterleaved(
+    [() => statusChange(ctx, sessionId, false), () => statusChange(ctx, sessionId, true)],
+    COST_RUNS,
+    50,
+  );
+  const bareS = summarize(bare ?? []);
+  const withS = summarize(withEvent ?? []);
+  const cost = (withS.median - bareS.median) / bareS.median;
+  await first.waitFor(warm.ids.length + COST_RUNS + 50, 120_000);
+
+  // 2. The delivery floor: a bare POST loop to the same receiver, one at a time and ten at a time.
+  const sampleBody = JSON.stringify({
+    id: "01JBENCH0000000000000000000",
+    type: "session.status",
+    organizationId: ctx.organizationId,
+    sessionId,
+    createdAt: Date.now(),
+    schema: 1,
+    data: { status: "failed", previous: "stopped", reason: "bench" },
+  });
+  const floorOne = await postLoop(receiver, 1, sampleBody);
+  const floorTen = await postLoop(receiver, 10, sampleBody);
+
+  // 3. Latency at a steady pace (the dispatcher is not saturated): commit → verified at the receiver.
+  const paced: string[] = [];
+  const pacedStart = performance.now();
+  for (let i = 0; i < PACED_RATE * PACED_SECONDS; i++) {
+    const due = pacedStart + (i * 1000) / PACED_RATE;
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    const id = await statusChange(ctx, sessionIds[i % WRITERS] ?? sessionId, true);
+    if (id) paced.push(id);
+  }
+  await until(async () => arrivalReport(first, paced).missing === 0, "the paced events at the receiver", 60_000, 50);
+  const pacedReport = arrivalReport(first, paced);
+  const pacedLatency = summarize(pacedReport.latencies);
+
+  // 4. Throughput, one webhook: a burst written as fast as WRITERS go, delivered as fast as the gateway goes.
+  const burstOne = await burst(ctx, BURST_ONE);
+  await until(async () => arrivalReport(first, burstOne.ids).missing === 0, "the one-webhook burst at the receiver", 180_000, 50);
+  const oneReport = arrivalReport(first, burstOne.ids);
+  const oneDelivered = burstOne.ids.length / ((oneReport.lastArrival - burstOne.started) / 1000);
+  const oneLatency = summarize(oneReport.latencies);
+
+  // 5. Throughput, ten webhooks on the same events.
+  const ten: Endpoint[] = [first];
+  for (let i = 2; i <= 10; i++) {
+    const endpoint = receiver.endpoint(String(i));
+    await createWebhook(ctx, endpoint);
+    ten.push(endpoint);
+  }
+  const burstTen = await burst(ctx, BURST_TEN);
+  await until(async () => ten.every((e) => arrivalReport(e, burstTen.ids).missing === 0), "the ten-webhook burst at the receivers", 300_000, 100);
+  const tenReports = ten.map((e) => arrivalReport(e, burstTen.ids));
+  const tenLast = Math.max(...tenReports.map((r) => r.lastArrival));
+  const tenDelivered = (burstTen.ids.length * ten.length) / ((tenLast - burstTen.started) / 1000);
+  const tenLatency = summarize(tenReports.flatMap((r) => r.latencies));
+  const duplicates = [pacedReport, oneReport, ...tenReports].reduce((s, r) => s + r.duplicates, 0);
+  const outOfOrder = [pacedReport, oneReport, ...tenReports].reduce((s, r) => s + r.outOfOrder, 0);
+  const badSignatures = ten.reduce((s, e) => s + e.badSignatures, 0);
+
+  // 6. Memory with 100,000 pending deliveries.
+  const memory = await backlogMemory(ctx);
+
+  lines.push(
+    `The gateway runs as its own process (\`node --import tsx apps/gateway/src/index.ts\`, \`WEBHOOK_ALLOW_PRIVATE=1\` for`,
+    `the loopback receiver); the receiver is a Node HTTP server in the bench process that verifies every delivery with the`,
+    `\`standardwebhooks\` npm package and answers 204. Events are \`session.status\` changes written as the status writer`,
+    `(\`updateSessionState\`) writes them: one transaction that locks the session row, updates it, then \`appendEvent\`s;`,
+    `${WRITERS} concurrent writers, one session each, in one organization (so their event writes take its event-order lock`,
+    `in turn). Latency runs from the moment the change's transaction resolved in the writer to the moment the receiver`,
+    `had the verified body (same process, same clock). Webhooks are created through \`POST /api/v1/webhooks\`.`,
+    "",
+    table(
+      ["measure", "value", "floor (same run)", "ratio to floor"],
+      [
+        [
+          "events written/s (1 webhook, burst)",
+          rate(burstOne.ids.length / burstOne.seconds),
+          "—",
+          "—",
+        ],
+        [
+          "events delivered/s (1 webhook, burst)",
+          rate(oneDelivered),
+          `${rate(floorOne)} POST/s (sequential loop)`,
+          (oneDelivered / floorOne).toFixed(2),
+        ],
+        [
+          "events written/s (10 webhooks, burst)",
+          rate(burstTen.ids.length / burstTen.seconds),
+          "—",
+          "—",
+        ],
+        [
+          "deliveries/s (10 webhooks, burst)",
+          rate(tenDelivered),
+          `${rate(floorTen)} POST/s (10 parallel loops)`,
+          (tenDelivered / floorTen).toFixed(2),
+        ],
+      ],
+    ),
+    "",
+    table(
+      ["delivery latency, commit → receiver", "events", "p50 ms", "p99 ms", "max ms"],
+      [
+        [`steady ${PACED_RATE} events/s, 1 webhook`, pacedLatency.n, ms(pacedLatency.median), ms(pacedLatency.p99), ms(pacedLatency.max)],
+        [`burst of ${BURST_ONE}, 1 webhook (queueing included)`, oneLatency.n, ms(oneLatency.median), ms(oneLatency.p99), ms(oneLatency.max)],
+        [`burst of ${BURST_TEN}, 10 webhooks (queueing included)`, tenLatency.n, ms(tenLatency.median), ms(tenLatency.p99), ms(tenLatency.max)],
+      ],
+    ),
+    "",
+    table(
+      ["the change's transaction", "runs", "median ms", "p99 ms"],
+      [
+        ["status update alone (floor)", bareS.n, ms(bareS.median), ms(bareS.p99)],
+        ["status update + its event", withS.n, ms(withS.median), ms(withS.p99)],
+      ],
+    ),
+    "",
+    `Correctness seen by the receiver over the runs above: ${badSignatures} signatures failed to verify, ${outOfOrder} first`,
+    `deliveries out of id order per webhook, ${duplicates} duplicate deliveries.`,
+    "",
+    ...memory.lines,
+  );
+
+  const goals = [
+    `cost of writing the event under 15 % of the change's transaction — ${cost < 0.15 ? "met" : "not met"} (${pct(cost)}: ${ms(withS.median)} ms vs ${ms(bareS.median)} ms median)`,
+    `memory flat with ${rate(BACKLOG)} pending deliveries (peak within 10 % of the RSS before them) — ${memory.flat ? "met" : "not met"} (${memory.growth >= 0 ? "+" : ""}${memory.growth.toFixed(0)} MiB on ${memory.base.toFixed(0)} MiB)`,
+  ];
+  lines.push("", `Goals: ${goals.join("; ")}.`);
+
+  return {
+    body: `## Events and webhooks (Standard Webhooks delivery to a local receiver)\n\n${lines.join("\n")}`,
+    postgres: db.version,
+  };
+}
