@@ -2,6 +2,7 @@
 import { adminRouter } from "./router/admin.ts";
 import { apiKeysRouter } from "./router/api-keys.ts";
 import { meProcedure, systemRouter } from "./router/me.ts";
+import { recipientsRouter } from "./router/recipients.ts";
 import { sessionsRouter } from "./router/sessions.ts";
 import { createCallerFactory, createTRPCRouter, type Meta } from "./trpc.ts";
 
@@ -11,6 +12,7 @@ export const appRouter = createTRPCRouter({
   apiKeys: apiKeysRouter,
   me: meProcedure,
   system: systemRouter,
+  recipients: recipientsRouter,
 });
 
 export type AppRouter = typeof appRouter;

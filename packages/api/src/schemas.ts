@@ -275,3 +275,4 @@ export const gatewayListOutput = z
 /** No input: tRPC clients may call with nothing at all. */
 export const emptyInput = z.strictObject({}).optional();
 export const noContent = z.void();
+export * from "./schemas/recipients.ts";

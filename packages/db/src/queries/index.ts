@@ -9,3 +9,4 @@ export * from "./signing-keys.ts";
 export * from "./web-sessions.ts";
 export * from "./audit.ts";
 export * from "./events.ts";
+export * from "./recipients.ts";
