@@ -11,7 +11,7 @@ export const recipientSearchInput = z.strictObject({
   q: z.string().max(limits.searchLength).optional(),
 });
 
-export const recipientSchema = z.object({
+export const recipientSearchItemSchema = z.object({
   kind: z.enum(["contact", "group"]),
   jid: z.string(),
   name: z.string().nullable(),
@@ -19,4 +19,4 @@ export const recipientSchema = z.object({
   size: z.number().int().nullable(),
 });
 
-export const recipientListSchema = z.object({ data: z.array(recipientSchema) });
+export const recipientSearchResultSchema = z.object({ data: z.array(recipientSearchItemSchema) });
