@@ -1,5 +1,6 @@
-// The gateway's WhatsApp engine: session manager, event stream and backfill registry behind the router's ports.
+// The gateway's WhatsApp engine: session manager, event stream, backfill registry and messaging behind the router's ports.
 export type { EngineConfig } from "./engine-config.ts";
+import { randomUUID } from "node:crypto";
 import type { GatewayPorts, SessionControl } from "@wa/api";
 import type { DbClient } from "@wa/db";
 import { markGatewayOffline, registerGateway, touchGatewayHeartbeat } from "@wa/db/queries";
@@ -7,6 +8,8 @@ import type pino from "pino";
 import type { EngineConfig } from "./engine-config.ts";
 import { BackfillRegistry } from "./backfill/registry.ts";
 import { SessionEventBus } from "@wa/api";
+import { Messaging } from "./messaging/service.ts";
+import type { MessageSource } from "./messaging/types.ts";
 import { SessionManager } from "./whatsapp/manager.ts";
 import { guardClosedSocketRejections } from "./whatsapp/quiet.ts";
 import { trustSimulator } from "./whatsapp/simulator.ts";
@@ -15,6 +18,7 @@ export type GatewayEngine = GatewayPorts & {
   sessions: SessionControl;
   backfill: BackfillRegistry;
   manager: SessionManager;
+  messaging: Messaging;
   boot(): Promise<void>;
   shutdown(): Promise<void>;
 };
@@ -30,7 +34,16 @@ export async function createGatewayEngine(opts: {
     await trustSimulator({ httpUrl: config.simulatorHttpUrl, rootPublicKey: config.trustRootPublicKey });
   }
   const events = new SessionEventBus();
-  const manager = new SessionManager({ db: db.db, logger, config, events });
+  // Messaging reaches the sessions' connections through the manager, which hands their messages to messaging.
+  const messaging: Messaging = new Messaging({
+    db: db.db,
+    logger: logger.child({ component: "messaging" }),
+    instanceId: `${config.gatewayId}:${randomUUID()}`,
+    sourceOf: (sessionId): MessageSource | null => manager.messageSource(sessionId),
+    assertHeld: (sessionId) => manager.assertHeldHere(sessionId),
+    organizationOf: (sessionId) => manager.peek(sessionId)?.organizationId ?? null,
+  });
+  const manager: SessionManager = new SessionManager({ db: db.db, logger, config, events, messages: messaging.sink });
   const backfill = new BackfillRegistry({
     db: db.db,
     logger,
@@ -49,6 +62,7 @@ export async function createGatewayEngine(opts: {
     backfill,
     events,
     manager,
+    messaging,
     async boot() {
       if (booted) return;
       booted = true;
@@ -59,12 +73,14 @@ export async function createGatewayEngine(opts: {
         );
       }, config.heartbeatIntervalMs ?? 10_000);
       heartbeat.unref();
+      messaging.start();
       await manager.restoreAll();
     },
     async shutdown() {
       if (heartbeat) clearInterval(heartbeat);
       heartbeat = null;
       await backfill.shutdown();
+      await messaging.close();
       await manager.shutdown();
       await markGatewayOffline(db.db, config.gatewayId).catch((err: unknown) =>
         logger.warn({ err }, "marking the gateway offline failed"),

@@ -8,6 +8,6 @@ export { parseField } from "./validation.ts";
 export * from "./context.ts";
 export { createJwtVerifier, JWT_AUDIENCE, type JwtVerifier, type JwtVerifierOptions, type LoginClaims } from "./auth/jwt.ts";
 export { createApiKeyAuthenticator, generateApiKey, hashApiKey, type ApiKeyAuthenticator, type ApiKeyPrincipal } from "./auth/api-key.ts";
-export { capabilitiesOf, type Meta } from "./trpc.ts";
+export { capabilitiesOf, type Meta, type RestMapping } from "./trpc.ts";
 export { setStreamRecheckInterval, streamEndedEventSchema, type StreamEndedEvent } from "./router/stream-credential.ts";
 export { appRouter, createCaller, successStatusOf, type AppRouter } from "./root.ts";

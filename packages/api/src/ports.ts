@@ -1,6 +1,6 @@
 // What the router needs from the gateway that holds the WhatsApp connections. The gateway implements these;
 // this package never imports Baileys.
-import type { BackfillJob, SessionQr, SessionStatus, WaSessionOutput } from "./schemas.ts";
+import type { BackfillJob, SendResult, SessionQr, SessionStatus, WaSessionOutput } from "./schemas.ts";
 
 /**
  * Controls one gateway's live sessions. Each call returns once the change is under way and its new status is
@@ -53,9 +53,44 @@ export interface SessionEvents {
   subscribe(filter: { organizationId: string; sessionId?: string }, signal: AbortSignal): AsyncIterable<SessionEvent>;
 }
 
+/** A text to send, already validated and authorized; `chatJid` normalized (digits became a phone-number JID). */
+export interface SendRequest {
+  organizationId: string;
+  sessionId: string;
+  chatJid: string;
+  text: string;
+  /** WhatsApp id of the message it replies to. */
+  replyTo: string | null;
+  mentions: string[];
+  async: boolean;
+  idempotencyKey: string | null;
+  /** Fingerprint of the request (session, recipient, content, mode): the same key with another one is a conflict. */
+  requestHash: string;
+}
+
+/** The REST status of a send's answer (200 sync, 202 async; a replay answers its first one's). */
+export interface SendOutcome {
+  httpStatus: 200 | 202;
+  result: SendResult;
+}
+
+/**
+ * Sending and chat actions through the session's live connection, on the gateway that holds it. Errors are
+ * `DomainError`s: `conflict` (not working, sync), `rate_limited` (sync, `details.retryAfterMs`), `conflict` (an
+ * Idempotency-Key reused with another request), `gateway_unavailable` (held elsewhere, or WhatsApp did not answer).
+ */
+export interface MessagingService {
+  send(request: SendRequest): Promise<SendOutcome>;
+  /** Read receipts for the chat's unread messages; returns how many were marked. */
+  markChatRead(sessionId: string, chatJid: string): Promise<number>;
+  setChatPresence(sessionId: string, chatJid: string, state: "composing" | "recording" | "paused"): Promise<void>;
+}
+
 export interface GatewayPorts {
   gatewayId: string;
   sessions: SessionControl;
   backfill: BackfillService;
   events: SessionEvents;
+  /** Absent on a gateway without WhatsApp connections (router tests): the messaging routes answer 503. */
+  messaging?: MessagingService;
 }

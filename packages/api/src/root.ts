@@ -1,6 +1,8 @@
 // The app router: one sub-router per domain, and the caller factory tests use.
 import { adminRouter } from "./router/admin.ts";
 import { apiKeysRouter } from "./router/api-keys.ts";
+import { chatsRouter } from "./router/chats.ts";
+import { messagesRouter } from "./router/messages.ts";
 import { meProcedure, systemRouter } from "./router/me.ts";
 import { recipientsRouter } from "./router/recipients.ts";
 import { sessionsRouter } from "./router/sessions.ts";
@@ -10,6 +12,8 @@ export const appRouter = createTRPCRouter({
   admin: adminRouter,
   sessions: sessionsRouter,
   apiKeys: apiKeysRouter,
+  messages: messagesRouter,
+  chats: chatsRouter,
   me: meProcedure,
   system: systemRouter,
   recipients: recipientsRouter,

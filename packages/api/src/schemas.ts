@@ -275,4 +275,5 @@ export const gatewayListOutput = z
 /** No input: tRPC clients may call with nothing at all. */
 export const emptyInput = z.strictObject({}).optional();
 export const noContent = z.void();
+export * from "./schemas/messages.ts";
 export * from "./schemas/recipients.ts";

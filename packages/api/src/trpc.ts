@@ -14,8 +14,23 @@ import { callLogFields } from "./logger.ts";
  */
 export type { Context } from "./context.ts";
 
+/**
+ * How a REST request maps onto a procedure beyond path and body: input fields taken from the query string of a
+ * body route (`?async=true`), input fields taken from headers (`Idempotency-Key`), and a success status that
+ * depends on the answer (200 sync, 202 queued).
+ */
+export interface RestMapping {
+  query?: readonly string[];
+  /** header name (lower case) → input field */
+  headers?: Readonly<Record<string, string>>;
+  /** The success status for this output; the meta's `successStatus` (or 200) when it returns undefined. */
+  statusOf?: (output: unknown) => number | undefined;
+  /** Further success statuses the route may answer, for the OpenAPI document. */
+  alsoSucceedsWith?: readonly number[];
+}
+
 /** Procedure meta: the REST route (trpc-to-openapi) plus the success status the REST layer answers with. */
-export type Meta = OpenApiMeta<{ successStatus?: 201 | 202 | 204 }>;
+export type Meta = OpenApiMeta<{ successStatus?: 201 | 202 | 204; rest?: RestMapping }>;
 
 /*
  * 2. INITIALIZATION

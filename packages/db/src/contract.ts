@@ -117,3 +117,24 @@ export const auditActions = [
 export type AuditAction = (typeof auditActions)[number];
 export const auditActorKinds = ["user", "api_key"] as const;
 export type AuditActorKind = (typeof auditActorKinds)[number];
+
+/** Messages (contract "Messages"): the kinds a WAMessage may be, its directions and its outbound statuses. */
+export const messageTypes = ["text", "image", "video", "audio", "document", "sticker", "location", "contact", "poll", "reaction", "system"] as const;
+export type MessageType = (typeof messageTypes)[number];
+/** The send types the gateway can send today; the others answer 501 `not_implemented`. */
+export const sendableMessageTypes = ["text"] as const satisfies readonly MessageType[];
+export const messageDirections = ["in", "out"] as const;
+export type MessageDirection = (typeof messageDirections)[number];
+/** Outbound status, in the order receipts move it; `failed` ends it (with the reason in `error`). */
+export const messageStatuses = ["pending", "sent", "delivered", "read", "played", "failed"] as const;
+export type MessageStatus = (typeof messageStatuses)[number];
+export const chatTypes = ["dm", "group", "newsletter"] as const;
+export type ChatType = (typeof chatTypes)[number];
+export const chatPresenceStates = ["composing", "recording", "paused"] as const;
+export type ChatPresenceState = (typeof chatPresenceStates)[number];
+/** Message input limits: the text of one message, an Idempotency-Key, a JID. */
+export const messageLimits = { textLength: 65_536, idempotencyKeyLength: 255, jidLength: 128, mentions: 256 } as const;
+/** How long an Idempotency-Key is remembered. */
+export const idempotencyKeyTtlMs = 24 * 60 * 60 * 1000;
+/** The sliding windows `ratePerMin` and `ratePerHour` count sends over. */
+export const rateWindowsMs = { perMin: 60_000, perHour: 3_600_000 } as const;

@@ -66,6 +66,7 @@ export function buildOpenApiDocument(opts: { baseUrl: string; routes: readonly R
     const responses: Record<string, unknown> = {
       [String(route.successStatus)]: route.successStatus === 204 ? { description: "No content" } : success,
     };
+    for (const status of route.mapping.alsoSucceedsWith ?? []) responses[String(status)] = success;
     const errors = errorStatusesOf(route);
     for (const status of Object.keys(errors).sort()) responses[status] = errorResponse(errors[status] ?? "error");
     op.responses = responses;

@@ -34,9 +34,23 @@ function parseScalar(raw: string, scalar: Scalar): unknown {
 const invalid = (path: string, message: string) =>
   new DomainError("validation_error", "invalid input", { errors: [{ path, message }] });
 
+/** The input's fields by name; a union's (e.g. a send's kinds) merged, the first option declaring a name wins. */
+function inputShape(node: SchemaNode | undefined): Record<string, SchemaNode> | undefined {
+  if (!node) return undefined;
+  const inner = unwrap(node);
+  if (inner._zod.def.shape) return inner._zod.def.shape;
+  const options = inner._zod.def.options;
+  if (!options) return undefined;
+  const merged: Record<string, SchemaNode> = {};
+  for (const option of options) {
+    for (const [name, field] of Object.entries(inputShape(option) ?? {})) if (!Object.hasOwn(merged, name)) merged[name] = field;
+  }
+  return merged;
+}
+
 /** The query string as input fields; a repeated field is a list only where the schema declares one. */
 export function queryInput(route: RestRoute, search: string): Record<string, unknown> {
-  const shape = route.input ? unwrap(route.input)._zod.def.shape : undefined;
+  const shape = inputShape(route.input);
   const values = new Map<string, string[]>();
   for (const [key, value] of new URLSearchParams(search)) values.set(key, [...(values.get(key) ?? []), value]);
   // no prototype: a field named `__proto__` stays a field (and is refused as unknown), not a prototype
@@ -65,17 +79,37 @@ export function restInput(opts: {
   search: string;
   /** the parsed JSON body; undefined when none was sent */
   body: unknown;
+  /** request headers (lower-case names), for the fields the route takes from headers */
+  headers?: Record<string, string | string[] | undefined>;
 }): unknown {
   const { route, params } = opts;
   const bodyMethod = route.method !== "GET" && route.method !== "DELETE";
+  // Fields a body route takes from its query string (`?async=true`) or from headers (`Idempotency-Key`).
+  const extra = Object.create(null) as Record<string, unknown>;
   if (bodyMethod && opts.search !== "") {
-    throw invalid("query", "this route takes no query parameters");
+    const allowed = new Set(route.mapping.query ?? []);
+    const query = queryInput(route, opts.search);
+    for (const name of Object.keys(query)) {
+      if (!allowed.has(name)) {
+        throw invalid("query", allowed.size ? `unknown query parameter ${name}; this route takes ${[...allowed].join(", ")}` : "this route takes no query parameters");
+      }
+    }
+    Object.assign(extra, query);
+  }
+  for (const [header, field] of Object.entries(route.mapping.headers ?? {})) {
+    const value = opts.headers?.[header];
+    if (value !== undefined) extra[field] = Array.isArray(value) ? value[0] : value;
   }
   const fields = bodyMethod ? opts.body : queryInput(route, opts.search);
-  if (bodyMethod && opts.body === undefined) return { ...params };
+  if (bodyMethod && opts.body === undefined) return { ...extra, ...params };
   if (!isPlainObject(fields)) return fields;
   for (const name of route.params) {
     if (Object.hasOwn(fields, name)) throw invalid(name, `given in the path; not allowed in the ${bodyMethod ? "body" : "query"}`);
   }
-  return { ...fields, ...params };
+  if (bodyMethod) {
+    for (const name of [...(route.mapping.query ?? []), ...Object.values(route.mapping.headers ?? {})]) {
+      if (Object.hasOwn(fields, name)) throw invalid(name, "given as a query parameter or header; not allowed in the body");
+    }
+  }
+  return { ...fields, ...extra, ...params };
 }

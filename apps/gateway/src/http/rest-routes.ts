@@ -1,13 +1,15 @@
 // The REST routes as the procedures declare them in their meta (method, path, success and error statuses), and
 // matching a request path against them.
-import { appRouter, type Meta } from "@wa/api";
+import { appRouter, type Meta, type RestMapping } from "@wa/api";
 
 export const REST_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
 export type RestMethod = (typeof REST_METHODS)[number];
 
 /** Just enough of a zod schema's definition to read an input's fields. */
 export interface SchemaNode {
-  _zod: { def: { type: string; innerType?: SchemaNode; element?: SchemaNode; shape?: Record<string, SchemaNode> } };
+  _zod: {
+    def: { type: string; innerType?: SchemaNode; element?: SchemaNode; shape?: Record<string, SchemaNode>; options?: SchemaNode[] };
+  };
 }
 
 export interface RestRoute {
@@ -23,6 +25,8 @@ export interface RestRoute {
   routeErrors: Record<string, string>;
   protect: boolean;
   input: SchemaNode | undefined;
+  /** Query fields of a body route, header → field mappings, the answer-dependent success status. */
+  mapping: RestMapping;
 }
 
 interface ProcedureDef {
@@ -76,6 +80,7 @@ export function restRoutes(): RestRoute[] {
       routeErrors,
       protect: openapi.protect ?? true,
       input: isSchemaNode(input) ? input : undefined,
+      mapping: meta.rest ?? {},
     });
   }
   return routes.sort((a, b) => literalLength(b.template) - literalLength(a.template));

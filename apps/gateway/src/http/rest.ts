@@ -50,17 +50,22 @@ export async function registerRest(
 
   async function answer(route: RestRoute, params: Record<string, string>, search: string, body: unknown, reply: FastifyReply, headers: RequestCredentials["headers"]) {
     try {
-      const input = restInput({ route, params, search, body });
+      const input = restInput({ route, params, search, body, headers: headers instanceof Headers ? undefined : headers });
       const ctx = await opts.createContext({ headers });
       const data = await procedureOf(createCaller(ctx), route.procedurePath)(input);
       if (route.successStatus === 204) return await reply.code(204).send();
-      return await reply.code(route.successStatus).send(data);
+      return await reply.code(route.mapping.statusOf?.(data) ?? route.successStatus).send(data);
     } catch (error) {
       logProcedureError(logger, { error, path: route.procedurePath, type: route.method === "GET" ? "query" : "mutation", transport: "rest" });
       const contract = toContractError(error);
       // A status the document does not list is our drift, not the caller's fault: say so loudly.
       if (!(String(contract.status) in errorStatusesOf(route))) {
         logger.error({ route: `${route.method} ${route.template}`, status: contract.status, code: contract.code }, "undocumented error status");
+      }
+      // A 429 says when to come back: `details.retryAfterMs`, and `Retry-After` in whole seconds (rounded up).
+      const retryAfterMs = contract.details?.retryAfterMs;
+      if (contract.code === "rate_limited" && typeof retryAfterMs === "number") {
+        reply.header("retry-after", String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
       }
       return sendError(reply, contract.status, errorBody(contract));
     }

@@ -5,7 +5,9 @@ import type { Database } from "@wa/db";
 import { getSession, listSessionsToRestore, updateSession, type WaSession, getGateway } from "@wa/db/queries";
 import type pino from "pino";
 import type { EngineConfig } from "../engine-config.ts";
+import type { MessageSink, MessageSource } from "../messaging/types.ts";
 import { socketDirectorySource, type DirectoryConnection } from "./directory-source.ts";
+import { socketMessageSource } from "./message-source.ts";
 import { quietLibsignal } from "./quiet.ts";
 import { defaultReconnectPolicy, type ReconnectPolicyOptions } from "./reconnect-policy.ts";
 import { WhatsAppSession } from "./session.ts";
@@ -16,6 +18,8 @@ export interface SessionManagerOptions {
   logger: pino.Logger;
   config: EngineConfig;
   events: SessionEventBus;
+  /** Where every connection's messages and receipts go (messaging). */
+  messages?: MessageSink;
 }
 
 /** A gateway whose heartbeat is older than this is gone; its sessions may be taken over. */
@@ -64,6 +68,17 @@ export class SessionManager {
       writer: live.capture,
       signal: live.signal,
     };
+  }
+
+  /** The session's open connection as messaging sends through it, or null unless it is `working` here. */
+  messageSource(sessionId: string): MessageSource | null {
+    const live = this.sessions.get(sessionId)?.connection();
+    return live ? socketMessageSource(live.sock, live.signal) : null;
+  }
+
+  /** Ids of the sessions this gateway holds in memory. */
+  heldSessionIds(): string[] {
+    return [...this.sessions.keys()];
   }
 
   private async loadRow(sessionId: string): Promise<WaSession> {

@@ -10,6 +10,8 @@ import { authCipherFor } from "./auth-cipher.ts";
 import { boundedBaileysLogger, type BaileysLogger } from "./baileys-logger.ts";
 import { loadAuthState, wipeAuthState, type SessionAuthState } from "./auth-state.ts";
 import { EventCapture } from "./capture.ts";
+import type { MessageSink } from "../messaging/types.ts";
+import { attachMessageEvents } from "./inbound.ts";
 import { normalizeUserJid, phoneDigits } from "./jids.ts";
 import { SerialLock } from "./lock.ts";
 import { retryWhileUnreachable } from "./retry-writes.ts";
@@ -27,6 +29,8 @@ export interface SessionDeps {
   config: EngineConfig;
   events: SessionEventBus;
   policy: ReconnectPolicyOptions;
+  /** Where the connection's messages and receipts go (messaging); absent: not listened to. */
+  messages?: MessageSink;
 }
 
 /** The live connection handed to a backfill job: its socket, and a signal aborted when that connection closes. */
@@ -380,10 +384,12 @@ export class WhatsAppSession {
     sock.ev.on("connection.update", onConnection);
     sock.ev.on("creds.update", onCreds);
     this.capture.attach(sock.ev, { historyExpected: !auth.state.creds.accountSyncCounter });
+    const detachMessages = this.deps.messages ? attachMessageEvents(sock.ev, this.id, this.deps.messages) : () => {};
     this.detachSocket = () => {
       sock.ev.off("connection.update", onConnection);
       sock.ev.off("creds.update", onCreds);
       this.capture.detach();
+      detachMessages();
     };
   }
 
@@ -411,6 +417,7 @@ export class WhatsAppSession {
       lastConnectedAt: new Date(),
       isAdminSession: Boolean(admin && phoneNumber === admin),
     });
+    this.deps.messages?.opened(this.id);
   }
 
   private async onClose(error: Error | undefined, gen: number, auth: SessionAuthState): Promise<void> {

@@ -1,0 +1,135 @@
+// The outbox queue of the sessions this gateway holds: per session, one row at a time in send order, each cleared
+// by the rate windows in the transaction that takes its slot, sent with its stored WhatsApp id. Rows a dead process
+// left `sending` go first, with the same id (WhatsApp and the recipient recognise a resend of one id), so a crash
+// neither loses a queued message nor delivers one twice.
+import type { Database } from "@wa/db";
+import { safeError } from "@wa/db/errors";
+import {
+  checkRateWindows,
+  claimOutbox,
+  failOutbox,
+  lockSessionForSend,
+  markOutboxSent,
+  nextOutboxItem,
+  releaseOutboxClaim,
+  requeueOutbox,
+  type OutboxItem,
+} from "@wa/db/queries";
+import type pino from "pino";
+import { sendStoredText } from "./send-text.ts";
+import { SendFailure, type MessageSource } from "./types.ts";
+
+export interface DispatcherDeps {
+  db: Database;
+  logger: pino.Logger;
+  /** This engine instance: rows it claims carry it; rows `sending` under another one were orphaned. */
+  instanceId: string;
+  sourceOf(sessionId: string): MessageSource | null;
+  /** A message changed (sent, failed): for the idempotency record and the log. */
+  onSettled?(item: OutboxItem): void;
+}
+
+type Step = { kind: "sent" | "failed" } | { kind: "empty" } | { kind: "offline" } | { kind: "wait"; ms: number };
+
+export class OutboxDispatcher {
+  private readonly running = new Map<string, Promise<void>>();
+  private readonly again = new Set<string>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private closed = false;
+
+  constructor(private readonly deps: DispatcherDeps) {}
+
+  /** Works through the session's queue now (or right after the pass already running). */
+  kick(sessionId: string): void {
+    if (this.closed) return;
+    const timer = this.timers.get(sessionId);
+    if (timer) {
+      clearTimeout(timer);
+      this.timers.delete(sessionId);
+    }
+    if (this.running.has(sessionId)) {
+      this.again.add(sessionId);
+      return;
+    }
+    const pass = this.drain(sessionId)
+      .catch((err: unknown) => this.deps.logger.error({ sessionId, err: safeError(err) }, "outbox pass failed"))
+      .finally(() => {
+        this.running.delete(sessionId);
+        if (this.again.delete(sessionId)) this.kick(sessionId);
+      });
+    this.running.set(sessionId, pass);
+  }
+
+  /** Stops scheduling; resolves once passes in flight end. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    await Promise.all(this.running.values());
+  }
+
+  private async drain(sessionId: string): Promise<void> {
+    while (!this.closed) {
+      let step: Step;
+      try {
+        step = await this.step(sessionId);
+      } catch (err) {
+        // The database went away or a write failed: try the queue again shortly.
+        this.deps.logger.warn({ sessionId, err: safeError(err) }, "outbox step failed; trying again");
+        step = { kind: "wait", ms: 1_000 };
+      }
+      if (step.kind === "sent" || step.kind === "failed") continue;
+      if (step.kind === "wait") {
+        const timer = setTimeout(() => {
+          this.timers.delete(sessionId);
+          this.kick(sessionId);
+        }, step.ms);
+        timer.unref();
+        this.timers.set(sessionId, timer);
+      }
+      return; // empty, or offline (the connection's open kicks it again)
+    }
+  }
+
+  /** Takes the next row (slot reserved in the same transaction as the window check) and sends it. */
+  private async step(sessionId: string): Promise<Step> {
+    const { db, instanceId } = this.deps;
+    const source = this.deps.sourceOf(sessionId);
+    if (!source) return { kind: "offline" };
+    const claimed = await db.transaction(async (tx) => {
+      const session = await lockSessionForSend(tx, sessionId);
+      if (!session || session.status !== "working") return { kind: "offline" as const };
+      const item = await nextOutboxItem(tx, sessionId, instanceId);
+      if (!item) return { kind: "empty" as const };
+      const orphan = item.outbox.state === "sending";
+      // An orphan already holds its slot (it may well have gone out): it is not counted twice.
+      const decision = orphan ? null : await checkRateWindows(tx, sessionId, session);
+      if (decision && !decision.allowed) return { kind: "wait" as const, ms: decision.retryAfterMs };
+      await claimOutbox(tx, item.outbox.id, decision?.now ?? new Date(), instanceId);
+      return { kind: "claimed" as const, item, presenceTyping: session.presenceTyping, orphan };
+    });
+    if (claimed.kind !== "claimed") return claimed;
+    const { item } = claimed;
+    try {
+      const { timestamp } = await sendStoredText(this.deps, source, item.message, { presenceTyping: claimed.presenceTyping && !claimed.orphan });
+      await markOutboxSent(db, item.outbox.id, new Date(timestamp));
+      this.deps.onSettled?.(item);
+      return { kind: "sent" };
+    } catch (err) {
+      if (err instanceof SendFailure && err.kind === "not-sent") {
+        await requeueOutbox(db, item.outbox.id);
+        return { kind: "offline" };
+      }
+      if (err instanceof SendFailure && err.kind === "unknown") {
+        // It may have reached WhatsApp: left `sending` under this instance; the next connection's first pass
+        // (another instance, or this one after a reconnect) resends it with the same id.
+        await releaseOutboxClaim(db, item.outbox.id);
+        return { kind: "offline" };
+      }
+      const reason = err instanceof Error ? err.message : String(err);
+      await failOutbox(db, item.outbox.id, reason);
+      this.deps.onSettled?.(item);
+      return { kind: "failed" };
+    }
+  }
+}

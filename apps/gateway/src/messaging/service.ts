@@ -1,0 +1,246 @@
+// Messaging on the gateway that holds the session (the router's MessagingService port): sends — checked against
+// the session's rate windows and written to the outbox in one transaction with the session row locked, idempotent
+// by key — then sent at once (sync) or by the queue (async); chat read receipts and chat presence.
+import { randomBytes } from "node:crypto";
+import { DomainError, errorCodes, isErrorCode, type MessagingService, type SendOutcome, type SendRequest, type SendResult } from "@wa/api";
+import type { Database } from "@wa/db";
+import { safeError } from "@wa/db/errors";
+import {
+  checkRateWindows,
+  claimIdempotencyKey,
+  createOutboundMessage,
+  failOutbox,
+  findIdempotencyKey,
+  listUnreadMessages,
+  lockSessionForSend,
+  markMessagesRead,
+  markOutboxSent,
+  pruneIdempotencyKeys,
+  releaseOutboxClaim,
+  saveIdempotentResponse,
+  type IdempotencyRecord,
+  type WaMessage,
+  type WaSession,
+} from "@wa/db/queries";
+import type pino from "pino";
+import { OutboxDispatcher } from "./dispatcher.ts";
+import { InboundStore } from "./inbound-store.ts";
+import { sendStoredText } from "./send-text.ts";
+import { SendFailure, type MessageSource } from "./types.ts";
+
+export interface MessagingDeps {
+  db: Database;
+  logger: pino.Logger;
+  /** This engine instance (outbox rows it is sending carry it). */
+  instanceId: string;
+  sourceOf(sessionId: string): MessageSource | null;
+  /** `not_found` for an unknown session, `gateway_unavailable` when another live gateway holds it. */
+  assertHeld(sessionId: string): Promise<WaSession>;
+  organizationOf(sessionId: string): string | null;
+}
+
+/** How long a replay waits for the first request's answer (a sync send still waiting for WhatsApp). */
+const REPLAY_WAIT_MS = 60_000;
+const PRUNE_EVERY_MS = 60 * 60 * 1000;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** WhatsApp's id format for a message sent while no connection is open (one chooses it then otherwise). */
+const offlineMessageId = () => `3EB0${randomBytes(9).toString("hex").toUpperCase()}`;
+
+interface StoredError {
+  error: { code: string; message: string; details?: Record<string, unknown> };
+}
+
+export class Messaging implements MessagingService {
+  readonly sink: InboundStore;
+  readonly dispatcher: OutboxDispatcher;
+  private pruner: NodeJS.Timeout | null = null;
+
+  constructor(private readonly deps: MessagingDeps) {
+    this.dispatcher = new OutboxDispatcher({ ...deps, logger: deps.logger.child({ component: "outbox" }) });
+    this.sink = new InboundStore({
+      ...deps,
+      logger: deps.logger.child({ component: "inbound" }),
+      onOpened: (sessionId) => this.dispatcher.kick(sessionId),
+    });
+  }
+
+  start(): void {
+    this.pruner ??= setInterval(() => {
+      pruneIdempotencyKeys(this.deps.db).catch((err: unknown) => this.deps.logger.warn({ err: safeError(err) }, "pruning idempotency keys failed"));
+    }, PRUNE_EVERY_MS);
+    this.pruner.unref();
+  }
+
+  async close(): Promise<void> {
+    if (this.pruner) clearInterval(this.pruner);
+    this.pruner = null;
+    await this.dispatcher.close();
+    await this.sink.idle();
+  }
+
+  async send(req: SendRequest): Promise<SendOutcome> {
+    const { db, instanceId } = this.deps;
+    await this.deps.assertHeld(req.sessionId);
+    const source = this.deps.sourceOf(req.sessionId);
+    const reserved = await db.transaction(async (tx) => {
+      // Sends of this session, here or on any gateway, pass this lock one at a time: the window count and the
+      // slot taken below cannot interleave with another send's.
+      const session = await lockSessionForSend(tx, req.sessionId);
+      if (!session) throw new DomainError("not_found", "session not found");
+      if (req.idempotencyKey) {
+        const existing = await findIdempotencyKey(tx, req.organizationId, req.idempotencyKey);
+        if (existing) return { kind: "replay" as const, existing };
+      }
+      if (!req.async && (session.status !== "working" || !source)) {
+        throw new DomainError("conflict", `session is not working (${session.status}); send with ?async=true to queue it`);
+      }
+      let slotAt: Date | null = null;
+      if (!req.async) {
+        const decision = await checkRateWindows(tx, req.sessionId, session);
+        if (!decision.allowed) {
+          const limit = decision.window === "minute" ? session.ratePerMin : session.ratePerHour;
+          throw new DomainError(
+            "rate_limited",
+            `over the session's limit of ${limit} messages per ${decision.window}; try again in ${Math.ceil(decision.retryAfterMs / 1000)} s`,
+            { retryAfterMs: decision.retryAfterMs, window: decision.window, limit },
+          );
+        }
+        slotAt = decision.now;
+      }
+      const { outboxId, message } = await createOutboundMessage(tx, {
+        organizationId: req.organizationId,
+        sessionId: req.sessionId,
+        waMessageId: source?.newMessageId() ?? offlineMessageId(),
+        chatJid: req.chatJid,
+        chatType: req.chatJid.endsWith("@g.us") ? "group" : "dm",
+        body: req.text,
+        quotedMessageId: req.replyTo,
+        mentions: req.mentions,
+        senderJid: null,
+        mode: req.async ? "async" : "sync",
+        state: req.async ? "queued" : "sending",
+        slotAt,
+        claimedBy: req.async ? null : instanceId,
+      });
+      const queued: SendResult | null = req.async ? resultOf("async", outboxId, message, null) : null;
+      if (req.idempotencyKey) {
+        const claimed = await claimIdempotencyKey(tx, {
+          organizationId: req.organizationId,
+          key: req.idempotencyKey,
+          sessionId: req.sessionId,
+          requestHash: req.requestHash,
+          outboxId,
+          ...(queued ? { responseStatus: 202, response: queued } : {}),
+        });
+        // Only a request for another session can have taken the key meanwhile (this session's wait on the lock).
+        if (!claimed) throw new DomainError("conflict", "this Idempotency-Key was used for a different request");
+      }
+      return { kind: "new" as const, outboxId, message, queued, presenceTyping: session.presenceTyping };
+    });
+
+    if (reserved.kind === "replay") return this.replay(req, reserved.existing);
+    if (reserved.queued) {
+      this.dispatcher.kick(req.sessionId);
+      return { httpStatus: 202, result: reserved.queued };
+    }
+    return this.sendNow(req, reserved.outboxId, reserved.message, reserved.presenceTyping, source);
+  }
+
+  private async sendNow(
+    req: SendRequest,
+    outboxId: string,
+    message: WaMessage,
+    presenceTyping: boolean,
+    source: MessageSource | null,
+  ): Promise<SendOutcome> {
+    const { db } = this.deps;
+    try {
+      if (!source) throw new SendFailure("not-sent", "the session's connection closed");
+      const { timestamp } = await sendStoredText(this.deps, source, message, { presenceTyping });
+      const sent = await markOutboxSent(db, outboxId, new Date(timestamp));
+      const result: SendResult = { ...resultOf("sync", outboxId, sent ?? message, timestamp), status: "sent" };
+      if (req.idempotencyKey) await saveIdempotentResponse(db, req.organizationId, req.idempotencyKey, 200, result);
+      return { httpStatus: 200, result };
+    } catch (err) {
+      const failure = err instanceof SendFailure ? err : new SendFailure("refused", err instanceof Error ? err.message : String(err));
+      let error: DomainError;
+      if (failure.kind === "unknown") {
+        // It may have reached WhatsApp: the queue sends it again with the same WhatsApp id, which WhatsApp and the
+        // recipient recognise, so it arrives once.
+        await releaseOutboxClaim(db, outboxId);
+        this.dispatcher.kick(req.sessionId);
+        error = new DomainError("gateway_unavailable", `${failure.message}; it will be sent again with the same WhatsApp id`, {
+          messageId: message.id,
+          outboxId,
+        });
+      } else {
+        await failOutbox(db, outboxId, failure.message);
+        error = new DomainError("gateway_unavailable", `the message was not sent: ${failure.message}`, { messageId: message.id, outboxId });
+      }
+      if (req.idempotencyKey) {
+        const body: StoredError = { error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) } };
+        await saveIdempotentResponse(db, req.organizationId, req.idempotencyKey, errorCodes[error.code], body);
+      }
+      throw error;
+    }
+  }
+
+  /** The first request's answer again (waiting for it while that request still waits for WhatsApp). */
+  private async replay(req: SendRequest, first: IdempotencyRecord): Promise<SendOutcome> {
+    if (first.requestHash !== req.requestHash) {
+      throw new DomainError("conflict", "this Idempotency-Key was used for a different request");
+    }
+    let record: IdempotencyRecord | null = first;
+    const deadline = Date.now() + REPLAY_WAIT_MS;
+    while (record && record.responseStatus === null) {
+      if (Date.now() > deadline) throw new DomainError("conflict", "a request with this Idempotency-Key is still in progress");
+      await sleep(50);
+      record = await findIdempotencyKey(this.deps.db, req.organizationId, req.idempotencyKey ?? "");
+    }
+    if (!record || record.responseStatus === null) throw new DomainError("conflict", "this Idempotency-Key expired meanwhile");
+    if (record.responseStatus >= 400) {
+      const stored = (record.response as StoredError | null)?.error;
+      const code = stored && isErrorCode(stored.code) ? stored.code : "internal";
+      throw new DomainError(code, stored?.message ?? "the first request failed", stored?.details);
+    }
+    const result = { ...(record.response as SendResult), replayed: true };
+    return { httpStatus: record.responseStatus === 202 ? 202 : 200, result };
+  }
+
+  async markChatRead(sessionId: string, chatJid: string): Promise<number> {
+    await this.deps.assertHeld(sessionId);
+    const source = this.requireSource(sessionId);
+    const unread = await listUnreadMessages(this.deps.db, sessionId, chatJid);
+    const group = chatJid.endsWith("@g.us");
+    await source.sendReadReceipts(
+      unread.map((m) => ({ chatJid, waMessageId: m.waMessageId ?? "", participant: group ? m.senderJid : null })),
+    );
+    await markMessagesRead(this.deps.db, sessionId, chatJid, unread.map((m) => m.waMessageId ?? ""));
+    return unread.length;
+  }
+
+  async setChatPresence(sessionId: string, chatJid: string, state: "composing" | "recording" | "paused"): Promise<void> {
+    await this.deps.assertHeld(sessionId);
+    await this.requireSource(sessionId).sendPresence(chatJid, state);
+  }
+
+  private requireSource(sessionId: string): MessageSource {
+    const source = this.deps.sourceOf(sessionId);
+    if (!source) throw new DomainError("conflict", "session is not working");
+    return source;
+  }
+}
+
+function resultOf(mode: "sync" | "async", outboxId: string, message: WaMessage, timestamp: number | null): SendResult {
+  return {
+    mode,
+    outboxId,
+    waMessageId: message.waMessageId,
+    status: mode === "sync" ? "sent" : "pending",
+    timestamp,
+    replayed: false,
+    message,
+  };
+}

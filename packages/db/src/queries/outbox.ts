@@ -1,0 +1,208 @@
+// The outbox: every outbound message is a row (with its message, pending) before it goes out. Rows move
+// queued → sending → sent (or failed); `slot_at` holds the rate-window slot; `claimed_by` names the engine
+// instance that was sending, so a row left `sending` by a dead process is recognised and resent with the same
+// WhatsApp id.
+import { and, asc, eq, inArray, ne, or, sql } from "drizzle-orm";
+import type { Executor } from "../client.ts";
+import type { ChatType, SessionStatus } from "../contract.ts";
+import { newId } from "../ids.ts";
+import { messages, outbox, waSessions, type OutboxRow } from "../schema/index.ts";
+import { appendEvent } from "./events.ts";
+import { messageColumns, messageUpdatedData, setMessageStatus, toWaMessage, touchChat, type WaMessage } from "./messages.ts";
+
+export interface SendSessionState {
+  organizationId: string;
+  status: SessionStatus;
+  ratePerMin: number;
+  ratePerHour: number;
+  presenceTyping: boolean;
+}
+
+/**
+ * Locks the session row for the rest of the transaction: sends of one session reserve slots one after another,
+ * on every gateway, and read the limits as they are now (a PATCH counts from the next send).
+ */
+export async function lockSessionForSend(tx: Executor, sessionId: string): Promise<SendSessionState | null> {
+  const [row] = await tx
+    .select({
+      organizationId: waSessions.organizationId,
+      status: waSessions.status,
+      ratePerMin: waSessions.ratePerMin,
+      ratePerHour: waSessions.ratePerHour,
+      presenceTyping: waSessions.presenceTyping,
+    })
+    .from(waSessions)
+    .where(eq(waSessions.id, sessionId))
+    .for("update");
+  return row ?? null;
+}
+
+export interface NewOutbound {
+  organizationId: string;
+  sessionId: string;
+  waMessageId: string;
+  chatJid: string;
+  chatType: ChatType;
+  body: string;
+  quotedMessageId: string | null;
+  mentions: string[];
+  senderJid: string | null;
+  mode: "sync" | "async";
+  /** `sending` with a slot (cleared to go now), or `queued` without one. */
+  state: "queued" | "sending";
+  slotAt: Date | null;
+  claimedBy: string | null;
+}
+
+/** Writes the message (pending) and its outbox row, touches the chat, appends `message.updated`. */
+export async function createOutboundMessage(tx: Executor, m: NewOutbound): Promise<{ outboxId: string; message: WaMessage }> {
+  const now = m.slotAt ?? new Date();
+  const [row] = await tx
+    .insert(messages)
+    .values({
+      id: newId(),
+      organizationId: m.organizationId,
+      sessionId: m.sessionId,
+      waMessageId: m.waMessageId,
+      chatJid: m.chatJid,
+      fromMe: true,
+      direction: "out",
+      type: "text",
+      body: m.body,
+      quotedMessageId: m.quotedMessageId,
+      mentions: m.mentions,
+      senderJid: m.senderJid,
+      status: "pending",
+      timestamp: now,
+    })
+    .returning(messageColumns);
+  if (!row) throw new Error("insert returned no row");
+  const outboxId = newId();
+  await tx.insert(outbox).values({
+    id: outboxId,
+    sessionId: m.sessionId,
+    messageId: row.id,
+    mode: m.mode,
+    state: m.state,
+    slotAt: m.slotAt,
+    claimedBy: m.claimedBy,
+    attempts: m.state === "sending" ? 1 : 0,
+  });
+  await touchChat(tx, { sessionId: m.sessionId, jid: m.chatJid, type: m.chatType, name: null, at: now.getTime(), unread: 0 });
+  const message = toWaMessage(row);
+  await appendEvent(tx, { organizationId: m.organizationId, sessionId: m.sessionId, type: "message.updated", data: messageUpdatedData(message) });
+  return { outboxId, message };
+}
+
+export interface OutboxItem {
+  outbox: OutboxRow;
+  message: WaMessage;
+}
+
+export async function getOutboxItem(db: Executor, outboxId: string): Promise<OutboxItem | null> {
+  const [row] = await db
+    .select({ outbox, message: messageColumns })
+    .from(outbox)
+    .innerJoin(messages, eq(messages.id, outbox.messageId))
+    .where(eq(outbox.id, outboxId))
+    .limit(1);
+  return row ? { outbox: row.outbox, message: toWaMessage(row.message) } : null;
+}
+
+/**
+ * The session's next row to send, in send order: one left `sending` by another engine instance (it died
+ * mid-send: resend with the same WhatsApp id), else the oldest queued one. Call under the session lock.
+ */
+export async function nextOutboxItem(tx: Executor, sessionId: string, instanceId: string): Promise<OutboxItem | null> {
+  const [row] = await tx
+    .select({ outbox, message: messageColumns })
+    .from(outbox)
+    .innerJoin(messages, eq(messages.id, outbox.messageId))
+    .where(
+      and(
+        eq(outbox.sessionId, sessionId),
+        or(
+          eq(outbox.state, "queued"),
+          and(eq(outbox.state, "sending"), or(ne(outbox.claimedBy, instanceId), sql`${outbox.claimedBy} is null`)),
+        ),
+      ),
+    )
+    .orderBy(asc(outbox.seq))
+    .limit(1);
+  return row ? { outbox: row.outbox, message: toWaMessage(row.message) } : null;
+}
+
+/** Cleared to go: `sending` by this instance, holding a slot (an orphan keeps the slot it already held). */
+export async function claimOutbox(tx: Executor, outboxId: string, slotAt: Date, instanceId: string): Promise<void> {
+  await tx
+    .update(outbox)
+    .set({
+      state: "sending",
+      slotAt: sql`coalesce(${outbox.slotAt}, ${slotAt.toISOString()}::timestamptz)`,
+      claimedBy: instanceId,
+      attempts: sql`${outbox.attempts} + 1`,
+      updatedAt: sql`now()`,
+    })
+    .where(eq(outbox.id, outboxId));
+}
+
+/** WhatsApp acknowledged it: the row is done and the message `sent` (unless a receipt already moved it on). */
+export async function markOutboxSent(db: Executor, outboxId: string, sentAt: Date): Promise<WaMessage | null> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(outbox)
+      .set({ state: "sent", sentAt, updatedAt: sql`now()` })
+      .where(eq(outbox.id, outboxId))
+      .returning({ messageId: outbox.messageId });
+    if (!row) return null;
+    const [pending] = await tx
+      .select({ status: messages.status })
+      .from(messages)
+      .where(eq(messages.id, row.messageId))
+      .for("update");
+    if (pending?.status === "pending") return setMessageStatus(tx, row.messageId, { status: "sent" });
+    const [current] = await tx.select(messageColumns).from(messages).where(eq(messages.id, row.messageId));
+    return current ? toWaMessage(current) : null;
+  });
+}
+
+/** It never reached WhatsApp (the connection went away first): back in the queue, its slot released. */
+export async function requeueOutbox(db: Executor, outboxId: string): Promise<void> {
+  await db
+    .update(outbox)
+    .set({ state: "queued", slotAt: null, claimedBy: null, updatedAt: sql`now()` })
+    .where(eq(outbox.id, outboxId));
+}
+
+/** It cannot be sent: the row and the message `failed` with the reason in words; its slot released. */
+export async function failOutbox(db: Executor, outboxId: string, reason: string): Promise<WaMessage | null> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(outbox)
+      .set({ state: "failed", slotAt: null, updatedAt: sql`now()` })
+      .where(eq(outbox.id, outboxId))
+      .returning({ messageId: outbox.messageId });
+    if (!row) return null;
+    return setMessageStatus(tx, row.messageId, { status: "failed", error: reason });
+  });
+}
+
+/** Sessions (of these) with rows still to send. */
+export async function sessionsWithPendingOutbox(db: Executor, sessionIds: readonly string[]): Promise<string[]> {
+  if (sessionIds.length === 0) return [];
+  const rows = await db
+    .select({ sessionId: outbox.sessionId })
+    .from(outbox)
+    .where(and(inArray(outbox.sessionId, [...sessionIds]), inArray(outbox.state, ["queued", "sending"])))
+    .groupBy(outbox.sessionId);
+  return rows.map((r) => r.sessionId);
+}
+
+/** A send whose outcome is unknown (no ack before the connection went): claimed by nobody, so the next pass
+ * resends it with its WhatsApp id. */
+export async function releaseOutboxClaim(db: Executor, outboxId: string): Promise<void> {
+  await db
+    .update(outbox)
+    .set({ claimedBy: null, updatedAt: sql`now()` })
+    .where(and(eq(outbox.id, outboxId), eq(outbox.state, "sending")));
+}
