@@ -8,6 +8,7 @@ import { invitationsRouter } from "./router/invitations.ts";
 import { membersRouter } from "./router/members.ts";
 import { meProcedure, systemRouter } from "./router/me.ts";
 import { eventsRouter } from "./router/events.ts";
+import { recipientsRouter } from "./router/recipients.ts";
 import { sessionsRouter } from "./router/sessions.ts";
 import { webhooksRouter } from "./router/webhooks.ts";
 import { createCallerFactory, createTRPCRouter, type Meta } from "./trpc.ts";
@@ -25,6 +26,7 @@ export const appRouter = createTRPCRouter({
   audit: auditRouter,
   me: meProcedure,
   system: systemRouter,
+  recipients: recipientsRouter,
 });
 
 export type AppRouter = typeof appRouter;

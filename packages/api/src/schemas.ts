@@ -274,3 +274,4 @@ export * from "./schemas/common.ts";
 export * from "./schemas/audit.ts";
 export * from "./schemas/organizations.ts";
 export * from "./schemas/cluster.ts";
+export * from "./schemas/recipients.ts";

@@ -4,6 +4,7 @@ import path from "node:path";
 import { runAuthOverhead } from "./auth-overhead.ts";
 import { runBackfill } from "./backfill.ts";
 import { runConsole } from "./console.ts";
+import { runMessages } from "./messages.ts";
 import { createBenchDatabase } from "./database.ts";
 import { runEvents } from "./events.ts";
 import { createBenchIdentity, startInProcessGateway } from "./gateway.ts";
@@ -44,6 +45,7 @@ const benchmarks: Benchmark[] = [
   { name: "backfill", run: runBackfill },
   { name: "console", run: runConsole },
   { name: "events", run: runEvents },
+  { name: "messages", run: runMessages },
   // Last: it pairs as many sessions as the rest of the run's time budget allows.
   { name: "sessions-per-gateway", run: runSessionsPerGateway },
 ];

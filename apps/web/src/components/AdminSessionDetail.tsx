@@ -1,11 +1,13 @@
 "use client";
-// Super admin → one session: all its fields, and its contacts/groups backfill with live counters while it runs.
+// Super admin → one session: all its fields, its contacts/groups backfill with live counters while it runs, and its
+// message counts (never message text).
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useEffect, useState, type ReactNode } from "react";
 import { errorCode, errorMessage } from "@/lib/errors.ts";
 import { formatCount, formatDuration, formatExact, statusLabels } from "@/lib/format.ts";
 import { useTRPC, type BackfillJob } from "@/lib/trpc.tsx";
+import { AdminMessageCounts } from "./AdminMessageCounts.tsx";
 import { ErrorNotice, NotAllowed, NotFoundNotice } from "./Notices.tsx";
 import { SessionFields, type SessionCreator } from "./SessionFields.tsx";
 import { StatusBadge } from "./StatusBadge.tsx";
@@ -36,7 +38,10 @@ export function AdminSessionDetail({ id, creator }: { id: string; creator: Sessi
           {session.data ? <SessionFields session={session.data} organizationName={orgName} creator={creator} /> : <FieldsSkeleton />}
         </div>
       </section>
-      <Backfill id={id} sessionStatus={session.data?.status} />
+      <div className="stack">
+        <Backfill id={id} sessionStatus={session.data?.status} />
+        <AdminMessageCounts id={id} />
+      </div>
     </div>
   );
 }

@@ -95,19 +95,32 @@ function Fields({
       <label className="check">
         <input type="checkbox" name="autoRead" checked={values.autoRead} onChange={(e) => set({ autoRead: e.target.checked })} />
         <span>
-          Mark incoming messages as read<small>Blue ticks for every message this session receives.</small>
+          Mark incoming messages as read
+          <small>
+            Every message this session receives is marked read within a second, so the sender sees blue ticks. Off: messages
+            stay unread until someone reads them in the chat.
+          </small>
         </span>
       </label>
       <label className="check">
         <input type="checkbox" name="presenceTyping" checked={values.presenceTyping} onChange={(e) => set({ presenceTyping: e.target.checked })} />
         <span>
-          Show “typing…” while sending<small>Looks more human; adds a short delay to each send.</small>
+          Show “typing…” while sending
+          <small>
+            Before each text the chat shows “typing…” for a time that grows with its length (at most 3 s), then the text goes
+            out. Looks more human; each send takes that much longer.
+          </small>
         </span>
       </label>
       <div className="grid-2">
-        {num("ratePerMin", "Messages per minute", `Outbound limit, default ${sessionSettingsDefaults.ratePerMin}.`)}
-        {num("ratePerHour", "Messages per hour", `Outbound limit, default ${sessionSettingsDefaults.ratePerHour}.`)}
+        {num("ratePerMin", "Messages per minute", `At most this many sends in any 60 s. Default ${sessionSettingsDefaults.ratePerMin}.`)}
+        {num("ratePerHour", "Messages per hour", `At most this many sends in any hour. Default ${sessionSettingsDefaults.ratePerHour}.`)}
       </div>
+      <p className="muted" style={{ fontSize: 12.5, marginTop: 0 }} data-testid="rate-limits-note">
+        Limits are enforced: the gateway counts the messages this session actually sent over sliding windows kept in the
+        database, so they hold across restarts and gateways. A send over a limit is refused (429 with the wait) or, when
+        queued, goes out as soon as the window allows. A change applies to the next send.
+      </p>
     </fieldset>
   );
 }

@@ -1,9 +1,9 @@
 "use client";
 // Organization → one session: live status and QR (sessions.events), pairing by QR / code / simulated phone,
-// start/stop/restart/logout/delete, and settings.
+// start/stop/restart/logout/delete, settings, and the session's messages (send form and live log).
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
-import { phoneNumberPattern } from "@wa/api/contract";
+import { phoneNumberPattern, roleCapabilities } from "@wa/api/contract";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { errorCode, errorMessage } from "@/lib/errors.ts";
@@ -12,6 +12,7 @@ import { useConsole, useTRPC, type RouterOutputs, type WASession } from "@/lib/t
 import { ConfirmButton } from "./ConfirmButton.tsx";
 import { ErrorNotice, NotFoundNotice } from "./Notices.tsx";
 import { SessionFields, type SessionCreator } from "./SessionFields.tsx";
+import { SessionMessages } from "./SessionMessages.tsx";
 import { SessionSettingsForm } from "./SessionSettingsForm.tsx";
 import { StatusBadge, StatusReason } from "./StatusBadge.tsx";
 
@@ -22,6 +23,8 @@ export function SessionView({ id, creator }: { id: string; creator: SessionCreat
   const queryClient = useQueryClient();
   const { viewer } = useConsole();
   const canManage = viewer.activeOrganization?.role === "owner" || viewer.activeOrganization?.role === "admin";
+  const role = viewer.activeOrganization?.role;
+  const canSend = role ? roleCapabilities[role].includes("send") : false;
   const sessionOptions = trpc.sessions.get.queryOptions({ session: id });
   const session = useQuery(sessionOptions);
   const [liveQr, setLiveQr] = useState<Qr | null>(null);
@@ -68,7 +71,8 @@ export function SessionView({ id, creator }: { id: string; creator: SessionCreat
   }
   const s = session.data;
   return (
-    <div className="grid-detail">
+    <div className="stack">
+      <div className="grid-detail">
       <div className="stack">
         <section className="card" aria-labelledby="conn-title">
           <div className="card-body">
@@ -114,6 +118,8 @@ export function SessionView({ id, creator }: { id: string; creator: SessionCreat
           <SessionSettingsForm session={s} readOnly={!canManage} />
         </div>
       </section>
+      </div>
+      <SessionMessages session={s} canSend={canSend} />
     </div>
   );
 }

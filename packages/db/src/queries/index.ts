@@ -21,3 +21,4 @@ export * from "./members.ts";
 export * from "./invitations.ts";
 export * from "./organizations.ts";
 export * from "./leases.ts";
+export * from "./recipients.ts";

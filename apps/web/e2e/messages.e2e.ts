@@ -1,0 +1,190 @@
+// End-to-end: a session's messages in the console against the real stack (database, simulator, gateway, web) in
+// Chromium — send from the console to a backfilled contact, see it at the simulated phone and its ticks change; a
+// contact's reply appears without a reload; the super admin sees counts, never the text.
+import assert from "node:assert/strict";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { Page } from "playwright-core";
+import { ADMIN, ARTIFACTS, startStack, type Stack } from "./harness.ts";
+
+let stack: Stack;
+
+before(async () => {
+  const started = Date.now();
+  stack = await startStack();
+  console.log(`stack up in ${Date.now() - started} ms: web ${stack.webUrl}, gateway ${stack.gatewayUrl}, db ${stack.db.kind}`);
+});
+after(async () => {
+  await stack?.stop();
+});
+
+async function api<T = unknown>(token: string, method: string, route: string, body?: unknown): Promise<{ status: number; body: T }> {
+  const res = await fetch(`${stack.gatewayUrl}/api/v1${route}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+    body: body !== undefined ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+}
+
+async function sim<T = unknown>(method: string, route: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${stack.sim.httpUrl}${route}`, {
+    method,
+    headers: body !== undefined ? { "content-type": "application/json" } : {},
+    body: body !== undefined ? JSON.stringify(body) : undefined,
+  });
+  const json = (await res.json()) as T;
+  if (!res.ok) throw new Error(`simulator ${method} ${route} → ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await fn();
+      if (value) return value;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+}
+
+interface SimContact {
+  phoneNumber: string;
+  jid: string;
+  name: string;
+}
+
+/** A working session paired with a simulated phone, its contacts and groups backfilled into the database. */
+async function pairAndBackfill(ownerToken: string, adminToken: string, label: string) {
+  const created = await api<{ id: string }>(ownerToken, "POST", "/sessions", { label, start: true });
+  assert.equal(created.status, 201, `create session: ${JSON.stringify(created.body)}`);
+  const id = created.body.id;
+  const qr = await until("a QR", async () => {
+    const r = await api<{ qr: string }>(ownerToken, "GET", `/sessions/${id}/qr`);
+    return r.status === 200 ? r.body.qr : null;
+  });
+  const scanned = await sim<{ phoneNumber: string }>("POST", "/sim/scan", {
+    qr,
+    scenario: { seed: "e2e-messages", contacts: 8, groups: 2, membersPerGroup: 4 },
+  });
+  await until("status working", async () => (await api<{ status: string }>(ownerToken, "GET", `/sessions/${id}`)).body.status === "working", 60_000);
+  const started = await api<{ status: string }>(adminToken, "POST", `/admin/sessions/${id}:backfill`);
+  assert.equal(started.status, 202, `backfill: ${JSON.stringify(started.body)}`);
+  await until(
+    "the backfill to succeed",
+    async () => {
+      const job = await api<{ status: string; error: string | null }>(adminToken, "GET", `/admin/sessions/${id}/backfill`);
+      if (job.body.status === "failed") throw new Error(`backfill failed: ${job.body.error ?? "?"}`);
+      return job.body.status === "succeeded";
+    },
+    60_000,
+  );
+  const account = await sim<{ contactRows: SimContact[] }>("GET", `/sim/accounts/${scanned.phoneNumber}`);
+  return { id, phoneNumber: scanned.phoneNumber, contacts: account.contactRows };
+}
+
+const messageRow = (page: Page, text: string) => page.locator('[data-testid="message"]', { hasText: text });
+
+describe("messages", () => {
+  it("[ORG][MESSAGES]: send a text from the console to a backfilled contact → it reaches the simulated phone and its ticks move sent → delivered → read; a contact's reply appears without a reload; the super admin sees counts only", async () => {
+    const ownerToken = await stack.tokenFor("owner@acme.test");
+    const adminToken = await stack.tokenFor(ADMIN.email);
+    const session = await pairAndBackfill(ownerToken, adminToken, "Messages e2e");
+    const contact = session.contacts[0];
+    assert.ok(contact, "the simulated account has contacts");
+
+    const owner = await stack.signedIn("owner@acme.test");
+    const page = await owner.newPage();
+    await page.goto(`/sessions/${session.id}`);
+    await page.locator('[data-testid="message-log"][aria-busy="false"]').waitFor({ timeout: 30_000 });
+    await page.getByTestId("messages-live").getByText("● live").waitFor({ timeout: 30_000 });
+    // Marks this document: a reload or navigation would lose it.
+    await page.evaluate(() => {
+      (window as unknown as { __sameDocument: boolean }).__sameDocument = true;
+    });
+
+    // Pick the contact by part of its name from the backfilled contacts.
+    const to = page.getByRole("combobox", { name: "To" });
+    await to.fill(contact.name.slice(0, Math.max(3, contact.name.length - 2)));
+    const option = page.getByRole("option").filter({ hasText: `+${contact.phoneNumber}` });
+    await option.waitFor({ timeout: 15_000 });
+    await option.click();
+    await page.getByTestId("recipient-picked").getByText(contact.name).waitFor();
+
+    const text = `Hello from the console ${Date.now()}`;
+    await page.getByLabel("Message", { exact: true }).fill(text);
+    await page.getByRole("button", { name: "Send message" }).click();
+    await page.getByTestId("send-result").waitFor({ timeout: 30_000 });
+
+    // It reached the contact's simulated device, in the contact's chat.
+    const received = await until("the text at the simulated contact", async () => {
+      const { data } = await sim<{ data: { id: string; chat: string; recipient: string; text: string | null }[] }>(
+        "GET",
+        `/sim/accounts/${session.phoneNumber}/messages`,
+      );
+      return data.find((m) => m.text === text && m.recipient === contact.jid);
+    });
+    assert.equal(received.chat, contact.jid, "sent in the contact's chat");
+
+    // The log shows it with ticks that follow the receipts: delivered (the simulator's receipt), then read.
+    const row = messageRow(page, text);
+    await row.waitFor();
+    assert.equal(await row.getAttribute("data-direction"), "out");
+    assert.equal(await row.getAttribute("data-wa-message-id"), received.id, "the log row is the message the phone got");
+    const status = row.getByTestId("message-status");
+    const seen = new Set<string>();
+    await until(
+      "status delivered",
+      async () => {
+        const s = (await status.getAttribute("data-status")) ?? "";
+        seen.add(s);
+        return s === "delivered" || s === "read";
+      },
+      30_000,
+    );
+    await sim("POST", `/sim/accounts/${session.phoneNumber}/messages/${received.id}/read`, { by: contact.phoneNumber });
+    await row.locator('[data-testid="message-status"][data-status="read"]').waitFor({ timeout: 30_000 });
+    console.log(`  statuses seen in the log: ${[...seen].join(" → ")} → read`);
+
+    // The contact answers: the reply appears in the log, inbound, without a reload.
+    const reply = `Reply from ${contact.name} ${Date.now()}`;
+    await sim("POST", `/sim/accounts/${session.phoneNumber}/messages`, { text: reply, from: contact.phoneNumber });
+    const inbound = messageRow(page, reply);
+    await inbound.waitFor({ timeout: 30_000 });
+    assert.equal(await inbound.getAttribute("data-direction"), "in");
+    assert.equal(await page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument), true, "no reload");
+    // Newest first: the reply sits above the sent text.
+    const bodies = await page.getByTestId("message-body").allInnerTexts();
+    assert.ok(bodies.findIndex((b) => b.includes(reply)) < bodies.findIndex((b) => b.includes(text)), "newest first");
+
+    // At phone width the messages card fits.
+    await page.setViewportSize({ width: 390, height: 844 });
+    const { scrollWidth, clientWidth } = await page.evaluate(() => ({
+      scrollWidth: document.documentElement.scrollWidth,
+      clientWidth: document.documentElement.clientWidth,
+    }));
+    assert.ok(scrollWidth <= clientWidth, `the session page scrolls sideways at 390 px (${scrollWidth} > ${clientWidth})`);
+    await page.getByTestId("session-messages").screenshot({ path: path.join(ARTIFACTS, "messages-mobile.png") });
+    await owner.close();
+
+    // The super admin sees the session's counts, not the text.
+    const admin = await stack.signedIn(ADMIN.email);
+    const adminPage = await admin.newPage();
+    await adminPage.goto(`/admin/sessions/${session.id}`);
+    const counts = adminPage.getByTestId("message-counts");
+    await counts.locator('[aria-busy="false"]').waitFor({ timeout: 30_000 });
+    const count = async (testId: string) => Number((await counts.getByTestId(testId).locator(".v").innerText()).replace(/[^\d]/g, ""));
+    assert.ok((await count("messages-outbound")) >= 1, "the sent message is counted");
+    assert.ok((await count("messages-inbound")) >= 1, "the reply is counted");
+    const pageText = await adminPage.locator("body").innerText();
+    assert.ok(!pageText.includes(text) && !pageText.includes(reply), "no message text on the admin page");
+    await adminPage.screenshot({ path: path.join(ARTIFACTS, "messages-admin-counts.png"), fullPage: true });
+    await admin.close();
+  });
+});
