@@ -91,6 +91,6 @@ export interface GatewayPorts {
   sessions: SessionControl;
   backfill: BackfillService;
   events: SessionEvents;
-  /** Absent on a gateway without WhatsApp connections (router tests): the messaging routes answer 503. */
+  /** Absent on a gateway without WhatsApp connections (router tests): the messaging routes answer 409 (not working). */
   messaging?: MessagingService;
 }
