@@ -100,6 +100,6 @@ export interface GatewayPorts {
   backfill: BackfillService;
   events: SessionEvents;
   webhooks: WebhookPort;
-  /** Absent on a gateway without WhatsApp connections (router tests): the messaging routes answer 503. */
+  /** Absent on a gateway without WhatsApp connections (router tests): the messaging routes answer 409 (not working). */
   messaging?: MessagingService;
 }

@@ -98,7 +98,8 @@ export class OutboxDispatcher {
     if (!source) return { kind: "offline" };
     const claimed = await db.transaction(async (tx) => {
       const session = await lockSessionForSend(tx, sessionId);
-      if (!session || session.status !== "working") return { kind: "offline" as const };
+      // The live connection (above) is the truth about `working`: the row's status may still be being written.
+      if (!session) return { kind: "offline" as const };
       const item = await nextOutboxItem(tx, sessionId, instanceId);
       if (!item) return { kind: "empty" as const };
       const orphan = item.outbox.state === "sending";

@@ -93,7 +93,8 @@ export class Messaging implements MessagingService {
         const existing = await findIdempotencyKey(tx, req.organizationId, req.idempotencyKey);
         if (existing) return { kind: "replay" as const, existing };
       }
-      if (!req.async && (session.status !== "working" || !source)) {
+      // The live connection is the truth about `working` (the row's status may lag it by a write).
+      if (!req.async && !source) {
         throw new DomainError("conflict", `session is not working (${session.status}); send with ?async=true to queue it`);
       }
       let slotAt: Date | null = null;

@@ -2,6 +2,7 @@
 // feed of new and changed messages, and per-session counts for platform admins (never bodies).
 import { createHash } from "node:crypto";
 import { tracked, type TRPCRouterRecord } from "@trpc/server";
+import type { Database } from "@wa/db";
 import { countMessagesBySession, decodeKeyCursor, encodeKeyCursor, getMessage, latestMessageChange, listMessages, listMessagesChangedSince, type KeyCursor } from "@wa/db/queries";
 import { fail, fieldErrors, notFound } from "../errors.ts";
 import {
@@ -116,37 +117,13 @@ export const messagesRouter = {
    */
   events: orgProcedure("read")
     .input(messageEventsInput)
-    .subscription(async function* ({ ctx, input, signal }) {
+    .subscription(async ({ ctx, input, signal }) => {
       const sessionId = input?.session;
+      // Checked, and the starting point taken, when the stream opens (not at its first read).
       if (sessionId) await requireSession(ctx.db, sessionId, ctx.organizationId);
       const filter = { organizationId: ctx.organizationId, sessionId };
-      let cursor: KeyCursor | null = (input?.lastEventId ? decodeKeyCursor(input.lastEventId) : null) ?? (await latestMessageChange(ctx.db, filter));
-      // Everything up to where the feed starts counts as handed out (the look-back must not repeat it).
-      const floor = cursor;
-      const afterFloor = (m: { updatedAt: number; id: string }) =>
-        !floor || m.updatedAt > floor.at || (m.updatedAt === floor.at && m.id > floor.key);
-      // Changes already handed out, by message id → updatedAt, for the look-back window.
-      const seen = new Map<string, number>();
-      while (!signal?.aborted) {
-        const since: KeyCursor | null = cursor ? { at: Math.max(0, cursor.at - FEED_LOOKBACK_MS), key: "" } : null;
-        const rows = await listMessagesChangedSince(ctx.db, filter, since, FEED_BATCH);
-        for (const message of rows) {
-          if (seen.get(message.id) === message.updatedAt) continue;
-          if (!afterFloor(message)) continue;
-          seen.set(message.id, message.updatedAt);
-          if (!cursor || message.updatedAt > cursor.at || (message.updatedAt === cursor.at && message.id > cursor.key)) {
-            cursor = { at: message.updatedAt, key: message.id };
-          }
-          yield tracked(encodeKeyCursor({ at: message.updatedAt, key: message.id }), messageEventSchema.parse({ type: "message", message }));
-        }
-        const horizon = (cursor?.at ?? 0) - FEED_LOOKBACK_MS;
-        for (const [id, at] of seen) if (at < horizon) seen.delete(id);
-        if (rows.length === FEED_BATCH) continue;
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, FEED_POLL_MS);
-          signal?.addEventListener("abort", () => { clearTimeout(timer); resolve(); }, { once: true });
-        });
-      }
+      const start = (input?.lastEventId ? decodeKeyCursor(input.lastEventId) : null) ?? (await latestMessageChange(ctx.db, filter));
+      return messageFeed(ctx.db, filter, start, signal);
     }),
 
   /** Per-session message counts for platform admins: numbers only, never a body or a JID. */
@@ -164,3 +141,39 @@ export const messagesRouter = {
       };
     }),
 } satisfies TRPCRouterRecord;
+
+/**
+ * The changes after `start`, oldest first, polled; each event's id is its (updatedAt, id) cursor. Transactions
+ * commit out of order, so every poll looks back a little and skips what it already handed out.
+ */
+async function* messageFeed(
+  db: Database,
+  filter: { organizationId: string; sessionId: string | undefined },
+  start: KeyCursor | null,
+  signal: AbortSignal | undefined,
+) {
+  let cursor = start;
+  const afterStart = (m: { updatedAt: number; id: string }) =>
+    !start || m.updatedAt > start.at || (m.updatedAt === start.at && m.id > start.key);
+  // Changes already handed out, by message id → updatedAt, for the look-back window.
+  const seen = new Map<string, number>();
+  while (!signal?.aborted) {
+    const since: KeyCursor | null = cursor ? { at: Math.max(0, cursor.at - FEED_LOOKBACK_MS), key: "" } : null;
+    const rows = await listMessagesChangedSince(db, filter, since, FEED_BATCH);
+    for (const message of rows) {
+      if (seen.get(message.id) === message.updatedAt || !afterStart(message)) continue;
+      seen.set(message.id, message.updatedAt);
+      if (!cursor || message.updatedAt > cursor.at || (message.updatedAt === cursor.at && message.id > cursor.key)) {
+        cursor = { at: message.updatedAt, key: message.id };
+      }
+      yield tracked(encodeKeyCursor({ at: message.updatedAt, key: message.id }), messageEventSchema.parse({ type: "message", message }));
+    }
+    const horizon = (cursor?.at ?? 0) - FEED_LOOKBACK_MS;
+    for (const [id, at] of seen) if (at < horizon) seen.delete(id);
+    if (rows.length === FEED_BATCH) continue;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, FEED_POLL_MS);
+      signal?.addEventListener("abort", () => { clearTimeout(timer); resolve(); }, { once: true });
+    });
+  }
+}

@@ -20,8 +20,8 @@ export function recipientJid(to: string): string {
   return to.replace(/:\d{1,3}@s\.whatsapp\.net$/, "@s.whatsapp.net");
 }
 
-/** The gateway's messaging, or 503 where this process holds no WhatsApp connections. */
+/** The gateway's messaging; where this process holds no WhatsApp connections, no session is working here (409). */
 export function messagingOf(ports: GatewayPorts): MessagingService {
-  if (!ports.messaging) throw fail("gateway_unavailable", "messaging is not available on this gateway");
+  if (!ports.messaging) throw fail("conflict", "session is not working (this gateway holds no WhatsApp connections)");
   return ports.messaging;
 }
