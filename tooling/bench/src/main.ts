@@ -1,6 +1,7 @@
 // `npm run bench [-- NAME…]`: runs the benchmarks (all, or the named ones) and rewrites their sections of BENCHMARKS.md.
 // Every server, child process and database a benchmark starts is stopped when it ends, failed or not.
 import path from "node:path";
+import { runAsyncContext } from "./async-context.ts";
 import { runAuthOverhead } from "./auth-overhead.ts";
 import { runBackfill } from "./backfill.ts";
 import { runConsole } from "./console.ts";
@@ -42,6 +43,7 @@ const benchmarks: Benchmark[] = [
     },
   },
   { name: "auth-overhead", run: runAuthOverhead },
+  { name: "async-context", run: runAsyncContext },
   { name: "backfill", run: runBackfill },
   { name: "console", run: runConsole },
   { name: "events", run: runEvents },
