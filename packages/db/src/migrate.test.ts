@@ -15,18 +15,29 @@ describe("migrations", () => {
       select table_name from information_schema.tables where table_schema = 'public' order by table_name`;
     expect(rows.map((r) => r.table_name)).toEqual([
       "api_keys",
+      "audit_log",
+      "chats",
       "contacts",
+      "event_sequences",
+      "events",
       "gateways",
       "group_members",
       "groups",
+      "idempotency_keys",
+      "invitations",
       "memberships",
+      "messages",
       "organizations",
+      "outbox",
+      "session_leases",
       "signing_keys",
       "users",
       "wa_auth_creds",
       "wa_auth_keys",
       "wa_sessions",
       "web_sessions",
+      "webhook_deliveries",
+      "webhooks",
     ]);
     expect(await migrationsApplied(t)).toBe(true);
   });
