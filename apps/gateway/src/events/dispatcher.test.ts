@@ -233,16 +233,17 @@ describe("webhook dispatcher", () => {
     expect(only?.headers["webhook-id"]).toBe(wanted);
   });
 
-  it("[EVENTS][CLUSTER] three gateways share the queue: every event delivered once, in order", async () => {
+  it("[EVENTS][CLUSTER] three gateways share the queue: every event delivered once, in order", { timeout: 120_000 }, async () => {
     const org = await organization();
     const r = await receiver();
     const hooks = [await webhook(org, r.url), await webhook(org, r.url), await webhook(org, r.url)];
-    for (const gw of ["gw-a", "gw-b", "gw-c"]) await dispatcher({}, gw).start();
+    for (const gw of ["gw-a", "gw-b", "gw-c"]) await dispatcher({ pollMs: 100 }, gw).start();
     const ids: string[] = [];
-    for (let i = 0; i < 30; i++) ids.push(await append(org));
-    await r.waitFor(90);
+    for (let i = 0; i < 15; i++) ids.push(await append(org));
+    // Generous: on the embedded database (one backend) three polling gateways share it.
+    await r.waitFor(45, 90_000);
     await sleep(300);
-    expect(r.received.length).toBe(90);
+    expect(r.received.length).toBe(45);
     for (const hook of hooks) {
       const mine = r.received.filter((g) => {
         try {

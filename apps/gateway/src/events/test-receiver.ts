@@ -8,8 +8,8 @@ export interface ReceivedRequest {
   at: number;
 }
 
-/** What to answer to the n-th request (0-based): a status code, or "hang" to never answer. */
-export type Answer = (n: number, request: ReceivedRequest) => number | "hang";
+/** What to answer to the n-th request (0-based): a status code (after a delay), or "hang" to never answer. */
+export type Answer = (n: number, request: ReceivedRequest) => number | "hang" | { status: number; delayMs: number };
 
 export interface TestReceiver {
   url: string;
@@ -32,9 +32,10 @@ export async function startTestReceiver(answer: Answer = () => 200): Promise<Tes
       const n = received.length;
       received.push(request);
       for (const w of waiters) w();
-      const status = receiver.answer(n, request);
-      if (status === "hang") return;
-      res.writeHead(status, { "content-type": "text/plain" }).end("ok");
+      const answer = receiver.answer(n, request);
+      if (answer === "hang") return;
+      const { status, delayMs } = typeof answer === "number" ? { status: answer, delayMs: 0 } : answer;
+      setTimeout(() => res.writeHead(status, { "content-type": "text/plain" }).end("ok"), delayMs);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

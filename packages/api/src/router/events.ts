@@ -81,10 +81,10 @@ export async function* tailEvents(
 async function* streamOf(
   ctx: { db: Database; logger: Logger; principal: Principal },
   organizationId: string | null,
+  after: string,
   input: EventStreamInput,
   signal: AbortSignal | undefined,
 ) {
-  const after = await startAfter(ctx.db, organizationId, input);
   const abort = new AbortController();
   const onAbort = () => abort.abort();
   signal?.addEventListener("abort", onAbort, { once: true });
@@ -145,11 +145,13 @@ export const eventsRouter = {
     .subscription(async ({ ctx, input, signal }) => {
       // An unknown or foreign session is a plain 404 before the stream opens.
       if (input?.sessionId) await requireSession(ctx.db, input.sessionId, ctx.organizationId);
-      return streamOf(ctx, ctx.organizationId, input, signal);
+      // Where it starts is settled (and a bad Last-Event-ID refused) before the stream opens.
+      const after = await startAfter(ctx.db, ctx.organizationId, input);
+      return streamOf(ctx, ctx.organizationId, after, input, signal);
     }),
 
   /** Every organization's events, for platform admins. */
   adminStream: superAdminProcedure
     .input(eventStreamInput)
-    .subscription(async ({ ctx, input, signal }) => streamOf(ctx, null, input, signal)),
+    .subscription(async ({ ctx, input, signal }) => streamOf(ctx, null, await startAfter(ctx.db, null, input), input, signal)),
 } satisfies TRPCRouterRecord;
