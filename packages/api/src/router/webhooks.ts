@@ -3,6 +3,7 @@
 // each delivery, in the gateway's dispatcher). Changes are audited in their own transaction.
 import type { TRPCRouterRecord } from "@trpc/server";
 import { newId, type Database } from "@wa/db";
+import type { Executor } from "@wa/db/client";
 import { webhookDelivery, type AuditAction } from "@wa/db/contract";
 import {
   createWebhook,
@@ -11,15 +12,13 @@ import {
   getWebhookRow,
   listDeliveries,
   listWebhooks,
-  recordAudit,
   retryDelivery,
   rotateWebhookSecret,
   toWebhook,
   updateWebhook,
-  type AuditActor,
   type Webhook,
 } from "@wa/db/queries";
-import type { Principal } from "../context.ts";
+import { audit, type AuditCaller } from "../audit.ts";
 import { fail, notFound } from "../errors.ts";
 import {
   deliveryListInput,
@@ -43,28 +42,21 @@ import { clampLimit } from "./helpers.ts";
 const tags = ["webhooks"];
 const NOT_FOUND = { 404: "not_found: unknown webhook, or another organization's" };
 
-/** Who made a change, for the audit log (a key's id stands for its name: the principal does not carry one). */
-function actorOf(principal: Principal): AuditActor {
-  if (principal.kind === "api_key") return { kind: "api_key", id: principal.keyId, name: principal.keyId };
-  return { kind: "user", id: principal.userId, name: principal.name ?? principal.email ?? principal.userId };
-}
-
-async function audit(
-  tx: Database | Parameters<Parameters<Database["transaction"]>[0]>[0],
-  ctx: { organizationId: string; principal: Principal },
+/** Records a webhook change in `tx` (the change's transaction), with the caller and their address. */
+async function auditWebhook(
+  tx: Executor,
+  ctx: AuditCaller & { organizationId: string },
   action: AuditAction,
   webhook: Webhook,
   details: Record<string, unknown>,
 ) {
-  await recordAudit(tx, {
+  await audit(tx, ctx, {
     organizationId: ctx.organizationId,
-    actor: actorOf(ctx.principal),
     action,
     targetType: "webhook",
     targetId: webhook.id,
     // The URL may hold a token in its query: only its origin goes into the log.
     details: { ...details, origin: safeOrigin(webhook.url) },
-    ip: null,
   });
 }
 
@@ -127,7 +119,7 @@ export const webhooksRouter = {
           description: input.description ?? null,
           secretSealed: ctx.ports.webhooks.sealSecret(id, secret),
         });
-        await audit(tx, ctx, "webhook.created", created, { events: created.events, sessionId: created.sessionId });
+        await auditWebhook(tx, ctx, "webhook.created", created, { events: created.events, sessionId: created.sessionId });
         return created;
       });
       ctx.logger.info({ webhookId: webhook.id }, "webhook created");
@@ -146,7 +138,7 @@ export const webhooksRouter = {
       return ctx.db.transaction(async (tx) => {
         const updated = await updateWebhook(tx, id, ctx.organizationId, patch);
         if (!updated) throw notFound("webhook");
-        await audit(tx, ctx, "webhook.updated", updated, { changed: Object.keys(patch).sort() });
+        await auditWebhook(tx, ctx, "webhook.updated", updated, { changed: Object.keys(patch).sort() });
         return updated;
       });
     }),
@@ -162,7 +154,7 @@ export const webhooksRouter = {
       const row = await requireWebhook(ctx.db, input.id, ctx.organizationId);
       await ctx.db.transaction(async (tx) => {
         if (!(await deleteWebhook(tx, input.id, ctx.organizationId))) throw notFound("webhook");
-        await audit(tx, ctx, "webhook.deleted", toWebhook(row), {});
+        await auditWebhook(tx, ctx, "webhook.deleted", toWebhook(row), {});
       });
       ctx.logger.info({ webhookId: input.id }, "webhook deleted");
     }),
@@ -193,7 +185,7 @@ export const webhooksRouter = {
           new Date(previousValidUntil),
         );
         if (!rotated) throw notFound("webhook");
-        await audit(tx, ctx, "webhook.updated", rotated, { changed: ["secret"] });
+        await auditWebhook(tx, ctx, "webhook.updated", rotated, { changed: ["secret"] });
       });
       ctx.logger.info({ webhookId: input.id }, "webhook secret rotated");
       return { secret, previousValidUntil };
