@@ -81,6 +81,9 @@ export function Header() {
               <Link href="/admin/sessions" prefetch={false} aria-current={current("/admin/sessions")}>
                 All sessions
               </Link>
+              <Link href="/admin/gateways" prefetch={false} aria-current={current("/admin/gateways")}>
+                Gateways
+              </Link>
             </>
           ) : null}
         </nav>
