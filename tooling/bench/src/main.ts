@@ -3,6 +3,7 @@
 import path from "node:path";
 import { runAuthOverhead } from "./auth-overhead.ts";
 import { runBackfill } from "./backfill.ts";
+import { runCluster } from "./cluster.ts";
 import { runConsole } from "./console.ts";
 import { createBenchDatabase } from "./database.ts";
 import { createBenchIdentity, startInProcessGateway } from "./gateway.ts";
@@ -34,6 +35,7 @@ const benchmarks: Benchmark[] = [
   { name: "auth-overhead", run: runAuthOverhead },
   { name: "backfill", run: runBackfill },
   { name: "console", run: runConsole },
+  { name: "cluster", run: runCluster },
   // Last: it pairs as many sessions as the rest of the run's time budget allows.
   { name: "sessions-per-gateway", run: runSessionsPerGateway },
 ];
