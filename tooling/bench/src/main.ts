@@ -4,6 +4,7 @@ import path from "node:path";
 import { runAsyncContext } from "./async-context.ts";
 import { runAuthOverhead } from "./auth-overhead.ts";
 import { runBackfill } from "./backfill.ts";
+import { runCluster } from "./cluster.ts";
 import { runConsole } from "./console.ts";
 import { runMessages } from "./messages.ts";
 import { createBenchDatabase } from "./database.ts";
@@ -48,6 +49,7 @@ const benchmarks: Benchmark[] = [
   { name: "console", run: runConsole },
   { name: "events", run: runEvents },
   { name: "messages", run: runMessages },
+  { name: "cluster", run: runCluster },
   // Last: it pairs as many sessions as the rest of the run's time budget allows.
   { name: "sessions-per-gateway", run: runSessionsPerGateway },
 ];

@@ -342,6 +342,7 @@ describe("gateway HTTP server", () => {
         "GET /admin/sessions/{session}/backfill",
         "GET /admin/organizations",
         "GET /admin/gateways",
+        "POST /admin/gateways/{gateway}:drain",
         "GET /sessions",
         "POST /sessions",
         "GET /sessions/{session}",

@@ -106,6 +106,9 @@ export function Header() {
               <Link href="/admin/audit" prefetch={false} aria-current={current("/admin/audit")}>
                 All audit
               </Link>
+              <Link href="/admin/gateways" prefetch={false} aria-current={current("/admin/gateways")}>
+                Gateways
+              </Link>
             </>
           ) : null}
         </nav>

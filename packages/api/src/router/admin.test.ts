@@ -1,4 +1,5 @@
 import { newId, waSessions } from "@wa/db";
+import { getGateway, registerGateway } from "@wa/db/queries";
 import { createTestDatabase, type TestDatabase } from "@wa/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Principal } from "../context.ts";
@@ -165,6 +166,16 @@ describe("admin router", () => {
     const orgs = await admin.admin.organizations.list({});
     expect(orgs.data.map((o) => o.name)).toEqual(expect.arrayContaining(["Acme", "Globex", "Platform"]));
     const gws = await admin.admin.gateways.list({});
-    expect(gws.data).toContainEqual({ id: ports.gatewayId, baseUrl: null, status: "online", heartbeatAt: null });
+    expect(gws.data).toContainEqual({ id: ports.gatewayId, baseUrl: null, status: "online", heartbeatAt: null, sessions: 0 });
+  });
+
+  it("[SUPER_ADMIN][GATEWAYS]: drain marks a gateway draining; unknown is 404; org roles and api-keys are refused", async () => {
+    await registerGateway(t.db, { id: "gw-drain-me", baseUrl: "http://127.0.0.1:9" });
+    expect(await outcome(call(f.acmeOwner).admin.gateways.drain({ gateway: "gw-drain-me" }))).toBe("forbidden");
+    expect((await getGateway(t.db, "gw-drain-me"))?.status).toBe("online");
+    const admin = call(f.superAdmin);
+    expect(await admin.admin.gateways.drain({ gateway: "gw-drain-me" })).toMatchObject({ id: "gw-drain-me", status: "draining", sessions: 0 });
+    expect((await getGateway(t.db, "gw-drain-me"))?.status).toBe("draining");
+    await expect(admin.admin.gateways.drain({ gateway: "gw-unknown" })).rejects.toMatchObject({ code: "NOT_FOUND" });
   });
 });

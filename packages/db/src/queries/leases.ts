@@ -87,19 +87,27 @@ export async function releaseLease(db: Executor, fence: LeaseFence, handTo?: str
   });
 }
 
-/** SQL condition: the fence names the current, unexpired lease. */
+/**
+ * SQL condition: the fence names the latest epoch. An expired lease nobody took yet still fences correctly (any new
+ * holder bumps the epoch before it reads anything), so a write queued during a database outage still lands.
+ */
 export const fenceHolds = (fence: LeaseFence): SQL => sql`exists (
   select 1 from session_leases
-  where session_id = ${fence.sessionId} and gateway_id = ${fence.gatewayId} and epoch = ${fence.epoch} and expires_at > now())`;
+  where session_id = ${fence.sessionId} and gateway_id = ${fence.gatewayId} and epoch = ${fence.epoch})`;
 
-/** Whether the fence is the current lease, asked of the database (for work that must not run twice). */
+/** Whether the fence is the current, unexpired lease, asked of the database (for work that must not run twice). */
 export async function leaseIsCurrent(db: Executor, fence: LeaseFence): Promise<boolean> {
-  const rows = rowsOf<{ ok: boolean }>(await db.execute(sql`select ${fenceHolds(fence)} as ok`));
+  const rows = rowsOf<{ ok: boolean }>(
+    await db.execute(sql`select exists (
+      select 1 from session_leases
+      where session_id = ${fence.sessionId} and gateway_id = ${fence.gatewayId} and epoch = ${fence.epoch} and expires_at > now()) as ok`),
+  );
   return rows[0]?.ok === true;
 }
 
 /**
- * Inside a transaction: locks the lease row (FOR SHARE) if the fence is current, else throws LeaseLostError. A
+ * Inside a transaction: locks the lease row (FOR SHARE) if the fence names its latest epoch, else throws
+ * LeaseLostError. A
  * takeover (which updates the row) then waits for this transaction, so a stale holder's write can never land after
  * the new holder has read the state.
  */
@@ -107,7 +115,7 @@ export async function lockFence(tx: Executor, fence: LeaseFence): Promise<void> 
   const rows = rowsOf<{ epoch: string }>(
     await tx.execute(sql`
       select epoch from session_leases
-      where session_id = ${fence.sessionId} and gateway_id = ${fence.gatewayId} and epoch = ${fence.epoch} and expires_at > now()
+      where session_id = ${fence.sessionId} and gateway_id = ${fence.gatewayId} and epoch = ${fence.epoch}
       for share`),
   );
   if (rows.length === 0) throw new LeaseLostError(fence);
