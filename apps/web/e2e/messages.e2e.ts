@@ -3,7 +3,7 @@
 // contact's reply appears without a reload; the super admin sees counts, never the text.
 import assert from "node:assert/strict";
 import path from "node:path";
-import { after, before, describe, it } from "node:test";
+import { after, afterEach, before, describe, it } from "node:test";
 import type { Page } from "playwright-core";
 import { ADMIN, ARTIFACTS, startStack, type Stack } from "./harness.ts";
 
@@ -91,7 +91,16 @@ async function pairAndBackfill(ownerToken: string, adminToken: string, label: st
 
 const messageRow = (page: Page, text: string) => page.locator('[data-testid="message"]', { hasText: text });
 
+/** The page a failing test leaves a screenshot of (e2e-artifacts/messages-failure.png). */
+let failureShot: Page | undefined;
+
 describe("messages", () => {
+  // A passing test closes its pages; one still open means the test failed on it.
+  afterEach(async () => {
+    if (!failureShot || failureShot.isClosed()) return;
+    await failureShot.screenshot({ path: path.join(ARTIFACTS, "messages-failure.png"), fullPage: true }).catch(() => undefined);
+  });
+
   it("[ORG][MESSAGES]: send a text from the console to a backfilled contact → it reaches the simulated phone and its ticks move sent → delivered → read; a contact's reply appears without a reload; the super admin sees counts only", async () => {
     const ownerToken = await stack.tokenFor("owner@acme.test");
     const adminToken = await stack.tokenFor(ADMIN.email);
@@ -101,6 +110,8 @@ describe("messages", () => {
 
     const owner = await stack.signedIn("owner@acme.test");
     const page = await owner.newPage();
+    page.on("pageerror", (error) => console.log(`  page error: ${error.message}`));
+    failureShot = page;
     await page.goto(`/sessions/${session.id}`);
     await page.locator('[data-testid="message-log"][aria-busy="false"]').waitFor({ timeout: 30_000 });
     await page.getByTestId("messages-live").getByText("● live").waitFor({ timeout: 30_000 });
@@ -176,6 +187,7 @@ describe("messages", () => {
     // The super admin sees the session's counts, not the text.
     const admin = await stack.signedIn(ADMIN.email);
     const adminPage = await admin.newPage();
+    failureShot = adminPage;
     await adminPage.goto(`/admin/sessions/${session.id}`);
     const counts = adminPage.getByTestId("message-counts");
     await counts.locator('[aria-busy="false"]').waitFor({ timeout: 30_000 });

@@ -2,12 +2,16 @@
 // to the simulator's receipt, inbound messages stored per second, and the cost of the rate-limit check — each next
 // to its floor, a plain Baileys client (tooling/bench/src/raw-baileys-client.ts) paired with the same simulator and
 // measured in the same run, rounds interleaved so both see the same machine.
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { seed } from "@wa/db";
 import { checkRateWindows, lockSessionForSend } from "@wa/db/queries";
 import { createBenchDatabase, type BenchDatabase } from "./database.ts";
 import { BENCH_PASSWORD, createBenchIdentity, SUPER_ADMIN_EMAIL } from "./gateway.ts";
 import { api, apiOk, pool, type SessionView } from "./pairing.ts";
-import { cpuMs, REPO_ROOT, sleep, startChild, startGatewayChild, startSimulatorChild, until, type Child } from "./processes.ts";
+import { cpuMs, onCleanup, REPO_ROOT, sleep, startChild, startGatewayChild, startSimulatorChild, until, type Child } from "./processes.ts";
+import { formatShares, ownerOf, summarizeProfile, type CpuProfile } from "./profile.ts";
 import { table } from "./report.ts";
 import { measure, ms, quantile, summarize } from "./stats.ts";
 
@@ -263,6 +267,26 @@ async function rateCheckMs(db: BenchDatabase, sessionId: string): Promise<{ samp
   return { samples, window: row?.n ?? 0 };
 }
 
+/** The functions with the most self time in a profile (idle and GC pseudo-frames apart), as `name (owner) share`. */
+function hotFunctions(profile: CpuProfile, top: number): string {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const counts = new Map<string, number>();
+  let total = 0;
+  for (const id of profile.samples ?? []) {
+    const frame = byId.get(id)?.callFrame;
+    if (!frame || frame.functionName === "(idle)") continue;
+    total += 1;
+    const file = frame.url ? frame.url.split("/").slice(-1)[0] : "";
+    const key = `\`${frame.functionName || "(anonymous)"}${file ? ` ${file}` : ""}\` (${ownerOf(frame)})`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [...counts.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([key, n]) => `${key} ${((n / Math.max(1, total)) * 100).toFixed(1)} %`)
+    .join(", ");
+}
+
 const median = (xs: number[]) => quantile([...xs].sort((a, b) => a - b), 0.5);
 const fmt = (x: number, digits = 0) => x.toLocaleString("en", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
@@ -271,11 +295,15 @@ export async function runMessages(): Promise<{ body: string; postgres: string }>
   await seed(db.db, { superAdminEmail: SUPER_ADMIN_EMAIL, superAdminPassword: BENCH_PASSWORD, demoPassword: BENCH_PASSWORD });
   const identity = await createBenchIdentity(db);
   const sim = await startSimulatorChild();
+  // The gateway is CPU-profiled (V8 sampling, written when it exits) to show where a message's time goes.
+  const profileDir = mkdtempSync(path.join(os.tmpdir(), "wa-bench-msg-prof-"));
+  onCleanup(async () => rmSync(profileDir, { recursive: true, force: true }));
   const gateway = await startGatewayChild({
     databaseUrl: db.url,
     webUrl: identity.webUrl,
     jwksUrl: identity.identity.jwksUrl,
     waWsUrl: sim.wsUrl,
+    nodeArgs: ["--cpu-prof", "--cpu-prof-dir", profileDir],
   });
   const floor = await startFloor(sim);
   const session = await pairSession(gateway.url, sim.httpUrl, identity.ownerToken, OURS_PHONE);
@@ -307,6 +335,9 @@ export async function runMessages(): Promise<{ body: string; postgres: string }>
     ours: await oursInbound(db, session.id, sim.httpUrl, contacts),
   };
   const check = await rateCheckMs(db, session.id);
+  await gateway.stop();
+  const profileFile = readdirSync(profileDir).find((f) => f.endsWith(".cpuprofile"));
+  const profile = profileFile ? (JSON.parse(readFileSync(path.join(profileDir, profileFile), "utf8")) as CpuProfile) : null;
   const floorReconnects = ((await (await fetch(`${floor.url}/reconnects`)).json()) as { reconnects: number }).reconnects;
   const checkMedian = median(check.samples);
 
@@ -350,6 +381,9 @@ export async function runMessages(): Promise<{ body: string; postgres: string }>
       "",
       `- PostgreSQL CPU per message sent through the gateway: ${ms(pgCpu)} ms. The floor client's socket closed and` +
         ` reconnected ${floorReconnects} time(s) during the run (idle keep-alives under load; a round with a close would fail).`,
+      `- Where the gateway's CPU went over the whole run (pairing, sends, inbound; V8 sampling profile): ${
+        profile ? formatShares(summarizeProfile(profile, 8)) : "no profile written"
+      }. Most self time: ${profile ? hotFunctions(profile, 8) : "—"}.`,
       `- Inbound: the simulated contacts send ${INBOUND} texts to each account (${INBOUND_CONCURRENCY} \`POST /sim/accounts/{phone}/messages\` in flight);` +
         ` the gateway stored ${fmt(inbound.ours, 1)} messages/s (first send → \`created_at\` of the last \`messages\` row), the plain` +
         ` client saw ${fmt(inbound.floor, 1)} messages/s on \`messages.upsert\` (the simulator's encryption bounds both).`,

@@ -8,7 +8,7 @@ import { useEffect, useId, useMemo, useRef, useState } from "react";
 import { errorCode, errorMessage, fieldErrors } from "@/lib/errors.ts";
 import { formatExact, formatPhone } from "@/lib/format.ts";
 import { formatChat, mergeLog, typedRecipient } from "@/lib/messages.ts";
-import { useTRPC, type RouterOutputs, type WASession } from "@/lib/trpc.tsx";
+import { useTRPC, useTRPCClient, type RouterOutputs, type WASession } from "@/lib/trpc.tsx";
 import { ErrorNotice } from "./Notices.tsx";
 import { RelativeTime } from "./RelativeTime.tsx";
 
@@ -20,10 +20,16 @@ const PAGE = 20;
 export function SessionMessages({ session, canSend }: { session: WASession; canSend: boolean }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const listInput = { session: session.id, limit: PAGE };
-  const listOptions = trpc.messages.list.infiniteQueryOptions(listInput, {
-    getNextPageParam: (page) => page.nextCursor ?? undefined,
-  });
+  const client = useTRPCClient();
+  // Not trpc.messages.list.infiniteQueryOptions: tRPC adds a `direction` field to the input, which the route's strict
+  // input refuses. The key sits under the procedure's path so invalidating messages.list reaches it.
+  const listOptions = {
+    queryKey: [...trpc.messages.list.pathKey(), { session: session.id, limit: PAGE, infinite: true }],
+    queryFn: ({ pageParam }: { pageParam: string | null }) =>
+      client.messages.list.query({ session: session.id, limit: PAGE, ...(pageParam ? { cursor: pageParam } : {}) }),
+    initialPageParam: null as string | null,
+    getNextPageParam: (page: { nextCursor: string | null }) => page.nextCursor,
+  };
   const pages = useInfiniteQuery(listOptions);
   // Messages seen since the page loaded (the feed, and our own sends), newest version of each.
   const [live, setLive] = useState<ReadonlyMap<string, WAMessage>>(() => new Map());
