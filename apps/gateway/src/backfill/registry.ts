@@ -7,6 +7,7 @@ import { describeDbFailure } from "../db-failure.ts";
 import type { DirectoryConnection } from "../whatsapp/directory-source.ts";
 import { BackfillAborted, runBackfill, type BackfillProgress } from "./job.ts";
 import { recordBackfillFinished } from "../events/backfill-finished.ts";
+import { backfillRows } from "../metrics.ts";
 
 export interface BackfillSessions {
   /** Holds the session here (as a control route would); `not_found`, or `gateway_unavailable` when held elsewhere. */
@@ -113,6 +114,7 @@ export class BackfillRegistry implements BackfillService {
           job.contacts += delta.contacts ?? 0;
           job.groups += delta.groups ?? 0;
           job.groupMembers += delta.groupMembers ?? 0;
+          countBackfillRows(delta);
         },
       });
       job.status = "succeeded";
@@ -129,4 +131,10 @@ export class BackfillRegistry implements BackfillService {
     }
     await recordBackfillFinished(this.opts.db, job, logger);
   }
+}
+
+function countBackfillRows(delta: BackfillProgress): void {
+  if (delta.contacts) backfillRows.inc({ kind: "contacts" }, delta.contacts);
+  if (delta.groups) backfillRows.inc({ kind: "groups" }, delta.groups);
+  if (delta.groupMembers) backfillRows.inc({ kind: "group_members" }, delta.groupMembers);
 }

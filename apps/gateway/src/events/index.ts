@@ -5,6 +5,7 @@ import type { Database } from "@wa/db";
 import type pino from "pino";
 import { WebhookDispatcher, type DispatcherOptions } from "./dispatcher.ts";
 import { EventRetention } from "./retention.ts";
+import { webhookDeliveries } from "../metrics.ts";
 
 export interface EventServicesConfig {
   gatewayId: string;
@@ -22,7 +23,6 @@ export interface EventServices {
   start(): Promise<void>;
   stop(): Promise<void>;
 }
-
 export function createEventServices(deps: { db: Database; logger: pino.Logger; config: EventServicesConfig }): EventServices {
   const { db, logger, config } = deps;
   const allowPrivate = config.webhookAllowPrivate ?? false;
@@ -39,6 +39,7 @@ export function createEventServices(deps: { db: Database; logger: pino.Logger; c
     gatewayId: config.gatewayId,
     cipher: port.cipher,
     options: { ...config.webhooks, allowPrivate },
+    onAttempt: ({ status }) => webhookDeliveries.inc({ outcome: status }),
   });
   const retention = new EventRetention({ db, logger: logger.child({ component: "events" }), retentionDays: config.eventRetentionDays });
   return {
