@@ -34,6 +34,8 @@ export const roleCapabilities: Record<OrgRole, readonly Capability[]> = {
 
 export const gatewayStatuses = ["online", "draining", "offline"] as const;
 export type GatewayStatus = (typeof gatewayStatuses)[number];
+/** A gateway silent (no heartbeat) this long is gone: its sessions are taken over and it is shown `offline`. */
+export const gatewayStaleAfterMs = 8_000;
 
 /** Every error code of the contract and the HTTP status it answers with. */
 export const errorCodes = {

@@ -1,5 +1,7 @@
 // Timings of membership and leases, chosen so a dead gateway's sessions are back within 30 s:
 // lease expiry (≤ ttl) + one takeover scan + start jitter + the reconnect itself.
+import { gatewayStaleAfterMs } from "@wa/db/contract";
+
 export interface ClusterTimings {
   /** A lease lives this long past its last renewal (database time). */
   leaseTtlMs: number;
@@ -26,7 +28,7 @@ export const defaultClusterTimings: ClusterTimings = {
   renewIntervalMs: 3_000,
   safetyMarginMs: 2_500,
   heartbeatIntervalMs: 2_000,
-  staleMs: 8_000,
+  staleMs: gatewayStaleAfterMs,
   scanIntervalMs: 2_000,
   takeoverJitterMs: 3_000,
   takeoverConcurrency: 16,

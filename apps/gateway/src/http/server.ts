@@ -1,6 +1,7 @@
 // The gateway's HTTP server: tRPC at /trpc, REST at /api/v1 (+ openapi.json), health and readiness.
 import cors from "@fastify/cors";
 import {
+  appRouter,
   createApiKeyAuthenticator,
   createContextFactory,
   DATABASE_UNREACHABLE_MESSAGE,
@@ -64,7 +65,12 @@ function routeTemplate(routes: readonly RestRoute[], method: string, url: string
     }
     return `${REST_BASE}/(unmatched)`;
   }
-  if (path.startsWith("/trpc/")) return `/trpc/${path.slice(6).split(",").length > 1 ? "(batch)" : path.slice(6)}`;
+  if (path.startsWith("/trpc/")) {
+    const procedures = path.slice(6).split(",");
+    if (procedures.length > 1) return "/trpc/(batch)";
+    // Only the router's own procedure names become labels: anything else a caller types stays out of /metrics.
+    return Object.hasOwn(appRouter._def.procedures, procedures[0] ?? "") ? `/trpc/${procedures[0]}` : "/trpc/(unmatched)";
+  }
   return ["/healthz", "/readyz"].includes(path) ? path : "(other)";
 }
 

@@ -102,7 +102,7 @@ async function* streamOf(
     for await (const event of events) {
       // The query promises this scope; checking again keeps a faulty query from leaking another org's events.
       if (organizationId !== null && event.organizationId !== organizationId) continue;
-      yield tracked(event.id, eventSchema.parse(event));
+      yield tracked(event.id, eventSchema.parse(organizationId === null ? withoutMessageText(event) : event));
     }
     const reason: StreamEndReason | null = endedBy;
     if (reason) {
@@ -113,6 +113,12 @@ async function* streamOf(
     signal?.removeEventListener("abort", onAbort);
     abort.abort();
   }
+}
+
+/** Platform admin routes never return message bodies (contract): the cross-organization stream drops the text. */
+function withoutMessageText(event: EventEnvelope): EventEnvelope {
+  if (event.type !== "message.received" || typeof event.data !== "object" || event.data === null) return event;
+  return { ...event, data: { ...(event.data as Record<string, unknown>), body: null } };
 }
 
 /** A platform admin's stream ends when the login token expires (admins hold no organization membership to recheck). */

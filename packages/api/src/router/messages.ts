@@ -19,7 +19,10 @@ import {
   waMessageSchema,
 } from "../schemas/messages.ts";
 import { orgProcedure, SUPER_ADMIN_ONLY, superAdminProcedure } from "../trpc.ts";
+import type { Principal } from "../context.ts";
+import type { Logger } from "../logger.ts";
 import { clampLimit, requireSession } from "./helpers.ts";
+import { guardStream, streamEndedEventSchema, type StreamEndReason } from "./stream-credential.ts";
 import { messagingOf, parseKeyCursor, recipientJid } from "./messaging-helpers.ts";
 
 const tags = ["messages"];
@@ -123,7 +126,7 @@ export const messagesRouter = {
       if (sessionId) await requireSession(ctx.db, sessionId, ctx.organizationId);
       const filter = { organizationId: ctx.organizationId, sessionId };
       const start = (input?.lastEventId ? decodeKeyCursor(input.lastEventId) : null) ?? (await latestMessageChange(ctx.db, filter));
-      return messageFeed(ctx.db, filter, start, signal);
+      return guardedFeed(ctx, filter, start, signal);
     }),
 
   /** Per-session message counts for platform admins: numbers only, never a body or a JID. */
@@ -141,6 +144,39 @@ export const messagesRouter = {
       };
     }),
 } satisfies TRPCRouterRecord;
+
+/**
+ * The feed for as long as the caller's credential holds: it carries message text, so a revoked or expired key, an
+ * expired token, a sign-out or a removal ends it (re-checked like the event streams) with an `ended` event.
+ */
+async function* guardedFeed(
+  ctx: { db: Database; logger: Logger; principal: Principal },
+  filter: { organizationId: string; sessionId: string | undefined },
+  start: KeyCursor | null,
+  signal: AbortSignal | undefined,
+) {
+  const abort = new AbortController();
+  const onAbort = () => abort.abort();
+  signal?.addEventListener("abort", onAbort, { once: true });
+  let endedBy: StreamEndReason | null = null;
+  const guard = guardStream({ ...ctx, organizationId: filter.organizationId, signal: abort.signal, requires: "read" });
+  void guard.ended.then((reason) => {
+    endedBy = reason;
+    if (reason) abort.abort();
+  });
+  try {
+    yield* messageFeed(ctx.db, filter, start, abort.signal);
+    const reason: StreamEndReason | null = endedBy;
+    if (reason) {
+      ctx.logger.info({ organizationId: filter.organizationId, reason }, "message feed ended by its credential");
+      const at = Date.now();
+      yield tracked(`ended:${at}`, streamEndedEventSchema.parse({ type: "ended", reason, at }));
+    }
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+    abort.abort();
+  }
+}
 
 /**
  * The changes after `start`, oldest first, polled; each event's id is its (updatedAt, id) cursor. Transactions

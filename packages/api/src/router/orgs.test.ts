@@ -229,4 +229,22 @@ describe("organizations: members, invitations, audit log", () => {
     expect(second.data[0]?.id).not.toBe(first.data[0]?.id);
     expect(await outcome(call(f.acmeOwner).admin.organizations.summaries({}))).toBe("forbidden");
   });
+
+  it("[INVITATIONS]: a person's pending invitations are withdrawn when they are demoted below inviting or removed", async () => {
+    const owner = call(f.acmeOwner);
+    const pendingEmails = async () => (await owner.invitations.list({ limit: 200 })).data.map((i) => i.email);
+    await owner.invitations.create({ email: "kept-by-owner@acme.test", role: "member" });
+    await call(f.acmeAdmin).invitations.create({ email: "sent-by-admin@acme.test", role: "member" });
+    expect(await pendingEmails()).toContain("sent-by-admin@acme.test");
+
+    await owner.members.updateRole({ user: f.acmeAdmin.userId, role: "member" });
+    expect(await pendingEmails()).not.toContain("sent-by-admin@acme.test");
+
+    await owner.members.updateRole({ user: f.acmeAdmin.userId, role: "admin" });
+    await call(f.acmeAdmin).invitations.create({ email: "second-by-admin@acme.test", role: "admin" });
+    await owner.members.remove({ user: f.acmeAdmin.userId });
+    const left = await pendingEmails();
+    expect(left).not.toContain("second-by-admin@acme.test");
+    expect(left).toContain("kept-by-owner@acme.test");
+  });
 });

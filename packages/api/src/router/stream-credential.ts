@@ -2,6 +2,7 @@
 // ends with a final `ended` event once the api-key is revoked or expired, the login token expires, its web session
 // signed out, or the person left the organization. The QR permission follows the person's current role.
 import { safeError, type Database } from "@wa/db";
+import type { Capability } from "@wa/db/contract";
 import { getMembership, isWebSessionActive } from "@wa/db/queries";
 import { z } from "zod";
 import { recheckApiKey } from "../auth/api-key.ts";
@@ -46,7 +47,13 @@ interface Recheck {
   capabilities: readonly string[] | null;
 }
 
-async function recheck(db: Database, principal: Principal, organizationId: string, at: number): Promise<Recheck> {
+async function recheck(
+  db: Database,
+  principal: Principal,
+  organizationId: string,
+  at: number,
+  required: Capability,
+): Promise<Recheck> {
   if (principal.kind === "api_key") {
     const key = await recheckApiKey(db, principal.keyId, at);
     const lapsed = key.lapsed === "revoked" ? "credential revoked" : key.lapsed === "expired" ? "credential expired" : null;
@@ -63,7 +70,7 @@ async function recheck(db: Database, principal: Principal, organizationId: strin
   if (!membership) return { lapsed: "access revoked", expiresAt, capabilities: null };
   const now = capabilitiesOf({ ...principal, orgRole: membership.role });
   const granted = capabilitiesOf(principal).filter((c) => now.includes(c));
-  return { lapsed: granted.includes("events") ? null : "access revoked", expiresAt, capabilities: granted };
+  return { lapsed: granted.includes(required) ? null : "access revoked", expiresAt, capabilities: granted };
 }
 
 export function guardStream(options: {
@@ -73,8 +80,11 @@ export function guardStream(options: {
   organizationId: string;
   signal: AbortSignal;
   now?: () => number;
+  /** The capability the stream needs (`events` unless said): losing it ends the stream. */
+  requires?: Capability;
 }): StreamGuard {
   const { db, logger, principal, organizationId, signal } = options;
+  const required = options.requires ?? "events";
   const now = options.now ?? Date.now;
   let capabilities: readonly string[] = capabilitiesOf(principal);
   let periodic: NodeJS.Timeout | undefined;
@@ -104,7 +114,7 @@ export function guardStream(options: {
 
     const check = async () => {
       try {
-        const result = await recheck(db, principal, organizationId, now());
+        const result = await recheck(db, principal, organizationId, now(), required);
         if (result.lapsed) return finish(result.lapsed);
         if (result.capabilities) capabilities = result.capabilities;
         arm(result.expiresAt, principal.kind === "api_key" ? "credential expired" : "token expired");

@@ -1,7 +1,7 @@
 // Rows of `gateways`: registration at boot, heartbeat, offline on shutdown, and the list operators see.
 import { and, asc, eq, sql } from "drizzle-orm";
 import type { Executor } from "../client.ts";
-import type { GatewayStatus } from "../contract.ts";
+import { gatewayStaleAfterMs, type GatewayStatus } from "../contract.ts";
 import { gateways, sessionLeases, waSessions } from "../schema/index.ts";
 
 export async function registerGateway(db: Executor, params: { id: string; baseUrl: string }): Promise<void> {
@@ -50,12 +50,18 @@ export interface GatewayView {
 const heldCount = sql<number>`(select count(*)::int from ${sessionLeases} l where l.gateway_id = "gateways"."id" and l.expires_at > now())`;
 
 /** Every registered gateway, by id, with the sessions it holds (the admin console's list and filter). */
-export async function listGateways(db: Executor): Promise<GatewayView[]> {
+/**
+ * Every gateway with its sessions. A gateway that stopped heartbeating (SIGKILL, lost machine) never wrote
+ * `offline` itself: past `staleMs` of silence (database time) it is shown `offline`, as the cluster treats it.
+ */
+export async function listGateways(db: Executor, staleMs = gatewayStaleAfterMs): Promise<GatewayView[]> {
   const rows = await db
     .select({
       id: gateways.id,
       baseUrl: gateways.baseUrl,
-      status: gateways.status,
+      status: sql<GatewayStatus>`case when ${gateways.status} <> 'offline'
+        and ${gateways.heartbeatAt} < now() - make_interval(secs => ${staleMs / 1000}) then 'offline'
+        else ${gateways.status} end`,
       heartbeatAt: gateways.heartbeatAt,
       sessions: heldCount,
     })

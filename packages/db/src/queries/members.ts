@@ -1,9 +1,9 @@
 // An organization's members: the list (with when each was last active), role changes and removal, keeping at least
 // one owner. Changes lock the organization's membership rows, so two concurrent demotions cannot both pass the check.
-import { and, asc, count, eq, max, sql } from "drizzle-orm";
+import { and, asc, count, eq, isNull, max, sql } from "drizzle-orm";
 import type { Executor } from "../client.ts";
 import type { OrgRole } from "../contract.ts";
-import { memberships, users, webSessions } from "../schema/index.ts";
+import { invitations, memberships, users, webSessions } from "../schema/index.ts";
 import { decodeCursor, encodeCursor } from "./page-cursor.ts";
 
 export interface Member {
@@ -104,6 +104,9 @@ export async function changeMemberRole(
     .update(memberships)
     .set({ role: params.role })
     .where(and(eq(memberships.organizationId, params.organizationId), eq(memberships.userId, params.userId)));
+  // Invitations they sent that their new role could not send any more are withdrawn with the role.
+  if (params.role === "member") await revokeInvitationsSentBy(tx, params.organizationId, params.userId);
+  else if (params.role === "admin") await revokeInvitationsSentBy(tx, params.organizationId, params.userId, "owner");
   return { ok: true, member: { ...member, role: params.role }, previousRole: member.role };
 }
 
@@ -124,5 +127,23 @@ export async function removeMember(
     .update(webSessions)
     .set({ activeOrganizationId: null })
     .where(and(eq(webSessions.userId, params.userId), eq(webSessions.activeOrganizationId, params.organizationId)));
+  // A removed person's pending invitations go with them: a link they sent to themselves can't bring them back.
+  await revokeInvitationsSentBy(tx, params.organizationId, params.userId);
   return { ok: true, member, previousRole: member.role };
+}
+
+/** Withdraws the pending invitations a person sent in an organization (only those for `role`, when given). */
+async function revokeInvitationsSentBy(tx: Executor, organizationId: string, userId: string, role?: OrgRole): Promise<void> {
+  await tx
+    .update(invitations)
+    .set({ revokedAt: new Date() })
+    .where(
+      and(
+        eq(invitations.organizationId, organizationId),
+        eq(invitations.invitedByUserId, userId),
+        isNull(invitations.acceptedAt),
+        isNull(invitations.revokedAt),
+        role ? eq(invitations.role, role) : undefined,
+      ),
+    );
 }
