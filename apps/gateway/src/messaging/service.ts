@@ -25,6 +25,7 @@ import {
 import type pino from "pino";
 import { OutboxDispatcher } from "./dispatcher.ts";
 import { InboundStore } from "./inbound-store.ts";
+import { PerKeyQueue } from "./per-key-queue.ts";
 import { sendStoredText } from "./send-text.ts";
 import { SendFailure, type MessageSource } from "./types.ts";
 
@@ -56,6 +57,8 @@ export class Messaging implements MessagingService {
   readonly sink: InboundStore;
   readonly dispatcher: OutboxDispatcher;
   private pruner: NodeJS.Timeout | null = null;
+  /** Reservations of one session wait here, not on its row lock inside an open transaction. */
+  private readonly reservations = new PerKeyQueue();
 
   constructor(private readonly deps: MessagingDeps) {
     this.dispatcher = new OutboxDispatcher({ ...deps, logger: deps.logger.child({ component: "outbox" }) });
@@ -84,62 +87,64 @@ export class Messaging implements MessagingService {
     const { db, instanceId } = this.deps;
     await this.deps.assertHeld(req.sessionId);
     const source = this.deps.sourceOf(req.sessionId);
-    const reserved = await db.transaction(async (tx) => {
-      // Sends of this session, here or on any gateway, pass this lock one at a time: the window count and the
-      // slot taken below cannot interleave with another send's.
-      const session = await lockSessionForSend(tx, req.sessionId);
-      if (!session) throw new DomainError("not_found", "session not found");
-      if (req.idempotencyKey) {
-        const existing = await findIdempotencyKey(tx, req.organizationId, req.idempotencyKey);
-        if (existing) return { kind: "replay" as const, existing };
-      }
-      // The live connection is the truth about `working` (the row's status may lag it by a write).
-      if (!req.async && !source) {
-        throw new DomainError("conflict", `session is not working (${session.status}); send with ?async=true to queue it`);
-      }
-      let slotAt: Date | null = null;
-      if (!req.async) {
-        const decision = await checkRateWindows(tx, req.sessionId, session);
-        if (!decision.allowed) {
-          const limit = decision.window === "minute" ? session.ratePerMin : session.ratePerHour;
-          throw new DomainError(
-            "rate_limited",
-            `over the session's limit of ${limit} messages per ${decision.window}; try again in ${Math.ceil(decision.retryAfterMs / 1000)} s`,
-            { retryAfterMs: decision.retryAfterMs, window: decision.window, limit },
-          );
+    const reserved = await this.reservations.run(req.sessionId, () =>
+      db.transaction(async (tx) => {
+        // Sends of this session, here or on any gateway, pass this lock one at a time: the window count and the
+        // slot taken below cannot interleave with another send's.
+        const session = await lockSessionForSend(tx, req.sessionId);
+        if (!session) throw new DomainError("not_found", "session not found");
+        if (req.idempotencyKey) {
+          const existing = await findIdempotencyKey(tx, req.organizationId, req.idempotencyKey);
+          if (existing) return { kind: "replay" as const, existing };
         }
-        slotAt = decision.now;
-      }
-      const { outboxId, message } = await createOutboundMessage(tx, {
-        organizationId: req.organizationId,
-        sessionId: req.sessionId,
-        waMessageId: source?.newMessageId() ?? offlineMessageId(),
-        chatJid: req.chatJid,
-        chatType: req.chatJid.endsWith("@g.us") ? "group" : "dm",
-        body: req.text,
-        quotedMessageId: req.replyTo,
-        mentions: req.mentions,
-        senderJid: null,
-        mode: req.async ? "async" : "sync",
-        state: req.async ? "queued" : "sending",
-        slotAt,
-        claimedBy: req.async ? null : instanceId,
-      });
-      const queued: SendResult | null = req.async ? resultOf("async", outboxId, message, null) : null;
-      if (req.idempotencyKey) {
-        const claimed = await claimIdempotencyKey(tx, {
+        // The live connection is the truth about `working` (the row's status may lag it by a write).
+        if (!req.async && !source) {
+          throw new DomainError("conflict", `session is not working (${session.status}); send with ?async=true to queue it`);
+        }
+        let slotAt: Date | null = null;
+        if (!req.async) {
+          const decision = await checkRateWindows(tx, req.sessionId, session);
+          if (!decision.allowed) {
+            const limit = decision.window === "minute" ? session.ratePerMin : session.ratePerHour;
+            throw new DomainError(
+              "rate_limited",
+              `over the session's limit of ${limit} messages per ${decision.window}; try again in ${Math.ceil(decision.retryAfterMs / 1000)} s`,
+              { retryAfterMs: decision.retryAfterMs, window: decision.window, limit },
+            );
+          }
+          slotAt = decision.now;
+        }
+        const { outboxId, message } = await createOutboundMessage(tx, {
           organizationId: req.organizationId,
-          key: req.idempotencyKey,
           sessionId: req.sessionId,
-          requestHash: req.requestHash,
-          outboxId,
-          ...(queued ? { responseStatus: 202, response: queued } : {}),
+          waMessageId: source?.newMessageId() ?? offlineMessageId(),
+          chatJid: req.chatJid,
+          chatType: req.chatJid.endsWith("@g.us") ? "group" : "dm",
+          body: req.text,
+          quotedMessageId: req.replyTo,
+          mentions: req.mentions,
+          senderJid: null,
+          mode: req.async ? "async" : "sync",
+          state: req.async ? "queued" : "sending",
+          slotAt,
+          claimedBy: req.async ? null : instanceId,
         });
-        // Only a request for another session can have taken the key meanwhile (this session's wait on the lock).
-        if (!claimed) throw new DomainError("conflict", "this Idempotency-Key was used for a different request");
-      }
-      return { kind: "new" as const, outboxId, message, queued, presenceTyping: session.presenceTyping };
-    });
+        const queued: SendResult | null = req.async ? resultOf("async", outboxId, message, null) : null;
+        if (req.idempotencyKey) {
+          const claimed = await claimIdempotencyKey(tx, {
+            organizationId: req.organizationId,
+            key: req.idempotencyKey,
+            sessionId: req.sessionId,
+            requestHash: req.requestHash,
+            outboxId,
+            ...(queued ? { responseStatus: 202, response: queued } : {}),
+          });
+          // Only a request for another session can have taken the key meanwhile (this session's wait on the lock).
+          if (!claimed) throw new DomainError("conflict", "this Idempotency-Key was used for a different request");
+        }
+        return { kind: "new" as const, outboxId, message, queued, presenceTyping: session.presenceTyping };
+      }),
+    );
 
     if (reserved.kind === "replay") return this.replay(req, reserved.existing);
     if (reserved.queued) {

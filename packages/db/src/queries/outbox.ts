@@ -155,12 +155,17 @@ export async function markOutboxSent(db: Executor, outboxId: string, sentAt: Dat
       .where(eq(outbox.id, outboxId))
       .returning({ messageId: outbox.messageId });
     if (!row) return null;
-    const [pending] = await tx
-      .select({ status: messages.status })
-      .from(messages)
-      .where(eq(messages.id, row.messageId))
-      .for("update");
-    if (pending?.status === "pending") return setMessageStatus(tx, row.messageId, { status: "sent" });
+    // `pending` → `sent` as one conditional update (a receipt that got here first already moved it further).
+    const [moved] = await tx
+      .update(messages)
+      .set({ status: "sent", error: null, updatedAt: sql`greatest(now(), ${messages.updatedAt} + interval '1 millisecond')` })
+      .where(and(eq(messages.id, row.messageId), eq(messages.status, "pending")))
+      .returning(messageColumns);
+    if (moved) {
+      const message = toWaMessage(moved);
+      await appendEvent(tx, { organizationId: message.organizationId, sessionId: message.sessionId, type: "message.updated", data: messageUpdatedData(message) });
+      return message;
+    }
     const [current] = await tx.select(messageColumns).from(messages).where(eq(messages.id, row.messageId));
     return current ? toWaMessage(current) : null;
   });

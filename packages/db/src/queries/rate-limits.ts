@@ -22,15 +22,16 @@ export async function checkRateWindows(
 ): Promise<RateDecision> {
   const minMs = rateWindowsMs.perMin;
   const hourMs = rateWindowsMs.perHour;
+  // One index range scan over the hour's slots counts both windows (the minute is a filter of the hour).
   const counts = one<{ now: Date | string; per_min: number; per_hour: number }>(
     await tx.execute(sql`
-      with clock as (select clock_timestamp() as t)
+      with clock as materialized (select clock_timestamp() as t)
       select clock.t as now,
-        (select count(*)::int from outbox o where o.session_id = ${sessionId}
-           and o.slot_at > clock.t - make_interval(secs => ${minMs / 1000})) as per_min,
-        (select count(*)::int from outbox o where o.session_id = ${sessionId}
-           and o.slot_at > clock.t - make_interval(secs => ${hourMs / 1000})) as per_hour
-      from clock`),
+        count(o.slot_at) filter (where o.slot_at > clock.t - make_interval(secs => ${minMs / 1000}))::int as per_min,
+        count(o.slot_at)::int as per_hour
+      from clock left join outbox o on o.session_id = ${sessionId}
+        and o.slot_at > clock.t - make_interval(secs => ${hourMs / 1000})
+      group by clock.t`),
   );
   const now = new Date(counts.now);
   const waits: { ms: number; window: "minute" | "hour" }[] = [];
