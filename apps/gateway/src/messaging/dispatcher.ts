@@ -17,7 +17,9 @@ import {
 } from "@wa/db/queries";
 import type pino from "pino";
 import { sendStoredText } from "./send-text.ts";
-import { SendFailure, type MessageSource } from "./types.ts";
+import { asSendFailure, type MessageSource } from "./types.ts";
+import { messagesSent } from "../metrics.ts";
+import { retryWhileUnreachable } from "../whatsapp/retry-writes.ts";
 
 export interface DispatcherDeps {
   db: Database;
@@ -111,26 +113,29 @@ export class OutboxDispatcher {
     });
     if (claimed.kind !== "claimed") return claimed;
     const { item } = claimed;
+    let timestamp: number;
     try {
-      const { timestamp } = await sendStoredText(this.deps, source, item.message, { presenceTyping: claimed.presenceTyping && !claimed.orphan });
-      await markOutboxSent(db, item.outbox.id, new Date(timestamp));
-      this.deps.onSettled?.(item);
-      return { kind: "sent" };
+      ({ timestamp } = await sendStoredText(this.deps, source, item.message, { presenceTyping: claimed.presenceTyping && !claimed.orphan }));
     } catch (err) {
-      if (err instanceof SendFailure && err.kind === "not-sent") {
-        await requeueOutbox(db, item.outbox.id);
+      const failure = asSendFailure(err);
+      if (failure.kind === "not-sent") {
+        await retryWhileUnreachable(() => requeueOutbox(db, item.outbox.id));
         return { kind: "offline" };
       }
-      if (err instanceof SendFailure && err.kind === "unknown") {
+      if (failure.kind === "unknown") {
         // It may have reached WhatsApp: left `sending` under this instance; the next connection's first pass
         // (another instance, or this one after a reconnect) resends it with the same id.
-        await releaseOutboxClaim(db, item.outbox.id);
+        await retryWhileUnreachable(() => releaseOutboxClaim(db, item.outbox.id));
         return { kind: "offline" };
       }
-      const reason = err instanceof Error ? err.message : String(err);
-      await failOutbox(db, item.outbox.id, reason);
+      await retryWhileUnreachable(() => failOutbox(db, item.outbox.id, failure.message));
       this.deps.onSettled?.(item);
       return { kind: "failed" };
     }
+    // WhatsApp has it: a database error now is waited out, never recorded as a failure of the message.
+    messagesSent.inc();
+    await retryWhileUnreachable(() => markOutboxSent(db, item.outbox.id, new Date(timestamp)));
+    this.deps.onSettled?.(item);
+    return { kind: "sent" };
   }
 }

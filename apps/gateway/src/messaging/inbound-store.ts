@@ -6,6 +6,8 @@ import { safeError } from "@wa/db/errors";
 import { applyMessageReceipt, failOutboundMessage, getSession, markMessagesRead, storeInboundMessage, type WaMessage } from "@wa/db/queries";
 import type pino from "pino";
 import type { MessageSink, MessageSource, ReceiptUpdate, ReceivedMessage } from "./types.ts";
+import { messagesReceived } from "../metrics.ts";
+import { retryWhileUnreachable } from "../whatsapp/retry-writes.ts";
 
 export interface InboundDeps {
   db: Database;
@@ -48,8 +50,12 @@ export class InboundStore implements MessageSink {
       const stored: { message: WaMessage; participant: string | null }[] = [];
       for (const m of messages) {
         const { participant, ...fields } = m;
-        const message = await storeInboundMessage(this.deps.db, { ...fields, organizationId, sessionId });
-        if (message && !message.fromMe) stored.push({ message, participant });
+        // WhatsApp won't deliver it again once Baileys acknowledged it: a database outage is waited out, not dropped.
+        const message = await retryWhileUnreachable(() => storeInboundMessage(this.deps.db, { ...fields, organizationId, sessionId }));
+        if (message && !message.fromMe) {
+          stored.push({ message, participant });
+          messagesReceived.inc();
+        }
       }
       if (stored.length) await this.autoRead(sessionId, stored);
     });
@@ -58,8 +64,11 @@ export class InboundStore implements MessageSink {
   receipts(sessionId: string, updates: readonly ReceiptUpdate[]): void {
     this.enqueue(sessionId, "receipts", async () => {
       for (const u of updates) {
-        if (u.status === "failed") await failOutboundMessage(this.deps.db, sessionId, u.waMessageId, u.error ?? "WhatsApp could not deliver the message");
-        else await applyMessageReceipt(this.deps.db, sessionId, u.waMessageId, u.status);
+        await retryWhileUnreachable(() =>
+          u.status === "failed"
+            ? failOutboundMessage(this.deps.db, sessionId, u.waMessageId, u.error ?? "WhatsApp could not deliver the message")
+            : applyMessageReceipt(this.deps.db, sessionId, u.waMessageId, u.status),
+        );
       }
     });
   }

@@ -4,7 +4,7 @@ import type { Database } from "@wa/db";
 import { getMessage, type WaMessage } from "@wa/db/queries";
 import type pino from "pino";
 import { typingDurationMs } from "./typing.ts";
-import type { MessageSource } from "./types.ts";
+import { SendFailure, type MessageSource } from "./types.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -14,11 +14,17 @@ export async function sendStoredText(
   message: WaMessage,
   opts: { presenceTyping: boolean },
 ): Promise<{ timestamp: number }> {
-  const quoted = message.quotedMessageId ? await getMessage(deps.db, message.sessionId, message.quotedMessageId) : null;
   const typing = opts.presenceTyping && message.body !== null;
-  if (typing) {
-    await source.sendPresence(message.chatJid, "composing");
-    await sleep(typingDurationMs(message.body ?? ""));
+  let quoted: WaMessage | null;
+  try {
+    quoted = message.quotedMessageId ? await getMessage(deps.db, message.sessionId, message.quotedMessageId) : null;
+    if (typing) {
+      await source.sendPresence(message.chatJid, "composing");
+      await sleep(typingDurationMs(message.body ?? ""));
+    }
+  } catch (err) {
+    // Nothing has left yet (a dropped socket while "typing…", the database away): the message goes back in the queue.
+    throw new SendFailure("not-sent", `not sent yet: ${err instanceof Error ? err.message : String(err)}`);
   }
   try {
     return await source.sendText({

@@ -27,7 +27,9 @@ import { OutboxDispatcher } from "./dispatcher.ts";
 import { InboundStore } from "./inbound-store.ts";
 import { PerKeyQueue } from "./per-key-queue.ts";
 import { sendStoredText } from "./send-text.ts";
-import { SendFailure, type MessageSource } from "./types.ts";
+import { asSendFailure, SendFailure, type MessageSource } from "./types.ts";
+import { messagesSent, rateLimitRefusals } from "../metrics.ts";
+import { retryWhileUnreachable } from "../whatsapp/retry-writes.ts";
 
 export interface MessagingDeps {
   db: Database;
@@ -106,6 +108,7 @@ export class Messaging implements MessagingService {
           const decision = await checkRateWindows(tx, req.sessionId, session);
           if (!decision.allowed) {
             const limit = decision.window === "minute" ? session.ratePerMin : session.ratePerHour;
+            rateLimitRefusals.inc({ window: decision.window });
             throw new DomainError(
               "rate_limited",
               `over the session's limit of ${limit} messages per ${decision.window}; try again in ${Math.ceil(decision.retryAfterMs / 1000)} s`,
@@ -162,35 +165,48 @@ export class Messaging implements MessagingService {
     source: MessageSource | null,
   ): Promise<SendOutcome> {
     const { db } = this.deps;
+    let timestamp: number;
     try {
       if (!source) throw new SendFailure("not-sent", "the session's connection closed");
-      const { timestamp } = await sendStoredText(this.deps, source, message, { presenceTyping });
-      const sent = await markOutboxSent(db, outboxId, new Date(timestamp));
-      const result: SendResult = { ...resultOf("sync", outboxId, sent ?? message, timestamp), status: "sent" };
-      if (req.idempotencyKey) await saveIdempotentResponse(db, req.organizationId, req.idempotencyKey, 200, result);
-      return { httpStatus: 200, result };
+      ({ timestamp } = await sendStoredText(this.deps, source, message, { presenceTyping }));
     } catch (err) {
-      const failure = err instanceof SendFailure ? err : new SendFailure("refused", err instanceof Error ? err.message : String(err));
-      let error: DomainError;
-      if (failure.kind === "unknown") {
-        // It may have reached WhatsApp: the queue sends it again with the same WhatsApp id, which WhatsApp and the
-        // recipient recognise, so it arrives once.
-        await releaseOutboxClaim(db, outboxId);
-        this.dispatcher.kick(req.sessionId);
-        error = new DomainError("gateway_unavailable", `${failure.message}; it will be sent again with the same WhatsApp id`, {
-          messageId: message.id,
-          outboxId,
-        });
-      } else {
-        await failOutbox(db, outboxId, failure.message);
-        error = new DomainError("gateway_unavailable", `the message was not sent: ${failure.message}`, { messageId: message.id, outboxId });
-      }
-      if (req.idempotencyKey) {
-        const body: StoredError = { error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) } };
-        await saveIdempotentResponse(db, req.organizationId, req.idempotencyKey, errorCodes[error.code], body);
-      }
-      throw error;
+      throw await this.sendFailed(req, outboxId, message, asSendFailure(err));
     }
+    // WhatsApp has it: from here a database error is waited out, never turned into a failure (that would mark a
+    // delivered message failed, or tell the caller to send it again).
+    messagesSent.inc();
+    const sent = await retryWhileUnreachable(() => markOutboxSent(db, outboxId, new Date(timestamp)));
+    const result: SendResult = { ...resultOf("sync", outboxId, sent ?? message, timestamp), status: "sent" };
+    if (req.idempotencyKey) {
+      const key = req.idempotencyKey;
+      await retryWhileUnreachable(() => saveIdempotentResponse(db, req.organizationId, key, 200, result));
+    }
+    return { httpStatus: 200, result };
+  }
+
+  /** Settles a sync send WhatsApp did not take (or may have taken), and the error its caller gets. */
+  private async sendFailed(req: SendRequest, outboxId: string, message: WaMessage, failure: SendFailure): Promise<DomainError> {
+    const { db } = this.deps;
+    let error: DomainError;
+    if (failure.kind === "unknown") {
+      // It may have reached WhatsApp: the queue sends it again with the same WhatsApp id, which WhatsApp and the
+      // recipient recognise, so it arrives once.
+      await retryWhileUnreachable(() => releaseOutboxClaim(db, outboxId));
+      this.dispatcher.kick(req.sessionId);
+      error = new DomainError("gateway_unavailable", `${failure.message}; it will be sent again with the same WhatsApp id`, {
+        messageId: message.id,
+        outboxId,
+      });
+    } else {
+      await retryWhileUnreachable(() => failOutbox(db, outboxId, failure.message));
+      error = new DomainError("gateway_unavailable", `the message was not sent: ${failure.message}`, { messageId: message.id, outboxId });
+    }
+    if (req.idempotencyKey) {
+      const key = req.idempotencyKey;
+      const body: StoredError = { error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) } };
+      await retryWhileUnreachable(() => saveIdempotentResponse(db, req.organizationId, key, errorCodes[error.code], body));
+    }
+    return error;
   }
 
   /** The first request's answer again (waiting for it while that request still waits for WhatsApp). */

@@ -23,6 +23,14 @@ export class SendFailure extends Error {
   }
 }
 
+/**
+ * Any error of a send as a `SendFailure`. One that isn't (a bug, a driver error) is a refusal with a reason in
+ * words: its own message may hold internals, and it is stored on the message and answered to the caller.
+ */
+export function asSendFailure(err: unknown): SendFailure {
+  return err instanceof SendFailure ? err : new SendFailure("refused", "the gateway could not send it (internal error)");
+}
+
 export interface ReadKey {
   chatJid: string;
   waMessageId: string;

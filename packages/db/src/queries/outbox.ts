@@ -158,7 +158,8 @@ export async function markOutboxSent(db: Executor, outboxId: string, sentAt: Dat
     // `pending` → `sent` as one conditional update (a receipt that got here first already moved it further).
     const [moved] = await tx
       .update(messages)
-      .set({ status: "sent", error: null, updatedAt: sql`greatest(now(), ${messages.updatedAt} + interval '1 millisecond')` })
+      // WhatsApp's time of the message is when it took it, not when it was queued.
+      .set({ status: "sent", error: null, timestamp: sentAt, updatedAt: sql`greatest(now(), ${messages.updatedAt} + interval '1 millisecond')` })
       .where(and(eq(messages.id, row.messageId), eq(messages.status, "pending")))
       .returning(messageColumns);
     if (moved) {
