@@ -1,4 +1,4 @@
-import { newId, waSessions } from "@wa/db";
+import { eq, gateways, newId, sql, waSessions } from "@wa/db";
 import { getGateway, registerGateway } from "@wa/db/queries";
 import { createTestDatabase, type TestDatabase } from "@wa/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -177,5 +177,13 @@ describe("admin router", () => {
     expect(await admin.admin.gateways.drain({ gateway: "gw-drain-me" })).toMatchObject({ id: "gw-drain-me", status: "draining", sessions: 0 });
     expect((await getGateway(t.db, "gw-drain-me"))?.status).toBe("draining");
     await expect(admin.admin.gateways.drain({ gateway: "gw-unknown" })).rejects.toMatchObject({ code: "NOT_FOUND" });
+  });
+
+  it("[SUPER_ADMIN][GATEWAYS]: a gateway that stopped heartbeating (killed) is listed offline", async () => {
+    await registerGateway(t.db, { id: "gw-killed", baseUrl: "http://127.0.0.1:9" });
+    const listed = async () => (await call(f.superAdmin).admin.gateways.list({})).data.find((g) => g.id === "gw-killed")?.status;
+    expect(await listed()).toBe("online");
+    await t.db.update(gateways).set({ heartbeatAt: sql`now() - interval '1 minute'` }).where(eq(gateways.id, "gw-killed"));
+    expect(await listed()).toBe("offline");
   });
 });

@@ -1,7 +1,8 @@
 // The messages and chats routers over a real database (fake gateway ports, no WhatsApp): reading pages of messages
 // and chats, the live feed (new and changed messages, resumable, one organization only), admin counts (numbers,
 // never text, super admins only), and the send route's checks that run before the gateway is asked.
-import { createSession, getMessage, storeInboundMessage, applyMessageReceipt, type InboundMessage } from "@wa/db/queries";
+import { createSession, getMessage, revokeApiKey, storeInboundMessage, applyMessageReceipt, type InboundMessage } from "@wa/db/queries";
+import { setStreamRecheckInterval } from "./stream-credential.ts";
 import { createTestDatabase, type TestDatabase } from "@wa/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ACME, GLOBEX, callerFactory, createFakePorts, createTestApiKey, outcome, seedFixture, type Fixture } from "../testing/index.ts";
@@ -124,5 +125,22 @@ describe("messages and chats routers", () => {
     expect(next.message.status).toBe("read");
     await it2.return?.(undefined);
     expect((await getMessage(t.db, acmeSession, out?.id ?? ""))?.status).toBe("read");
+  });
+
+  it("the live feed ends with `credential revoked` once its api-key is revoked (it carries message text)", async () => {
+    const restore = setStreamRecheckInterval(100);
+    try {
+      const { principal } = await createTestApiKey(t.db, ACME, ["read"], { name: "feed reader" });
+      if (principal.kind !== "api_key") throw new Error("not a key");
+      const feed = await call(principal).messages.events({ session: acmeSession });
+      const iterator = feed[Symbol.asyncIterator]();
+      await revokeApiKey(t.db, principal.keyId, ACME);
+      const next = await iterator.next();
+      const [, data] = next.value as unknown as [string, { type: string; reason?: string }];
+      expect(data).toMatchObject({ type: "ended", reason: "credential revoked" });
+      expect((await iterator.next()).done).toBe(true);
+    } finally {
+      restore();
+    }
   });
 });
