@@ -118,6 +118,8 @@ async function backfillContacts(ctx: BackfillContext): Promise<void> {
   const t0 = Date.now();
   await whileConnected(ctx, conn.writer.idle());
   ctx.logger.debug({ ms: Date.now() - t0 }, "backfill: capture caught up");
+  // What the device already delivered counts at once, so the job's counters advance while the resync runs.
+  const counted = await countStoredContacts(ctx, (n) => ctx.progress({ contacts: n }));
   // A fresh app-state sync brings contact mutations where the server offers them; best effort, never fatal.
   try {
     await whileConnected(
@@ -140,17 +142,26 @@ async function backfillContacts(ctx: BackfillContext): Promise<void> {
   }
 
   ctx.logger.debug({ ms: Date.now() - t0, mappings: mappings.length }, "backfill: LID mappings applied");
-  // Every contact the device delivered is now written (the capture is idle); count them page by page (never all
-  // in memory). Writing them back would change nothing: the only writes are the capture's and the mappings above.
+  // Every contact the device delivered is now written (the capture is idle; contacts are never deleted here):
+  // those the resync added are the difference. Writing them back would change nothing.
+  const total = await countStoredContacts(ctx, () => undefined);
+  if (total > counted) ctx.progress({ contacts: total - counted });
+}
+
+/** Counts the session's stored contacts page by page (never all in memory), telling `onPage` each page's size. */
+async function countStoredContacts(ctx: BackfillContext, onPage: (n: number) => void): Promise<number> {
   let after: string | null = null;
+  let total = 0;
   for (;;) {
     check(ctx);
-    const page = await listContactsPage(db, sessionId, after, ctx.batchSize);
+    const page = await listContactsPage(ctx.db, ctx.sessionId, after, ctx.batchSize);
     if (page.length === 0) break;
-    ctx.progress({ contacts: page.length });
+    total += page.length;
+    onPage(page.length);
     after = page[page.length - 1]?.jid ?? null;
     if (page.length < ctx.batchSize) break;
   }
+  return total;
 }
 
 async function backfillGroups(ctx: BackfillContext, fetched: FetchedGroups): Promise<void> {
