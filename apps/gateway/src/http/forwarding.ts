@@ -22,6 +22,17 @@ export interface ForwardingOptions {
   holdsLocally: (sessionId: string) => boolean;
   /** The REST prefix, e.g. /api/v1. */
   base: string;
+  /**
+   * Who is calling (null: no or bad credentials). Only a caller who may see the session is forwarded or told about
+   * its gateway; anyone else gets the route's own answer (401, 404), so another organization's session stays
+   * indistinguishable from an unknown id.
+   */
+  callerOf: (request: FastifyRequest) => Promise<CallerScope | null>;
+}
+
+export interface CallerScope {
+  organizationId: string | null;
+  superAdmin: boolean;
 }
 
 const RUNNABLE = new Set(["starting", "scan_qr_code", "working"]);
@@ -65,6 +76,7 @@ export function installForwarding(app: FastifyInstance, opts: ForwardingOptions)
     upstream.headers.forEach((value, name) => {
       if (!HOP_BACK.has(name)) void reply.header(name, value);
     });
+    // Only callers allowed to see the session get here (see callerOf).
     reply.header("x-wa-served-by", to.id);
     if (!upstream.body) return reply.send();
     return reply.send(Readable.fromWeb(upstream.body as WebReadableStream<Uint8Array>));
@@ -90,8 +102,10 @@ export function installForwarding(app: FastifyInstance, opts: ForwardingOptions)
     const path = request.url.split("?")[0] ?? "";
     if (request.method === "POST" && path === createPath) {
       const target = await pickGateway(opts.db, opts.gatewayId, opts.staleMs);
-      if (target && target.id !== opts.gatewayId) return forward(request, reply, target);
-      return;
+      if (!target || target.id === opts.gatewayId) return;
+      // Placement only for callers the route would serve: anyone else gets its 401/403 here.
+      if (!(await opts.callerOf(request))) return;
+      return forward(request, reply, target);
     }
     const found = sessionPath.exec(path);
     if (!found?.[1]) return;
@@ -104,6 +118,10 @@ export function installForwarding(app: FastifyInstance, opts: ForwardingOptions)
     if (opts.holdsLocally(sessionId)) return;
     const row = await getSession(opts.db, sessionId);
     if (!row || row.gatewayId === opts.gatewayId) return;
+    // Checked only for calls that would leave this gateway (the route checks every call again).
+    const caller = await opts.callerOf(request);
+    if (!caller) return; // the route answers 401
+    if (!caller.superAdmin && row.organizationId !== caller.organizationId) return; // the route answers 404
     const holder = await gatewayIsLive(opts.db, row.gatewayId, opts.staleMs);
     if (holder.live && holder.baseUrl) return forward(request, reply, { id: row.gatewayId, baseUrl: holder.baseUrl });
     // Its gateway is gone: a session that should be connected waits for a takeover; any other is answered here.

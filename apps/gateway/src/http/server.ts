@@ -48,7 +48,7 @@ export interface CreateServerOptions {
   /** Probe timings of the database health check (tests shorten them). */
   databaseHealth?: DatabaseHealthOptions;
   /** Several gateways: calls about sessions held elsewhere are forwarded to their holder. */
-  forwarding?: Omit<ForwardingOptions, "db" | "base">;
+  forwarding?: Omit<ForwardingOptions, "db" | "base" | "callerOf">;
   /** METRICS_TOKEN: when set, GET /metrics wants it as a Bearer token. */
   metricsToken?: string;
 }
@@ -162,7 +162,22 @@ export async function createServer(opts: CreateServerOptions): Promise<GatewaySe
   });
 
   installMetrics(app, { ...(opts.metricsToken ? { token: opts.metricsToken } : {}), routeOf: (method, url) => routeTemplate(routes, method, url) });
-  if (opts.forwarding) installForwarding(app, { ...opts.forwarding, db: db.db, base: REST_BASE });
+  if (opts.forwarding) {
+    installForwarding(app, {
+      ...opts.forwarding,
+      db: db.db,
+      base: REST_BASE,
+      callerOf: async (request) => {
+        const ctx = await createContext({ headers: request.headers, ip: request.ip });
+        const principal = ctx.principal;
+        if (!principal) return null;
+        return {
+          organizationId: principal.organizationId,
+          superAdmin: principal.kind === "user" && principal.platformRole === "super_admin",
+        };
+      },
+    });
+  }
 
   await registerTrpc(app, { createContext, logger, databaseReachable: () => health.isReachable });
 
