@@ -20,9 +20,14 @@ export class Membership {
     },
   ) {}
 
+  /** The heartbeat in flight, if any. */
+  private beating: Promise<void> = Promise.resolve();
+
   async join(): Promise<void> {
     await registerGateway(this.opts.db, { id: this.opts.gatewayId, baseUrl: this.opts.baseUrl });
-    this.timer = setInterval(() => void this.beat(), this.opts.timings.heartbeatIntervalMs);
+    this.timer = setInterval(() => {
+      this.beating = this.beat();
+    }, this.opts.timings.heartbeatIntervalMs);
     this.timer.unref();
   }
 
@@ -43,6 +48,8 @@ export class Membership {
   async leave(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    // A heartbeat still in flight would land after `offline` and show this gateway live again.
+    await this.beating;
     await markGatewayOffline(this.opts.db, this.opts.gatewayId);
   }
 }
