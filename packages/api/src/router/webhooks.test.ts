@@ -118,6 +118,8 @@ describe("webhooks router", () => {
       "http://169.254.169.254/latest/meta-data",
       "http://[::1]:8080/",
       "http://[::ffff:127.0.0.1]/",
+      "http://[::7f00:1]/",
+      "http://[::a9fe:a9fe]/",
       "http://[fe80::1]/",
       "http://192.168.1.10/",
       "http://100.100.100.200/",

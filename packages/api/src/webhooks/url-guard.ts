@@ -28,6 +28,10 @@ export class UrlRefused extends Error {
 export function forbiddenAddressReason(address: string): string | null {
   if (!ipaddr.isValid(address)) return "not an IP address";
   const parsed = ipaddr.process(address);
+  // IPv4-compatible IPv6 (::a.b.c.d, deprecated) embeds an IPv4 address that ipaddr.js calls unicast: never public.
+  if (parsed.kind() === "ipv6" && (parsed as ipaddr.IPv6).parts.slice(0, 6).every((part) => part === 0)) {
+    return `${parsed.toString()} embeds an IPv4 address (IPv4-compatible IPv6)`;
+  }
   const range = parsed.range();
   return range === "unicast" ? null : `${parsed.toString()} is a ${range} address`;
 }
