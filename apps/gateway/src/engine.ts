@@ -2,7 +2,7 @@
 export type { EngineConfig } from "./engine-config.ts";
 import { randomUUID } from "node:crypto";
 import type { GatewayPorts, SessionControl } from "@wa/api";
-import type { DbClient } from "@wa/db";
+import { createDbClient, type DbClient } from "@wa/db";
 import type pino from "pino";
 import type { EngineConfig } from "./engine-config.ts";
 import { BackfillRegistry } from "./backfill/registry.ts";
@@ -40,8 +40,11 @@ export async function createGatewayEngine(opts: {
     await trustSimulator({ httpUrl: config.simulatorHttpUrl, rootPublicKey: config.trustRootPublicKey });
   }
   const events = new SessionEventBus();
+  // Lease renewals get a connection of their own: a burst of pairings can fill the pool for longer than a lease.
+  const leaseClient = db.url ? createDbClient(db.url, { max: 1, applicationName: `wa-gateway-leases:${config.gatewayId}` }) : null;
   const cluster = new GatewayCluster({
     db: db.db,
+    ...(leaseClient ? { renewDb: leaseClient.db } : {}),
     gatewayId: config.gatewayId,
     baseUrl: config.gatewayUrl,
     logger,
@@ -103,6 +106,7 @@ export async function createGatewayEngine(opts: {
       await messaging.close();
       await manager.shutdown();
       await cluster.leave().catch((err: unknown) => logger.warn({ err }, "marking the gateway offline failed"));
+      await leaseClient?.close();
       unguard();
     },
   };

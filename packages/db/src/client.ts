@@ -11,6 +11,8 @@ export type Executor = Pick<Database, "select" | "insert" | "update" | "delete" 
 export interface DbClient {
   db: Database;
   sql: postgres.Sql;
+  /** The URL it connects to (present when made by createDbClient), for a dedicated companion connection. */
+  url?: string;
   close: () => Promise<void>;
 }
 
@@ -32,5 +34,5 @@ export function createDbClient(url: string, options: DbClientOptions = {}): DbCl
     connection: { application_name: options.applicationName ?? "wa" },
   });
   const db = drizzle(sql, { schema, casing: "snake_case" });
-  return { db, sql, close: () => sql.end({ timeout: 5 }) };
+  return { db, sql, url, close: () => sql.end({ timeout: 5 }) };
 }

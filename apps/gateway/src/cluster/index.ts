@@ -41,6 +41,8 @@ export class GatewayCluster implements SessionHolder {
   constructor(
     private readonly opts: {
       db: Database;
+      /** A dedicated connection for lease renewals. */
+      renewDb?: Database;
       gatewayId: string;
       baseUrl: string;
       logger: pino.Logger;
@@ -49,7 +51,13 @@ export class GatewayCluster implements SessionHolder {
   ) {
     this.timings = { ...defaultClusterTimings, ...opts.timings };
     const logger = opts.logger.child({ component: "cluster" });
-    this.leases = new LeaseKeeper({ db: opts.db, gatewayId: opts.gatewayId, timings: this.timings, logger });
+    this.leases = new LeaseKeeper({
+      db: opts.db,
+      ...(opts.renewDb ? { renewDb: opts.renewDb } : {}),
+      gatewayId: opts.gatewayId,
+      timings: this.timings,
+      logger,
+    });
     this.membership = new Membership({
       db: opts.db,
       gatewayId: opts.gatewayId,

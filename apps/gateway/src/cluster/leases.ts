@@ -11,6 +11,8 @@ interface Held {
   epoch: number;
   /** Local monotonic time (performance.now) until which the lease is certainly ours. */
   validUntil: number;
+  /** Local time the acquiring statement returned: a renewal sent before it may not have seen the lease yet. */
+  acquiredAt: number;
 }
 
 export type LeaseLostHandler = (sessionId: string, reason: string) => void;
@@ -21,11 +23,19 @@ export class LeaseKeeper {
   private readonly held = new Map<string, Held>();
   private renewTimer: NodeJS.Timeout | null = null;
   private watchdog: NodeJS.Timeout | null = null;
+  private readonly acquiring = new Map<string, Promise<LeaseFence | null>>();
   private renewing = false;
   private onLost: LeaseLostHandler = () => {};
 
   constructor(
-    private readonly opts: { db: Database; gatewayId: string; timings: ClusterTimings; logger: pino.Logger },
+    private readonly opts: {
+      db: Database;
+      /** Renewals on their own connection: a pool busy with a burst of pairings must not starve them. */
+      renewDb?: Database;
+      gatewayId: string;
+      timings: ClusterTimings;
+      logger: pino.Logger;
+    },
   ) {}
 
   /** Who is told when a lease is lost (set once by the session manager). */
@@ -56,10 +66,28 @@ export class LeaseKeeper {
   async acquire(sessionId: string): Promise<LeaseFence | null> {
     const current = this.fence(sessionId);
     if (current) return current;
+    // Two callers at once (a control call and a takeover) share one acquisition: a second one would bump the
+    // epoch and fence out the session the first one opened.
+    const inFlight = this.acquiring.get(sessionId);
+    if (inFlight) return inFlight;
+    const acquiring = this.acquireNow(sessionId);
+    this.acquiring.set(sessionId, acquiring);
+    try {
+      return await acquiring;
+    } finally {
+      this.acquiring.delete(sessionId);
+    }
+  }
+
+  private async acquireNow(sessionId: string): Promise<LeaseFence | null> {
     const sentAt = now();
     const epoch = await acquireLease(this.opts.db, { sessionId, gatewayId: this.opts.gatewayId, ttlMs: this.opts.timings.leaseTtlMs });
     if (epoch === null) return null;
-    this.held.set(sessionId, { epoch, validUntil: sentAt + this.opts.timings.leaseTtlMs - this.opts.timings.safetyMarginMs });
+    this.held.set(sessionId, {
+      epoch,
+      validUntil: sentAt + this.opts.timings.leaseTtlMs - this.opts.timings.safetyMarginMs,
+      acquiredAt: now(),
+    });
     clusterMetrics.leasesHeld.set(this.held.size);
     return { sessionId, gatewayId: this.opts.gatewayId, epoch };
   }
@@ -116,7 +144,7 @@ export class LeaseKeeper {
     try {
       // A statement stuck on a dead connection must not block the next renewals once the database is back.
       const rows = await Promise.race([
-        renewLeases(this.opts.db, { gatewayId: this.opts.gatewayId, ttlMs: this.opts.timings.leaseTtlMs }),
+        renewLeases(this.opts.renewDb ?? this.opts.db, { gatewayId: this.opts.gatewayId, ttlMs: this.opts.timings.leaseTtlMs }),
         new Promise<never>((_, reject) => {
           setTimeout(() => reject(new Error("lease renewal timed out")), this.opts.timings.leaseTtlMs).unref();
         }),
@@ -129,8 +157,9 @@ export class LeaseKeeper {
           held.validUntil = Math.max(held.validUntil, validUntil);
           continue;
         }
-        // Acquired after the statement ran: the next renewal covers it.
-        if (held.validUntil > validUntil) continue;
+        // Acquired while the renewal was under way (under load an acquisition can wait for a pooled connection
+        // and commit after the renewal ran): the next renewal covers it.
+        if (held.acquiredAt >= sentAt || held.validUntil > validUntil) continue;
         this.held.delete(sessionId);
         clusterMetrics.leasesLost.inc();
         this.opts.logger.warn({ sessionId, epoch: held.epoch }, "lease lost to another gateway; closing the session here");

@@ -119,11 +119,13 @@ export class SessionManager {
    * gateway was faster.
    */
   async adopt(sessionId: string, jitterMs: number): Promise<boolean> {
-    if (this.closing || !this.accepting || this.sessions.has(sessionId)) return false;
+    if (this.closing || !this.accepting || this.sessions.has(sessionId) || this.loading.has(sessionId)) return false;
     const row = await getSession(this.opts.db, sessionId);
     if (!row || !["starting", "scan_qr_code", "working"].includes(row.status)) return false;
     const fence = await this.opts.leases?.acquire(sessionId);
     if (!fence) return false;
+    // A control call opened it meanwhile (it shares this lease): one session object, one socket.
+    if (this.sessions.has(sessionId) || this.loading.has(sessionId) || this.closing) return false;
     const session = this.create({ ...row, gatewayId: this.opts.config.gatewayId }, fence);
     this.sessions.set(sessionId, session);
     this.logger.info({ sessionId, from: row.gatewayId, epoch: fence.epoch }, "session taken over");
