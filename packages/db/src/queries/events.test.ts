@@ -33,7 +33,9 @@ describe("event log", () => {
     await t?.close();
   });
 
-  it("[EVENTS][ORDER] a transaction that appends later but would commit first waits, and takes the larger id", async () => {
+  it("[EVENTS][ORDER] a transaction that appends later but would commit first waits, and takes the larger id", async (ctx) => {
+    // Needs two transactions open at once: PGlite has one backend and runs transactions one after another.
+    if (t.kind === "pglite") ctx.skip();
     let releaseFirst = () => {};
     const firstMayCommit = new Promise<void>((r) => (releaseFirst = r));
     let firstId = "";
@@ -68,7 +70,9 @@ describe("event log", () => {
     expect([...afterFirst, ...resumed].map((e) => e.id)).toEqual([firstId, secondId]);
   });
 
-  it("[EVENTS][ORDER] concurrent writers committing in random order: a tailing reader gets every id once, ascending", async () => {
+  it("[EVENTS][ORDER] concurrent writers committing in random order: a tailing reader gets every id once, ascending", async (ctx) => {
+    // Needs two transactions open at once: PGlite has one backend and runs transactions one after another.
+    if (t.kind === "pglite") ctx.skip();
     const written: string[] = [];
     const seen: string[] = [];
     let writing = true;
