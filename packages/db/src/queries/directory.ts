@@ -115,22 +115,26 @@ export async function applyContactLidMappings(
       and (c.phone_jid, c.lid_jid) is distinct from (x.pn, x.lid)`);
 }
 
+/** One row per group JID; a later row's present fields win, absent ones keep the earlier row's. */
+const dedupeGroups = (rows: readonly GroupUpsert[]): GroupUpsert[] =>
+  dedupe(
+    rows,
+      (r) => r.jid,
+      (a, b) => ({
+        jid: a.jid,
+        subject: pick(a.subject, b.subject),
+        description: pick(a.description, b.description),
+        ownerJid: pick(a.ownerJid, b.ownerJid),
+        creation: pick(a.creation, b.creation),
+        size: pick(a.size, b.size),
+        announce: pick(a.announce, b.announce),
+        restrict: pick(a.restrict, b.restrict),
+      }),
+    );
+
 /** Upserts groups; absent fields keep their stored values. Returns rows written. */
 export async function upsertGroups(db: Executor, sessionId: string, rows: readonly GroupUpsert[]): Promise<number> {
-  const unique = dedupe(
-    rows,
-    (r) => r.jid,
-    (a, b) => ({
-      jid: a.jid,
-      subject: pick(a.subject, b.subject),
-      description: pick(a.description, b.description),
-      ownerJid: pick(a.ownerJid, b.ownerJid),
-      creation: pick(a.creation, b.creation),
-      size: pick(a.size, b.size),
-      announce: pick(a.announce, b.announce),
-      restrict: pick(a.restrict, b.restrict),
-    }),
-  );
+  const unique = dedupeGroups(rows);
   if (unique.length === 0) return 0;
   const payload = JSON.stringify(
     unique.map((r) => ({
@@ -284,20 +288,7 @@ export async function syncGroups(
   groupRows: readonly GroupUpsert[],
   members: readonly GroupMemberUpsert[],
 ): Promise<GroupSyncResult> {
-  const uniqueGroups = dedupe(
-    groupRows,
-    (r) => r.jid,
-    (a, b) => ({
-      jid: a.jid,
-      subject: pick(a.subject, b.subject),
-      description: pick(a.description, b.description),
-      ownerJid: pick(a.ownerJid, b.ownerJid),
-      creation: pick(a.creation, b.creation),
-      size: pick(a.size, b.size),
-      announce: pick(a.announce, b.announce),
-      restrict: pick(a.restrict, b.restrict),
-    }),
-  );
+  const uniqueGroups = dedupeGroups(groupRows);
   if (uniqueGroups.length === 0) return { groupsWritten: 0, membersWritten: 0, membersRemoved: 0 };
   const uniqueMembers = dedupe(
     members,
