@@ -9,7 +9,11 @@ export interface DatabaseHealthOptions {
   upIntervalMs?: number;
   /** Probe interval while it does not (default 250 ms), so recovery is seen quickly. */
   downIntervalMs?: number;
-  /** A probe that takes longer counts as unreachable (default 1 s). */
+  /**
+   * A probe that takes longer counts as unreachable (default 5 s). A refused or dropped connection counts at once;
+   * the timeout is only for a database that went silent, and must outlast a busy pool or the embedded database's
+   * queue (one backend runs every statement in turn), where a probe waits behind a history sync's writes.
+   */
   probeTimeoutMs?: number;
 }
 
@@ -35,7 +39,7 @@ export class DatabaseHealth {
   ) {
     this.upIntervalMs = options.upIntervalMs ?? 2_000;
     this.downIntervalMs = options.downIntervalMs ?? 250;
-    this.probeTimeoutMs = options.probeTimeoutMs ?? 1_000;
+    this.probeTimeoutMs = options.probeTimeoutMs ?? 5_000;
   }
 
   /** False from the moment a probe failed until one reaches the database again. */
