@@ -148,7 +148,7 @@ describe("tRPC through any gateway", () => {
     const stream = subscribe("gw-1", "sessions.events", { session: sessionId });
     try {
       await until(async () => stream.isOpen(), "stream open", 10_000, 50);
-      const qr = await query("gw-1", "sessions.qr", { session: sessionId });
+      const qr = await query("gw-2", "sessions.qr", { session: sessionId });
       await scanQr(h.sim.httpUrl, String(qr.body.result.data.qr), { phoneNumber: PHONE });
       const event = await until(
         async () => stream.received.find((e) => e?.status === "working" && e?.sessionId === sessionId) ?? null,
@@ -163,7 +163,18 @@ describe("tRPC through any gateway", () => {
     }
   }, 60_000);
 
-  it("controls and sends through gateway 1 run on gateway 2; the audit log has the client's address", async () => {
+  it("a REST call forwarded to the holder is audited with the client's address, not gateway 1's", async () => {
+    const stopped = await call("gw-1", "POST", `/api/v1/sessions/${sessionId}:stop`);
+    expect(stopped.status).toBe(200);
+    expect(stopped.headers["x-wa-served-by"]).toBe("gw-2");
+    expect(await auditIps("session.stopped")).toEqual([CLIENT_ADDRESS]);
+    const started = await call("gw-1", "POST", `/api/v1/sessions/${sessionId}:start`);
+    expect(started.status).toBe(200);
+    expect(await auditIps("session.started")).toEqual([CLIENT_ADDRESS]);
+    await until(async () => (await getSession(h.db.db, sessionId))?.status === "working", "working again", 60_000, 200);
+  }, 90_000);
+
+  it("controls and sends through gateway 1's tRPC run on gateway 2; the stream shows them; audited with the client's address", async () => {
     const stream = subscribe("gw-1", "sessions.events", { session: sessionId });
     try {
       await until(async () => stream.isOpen(), "stream open", 10_000, 50);
@@ -174,14 +185,11 @@ describe("tRPC through any gateway", () => {
     } finally {
       stream.close();
     }
-    expect(await auditIps("session.stopped")).toEqual([CLIENT_ADDRESS]);
-
-    // REST, forwarded to the holder at the HTTP level: the holder writes the entry with the address gw-1 vouched for.
-    const started = await call("gw-1", "POST", `/api/v1/sessions/${sessionId}:start`);
+    expect(await auditIps("session.stopped")).toEqual([CLIENT_ADDRESS, CLIENT_ADDRESS]);
+    const started = await mutate("gw-1", "sessions.start", { session: sessionId });
     expect(started.status).toBe(200);
-    expect(started.headers["x-wa-served-by"]).toBe("gw-2");
-    expect(await auditIps("session.started")).toEqual([CLIENT_ADDRESS]);
     await until(async () => (await getSession(h.db.db, sessionId))?.status === "working", "working again", 60_000, 200);
+    expect((await getSession(h.db.db, sessionId))?.gatewayId).toBe("gw-2");
 
     // A send through gateway 1's tRPC goes out on gateway 2's connection; its Idempotency-Key holds across the hop.
     const account = (await (await fetch(`${h.sim.httpUrl}/sim/accounts/${PHONE}`)).json()) as { contactRows: { phoneNumber?: string }[] };
