@@ -62,13 +62,14 @@ export class ClusterSessionEvents implements SessionEvents {
           signal,
         );
         for await (const entry of log) {
-          after = entry.id;
           const sessionId = entry.sessionId;
-          if (!sessionId || this.opts.holdsLocally(sessionId)) continue;
-          const session = await getSession(this.opts.db, sessionId, filter.organizationId);
-          if (!session) continue; // deleted since
-          const qr = session.status === "scan_qr_code" ? await this.opts.qrOf(sessionId).catch(() => null) : null;
-          yield { sessionId, organizationId: session.organizationId, status: session.status, qr, session, at: entry.createdAt };
+          // A failed read below retries this very entry: the cursor moves only past what was handled.
+          const session = sessionId && !this.opts.holdsLocally(sessionId) ? await getSession(this.opts.db, sessionId, filter.organizationId) : null;
+          if (sessionId && session) {
+            const qr = session.status === "scan_qr_code" ? await this.opts.qrOf(sessionId).catch(() => null) : null;
+            yield { sessionId, organizationId: session.organizationId, status: session.status, qr, session, at: entry.createdAt };
+          }
+          after = entry.id;
         }
       } catch (err) {
         if (signal.aborted) break;
