@@ -4,9 +4,10 @@
 // calls forwarded to the holder. The client calls from 127.0.0.2, so its address differs from the gateways' own.
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { scanQr } from "@wa/wa-sim";
-import { schema } from "@wa/db";
+import { generateApiKey } from "@wa/api";
+import { newId, schema } from "@wa/db";
 import type { AuditAction } from "@wa/db/contract";
-import { getSession } from "@wa/db/queries";
+import { createApiKey, getSession } from "@wa/db/queries";
 import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, TEST_APP_SECRET, until, type Harness } from "../../test/harness.ts";
@@ -96,6 +97,12 @@ function subscribe(gateway: string, procedure: string, input: unknown) {
     isOpen: () => open !== null,
     close: () => req.destroy(),
   };
+}
+
+/** Calls gateway 1 sent on to a holder (forwarded REST calls and engine calls), per its own metrics. */
+async function forwardedByGatewayOne(): Promise<number> {
+  const text = await (await fetch(`${c.get("gw-1").url}/metrics`)).text();
+  return Number(/wa_forwarded_requests_total\{[^}]*outcome="forwarded"[^}]*\} (\d+)/.exec(text)?.[1] ?? 0);
 }
 
 const auditIps = async (action: AuditAction) =>
@@ -238,6 +245,24 @@ describe("tRPC through any gateway", () => {
       body: JSON.stringify({ op: "sessions.logout", sessionId, args: [sessionId] }),
     });
     expect(altered.status).toBe(401);
+    expect((await getSession(h.db.db, sessionId))?.status).toBe("working");
+  });
+
+  it("another organization's session through gateway 1 is not_found, like an unknown id; nothing is sent to gateway 2", async () => {
+    const otherOrg = newId();
+    await h.db.db.insert(schema.organizations).values({ id: otherOrg, name: "Other" });
+    const key = generateApiKey();
+    await createApiKey(h.db.db, { organizationId: otherOrg, name: "other", prefix: key.prefix, keyHash: key.hash, permissions: ["read", "manage"], createdByUserId: null, expiresAt: null });
+    const forwardedBefore = await forwardedByGatewayOne();
+    const as = { authorization: `Bearer ${key.raw}` };
+    const foreign = await call("gw-1", "GET", `/trpc/sessions.qr?input=${encodeURIComponent(JSON.stringify({ session: sessionId }))}`, undefined, as);
+    const unknown = await call("gw-1", "GET", `/trpc/sessions.qr?input=${encodeURIComponent(JSON.stringify({ session: newId() }))}`, undefined, as);
+    expect(foreign.status).toBe(404);
+    expect(foreign.body.error.data.code).toBe("not_found");
+    expect(foreign.body.error.message).toBe(unknown.body.error.message);
+    const stopped = await call("gw-1", "POST", "/trpc/sessions.stop", { session: sessionId }, as);
+    expect(stopped.status).toBe(404);
+    expect(await forwardedByGatewayOne()).toBe(forwardedBefore);
     expect((await getSession(h.db.db, sessionId))?.status).toBe("working");
   });
 
