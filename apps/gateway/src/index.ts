@@ -1,5 +1,8 @@
 // Gateway entry point, wiring only: env, database (+ migrations), WhatsApp engine, HTTP server, signals.
 import { createDbClient, runMigrations } from "@wa/db";
+import type { GatewayPorts } from "@wa/api";
+import { EngineHop, holderPorts } from "./cluster/holder-ports.ts";
+import { ClusterSessionEvents } from "./cluster/session-events.ts";
 import { createGatewayEngine } from "./engine.ts";
 import { readEnv, type GatewayEnv } from "./env.ts";
 import { createLogger } from "./http/logger.ts";
@@ -56,17 +59,22 @@ async function main() {
   });
   collectProcessMetrics({ gatewayId: env.gatewayId });
   observeSessions(() => engine.manager.statusCounts());
+  // The router's ports follow each session to its holder (engine calls over the signed hop, status changes from the
+  // event log), so the console's tRPC works through any gateway.
+  const holdsLocally = (sessionId: string) => engine.cluster.isHolder(sessionId);
+  const cluster = { db: db.db, gatewayId: env.gatewayId, secret: env.clusterSecret, staleMs: engine.cluster.clusterTimings.staleMs, holdsLocally };
+  const ports: GatewayPorts = holderPorts(
+    engine,
+    new ClusterSessionEvents({ bus: engine.events, db: db.db, holdsLocally, qrOf: (id) => ports.sessions.getQr(id), logger: logger.child({ component: "session-events" }) }),
+    new EngineHop({ ...cluster, logger: logger.child({ component: "engine-hop" }) }),
+  );
   const server = await createServer({
     db,
-    ports: engine,
+    ports,
+    localEngine: engine,
     env: { port: env.port, webUrl: env.webUrl, jwksUrl: env.jwksUrl, gatewayUrl: env.gatewayUrl },
     logger,
-    forwarding: {
-      gatewayId: env.gatewayId,
-      secret: env.clusterSecret,
-      staleMs: engine.cluster.clusterTimings.staleMs,
-      holdsLocally: (sessionId) => engine.cluster.isHolder(sessionId),
-    },
+    forwarding: { gatewayId: cluster.gatewayId, secret: cluster.secret, staleMs: cluster.staleMs, holdsLocally },
     ...(env.metricsToken ? { metricsToken: env.metricsToken } : {}),
   });
 

@@ -78,13 +78,15 @@ describe("several gateways", () => {
     const forged = signForward("not-the-cluster-secret-not-the-cluster-secret", { method: "GET", url: `/api/v1/sessions/${held}`, body: "" }, "gw-1", "gw-3");
     expect((await c.call("gw-3", "GET", `/sessions/${held}`, undefined, { [FORWARD_HEADER]: forged })).status).toBe(401);
     const { CLUSTER_TEST_SECRET } = await import("../../test/gateway-cluster.ts");
-    const genuine = signForward(CLUSTER_TEST_SECRET, { method: "GET", url: `/api/v1/sessions/${held}`, body: "" }, "gw-1", "gw-3");
+    // bound to the caller's credentials as sent on
+    const headers = { authorization: `Bearer ${c.apiKey}` };
+    const genuine = signForward(CLUSTER_TEST_SECRET, { method: "GET", url: `/api/v1/sessions/${held}`, body: "", headers }, "gw-1", "gw-3");
     expect((await c.call("gw-3", "GET", `/sessions/${held}`, undefined, { [FORWARD_HEADER]: genuine })).status).toBe(200);
     const replayed = await c.call("gw-3", "GET", `/sessions/${held}`, undefined, { [FORWARD_HEADER]: genuine });
     expect(replayed.status).toBe(401);
     expect(replayed.body).toMatchObject({ error: { code: "unauthorized" } });
     // bound to the method and path: the same signature for another call is refused
-    const other = signForward(CLUSTER_TEST_SECRET, { method: "GET", url: `/api/v1/sessions/${held}`, body: "" }, "gw-1", "gw-3");
+    const other = signForward(CLUSTER_TEST_SECRET, { method: "GET", url: `/api/v1/sessions/${held}`, body: "", headers }, "gw-1", "gw-3");
     expect((await c.call("gw-3", "POST", `/sessions/${held}:stop`, undefined, { [FORWARD_HEADER]: other })).status).toBe(401);
     expect((await getSession(h.db.db, held))?.status).toBe("working");
   });

@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { Readable } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { FORWARD_HEADER, ReplayGuard, signForward, verifyForward } from "../cluster/assertion.ts";
+import { clientIpOf, recordForwardedClientIp } from "./client-ip.ts";
 import { pickGateway } from "../cluster/placement.ts";
 import { clusterMetrics } from "../metrics.ts";
 import { sendError } from "./errors.ts";
@@ -54,7 +55,15 @@ export function installForwarding(app: FastifyInstance, opts: ForwardingOptions)
       if (HOP.has(name) || value === undefined) continue;
       headers[name] = Array.isArray(value) ? value.join(", ") : value;
     }
-    headers[FORWARD_HEADER] = signForward(opts.secret, { method: request.method, url: request.url, body }, opts.gatewayId, to.id);
+    // Bound to the credentials and Idempotency-Key sent on, and vouching for the caller's address (the audit log's).
+    headers[FORWARD_HEADER] = signForward(
+      opts.secret,
+      { method: request.method, url: request.url, body, headers: request.headers },
+      opts.gatewayId,
+      to.id,
+      Date.now(),
+      clientIpOf(request),
+    );
     const abort = new AbortController();
     request.raw.once("close", () => abort.abort());
     let upstream: Response;
@@ -89,13 +98,17 @@ export function installForwarding(app: FastifyInstance, opts: ForwardingOptions)
       const verdict = verifyForward(Array.isArray(assertion) ? (assertion[0] ?? "") : assertion, {
         secret: opts.secret,
         self: opts.gatewayId,
-        call: { method: request.method, url: request.url, body: bodyText(request.body) },
+        call: { method: request.method, url: request.url, body: bodyText(request.body), headers: request.headers },
         replay,
       });
       if (!verdict.ok) {
         clusterMetrics.forwarded.inc({ outcome: "refused" });
         request.log.warn({ reason: verdict.reason }, "forwarded call refused");
         return sendError(reply, 401, errorBody({ code: "unauthorized", message: `forwarded call refused: ${verdict.reason}` }));
+      }
+      if (verdict.clientIp) {
+        recordForwardedClientIp(request, verdict.clientIp);
+        request.log = request.log.child({ clientIp: verdict.clientIp, forwardedBy: verdict.from });
       }
       return; // answered here, never forwarded again
     }

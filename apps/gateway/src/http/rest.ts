@@ -14,6 +14,7 @@ import type { FastifyInstance, FastifyReply } from "fastify";
 import { replyRouteMissing, sendError } from "./errors.ts";
 import { restInput } from "./rest-input.ts";
 import { errorStatusesOf, matchRoute, REST_METHODS, type RestRoute } from "./rest-routes.ts";
+import { clientIpOf } from "./client-ip.ts";
 
 export const REST_BASE = "/api/v1";
 
@@ -99,7 +100,7 @@ export async function registerRest(
           return sendError(reply, 400, errorBody({ code: "validation_error", message: "malformed percent-encoding in the path" }));
         }
         if (!match) return replyRouteMissing(reply, opts.allowedFor(path));
-        return answer(match.route, match.params, search, request.body, reply, request.headers, request.ip);
+        return answer(match.route, match.params, search, request.body, reply, request.headers, clientIpOf(request));
       },
     });
   });

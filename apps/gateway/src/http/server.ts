@@ -23,6 +23,8 @@ import { REST_BASE, registerRest } from "./rest.ts";
 import { allowedMethods, restRoutes } from "./rest-routes.ts";
 import { registerTrpc } from "./trpc.ts";
 import { installForwarding, type ForwardingOptions } from "./forwarding.ts";
+import { registerEngineHop } from "./engine-hop.ts";
+import type { LocalEngine } from "../cluster/engine-ops.ts";
 import { installMetrics } from "./metrics-route.ts";
 import { matchRoute, type RestRoute } from "./rest-routes.ts";
 
@@ -49,6 +51,8 @@ export interface CreateServerOptions {
   databaseHealth?: DatabaseHealthOptions;
   /** Several gateways: calls about sessions held elsewhere are forwarded to their holder. */
   forwarding?: Omit<ForwardingOptions, "db" | "base" | "callerOf">;
+  /** Several gateways: this gateway's own engine, which runs the engine calls other gateways send it (with `forwarding`). */
+  localEngine?: LocalEngine;
   /** METRICS_TOKEN: when set, GET /metrics wants it as a Bearer token. */
   metricsToken?: string;
 }
@@ -177,6 +181,9 @@ export async function createServer(opts: CreateServerOptions): Promise<GatewaySe
         };
       },
     });
+    if (opts.localEngine) {
+      registerEngineHop(app, { engine: opts.localEngine, gatewayId: opts.forwarding.gatewayId, secret: opts.forwarding.secret, logger });
+    }
   }
 
   await registerTrpc(app, { createContext, logger, databaseReachable: () => health.isReachable });
