@@ -96,6 +96,11 @@ export interface MessagingService {
 
 export interface GatewayPorts {
   gatewayId: string;
+  /**
+   * The gateway a new session is placed on (the least-loaded live one); absent: this one. A session created through
+   * any transport is then started by its holder.
+   */
+  placeNewSession?: () => Promise<string>;
   sessions: SessionControl;
   backfill: BackfillService;
   events: SessionEvents;

@@ -151,6 +151,17 @@ describe("tRPC through any gateway", () => {
     expect(list?.result?.data.data.map((s: { id: string }) => s.id)).toContain(sessionId);
   });
 
+  it("a session created through a gateway's tRPC is placed on the least-loaded one and started there", async () => {
+    // gw-2 holds a session, gw-1 none: a create through gw-2 lands on gw-1, like a REST create would.
+    const created = await mutate("gw-2", "sessions.create", { label: "placed by gw-2", start: true });
+    expect(created.status).toBe(200);
+    const placed = String(created.body.result.data.id);
+    expect(created.body.result.data.gatewayId).toBe("gw-1");
+    await until(async () => (await getSession(h.db.db, placed))?.status === "scan_qr_code", "QR on gw-1", 60_000, 200);
+    expect((await query("gw-1", "sessions.qr", { session: placed })).body.result.data.qr).toEqual(expect.any(String));
+    expect((await mutate("gw-2", "sessions.delete", { session: placed })).status).toBe(200);
+  });
+
   it("the session stream through gateway 1 sees gateway 2's status change", async () => {
     const stream = subscribe("gw-1", "sessions.events", { session: sessionId });
     try {
