@@ -15,10 +15,14 @@ import {
   lockSessionForSend,
   markMessagesRead,
   markOutboxSent,
+  outboxFenceHolds,
   pruneIdempotencyKeys,
   releaseOutboxClaim,
   saveIdempotentResponse,
+  claimantOf,
   type IdempotencyRecord,
+  type LeaseFence,
+  type OutboxClaim,
   type WaMessage,
   type WaSession,
 } from "@wa/db/queries";
@@ -37,6 +41,8 @@ export interface MessagingDeps {
   /** This engine instance (outbox rows it is sending carry it). */
   instanceId: string;
   sourceOf(sessionId: string): MessageSource | null;
+  /** The lease this gateway holds the session under now, else null: outbox claims and updates are fenced by it. */
+  fenceOf(sessionId: string): LeaseFence | null;
   /** `not_found` for an unknown session, `gateway_unavailable` when another live gateway holds it. */
   assertHeld(sessionId: string): Promise<WaSession>;
   organizationOf(sessionId: string): string | null;
@@ -89,8 +95,15 @@ export class Messaging implements MessagingService {
     const { db, instanceId } = this.deps;
     await this.deps.assertHeld(req.sessionId);
     const source = this.deps.sourceOf(req.sessionId);
+    const fence = this.deps.fenceOf(req.sessionId);
+    const claim: OutboxClaim | null = fence ? { instanceId, fence } : null;
     const reserved = await this.reservations.run(req.sessionId, () =>
       db.transaction(async (tx) => {
+        // A sync send goes out under the lease: a gateway that lost it (paused past it) claims nothing. Taken
+        // before the session row, in acquireLease's order. (Without a connection it is refused below.)
+        if (!req.async && source && !(claim && (await outboxFenceHolds(tx, claim)))) {
+          throw new DomainError("gateway_unavailable", "this gateway no longer holds the session; try again");
+        }
         // Sends of this session, here or on any gateway, pass this lock one at a time: the window count and the
         // slot taken below cannot interleave with another send's.
         const session = await lockSessionForSend(tx, req.sessionId);
@@ -130,7 +143,7 @@ export class Messaging implements MessagingService {
           mode: req.async ? "async" : "sync",
           state: req.async ? "queued" : "sending",
           slotAt,
-          claimedBy: req.async ? null : instanceId,
+          claimedBy: req.async || !claim ? null : claimantOf(claim),
         });
         const queued: SendResult | null = req.async ? resultOf("async", outboxId, message, null) : null;
         if (req.idempotencyKey) {
@@ -145,7 +158,7 @@ export class Messaging implements MessagingService {
           // Only a request for another session can have taken the key meanwhile (this session's wait on the lock).
           if (!claimed) throw new DomainError("conflict", "this Idempotency-Key was used for a different request");
         }
-        return { kind: "new" as const, outboxId, message, queued, presenceTyping: session.presenceTyping };
+        return { kind: "new" as const, outboxId, message, queued, presenceTyping: session.presenceTyping, claim };
       }),
     );
 
@@ -154,7 +167,8 @@ export class Messaging implements MessagingService {
       this.dispatcher.kick(req.sessionId);
       return { httpStatus: 202, result: reserved.queued };
     }
-    return this.sendNow(req, reserved.outboxId, reserved.message, reserved.presenceTyping, source);
+    if (!reserved.claim) throw new Error("a sync send reserved without a lease claim");
+    return this.sendNow(req, reserved.outboxId, reserved.message, reserved.presenceTyping, source, reserved.claim);
   }
 
   private async sendNow(
@@ -163,6 +177,7 @@ export class Messaging implements MessagingService {
     message: WaMessage,
     presenceTyping: boolean,
     source: MessageSource | null,
+    claim: OutboxClaim,
   ): Promise<SendOutcome> {
     const { db } = this.deps;
     let timestamp: number;
@@ -170,12 +185,13 @@ export class Messaging implements MessagingService {
       if (!source) throw new SendFailure("not-sent", "the session's connection closed");
       ({ timestamp } = await sendStoredText(this.deps, source, message, { presenceTyping }));
     } catch (err) {
-      throw await this.sendFailed(req, outboxId, message, asSendFailure(err));
+      throw await this.sendFailed(req, outboxId, message, asSendFailure(err), claim);
     }
     // WhatsApp has it: from here a database error is waited out, never turned into a failure (that would mark a
-    // delivered message failed, or tell the caller to send it again).
+    // delivered message failed, or tell the caller to send it again). Null when the lease went meanwhile: the new
+    // holder resends it under the same WhatsApp id and records it; the caller still learns WhatsApp took it.
     messagesSent.inc();
-    const sent = await retryWhileUnreachable(() => markOutboxSent(db, outboxId, new Date(timestamp)));
+    const sent = await retryWhileUnreachable(() => markOutboxSent(db, outboxId, new Date(timestamp), claim));
     const result: SendResult = { ...resultOf("sync", outboxId, sent ?? message, timestamp), status: "sent" };
     if (req.idempotencyKey) {
       const key = req.idempotencyKey;
@@ -185,20 +201,26 @@ export class Messaging implements MessagingService {
   }
 
   /** Settles a sync send WhatsApp did not take (or may have taken), and the error its caller gets. */
-  private async sendFailed(req: SendRequest, outboxId: string, message: WaMessage, failure: SendFailure): Promise<DomainError> {
+  private async sendFailed(
+    req: SendRequest,
+    outboxId: string,
+    message: WaMessage,
+    failure: SendFailure,
+    claim: OutboxClaim,
+  ): Promise<DomainError> {
     const { db } = this.deps;
     let error: DomainError;
     if (failure.kind === "unknown") {
       // It may have reached WhatsApp: the queue sends it again with the same WhatsApp id, which WhatsApp and the
       // recipient recognise, so it arrives once.
-      await retryWhileUnreachable(() => releaseOutboxClaim(db, outboxId));
+      await retryWhileUnreachable(() => releaseOutboxClaim(db, outboxId, claim));
       this.dispatcher.kick(req.sessionId);
       error = new DomainError("gateway_unavailable", `${failure.message}; it will be sent again with the same WhatsApp id`, {
         messageId: message.id,
         outboxId,
       });
     } else {
-      await retryWhileUnreachable(() => failOutbox(db, outboxId, failure.message));
+      await retryWhileUnreachable(() => failOutbox(db, outboxId, failure.message, claim));
       error = new DomainError("gateway_unavailable", `the message was not sent: ${failure.message}`, { messageId: message.id, outboxId });
     }
     if (req.idempotencyKey) {
