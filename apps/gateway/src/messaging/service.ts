@@ -11,6 +11,7 @@ import {
   createOutboundMessage,
   failOutbox,
   findIdempotencyKey,
+  getOutboxItem,
   listUnreadMessages,
   lockSessionForSend,
   markMessagesRead,
@@ -48,7 +49,7 @@ export interface MessagingDeps {
   organizationOf(sessionId: string): string | null;
 }
 
-/** How long a replay waits for the first request's answer (a sync send still waiting for WhatsApp). */
+/** How long a replay waits for a send in flight (a sync send still waiting for WhatsApp) before answering 202 pending. */
 const REPLAY_WAIT_MS = 60_000;
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
 
@@ -193,10 +194,7 @@ export class Messaging implements MessagingService {
     messagesSent.inc();
     const sent = await retryWhileUnreachable(() => markOutboxSent(db, outboxId, new Date(timestamp), claim));
     const result: SendResult = { ...resultOf("sync", outboxId, sent ?? message, timestamp), status: "sent" };
-    if (req.idempotencyKey) {
-      const key = req.idempotencyKey;
-      await retryWhileUnreachable(() => saveIdempotentResponse(db, req.organizationId, key, 200, result));
-    }
+    await this.remember(req, 200, result);
     return { httpStatus: 200, result };
   }
 
@@ -209,48 +207,76 @@ export class Messaging implements MessagingService {
     claim: OutboxClaim,
   ): Promise<DomainError> {
     const { db } = this.deps;
-    let error: DomainError;
-    if (failure.kind === "unknown") {
-      // It may have reached WhatsApp: the queue sends it again with the same WhatsApp id, which WhatsApp and the
-      // recipient recognise, so it arrives once.
-      await retryWhileUnreachable(() => releaseOutboxClaim(db, outboxId, claim));
+    const failed = failure.kind === "unknown" ? null : await retryWhileUnreachable(() => failOutbox(db, outboxId, failure.message, claim));
+    if (!failed) {
+      // It may have reached WhatsApp (or the lease went meanwhile, and the new holder decides): the queue sends it
+      // again with the same WhatsApp id, which WhatsApp and the recipient recognise, so it arrives once. No answer
+      // is recorded for the key: a replay answers what became of it.
+      if (failure.kind === "unknown") await retryWhileUnreachable(() => releaseOutboxClaim(db, outboxId, claim));
       this.dispatcher.kick(req.sessionId);
-      error = new DomainError("gateway_unavailable", `${failure.message}; it will be sent again with the same WhatsApp id`, {
+      return new DomainError("gateway_unavailable", `${failure.message}; it will be sent again with the same WhatsApp id`, {
         messageId: message.id,
         outboxId,
       });
-    } else {
-      await retryWhileUnreachable(() => failOutbox(db, outboxId, failure.message, claim));
-      error = new DomainError("gateway_unavailable", `the message was not sent: ${failure.message}`, { messageId: message.id, outboxId });
     }
-    if (req.idempotencyKey) {
-      const key = req.idempotencyKey;
-      const body: StoredError = { error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) } };
-      await retryWhileUnreachable(() => saveIdempotentResponse(db, req.organizationId, key, errorCodes[error.code], body));
-    }
+    const error = new DomainError("gateway_unavailable", `the message was not sent: ${failure.message}`, { messageId: message.id, outboxId });
+    await this.remember(req, errorCodes[error.code], storedError(error));
     return error;
   }
 
-  /** The first request's answer again (waiting for it while that request still waits for WhatsApp). */
+  private async remember(req: SendRequest, status: number, response: unknown): Promise<void> {
+    const key = req.idempotencyKey;
+    if (!key) return;
+    await retryWhileUnreachable(() => saveIdempotentResponse(this.deps.db, req.organizationId, key, status, response));
+  }
+
+  /**
+   * The first request's answer again. With none recorded yet, the outbox row says where the message is: sent or
+   * failed (the first request's answer, recorded now), in flight (wait for it), or waiting to go — queued, or left
+   * `sending` by a gateway that died mid-send — which the queue is told to send (it resends with the same WhatsApp
+   * id); a replay that cannot see it settle soon answers 202 `pending`, as an async send would.
+   */
   private async replay(req: SendRequest, first: IdempotencyRecord): Promise<SendOutcome> {
     if (first.requestHash !== req.requestHash) {
       throw new DomainError("conflict", "this Idempotency-Key was used for a different request");
     }
     let record: IdempotencyRecord | null = first;
     const deadline = Date.now() + REPLAY_WAIT_MS;
-    while (record && record.responseStatus === null) {
-      if (Date.now() > deadline) throw new DomainError("conflict", "a request with this Idempotency-Key is still in progress");
+    for (;;) {
+      if (!record) throw new DomainError("conflict", "this Idempotency-Key expired meanwhile");
+      if (record.responseStatus !== null) return answerRecorded(record);
+      const settled = await this.settleFromOutbox(req, record.outboxId, Date.now() > deadline);
+      if (settled) return settled;
       await sleep(50);
       record = await findIdempotencyKey(this.deps.db, req.organizationId, req.idempotencyKey ?? "");
     }
-    if (!record || record.responseStatus === null) throw new DomainError("conflict", "this Idempotency-Key expired meanwhile");
-    if (record.responseStatus >= 400) {
-      const stored = (record.response as StoredError | null)?.error;
-      const code = stored && isErrorCode(stored.code) ? stored.code : "internal";
-      throw new DomainError(code, stored?.message ?? "the first request failed", stored?.details);
+  }
+
+  /** A replay's answer from the outbox row when no answer is recorded; null while it is in flight (wait). */
+  private async settleFromOutbox(req: SendRequest, outboxId: string, waitedEnough: boolean): Promise<SendOutcome | null> {
+    const item = await getOutboxItem(this.deps.db, outboxId);
+    if (!item) throw new DomainError("not_found", "the message of this Idempotency-Key no longer exists");
+    const { outbox: row, message } = item;
+    if (row.state === "sent") {
+      const result: SendResult = { ...resultOf("sync", row.id, message, row.sentAt?.getTime() ?? message.timestamp), status: "sent" };
+      await this.remember(req, 200, result);
+      return { httpStatus: 200, result: { ...result, replayed: true } };
     }
-    const result = { ...(record.response as SendResult), replayed: true };
-    return { httpStatus: record.responseStatus === 202 ? 202 : 200, result };
+    if (row.state === "failed") {
+      const error = new DomainError("gateway_unavailable", `the message was not sent: ${message.error ?? "it failed"}`, {
+        messageId: message.id,
+        outboxId: row.id,
+      });
+      await this.remember(req, errorCodes[error.code], storedError(error));
+      throw error;
+    }
+    const fence = this.deps.fenceOf(req.sessionId);
+    const inFlightHere = row.state === "sending" && fence !== null && row.claimedBy === claimantOf({ instanceId: this.deps.instanceId, fence });
+    if (!inFlightHere) this.dispatcher.kick(req.sessionId);
+    // Only a row some send has under way, or an orphan a live connection is about to resend, is worth waiting for.
+    const worthWaiting = row.state === "sending" && (inFlightHere || this.deps.sourceOf(req.sessionId) !== null);
+    if (worthWaiting && !waitedEnough) return null;
+    return { httpStatus: 202, result: { ...resultOf("async", row.id, message, null), replayed: true } };
   }
 
   async markChatRead(sessionId: string, chatJid: string): Promise<number> {
@@ -275,6 +301,21 @@ export class Messaging implements MessagingService {
     if (!source) throw new DomainError("conflict", "session is not working");
     return source;
   }
+}
+
+function storedError(error: DomainError): StoredError {
+  return { error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) } };
+}
+
+function answerRecorded(record: IdempotencyRecord): SendOutcome {
+  if (record.responseStatus === null) throw new Error("no answer recorded");
+  if (record.responseStatus >= 400) {
+    const stored = (record.response as StoredError | null)?.error;
+    const code = stored && isErrorCode(stored.code) ? stored.code : "internal";
+    throw new DomainError(code, stored?.message ?? "the first request failed", stored?.details);
+  }
+  const result = { ...(record.response as SendResult), replayed: true };
+  return { httpStatus: record.responseStatus === 202 ? 202 : 200, result };
 }
 
 function resultOf(mode: "sync" | "async", outboxId: string, message: WaMessage, timestamp: number | null): SendResult {
