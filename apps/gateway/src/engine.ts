@@ -56,6 +56,7 @@ export async function createGatewayEngine(opts: {
     logger: logger.child({ component: "messaging" }),
     instanceId: `${config.gatewayId}:${randomUUID()}`,
     sourceOf: (sessionId): MessageSource | null => manager.messageSource(sessionId),
+    fenceOf: (sessionId) => cluster.fenceOf(sessionId),
     assertHeld: (sessionId) => manager.assertHeldHere(sessionId),
     organizationOf: (sessionId) => manager.peek(sessionId)?.organizationId ?? null,
   });

@@ -167,6 +167,24 @@ describe("webhook dispatcher", () => {
     expect(r.received.at(-1)?.headers["webhook-id"]).toBe(eventId);
   });
 
+  it("a manual retry behind a failing head-of-line delivery sends the head now, then the retried one, in event order", async () => {
+    const org = await organization();
+    let healthy = false;
+    const r = await receiver(() => (healthy ? 204 : 503));
+    const { id } = await webhook(org, r.url);
+    // a long backoff: without the retry the head would wait a minute, and the later delivery behind it
+    await dispatcher({ firstBackoffMs: 60_000, maxBackoffMs: 60_000 }).start();
+    const first = await append(org);
+    const second = await append(org);
+    await until(async () => (await deliveriesOf(id)).find((d) => d.eventId === first && d.status === "failed"), "the head failing");
+    const behind = await until(async () => (await deliveriesOf(id)).find((d) => d.eventId === second), "the delivery behind it");
+    healthy = true;
+    const retried = await retryDelivery(t.db, id, behind.id);
+    expect(retried).toMatchObject({ status: "pending" });
+    await until(async () => (await deliveriesOf(id)).every((d) => d.status === "delivered"), "both delivered after the retry", 10_000);
+    expect(r.received.map((g) => g.headers["webhook-id"])).toEqual([first, first, second]);
+  });
+
   it("[EVENTS][ISOLATION] a receiver that never answers does not delay another webhook's deliveries", async () => {
     const org = await organization();
     const hanging = await receiver(() => "hang");

@@ -4,7 +4,7 @@
 import { setEventPollInterval, setStreamRecheckInterval } from "@wa/api";
 import { ACME, GLOBEX, createTestApiKey } from "@wa/api/testing";
 import { type EventType } from "@wa/db";
-import { appendEvent, revokeApiKey } from "@wa/db/queries";
+import { appendEvent, revokeApiKey, setPlatformRole } from "@wa/db/queries";
 import { createTestDatabase, type TestDatabase } from "@wa/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isContractError, startTestGateway, type TestGateway } from "../http/test-gateway.ts";
@@ -215,6 +215,25 @@ describe("event stream (SSE) at /api/v1/events", () => {
     await stream.waitForEvents(2);
     expect(stream.ids()).toEqual([a, g]);
     stream.close();
+  });
+
+  it("[EVENTS][SSE][ADMIN] a super admin whose platform role is revoked: the admin stream ends (`access revoked`), the next admin call is 403", async () => {
+    const stream = await openStream(`${gw.base}/api/v1/admin/events`, { authorization: `Bearer ${gw.tokens.superAdmin}` });
+    expect(stream.res.status).toBe(200);
+    try {
+      expect(await setPlatformRole(t.db, "admin@example.com", null)).toBe(true);
+      await stream.waitForEnd();
+      const last = stream.messages.at(-1);
+      expect(last?.event).toBe("ended");
+      expect(JSON.parse(last?.data ?? "{}")).toMatchObject({ type: "ended", reason: "access revoked" });
+      // the token (still unexpired) no longer opens a platform route
+      await sleep(2_100); // the role is remembered up to 2 s per gateway
+      const again = await fetch(`${gw.base}/api/v1/admin/events`, { headers: { authorization: `Bearer ${gw.tokens.superAdmin}` } });
+      expect(again.status).toBe(403);
+    } finally {
+      await setPlatformRole(t.db, "admin@example.com", "super_admin");
+      stream.close();
+    }
   });
 
   it("session.status events are written with the status change (fake ports use the real status writer query)", async () => {

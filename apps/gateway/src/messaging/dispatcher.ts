@@ -1,7 +1,8 @@
 // The outbox queue of the sessions this gateway holds: per session, one row at a time in send order, each cleared
 // by the rate windows in the transaction that takes its slot, sent with its stored WhatsApp id. Rows a dead process
 // left `sending` go first, with the same id (WhatsApp and the recipient recognise a resend of one id), so a crash
-// neither loses a queued message nor delivers one twice.
+// neither loses a queued message nor delivers one twice. Each claim and each settlement is fenced by the session's
+// lease epoch: a gateway that lost the lease (paused past it, then resumed) neither sends nor records anything.
 import type { Database } from "@wa/db";
 import { safeError } from "@wa/db/errors";
 import {
@@ -11,8 +12,11 @@ import {
   lockSessionForSend,
   markOutboxSent,
   nextOutboxItem,
+  outboxFenceHolds,
   releaseOutboxClaim,
   requeueOutbox,
+  type LeaseFence,
+  type OutboxClaim,
   type OutboxItem,
 } from "@wa/db/queries";
 import type pino from "pino";
@@ -27,6 +31,8 @@ export interface DispatcherDeps {
   /** This engine instance: rows it claims carry it; rows `sending` under another one were orphaned. */
   instanceId: string;
   sourceOf(sessionId: string): MessageSource | null;
+  /** The lease this gateway holds the session under now, else null (not held, or no longer provably). */
+  fenceOf(sessionId: string): LeaseFence | null;
   /** A message changed (sent, failed): for the idempotency record and the log. */
   onSettled?(item: OutboxItem): void;
 }
@@ -97,20 +103,29 @@ export class OutboxDispatcher {
   private async step(sessionId: string): Promise<Step> {
     const { db, instanceId } = this.deps;
     const source = this.deps.sourceOf(sessionId);
-    if (!source) return { kind: "offline" };
+    const fence = this.deps.fenceOf(sessionId);
+    // Not held here (any more): the lease keeper closes the connection; the holder's connection kicks its own queue.
+    if (!source || !fence) return { kind: "offline" };
+    const claim: OutboxClaim = { instanceId, fence };
     const claimed = await db.transaction(async (tx) => {
+      // The lease first (a takeover then waits for this claim to commit), then the session row.
+      if (!(await outboxFenceHolds(tx, claim))) return { kind: "fenced" as const };
       const session = await lockSessionForSend(tx, sessionId);
       // The live connection (above) is the truth about `working`: the row's status may still be being written.
       if (!session) return { kind: "offline" as const };
-      const item = await nextOutboxItem(tx, sessionId, instanceId);
+      const item = await nextOutboxItem(tx, sessionId, claim);
       if (!item) return { kind: "empty" as const };
       const orphan = item.outbox.state === "sending";
       // An orphan already holds its slot (it may well have gone out): it is not counted twice.
       const decision = orphan ? null : await checkRateWindows(tx, sessionId, session);
       if (decision && !decision.allowed) return { kind: "wait" as const, ms: decision.retryAfterMs };
-      await claimOutbox(tx, item.outbox.id, decision?.now ?? new Date(), instanceId);
+      await claimOutbox(tx, item.outbox.id, decision?.now ?? new Date(), claim);
       return { kind: "claimed" as const, item, presenceTyping: session.presenceTyping, orphan };
     });
+    if (claimed.kind === "fenced") {
+      this.deps.logger.warn({ sessionId, epoch: fence.epoch }, "outbox not sent: the session's lease is no longer ours");
+      return { kind: "offline" };
+    }
     if (claimed.kind !== "claimed") return claimed;
     const { item } = claimed;
     let timestamp: number;
@@ -119,22 +134,25 @@ export class OutboxDispatcher {
     } catch (err) {
       const failure = asSendFailure(err);
       if (failure.kind === "not-sent") {
-        await retryWhileUnreachable(() => requeueOutbox(db, item.outbox.id));
+        await retryWhileUnreachable(() => requeueOutbox(db, item.outbox.id, claim));
         return { kind: "offline" };
       }
       if (failure.kind === "unknown") {
         // It may have reached WhatsApp: left `sending` under this instance; the next connection's first pass
         // (another instance, or this one after a reconnect) resends it with the same id.
-        await retryWhileUnreachable(() => releaseOutboxClaim(db, item.outbox.id));
+        await retryWhileUnreachable(() => releaseOutboxClaim(db, item.outbox.id, claim));
         return { kind: "offline" };
       }
-      await retryWhileUnreachable(() => failOutbox(db, item.outbox.id, failure.message));
+      const failed = await retryWhileUnreachable(() => failOutbox(db, item.outbox.id, failure.message, claim));
+      if (!failed) return { kind: "offline" }; // the lease went meanwhile: the new holder decides
       this.deps.onSettled?.(item);
       return { kind: "failed" };
     }
     // WhatsApp has it: a database error now is waited out, never recorded as a failure of the message.
     messagesSent.inc();
-    await retryWhileUnreachable(() => markOutboxSent(db, item.outbox.id, new Date(timestamp)));
+    const sent = await retryWhileUnreachable(() => markOutboxSent(db, item.outbox.id, new Date(timestamp), claim));
+    // The lease went meanwhile: the new holder resends it under the same WhatsApp id and records it.
+    if (!sent) return { kind: "offline" };
     this.deps.onSettled?.(item);
     return { kind: "sent" };
   }

@@ -3,7 +3,10 @@
 // 403, another organization's session → 404), input (bad `to` → 400 naming the field, other types → 501), and a
 // session that is not working (sync 409, async queued).
 import { ACME } from "@wa/api/testing";
-import { createSession } from "@wa/db/queries";
+import { schema } from "@wa/db";
+import { claimIdempotencyKey, createOutboundMessage, createSession } from "@wa/db/queries";
+import { createHash } from "node:crypto";
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { until } from "../../test/harness.ts";
 import { createMessagingHarness, type MessagingHarness } from "../../test/messaging-harness.ts";
@@ -78,6 +81,61 @@ describe("send rules", () => {
     await new Promise((r) => setTimeout(r, 500));
     expect(await messagesWith("a different body")).toHaveLength(0);
   });
+
+  it("a key whose gateway died mid-send (answer never recorded, row left `sending`): a replay answers the final result, sent once", async () => {
+    const body = { type: "text", to, text: "idempotent across a crash" };
+    const first = await post(body, { key: "key-crash" });
+    expect(first.status).toBe(200);
+    const sent = first.body as { outboxId: string; waMessageId: string; message: { id: string } };
+    // As the database looks when the gateway died between WhatsApp's ack and recording it: the key in progress,
+    // the row `sending` under an engine instance that is gone, the message pending.
+    const db = mh.h.db.db;
+    await db.update(schema.idempotencyKeys).set({ responseStatus: null, response: null }).where(eq(schema.idempotencyKeys.key, "key-crash"));
+    await db.update(schema.outbox).set({ state: "sending", claimedBy: "gw-gone:instance#1", sentAt: null }).where(eq(schema.outbox.id, sent.outboxId));
+    await db.update(schema.messages).set({ status: "pending" }).where(eq(schema.messages.id, sent.message.id));
+
+    const replay = await post(body, { key: "key-crash" });
+    expect(replay.status, replay.text).toBe(200);
+    expect(replay.body).toMatchObject({ mode: "sync", status: "sent", replayed: true, outboxId: sent.outboxId, waMessageId: sent.waMessageId });
+    const again = await post(body, { key: "key-crash" });
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ replayed: true, outboxId: sent.outboxId, waMessageId: sent.waMessageId });
+    await new Promise((r) => setTimeout(r, 500));
+    // resent under its WhatsApp id: the contact has it once
+    expect((await copiesOf("idempotent across a crash")).map((m) => m.id)).toEqual([sent.waMessageId]);
+    expect(await messagesWith("idempotent across a crash")).toHaveLength(1);
+  }, 90_000);
+
+  it("a key whose gateway died mid-send, replayed while the session has no connection: 202 pending (it goes out once connected)", async () => {
+    const offline = await createSession(mh.h.db.db, { organizationId: ACME, gatewayId: "gw-test-1", label: "offline" });
+    const chatJid = `${to}@s.whatsapp.net`;
+    const text = "in flight when its gateway died";
+    // the route's fingerprint of the request (what a replay must match)
+    const fingerprint = { sessionId: offline.id, chatJid, text, replyTo: null, mentions: [], async: false };
+    const requestHash = createHash("sha256").update(JSON.stringify(fingerprint)).digest("hex");
+    const outboxId = await mh.h.db.db.transaction(async (tx) => {
+      const created = await createOutboundMessage(tx, {
+        organizationId: ACME,
+        sessionId: offline.id,
+        waMessageId: "3EB0CRASHEDOFFLINE0001",
+        chatJid,
+        chatType: "dm",
+        body: text,
+        quotedMessageId: null,
+        mentions: [],
+        senderJid: null,
+        mode: "sync",
+        state: "sending",
+        slotAt: new Date(),
+        claimedBy: "gw-gone:instance#1",
+      });
+      await claimIdempotencyKey(tx, { organizationId: ACME, key: "key-crash-offline", sessionId: offline.id, requestHash, outboxId: created.outboxId });
+      return created.outboxId;
+    });
+    const replay = await post({ type: "text", to, text }, { key: "key-crash-offline", session: offline.id });
+    expect(replay.status, replay.text).toBe(202);
+    expect(replay.body).toMatchObject({ mode: "async", status: "pending", replayed: true, outboxId, waMessageId: "3EB0CRASHEDOFFLINE0001" });
+  }, 90_000);
 
   it("permissions: an api-key without send → 403; another organization's session → 404, nothing stored", async () => {
     const noSend = await post({ type: "text", to, text: "not allowed" }, { apiKey: mh.keys.read });

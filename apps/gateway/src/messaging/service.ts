@@ -11,14 +11,19 @@ import {
   createOutboundMessage,
   failOutbox,
   findIdempotencyKey,
+  getOutboxItem,
   listUnreadMessages,
   lockSessionForSend,
   markMessagesRead,
   markOutboxSent,
+  outboxFenceHolds,
   pruneIdempotencyKeys,
   releaseOutboxClaim,
   saveIdempotentResponse,
+  claimantOf,
   type IdempotencyRecord,
+  type LeaseFence,
+  type OutboxClaim,
   type WaMessage,
   type WaSession,
 } from "@wa/db/queries";
@@ -37,12 +42,14 @@ export interface MessagingDeps {
   /** This engine instance (outbox rows it is sending carry it). */
   instanceId: string;
   sourceOf(sessionId: string): MessageSource | null;
+  /** The lease this gateway holds the session under now, else null: outbox claims and updates are fenced by it. */
+  fenceOf(sessionId: string): LeaseFence | null;
   /** `not_found` for an unknown session, `gateway_unavailable` when another live gateway holds it. */
   assertHeld(sessionId: string): Promise<WaSession>;
   organizationOf(sessionId: string): string | null;
 }
 
-/** How long a replay waits for the first request's answer (a sync send still waiting for WhatsApp). */
+/** How long a replay waits for a send in flight (a sync send still waiting for WhatsApp) before answering 202 pending. */
 const REPLAY_WAIT_MS = 60_000;
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
 
@@ -89,8 +96,15 @@ export class Messaging implements MessagingService {
     const { db, instanceId } = this.deps;
     await this.deps.assertHeld(req.sessionId);
     const source = this.deps.sourceOf(req.sessionId);
+    const fence = this.deps.fenceOf(req.sessionId);
+    const claim: OutboxClaim | null = fence ? { instanceId, fence } : null;
     const reserved = await this.reservations.run(req.sessionId, () =>
       db.transaction(async (tx) => {
+        // A sync send goes out under the lease: a gateway that lost it (paused past it) claims nothing. Taken
+        // before the session row, in acquireLease's order. (Without a connection it is refused below.)
+        if (!req.async && source && !(claim && (await outboxFenceHolds(tx, claim)))) {
+          throw new DomainError("gateway_unavailable", "this gateway no longer holds the session; try again");
+        }
         // Sends of this session, here or on any gateway, pass this lock one at a time: the window count and the
         // slot taken below cannot interleave with another send's.
         const session = await lockSessionForSend(tx, req.sessionId);
@@ -130,7 +144,7 @@ export class Messaging implements MessagingService {
           mode: req.async ? "async" : "sync",
           state: req.async ? "queued" : "sending",
           slotAt,
-          claimedBy: req.async ? null : instanceId,
+          claimedBy: req.async || !claim ? null : claimantOf(claim),
         });
         const queued: SendResult | null = req.async ? resultOf("async", outboxId, message, null) : null;
         if (req.idempotencyKey) {
@@ -145,7 +159,7 @@ export class Messaging implements MessagingService {
           // Only a request for another session can have taken the key meanwhile (this session's wait on the lock).
           if (!claimed) throw new DomainError("conflict", "this Idempotency-Key was used for a different request");
         }
-        return { kind: "new" as const, outboxId, message, queued, presenceTyping: session.presenceTyping };
+        return { kind: "new" as const, outboxId, message, queued, presenceTyping: session.presenceTyping, claim };
       }),
     );
 
@@ -154,7 +168,8 @@ export class Messaging implements MessagingService {
       this.dispatcher.kick(req.sessionId);
       return { httpStatus: 202, result: reserved.queued };
     }
-    return this.sendNow(req, reserved.outboxId, reserved.message, reserved.presenceTyping, source);
+    if (!reserved.claim) throw new Error("a sync send reserved without a lease claim");
+    return this.sendNow(req, reserved.outboxId, reserved.message, reserved.presenceTyping, source, reserved.claim);
   }
 
   private async sendNow(
@@ -163,6 +178,7 @@ export class Messaging implements MessagingService {
     message: WaMessage,
     presenceTyping: boolean,
     source: MessageSource | null,
+    claim: OutboxClaim,
   ): Promise<SendOutcome> {
     const { db } = this.deps;
     let timestamp: number;
@@ -170,65 +186,97 @@ export class Messaging implements MessagingService {
       if (!source) throw new SendFailure("not-sent", "the session's connection closed");
       ({ timestamp } = await sendStoredText(this.deps, source, message, { presenceTyping }));
     } catch (err) {
-      throw await this.sendFailed(req, outboxId, message, asSendFailure(err));
+      throw await this.sendFailed(req, outboxId, message, asSendFailure(err), claim);
     }
     // WhatsApp has it: from here a database error is waited out, never turned into a failure (that would mark a
-    // delivered message failed, or tell the caller to send it again).
+    // delivered message failed, or tell the caller to send it again). Null when the lease went meanwhile: the new
+    // holder resends it under the same WhatsApp id and records it; the caller still learns WhatsApp took it.
     messagesSent.inc();
-    const sent = await retryWhileUnreachable(() => markOutboxSent(db, outboxId, new Date(timestamp)));
+    const sent = await retryWhileUnreachable(() => markOutboxSent(db, outboxId, new Date(timestamp), claim));
     const result: SendResult = { ...resultOf("sync", outboxId, sent ?? message, timestamp), status: "sent" };
-    if (req.idempotencyKey) {
-      const key = req.idempotencyKey;
-      await retryWhileUnreachable(() => saveIdempotentResponse(db, req.organizationId, key, 200, result));
-    }
+    await this.remember(req, 200, result);
     return { httpStatus: 200, result };
   }
 
   /** Settles a sync send WhatsApp did not take (or may have taken), and the error its caller gets. */
-  private async sendFailed(req: SendRequest, outboxId: string, message: WaMessage, failure: SendFailure): Promise<DomainError> {
+  private async sendFailed(
+    req: SendRequest,
+    outboxId: string,
+    message: WaMessage,
+    failure: SendFailure,
+    claim: OutboxClaim,
+  ): Promise<DomainError> {
     const { db } = this.deps;
-    let error: DomainError;
-    if (failure.kind === "unknown") {
-      // It may have reached WhatsApp: the queue sends it again with the same WhatsApp id, which WhatsApp and the
-      // recipient recognise, so it arrives once.
-      await retryWhileUnreachable(() => releaseOutboxClaim(db, outboxId));
+    const failed = failure.kind === "unknown" ? null : await retryWhileUnreachable(() => failOutbox(db, outboxId, failure.message, claim));
+    if (!failed) {
+      // It may have reached WhatsApp (or the lease went meanwhile, and the new holder decides): the queue sends it
+      // again with the same WhatsApp id, which WhatsApp and the recipient recognise, so it arrives once. No answer
+      // is recorded for the key: a replay answers what became of it.
+      if (failure.kind === "unknown") await retryWhileUnreachable(() => releaseOutboxClaim(db, outboxId, claim));
       this.dispatcher.kick(req.sessionId);
-      error = new DomainError("gateway_unavailable", `${failure.message}; it will be sent again with the same WhatsApp id`, {
+      return new DomainError("gateway_unavailable", `${failure.message}; it will be sent again with the same WhatsApp id`, {
         messageId: message.id,
         outboxId,
       });
-    } else {
-      await retryWhileUnreachable(() => failOutbox(db, outboxId, failure.message));
-      error = new DomainError("gateway_unavailable", `the message was not sent: ${failure.message}`, { messageId: message.id, outboxId });
     }
-    if (req.idempotencyKey) {
-      const key = req.idempotencyKey;
-      const body: StoredError = { error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) } };
-      await retryWhileUnreachable(() => saveIdempotentResponse(db, req.organizationId, key, errorCodes[error.code], body));
-    }
+    const error = new DomainError("gateway_unavailable", `the message was not sent: ${failure.message}`, { messageId: message.id, outboxId });
+    await this.remember(req, errorCodes[error.code], storedError(error));
     return error;
   }
 
-  /** The first request's answer again (waiting for it while that request still waits for WhatsApp). */
+  private async remember(req: SendRequest, status: number, response: unknown): Promise<void> {
+    const key = req.idempotencyKey;
+    if (!key) return;
+    await retryWhileUnreachable(() => saveIdempotentResponse(this.deps.db, req.organizationId, key, status, response));
+  }
+
+  /**
+   * The first request's answer again. With none recorded yet, the outbox row says where the message is: sent or
+   * failed (the first request's answer, recorded now), in flight (wait for it), or waiting to go — queued, or left
+   * `sending` by a gateway that died mid-send — which the queue is told to send (it resends with the same WhatsApp
+   * id); a replay that cannot see it settle soon answers 202 `pending`, as an async send would.
+   */
   private async replay(req: SendRequest, first: IdempotencyRecord): Promise<SendOutcome> {
     if (first.requestHash !== req.requestHash) {
       throw new DomainError("conflict", "this Idempotency-Key was used for a different request");
     }
     let record: IdempotencyRecord | null = first;
     const deadline = Date.now() + REPLAY_WAIT_MS;
-    while (record && record.responseStatus === null) {
-      if (Date.now() > deadline) throw new DomainError("conflict", "a request with this Idempotency-Key is still in progress");
+    for (;;) {
+      if (!record) throw new DomainError("conflict", "this Idempotency-Key expired meanwhile");
+      if (record.responseStatus !== null) return answerRecorded(record);
+      const settled = await this.settleFromOutbox(req, record.outboxId, Date.now() > deadline);
+      if (settled) return settled;
       await sleep(50);
       record = await findIdempotencyKey(this.deps.db, req.organizationId, req.idempotencyKey ?? "");
     }
-    if (!record || record.responseStatus === null) throw new DomainError("conflict", "this Idempotency-Key expired meanwhile");
-    if (record.responseStatus >= 400) {
-      const stored = (record.response as StoredError | null)?.error;
-      const code = stored && isErrorCode(stored.code) ? stored.code : "internal";
-      throw new DomainError(code, stored?.message ?? "the first request failed", stored?.details);
+  }
+
+  /** A replay's answer from the outbox row when no answer is recorded; null while it is in flight (wait). */
+  private async settleFromOutbox(req: SendRequest, outboxId: string, waitedEnough: boolean): Promise<SendOutcome | null> {
+    const item = await getOutboxItem(this.deps.db, outboxId);
+    if (!item) throw new DomainError("not_found", "the message of this Idempotency-Key no longer exists");
+    const { outbox: row, message } = item;
+    if (row.state === "sent") {
+      const result: SendResult = { ...resultOf("sync", row.id, message, row.sentAt?.getTime() ?? message.timestamp), status: "sent" };
+      await this.remember(req, 200, result);
+      return { httpStatus: 200, result: { ...result, replayed: true } };
     }
-    const result = { ...(record.response as SendResult), replayed: true };
-    return { httpStatus: record.responseStatus === 202 ? 202 : 200, result };
+    if (row.state === "failed") {
+      const error = new DomainError("gateway_unavailable", `the message was not sent: ${message.error ?? "it failed"}`, {
+        messageId: message.id,
+        outboxId: row.id,
+      });
+      await this.remember(req, errorCodes[error.code], storedError(error));
+      throw error;
+    }
+    const fence = this.deps.fenceOf(req.sessionId);
+    const inFlightHere = row.state === "sending" && fence !== null && row.claimedBy === claimantOf({ instanceId: this.deps.instanceId, fence });
+    if (!inFlightHere) this.dispatcher.kick(req.sessionId);
+    // Only a row some send has under way, or an orphan a live connection is about to resend, is worth waiting for.
+    const worthWaiting = row.state === "sending" && (inFlightHere || this.deps.sourceOf(req.sessionId) !== null);
+    if (worthWaiting && !waitedEnough) return null;
+    return { httpStatus: 202, result: { ...resultOf("async", row.id, message, null), replayed: true } };
   }
 
   async markChatRead(sessionId: string, chatJid: string): Promise<number> {
@@ -253,6 +301,21 @@ export class Messaging implements MessagingService {
     if (!source) throw new DomainError("conflict", "session is not working");
     return source;
   }
+}
+
+function storedError(error: DomainError): StoredError {
+  return { error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) } };
+}
+
+function answerRecorded(record: IdempotencyRecord): SendOutcome {
+  if (record.responseStatus === null) throw new Error("no answer recorded");
+  if (record.responseStatus >= 400) {
+    const stored = (record.response as StoredError | null)?.error;
+    const code = stored && isErrorCode(stored.code) ? stored.code : "internal";
+    throw new DomainError(code, stored?.message ?? "the first request failed", stored?.details);
+  }
+  const result = { ...(record.response as SendResult), replayed: true };
+  return { httpStatus: record.responseStatus === 202 ? 202 : 200, result };
 }
 
 function resultOf(mode: "sync" | "async", outboxId: string, message: WaMessage, timestamp: number | null): SendResult {

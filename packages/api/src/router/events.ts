@@ -89,10 +89,8 @@ async function* streamOf(
   const onAbort = () => abort.abort();
   signal?.addEventListener("abort", onAbort, { once: true });
   let endedBy: StreamEndReason | null = null;
-  const ended =
-    organizationId === null
-      ? adminStreamEnd(ctx.principal, abort.signal)
-      : guardStream({ ...ctx, organizationId, signal: abort.signal }).ended;
+  // The platform stream (organizationId null) ends once the person is no longer a super admin, like a revoked key's.
+  const ended = guardStream({ ...ctx, organizationId, signal: abort.signal }).ended;
   void ended.then((reason) => {
     endedBy = reason;
     if (reason) abort.abort();
@@ -119,26 +117,6 @@ async function* streamOf(
 function withoutMessageText(event: EventEnvelope): EventEnvelope {
   if (event.type !== "message.received" || typeof event.data !== "object" || event.data === null) return event;
   return { ...event, data: { ...(event.data as Record<string, unknown>), body: null } };
-}
-
-/** A platform admin's stream ends when the login token expires (admins hold no organization membership to recheck). */
-function adminStreamEnd(principal: Principal, signal: AbortSignal): Promise<StreamEndReason | null> {
-  return new Promise((resolve) => {
-    const expiresAt = principal.expiresAt ?? null;
-    if (expiresAt === null) {
-      signal.addEventListener("abort", () => resolve(null), { once: true });
-      return;
-    }
-    const timer = setTimeout(() => resolve("token expired"), Math.min(Math.max(0, expiresAt - Date.now()), 2 ** 31 - 1));
-    signal.addEventListener(
-      "abort",
-      () => {
-        clearTimeout(timer);
-        resolve(null);
-      },
-      { once: true },
-    );
-  });
 }
 
 export const eventsRouter = {

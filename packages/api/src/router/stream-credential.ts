@@ -1,9 +1,10 @@
 // Open streams obey the credential they were opened with: re-checked on an interval and at its expiry, the stream
 // ends with a final `ended` event once the api-key is revoked or expired, the login token expires, its web session
-// signed out, or the person left the organization. The QR permission follows the person's current role.
+// signed out, the person left the organization, or (the platform stream) is no longer a super admin. The QR
+// permission follows the person's current role.
 import { safeError, type Database } from "@wa/db";
 import type { Capability } from "@wa/db/contract";
-import { getMembership, isWebSessionActive } from "@wa/db/queries";
+import { getMembership, getUserProfile, isWebSessionActive } from "@wa/db/queries";
 import { z } from "zod";
 import { recheckApiKey } from "../auth/api-key.ts";
 import type { Principal } from "../context.ts";
@@ -50,7 +51,7 @@ interface Recheck {
 async function recheck(
   db: Database,
   principal: Principal,
-  organizationId: string,
+  organizationId: string | null,
   at: number,
   required: Capability,
 ): Promise<Recheck> {
@@ -65,7 +66,11 @@ async function recheck(
   if (principal.webSessionId && !(await isWebSessionActive(db, principal.webSessionId, new Date(at)))) {
     return { lapsed: "credential revoked", expiresAt, capabilities: null };
   }
-  // The token's role stays as minted for its few minutes; the stream follows the membership as it is now.
+  // The token's roles stay as minted for its few minutes; the stream follows them as they are now.
+  if (organizationId === null) {
+    const profile = await getUserProfile(db, principal.userId);
+    return { lapsed: profile?.platformRole === "super_admin" ? null : "access revoked", expiresAt, capabilities: null };
+  }
   const membership = await getMembership(db, principal.userId, organizationId);
   if (!membership) return { lapsed: "access revoked", expiresAt, capabilities: null };
   const now = capabilitiesOf({ ...principal, orgRole: membership.role });
@@ -77,7 +82,8 @@ export function guardStream(options: {
   db: Database;
   logger: Logger;
   principal: Principal;
-  organizationId: string;
+  /** The organization streamed; null for the platform stream (every organization: super admins only). */
+  organizationId: string | null;
   signal: AbortSignal;
   now?: () => number;
   /** The capability the stream needs (`events` unless said): losing it ends the stream. */

@@ -161,4 +161,20 @@ describe("webhooks router", () => {
     expect(retried.nextAttemptAt).toBeLessThanOrEqual(Date.now());
     expect(await outcome(call(f.acmeOwner).webhooks.retryDelivery({ id: webhook.id, delivery: "01NOPE" }))).toBe("not_found");
   });
+
+  it("a retry on a disabled webhook is a conflict and changes nothing; enabled again, it retries", async () => {
+    const { webhook } = await call(f.acmeOwner).webhooks.create({ url: "https://93.184.216.34/off", events: ["*"] });
+    await appendEvent(t.db, { organizationId: ACME, sessionId: null, type: "session.status", data: { off: true } });
+    const row = await getWebhookRow(t.db, webhook.id);
+    if (!row) throw new Error("no row");
+    await fanOutWebhook(t.db, row, 100);
+    const [target] = (await call(f.acmeOwner).webhooks.deliveries({ id: webhook.id })).data;
+    if (!target) throw new Error("no delivery");
+    await t.db.execute(sql`update webhook_deliveries set status = 'dead', attempts = 15 where id = ${target.id}`);
+    await call(f.acmeOwner).webhooks.update({ id: webhook.id, active: false });
+    expect(await outcome(call(f.acmeOwner).webhooks.retryDelivery({ id: webhook.id, delivery: target.id }))).toBe("conflict");
+    expect((await call(f.acmeOwner).webhooks.deliveries({ id: webhook.id })).data[0]).toMatchObject({ id: target.id, status: "dead" });
+    await call(f.acmeOwner).webhooks.update({ id: webhook.id, active: true });
+    expect(await call(f.acmeOwner).webhooks.retryDelivery({ id: webhook.id, delivery: target.id })).toMatchObject({ status: "pending" });
+  });
 });

@@ -214,15 +214,22 @@ export const webhooksRouter = {
         path: "/webhooks/{id}/deliveries/{delivery}:retry",
         protect: true,
         tags,
-        summary: "Send a delivery again now (a dead one gets one more attempt)",
-        errorResponses: { 404: "not_found: unknown webhook or delivery, or another organization's" },
+        summary: "Send a delivery again now (a dead one gets one more attempt), after the webhook's earlier open ones",
+        errorResponses: {
+          404: "not_found: unknown webhook or delivery, or another organization's",
+          409: "conflict: the webhook is disabled (enable it first; its open deliveries resume then)",
+        },
       },
       successStatus: 202,
     })
     .input(deliveryRefInput)
     .output(webhookDeliverySchema)
     .mutation(async ({ ctx, input }) => {
-      await requireWebhook(ctx.db, input.id, ctx.organizationId);
+      const webhook = await requireWebhook(ctx.db, input.id, ctx.organizationId);
+      // A disabled webhook sends nothing: a retry that answered 202 would promise what does not happen.
+      if (!webhook.active) {
+        throw fail("conflict", "this webhook is disabled: enable it (PATCH active: true) to retry its deliveries; its open deliveries resume then");
+      }
       const delivery = await retryDelivery(ctx.db, input.id, input.delivery);
       if (!delivery) throw notFound("delivery");
       ctx.logger.info({ webhookId: input.id, deliveryId: input.delivery }, "webhook delivery retry requested");

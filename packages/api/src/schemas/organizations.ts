@@ -13,7 +13,7 @@ export const memberSchema = z
     email: z.string(),
     role: orgRole,
     joinedAt: epochMs,
-    lastActiveAt: epochMs.nullable().meta({ description: "last time the person used the console (any organization)" }),
+    lastActiveAt: epochMs.nullable().meta({ description: "last time the person used the console in this organization" }),
   })
   .meta({ id: "Member" });
 

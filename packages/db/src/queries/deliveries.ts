@@ -119,15 +119,32 @@ export async function getDelivery(db: Executor, webhookId: string, id: string): 
 
 /**
  * Sends a delivery again now: it becomes open and due (a dead one gets one more attempt; it goes back to `dead`
- * if that fails too). Returns the updated delivery, null when unknown.
+ * if that fails too). Deliveries go out in event order, so the webhook's earlier open ones (a failing head waiting
+ * out its backoff) are made due now too: the retry is not left waiting behind them. Returns the updated delivery,
+ * null when unknown.
  */
 export async function retryDelivery(db: Executor, webhookId: string, id: string): Promise<WebhookDelivery | null> {
-  const rows = await db
-    .update(webhookDeliveries)
-    .set({ status: "pending", nextAttemptAt: sql`now()` })
-    .where(and(eq(webhookDeliveries.webhookId, webhookId), eq(webhookDeliveries.id, id)))
-    .returning({ id: webhookDeliveries.id });
-  return rows[0] ? getDelivery(db, webhookId, id) : null;
+  const retried = await db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(webhookDeliveries)
+      .set({ status: "pending", nextAttemptAt: sql`now()` })
+      .where(and(eq(webhookDeliveries.webhookId, webhookId), eq(webhookDeliveries.id, id)))
+      .returning({ eventId: webhookDeliveries.eventId });
+    if (!row) return false;
+    await tx
+      .update(webhookDeliveries)
+      .set({ nextAttemptAt: sql`now()` })
+      .where(
+        and(
+          eq(webhookDeliveries.webhookId, webhookId),
+          inArray(webhookDeliveries.status, ["pending", "failed"]),
+          lt(webhookDeliveries.eventId, row.eventId),
+          sql`${webhookDeliveries.nextAttemptAt} > now()`,
+        ),
+      );
+    return true;
+  });
+  return retried ? getDelivery(db, webhookId, id) : null;
 }
 
 /** Open deliveries of a webhook (tests, metrics). */

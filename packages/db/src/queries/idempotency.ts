@@ -1,7 +1,7 @@
 // Idempotency-Keys of sends: one row per (organization, key) for 24 h, naming the outbox row the first request
 // made and, once known, the answer it got. Claimed in the send's transaction, so two requests with one key make
 // one message (the second waits on the first's row, then sees it).
-import { and, eq, lt, sql } from "drizzle-orm";
+import { and, eq, isNull, lt, sql } from "drizzle-orm";
 import type { Executor } from "../client.ts";
 import { idempotencyKeyTtlMs } from "../contract.ts";
 import { idempotencyKeys } from "../schema/index.ts";
@@ -73,7 +73,10 @@ export async function claimIdempotencyKey(
   return rows.length > 0;
 }
 
-/** The first request's answer, for replays. */
+/**
+ * The first request's answer, for replays. The first answer recorded stays: a request and a replay that settles it
+ * from the outbox (its gateway died mid-send) may both get here.
+ */
 export async function saveIdempotentResponse(
   db: Executor,
   organizationId: string,
@@ -84,7 +87,13 @@ export async function saveIdempotentResponse(
   await db
     .update(idempotencyKeys)
     .set({ responseStatus, response: response as object })
-    .where(and(eq(idempotencyKeys.organizationId, organizationId), eq(idempotencyKeys.key, key)));
+    .where(
+      and(
+        eq(idempotencyKeys.organizationId, organizationId),
+        eq(idempotencyKeys.key, key),
+        isNull(idempotencyKeys.responseStatus),
+      ),
+    );
 }
 
 /** Forgets keys older than 24 h. */

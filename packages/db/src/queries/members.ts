@@ -1,6 +1,6 @@
 // An organization's members: the list (with when each was last active), role changes and removal, keeping at least
 // one owner. Changes lock the organization's membership rows, so two concurrent demotions cannot both pass the check.
-import { and, asc, count, eq, isNull, max, sql } from "drizzle-orm";
+import { and, asc, count, eq, isNull, sql } from "drizzle-orm";
 import type { Executor } from "../client.ts";
 import type { OrgRole } from "../contract.ts";
 import { invitations, memberships, users, webSessions } from "../schema/index.ts";
@@ -12,7 +12,7 @@ export interface Member {
   email: string;
   role: OrgRole;
   joinedAt: Date;
-  /** The last time one of the person's web sessions was seen (any organization); null if never. */
+  /** The last time the person used the console in this organization (activity elsewhere never shows); null if never. */
   lastActiveAt: Date | null;
 }
 
@@ -31,11 +31,6 @@ export async function listMembers(
   db: Executor,
   params: { organizationId: string; limit: number; cursor?: MemberCursor | null },
 ): Promise<{ data: Member[]; nextCursor: string | null }> {
-  const lastSeen = db
-    .select({ userId: webSessions.userId, at: max(webSessions.lastSeenAt).as("last_seen") })
-    .from(webSessions)
-    .groupBy(webSessions.userId)
-    .as("last_seen");
   const { cursor } = params;
   const rows = await db
     .select({
@@ -44,11 +39,10 @@ export async function listMembers(
       email: users.email,
       role: memberships.role,
       joinedAt: memberships.createdAt,
-      lastActiveAt: lastSeen.at,
+      lastActiveAt: memberships.lastActiveAt,
     })
     .from(memberships)
     .innerJoin(users, eq(users.id, memberships.userId))
-    .leftJoin(lastSeen, eq(lastSeen.userId, memberships.userId))
     .where(
       and(
         eq(memberships.organizationId, params.organizationId),
@@ -62,19 +56,43 @@ export async function listMembers(
   const page = rows.slice(0, params.limit);
   const last = page.at(-1);
   return {
-    data: page.map((r) => ({ ...r, lastActiveAt: r.lastActiveAt ? new Date(r.lastActiveAt) : null })),
+    data: page,
     nextCursor: rows.length > params.limit && last ? encodeCursor([last.joinedAt.getTime(), last.userId]) : null,
   };
 }
 
 export async function getMember(db: Executor, organizationId: string, userId: string): Promise<Member | null> {
   const [row] = await db
-    .select({ userId: users.id, name: users.name, email: users.email, role: memberships.role, joinedAt: memberships.createdAt })
+    .select({
+      userId: users.id,
+      name: users.name,
+      email: users.email,
+      role: memberships.role,
+      joinedAt: memberships.createdAt,
+      lastActiveAt: memberships.lastActiveAt,
+    })
     .from(memberships)
     .innerJoin(users, eq(users.id, memberships.userId))
     .where(and(eq(memberships.organizationId, organizationId), eq(memberships.userId, userId)))
     .limit(1);
-  return row ? { ...row, lastActiveAt: null } : null;
+  return row ?? null;
+}
+
+/** How stale `lastActiveAt` may get: a console open for hours writes at most once per this interval. */
+const ACTIVITY_RESOLUTION_MS = 60_000;
+
+/** The person is using the console in this organization now (their membership there, and only there). */
+export async function touchMembershipActivity(db: Executor, userId: string, organizationId: string, at: Date = new Date()): Promise<void> {
+  await db
+    .update(memberships)
+    .set({ lastActiveAt: at })
+    .where(
+      and(
+        eq(memberships.userId, userId),
+        eq(memberships.organizationId, organizationId),
+        sql`(${memberships.lastActiveAt} is null or ${memberships.lastActiveAt} < ${new Date(at.getTime() - ACTIVITY_RESOLUTION_MS).toISOString()}::timestamptz)`,
+      ),
+    );
 }
 
 /** Locks the organization's membership rows for this transaction and answers how many owners it has. */

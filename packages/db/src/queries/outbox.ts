@@ -1,14 +1,39 @@
 // The outbox: every outbound message is a row (with its message, pending) before it goes out. Rows move
 // queued → sending → sent (or failed); `slot_at` holds the rate-window slot; `claimed_by` names the engine
-// instance that was sending, so a row left `sending` by a dead process is recognised and resent with the same
-// WhatsApp id.
+// instance and the lease epoch it was sending under, so a row left `sending` by a dead process (or by this one
+// under a lease since lost) is recognised and resent with the same WhatsApp id. Every claim and settlement is
+// fenced by the session's lease: a holder that lost it (paused past its lease, then resumed) changes nothing.
 import { and, asc, eq, inArray, ne, or, sql } from "drizzle-orm";
 import type { Executor } from "../client.ts";
 import type { ChatType, SessionStatus } from "../contract.ts";
 import { newId } from "../ids.ts";
 import { messages, outbox, waSessions, type OutboxRow } from "../schema/index.ts";
 import { appendEvent } from "./events.ts";
+import { LeaseLostError, lockFence, type LeaseFence } from "./leases.ts";
 import { messageColumns, messageUpdatedData, setMessageStatus, toWaMessage, touchChat, type WaMessage } from "./messages.ts";
+
+/** Who sends a row: an engine instance under the session's lease (its epoch). */
+export interface OutboxClaim {
+  instanceId: string;
+  fence: LeaseFence;
+}
+
+/** The `claimed_by` of a claim: a later epoch of the same instance sees rows of an earlier one as orphans. */
+export const claimantOf = (claim: OutboxClaim): string => `${claim.instanceId}#${claim.fence.epoch}`;
+
+/**
+ * Inside a transaction: whether the claim's lease is still the session's latest (then locked FOR SHARE, so a
+ * takeover waits for this transaction). Take it before the session row (leases, then sessions: acquireLease's order).
+ */
+export async function outboxFenceHolds(tx: Executor, claim: OutboxClaim): Promise<boolean> {
+  try {
+    await lockFence(tx, claim.fence);
+    return true;
+  } catch (err) {
+    if (err instanceof LeaseLostError) return false;
+    throw err;
+  }
+}
 
 export interface SendSessionState {
   organizationId: string;
@@ -110,10 +135,11 @@ export async function getOutboxItem(db: Executor, outboxId: string): Promise<Out
 }
 
 /**
- * The session's next row to send, in send order: one left `sending` by another engine instance (it died
- * mid-send: resend with the same WhatsApp id), else the oldest queued one. Call under the session lock.
+ * The session's next row to send, in send order: one left `sending` by another claimant (an instance that died
+ * mid-send, or an earlier lease: resend with the same WhatsApp id), else the oldest queued one. Call under the
+ * session lock.
  */
-export async function nextOutboxItem(tx: Executor, sessionId: string, instanceId: string): Promise<OutboxItem | null> {
+export async function nextOutboxItem(tx: Executor, sessionId: string, claim: OutboxClaim): Promise<OutboxItem | null> {
   const [row] = await tx
     .select({ outbox, message: messageColumns })
     .from(outbox)
@@ -123,7 +149,7 @@ export async function nextOutboxItem(tx: Executor, sessionId: string, instanceId
         eq(outbox.sessionId, sessionId),
         or(
           eq(outbox.state, "queued"),
-          and(eq(outbox.state, "sending"), or(ne(outbox.claimedBy, instanceId), sql`${outbox.claimedBy} is null`)),
+          and(eq(outbox.state, "sending"), or(ne(outbox.claimedBy, claimantOf(claim)), sql`${outbox.claimedBy} is null`)),
         ),
       ),
     )
@@ -132,27 +158,38 @@ export async function nextOutboxItem(tx: Executor, sessionId: string, instanceId
   return row ? { outbox: row.outbox, message: toWaMessage(row.message) } : null;
 }
 
-/** Cleared to go: `sending` by this instance, holding a slot (an orphan keeps the slot it already held). */
-export async function claimOutbox(tx: Executor, outboxId: string, slotAt: Date, instanceId: string): Promise<void> {
+/**
+ * Cleared to go: `sending` by this claimant, holding a slot (an orphan keeps the slot it already held). Call in the
+ * transaction that checked `outboxFenceHolds`.
+ */
+export async function claimOutbox(tx: Executor, outboxId: string, slotAt: Date, claim: OutboxClaim): Promise<void> {
   await tx
     .update(outbox)
     .set({
       state: "sending",
       slotAt: sql`coalesce(${outbox.slotAt}, ${slotAt.toISOString()}::timestamptz)`,
-      claimedBy: instanceId,
+      claimedBy: claimantOf(claim),
       attempts: sql`${outbox.attempts} + 1`,
       updatedAt: sql`now()`,
     })
     .where(eq(outbox.id, outboxId));
 }
 
-/** WhatsApp acknowledged it: the row is done and the message `sent` (unless a receipt already moved it on). */
-export async function markOutboxSent(db: Executor, outboxId: string, sentAt: Date): Promise<WaMessage | null> {
+/** Only the claimant's own `sending` row, and only while its lease holds. */
+const claimedHere = (outboxId: string, claim: OutboxClaim) =>
+  and(eq(outbox.id, outboxId), eq(outbox.state, "sending"), eq(outbox.claimedBy, claimantOf(claim)));
+
+/**
+ * WhatsApp acknowledged it: the row is done and the message `sent` (unless a receipt already moved it on). Null when
+ * the claim no longer holds (the lease was lost: the new holder resends it with the same WhatsApp id and records it).
+ */
+export async function markOutboxSent(db: Executor, outboxId: string, sentAt: Date, claim: OutboxClaim): Promise<WaMessage | null> {
   return db.transaction(async (tx) => {
+    if (!(await outboxFenceHolds(tx, claim))) return null;
     const [row] = await tx
       .update(outbox)
       .set({ state: "sent", sentAt, updatedAt: sql`now()` })
-      .where(eq(outbox.id, outboxId))
+      .where(claimedHere(outboxId, claim))
       .returning({ messageId: outbox.messageId });
     if (!row) return null;
     // `pending` → `sent` as one conditional update (a receipt that got here first already moved it further).
@@ -173,20 +210,27 @@ export async function markOutboxSent(db: Executor, outboxId: string, sentAt: Dat
 }
 
 /** It never reached WhatsApp (the connection went away first): back in the queue, its slot released. */
-export async function requeueOutbox(db: Executor, outboxId: string): Promise<void> {
-  await db
-    .update(outbox)
-    .set({ state: "queued", slotAt: null, claimedBy: null, updatedAt: sql`now()` })
-    .where(eq(outbox.id, outboxId));
+export async function requeueOutbox(db: Executor, outboxId: string, claim: OutboxClaim): Promise<void> {
+  await db.transaction(async (tx) => {
+    if (!(await outboxFenceHolds(tx, claim))) return;
+    await tx
+      .update(outbox)
+      .set({ state: "queued", slotAt: null, claimedBy: null, updatedAt: sql`now()` })
+      .where(claimedHere(outboxId, claim));
+  });
 }
 
-/** It cannot be sent: the row and the message `failed` with the reason in words; its slot released. */
-export async function failOutbox(db: Executor, outboxId: string, reason: string): Promise<WaMessage | null> {
+/**
+ * It cannot be sent: the row and the message `failed` with the reason in words; its slot released. Null when the
+ * claim no longer holds (the new holder decides).
+ */
+export async function failOutbox(db: Executor, outboxId: string, reason: string, claim: OutboxClaim): Promise<WaMessage | null> {
   return db.transaction(async (tx) => {
+    if (!(await outboxFenceHolds(tx, claim))) return null;
     const [row] = await tx
       .update(outbox)
       .set({ state: "failed", slotAt: null, updatedAt: sql`now()` })
-      .where(eq(outbox.id, outboxId))
+      .where(claimedHere(outboxId, claim))
       .returning({ messageId: outbox.messageId });
     if (!row) return null;
     return setMessageStatus(tx, row.messageId, { status: "failed", error: reason });
@@ -206,9 +250,9 @@ export async function sessionsWithPendingOutbox(db: Executor, sessionIds: readon
 
 /** A send whose outcome is unknown (no ack before the connection went): claimed by nobody, so the next pass
  * resends it with its WhatsApp id. */
-export async function releaseOutboxClaim(db: Executor, outboxId: string): Promise<void> {
-  await db
-    .update(outbox)
-    .set({ claimedBy: null, updatedAt: sql`now()` })
-    .where(and(eq(outbox.id, outboxId), eq(outbox.state, "sending")));
+export async function releaseOutboxClaim(db: Executor, outboxId: string, claim: OutboxClaim): Promise<void> {
+  await db.transaction(async (tx) => {
+    if (!(await outboxFenceHolds(tx, claim))) return;
+    await tx.update(outbox).set({ claimedBy: null, updatedAt: sql`now()` }).where(claimedHere(outboxId, claim));
+  });
 }

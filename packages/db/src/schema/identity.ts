@@ -42,6 +42,8 @@ export const memberships = pgTable(
       .references(() => organizations.id, { onDelete: "cascade" }),
     role: text({ enum: orgRoles }).notNull(),
     createdAt: createdAt(),
+    /** The last time the person used the console in this organization (never another's activity); null if never. */
+    lastActiveAt: timestampMs(),
   },
   (t) => [
     primaryKey({ columns: [t.userId, t.organizationId] }),

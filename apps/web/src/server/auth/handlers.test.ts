@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
 import { hashPassword } from "@wa/db";
-import { addMembership, createOrganization, createUser, setPlatformRole } from "@wa/db/queries";
+import { addMembership, createOrganization, createUser, listMembers, setPlatformRole } from "@wa/db/queries";
 import { signingKeys, webSessions } from "@wa/db/schema";
 import { isWebSessionActive } from "@wa/db/queries";
 import { createTestDatabase, type TestDatabase } from "@wa/db/testing";
@@ -330,6 +330,21 @@ describe("token", () => {
     await expectError(await h.token(get(`/api/auth/token?org=${orgC.id}`, cookie)), 403, "forbidden");
     await expectError(await h.token(get(`/api/auth/token?org=bad-id!`, cookie)), 400, "validation_error");
     await expectError(await h.token(get(`/api/auth/token?organization=${orgA.id}`, cookie)), 400, "validation_error");
+  });
+
+  it("records the person active in the organization the token is for, and only there (members' lastActiveAt)", async () => {
+    const dora = await createUser(tdb.db, { email: "dora@example.com", name: "Dora", passwordHash: await hashPassword("correct horse") });
+    await addMembership(tdb.db, { userId: dora.id, organizationId: orgA.id, role: "member" });
+    await addMembership(tdb.db, { userId: dora.id, organizationId: orgB.id, role: "member" });
+    const lastActive = async (organizationId: string) =>
+      (await listMembers(tdb.db, { organizationId, limit: 200 })).data.find((m) => m.userId === dora.id)?.lastActiveAt ?? null;
+    const cookie = await signIn("dora@example.com");
+    expect((await h.token(get(`/api/auth/token?org=${orgB.id}`, cookie))).status).toBe(200);
+    expect((await lastActive(orgB.id))?.getTime()).toBe(clock);
+    // busy in B, never in A: A's list does not show her active
+    expect(await lastActive(orgA.id)).toBeNull();
+    expect((await h.token(get(`/api/auth/token?org=${orgA.id}`, cookie))).status).toBe(200);
+    expect((await lastActive(orgA.id))?.getTime()).toBe(clock);
   });
 });
 

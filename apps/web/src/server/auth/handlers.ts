@@ -21,6 +21,7 @@ import {
   findActiveWebSession,
   revokeWebSession,
   setWebSessionOrganization,
+  touchMembershipActivity,
   touchWebSession,
   type ActiveWebSession,
 } from "@wa/db/queries";
@@ -303,6 +304,9 @@ export function createAuthHandlers(deps: AuthDeps) {
     // A switch by the person is remembered for their next sign-in.
     if (query.data.org) await setLastOrganization(deps.db, session.userId, active.organizationId);
     if (at - session.lastSeenAt.getTime() > 5 * 60_000) await touchWebSession(deps.db, session.id, new Date(at));
+    // The console asks for a token while it is open: the person is active in this organization (members lists show it
+    // per organization, never activity in another).
+    await touchMembershipActivity(deps.db, session.userId, active.organizationId, new Date(at));
 
     const minted = await signLoginToken(deps.keys, deps.webUrl, session.user, active, session.id, at);
     return Response.json(minted, { headers: noStore });
