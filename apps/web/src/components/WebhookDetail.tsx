@@ -14,7 +14,8 @@ import { ErrorNotice, NotAllowed, NotFoundNotice } from "./Notices.tsx";
 import { RelativeTime } from "./RelativeTime.tsx";
 import { WebhookDeliveries } from "./WebhookDeliveries.tsx";
 import { describeEvents, isEventChoice, urlProblem, type EventChoice } from "./webhook-format.ts";
-import { useSessionNames, WEBHOOKS_FORBIDDEN, type Webhook } from "./WebhooksView.tsx";
+import { Tags } from "./Tags.tsx";
+import { useSessionNames, WEBHOOKS_FORBIDDEN, WebhookSessions, WebhookState, type Webhook } from "./WebhooksView.tsx";
 import "./webhooks.css";
 
 export function WebhookDetail({ id }: { id: string }) {
@@ -40,9 +41,7 @@ export function WebhookDetail({ id }: { id: string }) {
               <h2 id="hook-fields-title" style={{ margin: 0 }}>
                 Endpoint
               </h2>
-              <span className={`status status-${w.active ? "active" : "disabled"}`} data-testid="webhook-state">
-                {w.active ? "Active" : "Disabled"}
-              </span>
+              <WebhookState webhook={w} testId="webhook-state" />
             </div>
             <Fields webhook={w} />
             <Actions webhook={w} />
@@ -61,23 +60,18 @@ export function WebhookDetail({ id }: { id: string }) {
 }
 
 function Fields({ webhook: w }: { webhook: Webhook }) {
-  const sessionNames = useSessionNames();
   return (
     <dl className="fields" data-testid="webhook-fields">
       <dt>URL</dt>
       <dd className="mono">{w.url}</dd>
       <dt>Events</dt>
       <dd>
-        <span className="tags">
-          {describeEvents(w.events).map((e) => (
-            <span key={e} className="tag">
-              {e}
-            </span>
-          ))}
-        </span>
+        <Tags values={describeEvents(w.events)} />
       </dd>
       <dt>Sessions</dt>
-      <dd>{w.sessionId ? (sessionNames.get(w.sessionId) ?? <span className="mono">{w.sessionId}</span>) : "All sessions of the organization"}</dd>
+      <dd>
+        <WebhookSessions webhook={w} all="All sessions of the organization" />
+      </dd>
       <dt>Description</dt>
       <dd>{w.description ?? <span className="muted">—</span>}</dd>
       <dt>Created</dt>
