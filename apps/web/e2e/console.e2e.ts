@@ -33,19 +33,6 @@ async function waitForRows(page: Page, previous: string[] | null) {
   return rowIds(page);
 }
 
-async function pairWorkingSession(ownerToken: string, label: string, scenario: Record<string, number>) {
-  const created = await stack.api<{ id: string }>(ownerToken, "POST", "/sessions", { label, start: true });
-  assert.equal(created.status, 201, `create session: ${JSON.stringify(created.body)}`);
-  const id = created.body.id;
-  const qr = await until("a QR", async () => {
-    const r = await stack.api<{ qr: string }>(ownerToken, "GET", `/sessions/${id}/qr`);
-    return r.status === 200 ? r.body.qr : null;
-  });
-  const scanned = await stack.sim.request<{ phoneNumber: string }>("POST", "/sim/scan", { qr, scenario });
-  await until("status working", async () => (await stack.api<{ status: string }>(ownerToken, "GET", `/sessions/${id}`)).body.status === "working", 60_000);
-  return { id, phoneNumber: scanned.phoneNumber };
-}
-
 describe("console", () => {
   it("[AUTH]: signs in on the web app, fetches a token and calls the gateway's admin list with it", async () => {
     const context = await stack.browser.newContext({ baseURL: stack.webUrl });
@@ -297,7 +284,7 @@ describe("console", () => {
 
   it("[SUPER_ADMIN][BACKFILL]: starts a backfill on a working simulated session, the counters rise, it succeeds with the simulator's totals", async () => {
     const ownerToken = await stack.tokenFor("owner@acme.test");
-    const { id, phoneNumber } = await pairWorkingSession(ownerToken, "Backfill e2e", { contacts: 300, groups: 30 });
+    const { id, phoneNumber } = await stack.pairSession(ownerToken, "Backfill e2e", { contacts: 300, groups: 30 });
     await stack.sim.request("POST", `/sim/accounts/${phoneNumber}/slowdown`, { factor: 40 });
     const account = await stack.sim.request<{ counts: { contacts: number; groups: number; groupMembers: number } }>("GET", `/sim/accounts/${phoneNumber}`);
     const expected = account.counts;

@@ -54,6 +54,8 @@ export interface Stack {
   tokenFor: (email: string, password?: string) => Promise<string>;
   /** Calls the gateway's REST API (`/api/v1...`) with a bearer token. */
   api: <T = unknown>(token: string, method: string, route: string, body?: unknown) => Promise<ApiAnswer<T>>;
+  /** Creates and starts a session, scans its QR with a simulated phone (`scenario`: its contacts, groups…), waits for `working`. */
+  pairSession: (token: string, label: string, scenario: Record<string, number | string>) => Promise<{ id: string; phoneNumber: string }>;
   stop: () => Promise<void>;
 }
 
@@ -151,6 +153,19 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     cleanups.push(() => browser.close());
 
     const passwordOf = (email: string, password?: string) => password ?? (email === ADMIN.email ? ADMIN.password : DEMO_PASSWORD);
+    const api: Stack["api"] = (token, method, route, body) => gatewayApi(gatewayUrl, token, method, route, body);
+    const pairSession: Stack["pairSession"] = async (token, label, scenario) => {
+      const created = await api<{ id: string }>(token, "POST", "/sessions", { label, start: true });
+      if (created.status !== 201) throw new Error(`create session → ${created.status} ${JSON.stringify(created.body)}`);
+      const id = created.body.id;
+      const qr = await until("a QR", async () => {
+        const r = await api<{ qr: string }>(token, "GET", `/sessions/${id}/qr`);
+        return r.status === 200 ? r.body.qr : null;
+      });
+      const scanned = await sim.request<{ phoneNumber: string }>("POST", "/sim/scan", { qr, scenario });
+      await until("status working", async () => (await api<{ status: string }>(token, "GET", `/sessions/${id}`)).body.status === "working", 60_000);
+      return { id, phoneNumber: scanned.phoneNumber };
+    };
     console.log(`stack up in ${Date.now() - started} ms: web ${webUrl}, gateway ${gatewayUrl}, db ${db.kind}`);
 
     return {
@@ -166,7 +181,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         return context;
       },
       tokenFor: (email, password) => loginToken(webUrl, email, passwordOf(email, password)),
-      api: (token, method, route, body) => gatewayApi(gatewayUrl, token, method, route, body),
+      api,
+      pairSession,
       stop,
     };
   } catch (error) {

@@ -24,18 +24,7 @@ interface SimContact {
 
 /** A working session paired with a simulated phone, its contacts and groups backfilled into the database. */
 async function pairAndBackfill(ownerToken: string, adminToken: string, label: string) {
-  const created = await stack.api<{ id: string }>(ownerToken, "POST", "/sessions", { label, start: true });
-  assert.equal(created.status, 201, `create session: ${JSON.stringify(created.body)}`);
-  const id = created.body.id;
-  const qr = await until("a QR", async () => {
-    const r = await stack.api<{ qr: string }>(ownerToken, "GET", `/sessions/${id}/qr`);
-    return r.status === 200 ? r.body.qr : null;
-  });
-  const scanned = await stack.sim.request<{ phoneNumber: string }>("POST", "/sim/scan", {
-    qr,
-    scenario: { seed: "e2e-messages", contacts: 8, groups: 2, membersPerGroup: 4 },
-  });
-  await until("status working", async () => (await stack.api<{ status: string }>(ownerToken, "GET", `/sessions/${id}`)).body.status === "working", 60_000);
+  const { id, phoneNumber } = await stack.pairSession(ownerToken, label, { seed: "e2e-messages", contacts: 8, groups: 2, membersPerGroup: 4 });
   const started = await stack.api<{ status: string }>(adminToken, "POST", `/admin/sessions/${id}:backfill`);
   assert.equal(started.status, 202, `backfill: ${JSON.stringify(started.body)}`);
   await until(
@@ -47,8 +36,8 @@ async function pairAndBackfill(ownerToken: string, adminToken: string, label: st
     },
     60_000,
   );
-  const account = await stack.sim.request<{ contactRows: SimContact[] }>("GET", `/sim/accounts/${scanned.phoneNumber}`);
-  return { id, phoneNumber: scanned.phoneNumber, contacts: account.contactRows };
+  const account = await stack.sim.request<{ contactRows: SimContact[] }>("GET", `/sim/accounts/${phoneNumber}`);
+  return { id, phoneNumber, contacts: account.contactRows };
 }
 
 const messageRow = (page: Page, text: string) => page.locator('[data-testid="message"]', { hasText: text });
