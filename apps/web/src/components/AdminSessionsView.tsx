@@ -39,7 +39,7 @@ export function AdminSessionsView() {
 
   if (forbidden) return <NotAllowed what="Only platform super admins can see sessions across every organization." />;
 
-  const filtered = state.status.length > 0 || state.org || state.gw || state.q;
+  const filtered = state.status.length > 0 || Boolean(state.org || state.gw || state.q);
   return (
     <TableCard id="sessions-title" title="All sessions">
       <SessionsToolbar
@@ -64,19 +64,8 @@ export function AdminSessionsView() {
         organizationName={organizationName}
         hrefFor={(s) => `/admin/sessions/${s.id}`}
         caption="Sessions across every organization, newest first"
-        empty={
-          filtered ? (
-            <>
-              <strong>No sessions match these filters</strong>
-              Try another search or clear the filters.
-            </>
-          ) : (
-            <>
-              <strong>No sessions yet</strong>
-              Sessions appear here when an organization creates one.
-            </>
-          )
-        }
+        filtered={filtered}
+        emptyHint="Sessions appear here when an organization creates one."
       />
     </TableCard>
   );

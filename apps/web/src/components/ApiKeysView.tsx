@@ -3,13 +3,14 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { capabilities, capabilityDescriptions, type Capability } from "@wa/api/contract";
 import { useState } from "react";
-import { errorCode, errorMessage, fieldErrors } from "@/lib/errors.ts";
+import { errorCode, fieldErrors } from "@/lib/errors.ts";
 import { formatExact } from "@/lib/format.ts";
 import { useTRPC, type RouterOutputs } from "@/lib/trpc.tsx";
 import { BodyCard, TableCard } from "./Cards.tsx";
 import { ConfirmButton } from "./ConfirmButton.tsx";
 import { CopyButton } from "./CopyButton.tsx";
 import type { Column } from "./DataTable.tsx";
+import { FormError, TextField } from "./FormParts.tsx";
 import { ActionError, NotAllowed } from "./Notices.tsx";
 import { ListTable, type ListQuery } from "./PagedTable.tsx";
 import { RelativeTime } from "./RelativeTime.tsx";
@@ -148,26 +149,16 @@ function CreateKeyForm() {
           create.mutate({ name: name.trim(), permissions, ...(expiresAt !== null ? { expiresAt } : {}) });
         }}
       >
-        {create.error && Object.keys(fieldErrors(create.error)).length === 0 ? (
-          <div className="form-error" role="alert">
-            {errorMessage(create.error)}
-          </div>
-        ) : null}
-        <div className="field">
-          <label htmlFor="key-name">Name</label>
-          <input
-            id="key-name"
-            className="input"
-            value={name}
-            onChange={(e) => setName(e.target.value)}
-            placeholder="e.g. CRM integration"
-            aria-invalid={errors.name ? true : undefined}
-            aria-describedby="key-name-msg"
-          />
-          <span id="key-name-msg" className={errors.name ? "error" : "hint"}>
-            {errors.name ?? "Shown in the list so you can tell keys apart."}
-          </span>
-        </div>
+        <FormError error={create.error} />
+        <TextField
+          id="key-name"
+          label="Name"
+          hint="Shown in the list so you can tell keys apart."
+          error={errors.name}
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          placeholder="e.g. CRM integration"
+        />
         <fieldset className="field" style={{ border: 0, padding: 0 }} aria-describedby="perm-msg">
           <legend className="label" style={{ marginBottom: 6 }}>
             Permissions
@@ -190,21 +181,15 @@ function CreateKeyForm() {
             </span>
           ) : null}
         </fieldset>
-        <div className="field">
-          <label htmlFor="key-expires">Expires (optional)</label>
-          <input
-            id="key-expires"
-            type="date"
-            className="input"
-            value={expires}
-            onChange={(e) => setExpires(e.target.value)}
-            aria-invalid={errors.expiresAt ? true : undefined}
-            aria-describedby="key-expires-msg"
-          />
-          <span id="key-expires-msg" className={errors.expiresAt ? "error" : "hint"}>
-            {errors.expiresAt ?? "Leave empty for a key that does not expire."}
-          </span>
-        </div>
+        <TextField
+          id="key-expires"
+          label="Expires (optional)"
+          hint="Leave empty for a key that does not expire."
+          error={errors.expiresAt}
+          type="date"
+          value={expires}
+          onChange={(e) => setExpires(e.target.value)}
+        />
         <button type="submit" className="btn btn-primary" disabled={create.isPending}>
           {create.isPending ? "Creating…" : "Create key"}
         </button>

@@ -53,7 +53,7 @@ export function OrgSessionsView() {
 
   const onSearch = useCallback((q: string) => setFilters({ q }), [setFilters]);
   if (errorCode(list.error) === "forbidden") return <NotAllowed what="Your role in this organization cannot list its sessions." />;
-  const filtered = state.status.length > 0 || state.q;
+  const filtered = state.status.length > 0 || state.q !== "";
 
   return (
     <TableCard id="sessions-title" title={<>Sessions of {viewer.activeOrganization?.organizationName}</>}>
@@ -72,23 +72,14 @@ export function OrgSessionsView() {
         showGateway={false}
         hrefFor={(s) => `/sessions/${s.id}`}
         caption="Your organization's sessions, newest first"
-        empty={
-          filtered ? (
+        filtered={filtered}
+        emptyHint={
+          canManage ? (
             <>
-              <strong>No sessions match these filters</strong>
-              Try another search or clear the filters.
+              <Link href="/sessions/new">Create a session</Link> and pair it with a phone to start sending.
             </>
           ) : (
-            <>
-              <strong>No sessions yet</strong>
-              {canManage ? (
-                <>
-                  <Link href="/sessions/new">Create a session</Link> and pair it with a phone to start sending.
-                </>
-              ) : (
-                "An owner or admin of this organization can create one."
-              )}
-            </>
+            "An owner or admin of this organization can create one."
           )
         }
       />

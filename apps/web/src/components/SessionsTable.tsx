@@ -18,7 +18,10 @@ interface Props {
   showGateway: boolean;
   organizationName?: (id: string) => string | undefined;
   hrefFor: (session: WASession) => string;
-  empty: ReactNode;
+  /** Whether a filter or search narrows the list (the empty state says so). */
+  filtered: boolean;
+  /** Under "No sessions yet" when nothing narrows the list: where sessions come from. */
+  emptyHint: ReactNode;
   caption: string;
 }
 
@@ -73,7 +76,19 @@ export function SessionsTable(props: Props) {
       countRows
       caption={props.caption}
       testId="sessions-table"
-      empty={props.empty}
+      empty={
+        props.filtered ? (
+          <>
+            <strong>No sessions match these filters</strong>
+            Try another search or clear the filters.
+          </>
+        ) : (
+          <>
+            <strong>No sessions yet</strong>
+            {props.emptyHint}
+          </>
+        )
+      }
     />
   );
 }

@@ -10,6 +10,7 @@ import { useTRPC } from "@/lib/trpc.tsx";
 import { ConfirmButton } from "./ConfirmButton.tsx";
 import { CopyButton } from "./CopyButton.tsx";
 import { EventPicker } from "./EventPicker.tsx";
+import { FormError, TextField } from "./FormParts.tsx";
 import { ErrorNotice, NotAllowed, NotFoundNotice } from "./Notices.tsx";
 import { RelativeTime } from "./RelativeTime.tsx";
 import { WebhookDeliveries } from "./WebhookDeliveries.tsx";
@@ -176,26 +177,16 @@ function EditForm({ webhook: w }: { webhook: Webhook }) {
         update.mutate({ id: w.id, url: url.trim(), events, sessionId: sessionId || null, description: description.trim() || null });
       }}
     >
-      {update.error && Object.keys(fieldErrors(update.error)).length === 0 ? (
-        <div className="form-error" role="alert">
-          {errorMessage(update.error)}
-        </div>
-      ) : null}
-      <div className="field">
-        <label htmlFor="edit-url">Endpoint URL</label>
-        <input
-          id="edit-url"
-          className="input"
-          type="url"
-          value={url}
-          onChange={(e) => setUrl(e.target.value)}
-          aria-invalid={errors.url ? true : undefined}
-          aria-describedby="edit-url-msg"
-        />
-        <span id="edit-url-msg" className={errors.url ? "error" : "hint"}>
-          {errors.url ?? "Deliveries already queued go to the new URL."}
-        </span>
-      </div>
+      <FormError error={update.error} />
+      <TextField
+        id="edit-url"
+        label="Endpoint URL"
+        hint="Deliveries already queued go to the new URL."
+        error={errors.url}
+        type="url"
+        value={url}
+        onChange={(e) => setUrl(e.target.value)}
+      />
       <EventPicker id="edit-events" value={events} onChange={setEvents} error={errors.events} />
       <div className="field" style={{ marginTop: 14 }}>
         <label htmlFor="edit-session">Sessions</label>

@@ -4,13 +4,14 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useState, type ReactNode } from "react";
-import { errorCode, errorMessage, fieldErrors } from "@/lib/errors.ts";
+import { errorCode, fieldErrors } from "@/lib/errors.ts";
 import { formatExact } from "@/lib/format.ts";
 import { useTRPC, type RouterOutputs } from "@/lib/trpc.tsx";
 import { BodyCard, TableCard } from "./Cards.tsx";
 import { CopyButton } from "./CopyButton.tsx";
 import type { Column } from "./DataTable.tsx";
 import { EventPicker } from "./EventPicker.tsx";
+import { FormError, TextField } from "./FormParts.tsx";
 import { ActionError, NotAllowed } from "./Notices.tsx";
 import { ListTable, type ListQuery } from "./PagedTable.tsx";
 import { Tags } from "./Tags.tsx";
@@ -188,28 +189,18 @@ function CreateWebhookForm() {
           });
         }}
       >
-        {create.error && Object.keys(fieldErrors(create.error)).length === 0 ? (
-          <div className="form-error" role="alert">
-            {errorMessage(create.error)}
-          </div>
-        ) : null}
-        <div className="field">
-          <label htmlFor="hook-url">Endpoint URL</label>
-          <input
-            id="hook-url"
-            className="input"
-            type="url"
-            inputMode="url"
-            value={url}
-            onChange={(e) => setUrl(e.target.value)}
-            placeholder="https://example.com/hooks/whatsapp"
-            aria-invalid={errors.url ? true : undefined}
-            aria-describedby="hook-url-msg"
-          />
-          <span id="hook-url-msg" className={errors.url ? "error" : "hint"}>
-            {errors.url ?? "Public http(s) address; private and loopback addresses are refused."}
-          </span>
-        </div>
+        <FormError error={create.error} />
+        <TextField
+          id="hook-url"
+          label="Endpoint URL"
+          hint="Public http(s) address; private and loopback addresses are refused."
+          error={errors.url}
+          type="url"
+          inputMode="url"
+          value={url}
+          onChange={(e) => setUrl(e.target.value)}
+          placeholder="https://example.com/hooks/whatsapp"
+        />
         <EventPicker id="hook-events" value={events} onChange={setEvents} error={errors.events} />
         <div className="field" style={{ marginTop: 14 }}>
           <label htmlFor="hook-session">Sessions</label>
