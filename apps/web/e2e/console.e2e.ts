@@ -3,54 +3,17 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Page } from "playwright-core";
-import { ADMIN, ARTIFACTS, SEEDED_SESSIONS, startStack, type Stack } from "./harness.ts";
+import { ADMIN, ARTIFACTS, SEEDED_SESSIONS, startStack, until, type Stack } from "./harness.ts";
+import { assertFitsPhone, cutTexts, DESKTOP, PHONE } from "./page-checks.ts";
 
 let stack: Stack;
 
 before(async () => {
-  const started = Date.now();
   stack = await startStack();
-  console.log(`stack up in ${Date.now() - started} ms: web ${stack.webUrl}, gateway ${stack.gatewayUrl}, db ${stack.db.kind}`);
 });
 after(async () => {
   await stack?.stop();
 });
-
-async function api<T = unknown>(token: string, method: string, route: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${stack.gatewayUrl}/api/v1${route}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
-    body: body !== undefined ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
-}
-
-async function sim<T = unknown>(method: string, route: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${stack.sim.httpUrl}${route}`, {
-    method,
-    headers: body !== undefined ? { "content-type": "application/json" } : {},
-    body: body !== undefined ? JSON.stringify(body) : undefined,
-  });
-  const json = (await res.json()) as T;
-  if (!res.ok) throw new Error(`simulator ${method} ${route} → ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
-
-async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await fn();
-      if (value) return value;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
-}
 
 const rowIds = (page: Page) => page.locator("tbody tr[data-session-id]").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-session-id") ?? ""));
 
@@ -70,54 +33,6 @@ async function waitForRows(page: Page, previous: string[] | null) {
   return rowIds(page);
 }
 
-async function pairWorkingSession(ownerToken: string, label: string, scenario: Record<string, number>) {
-  const created = await api<{ id: string }>(ownerToken, "POST", "/sessions", { label, start: true });
-  assert.equal(created.status, 201, `create session: ${JSON.stringify(created.body)}`);
-  const id = created.body.id;
-  const qr = await until("a QR", async () => {
-    const r = await api<{ qr: string }>(ownerToken, "GET", `/sessions/${id}/qr`);
-    return r.status === 200 ? r.body.qr : null;
-  });
-  const scanned = await sim<{ phoneNumber: string }>("POST", "/sim/scan", { qr, scenario });
-  await until("status working", async () => (await api<{ status: string }>(ownerToken, "GET", `/sessions/${id}`)).body.status === "working", 60_000);
-  return { id, phoneNumber: scanned.phoneNumber };
-}
-
-const PHONE = { width: 390, height: 844 };
-const DESKTOP = { width: 1440, height: 900 };
-
-/** Texts of the elements matching `selector` whose content is wider than their box (cut by an ellipsis or hidden). */
-const cutTexts = (page: Page, selector: string) =>
-  page.locator(selector).evaluateAll((els) => els.filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => e.textContent ?? ""));
-
-/**
- * At phone width: the page does not scroll sideways, no table cell cuts its text, and Sign out can be reached on
- * screen (through the menu when the header has folded into one).
- */
-async function assertFitsPhone(page: Page, what: string) {
-  const { scrollWidth, clientWidth } = await page.evaluate(() => ({
-    scrollWidth: document.documentElement.scrollWidth,
-    clientWidth: document.documentElement.clientWidth,
-  }));
-  assert.ok(scrollWidth <= clientWidth, `${what}: the page scrolls sideways (${scrollWidth} px of content in ${clientWidth} px)`);
-  assert.deepEqual(await cutTexts(page, "table td"), [], `${what}: table cells cut`);
-  await page.screenshot({ path: path.join(ARTIFACTS, `mobile-${what.replace(/[^a-z0-9]+/gi, "-")}.png`), fullPage: true });
-  const menu = page.getByRole("button", { name: "Menu" });
-  const folded = await menu.isVisible();
-  if (folded) await menu.click();
-  const signOut = page.getByRole("button", { name: "Sign out" });
-  await signOut.waitFor({ state: "visible" });
-  const box = await signOut.boundingBox();
-  assert.ok(
-    box && box.x >= 0 && box.y >= 0 && box.x + box.width <= PHONE.width && box.y + box.height <= PHONE.height,
-    `${what}: Sign out is on screen (${JSON.stringify(box)})`,
-  );
-  if (folded) {
-    await page.keyboard.press("Escape");
-    await signOut.waitFor({ state: "hidden" });
-  }
-}
-
 describe("console", () => {
   it("[AUTH]: signs in on the web app, fetches a token and calls the gateway's admin list with it", async () => {
     const context = await stack.browser.newContext({ baseURL: stack.webUrl });
@@ -134,7 +49,7 @@ describe("console", () => {
     await page.getByTestId("super-admin-badge").waitFor();
     const { token, expiresAt } = await page.evaluate(async () => (await fetch("/api/auth/token")).json() as Promise<{ token: string; expiresAt: number }>);
     assert.ok(expiresAt > Date.now() + 240_000 && expiresAt <= Date.now() + 301_000, "token lives 5 minutes");
-    const list = await api<{ data: unknown[]; nextCursor: string | null }>(token, "GET", "/admin/sessions?limit=5");
+    const list = await stack.api<{ data: unknown[]; nextCursor: string | null }>(token, "GET", "/admin/sessions?limit=5");
     assert.equal(list.status, 200);
     assert.equal(list.body.data.length, 5);
     assert.equal(typeof list.body.nextCursor, "string");
@@ -330,7 +245,7 @@ describe("console", () => {
     } else {
       const qr = await qrImage.getAttribute("data-qr");
       assert.ok(qr, "the QR string is on the page");
-      await sim("POST", "/sim/scan", { qr });
+      await stack.sim.request("POST", "/sim/scan", { qr });
     }
     await page.locator('[data-testid="live-status"] [data-status="working"]').waitFor({ timeout: 60_000 });
     const phone = await page.getByTestId("paired-phone").innerText();
@@ -352,7 +267,7 @@ describe("console", () => {
 
     // WhatsApp refuses the client (stream error 405): the page shows `failed` and the reason, live.
     const digits = /\+(\d{6,15})/.exec(phone)?.[1] ?? "";
-    await sim("POST", `/sim/accounts/${digits}/faults`, { kind: "stream-error", code: 405 });
+    await stack.sim.request("POST", `/sim/accounts/${digits}/faults`, { kind: "stream-error", code: 405 });
     await page.locator('[data-testid="live-status"] [data-status="failed"]').waitFor({ timeout: 30_000 });
     assert.match(await page.getByTestId("status-reason").first().innerText(), /outdated \(405\)/, "the status reason is shown");
 
@@ -369,9 +284,9 @@ describe("console", () => {
 
   it("[SUPER_ADMIN][BACKFILL]: starts a backfill on a working simulated session, the counters rise, it succeeds with the simulator's totals", async () => {
     const ownerToken = await stack.tokenFor("owner@acme.test");
-    const { id, phoneNumber } = await pairWorkingSession(ownerToken, "Backfill e2e", { contacts: 300, groups: 30 });
-    await sim("POST", `/sim/accounts/${phoneNumber}/slowdown`, { factor: 40 });
-    const account = await sim<{ counts: { contacts: number; groups: number; groupMembers: number } }>("GET", `/sim/accounts/${phoneNumber}`);
+    const { id, phoneNumber } = await stack.pairSession(ownerToken, "Backfill e2e", { contacts: 300, groups: 30 });
+    await stack.sim.request("POST", `/sim/accounts/${phoneNumber}/slowdown`, { factor: 40 });
+    const account = await stack.sim.request<{ counts: { contacts: number; groups: number; groupMembers: number } }>("GET", `/sim/accounts/${phoneNumber}`);
     const expected = account.counts;
 
     const context = await stack.signedIn(ADMIN.email);
@@ -410,7 +325,7 @@ describe("console", () => {
 
     // A second start while one runs (started elsewhere) joins the running job instead of failing.
     const adminToken = await stack.tokenFor(ADMIN.email);
-    const started = await api<{ id: string; status: string }>(adminToken, "POST", `/admin/sessions/${id}:backfill`);
+    const started = await stack.api<{ id: string; status: string }>(adminToken, "POST", `/admin/sessions/${id}:backfill`);
     assert.equal(started.status, 202);
     await page.getByRole("button", { name: "Start backfill" }).click();
     await page.getByText("A backfill was already running for this session; showing it.").waitFor();
@@ -429,7 +344,7 @@ describe("console", () => {
     assert.equal(await page.getByRole("link", { name: "All sessions" }).count(), 0, "no admin nav entry");
     assert.equal(await page.getByTestId("super-admin-badge").count(), 0);
     const ownerToken = await stack.tokenFor("owner@acme.test");
-    const raw = await api<{ error: { code: string } }>(ownerToken, "GET", "/admin/sessions");
+    const raw = await stack.api<{ error: { code: string } }>(ownerToken, "GET", "/admin/sessions");
     assert.equal(raw.status, 403);
     assert.equal(raw.body.error.code, "forbidden");
 
@@ -455,7 +370,7 @@ describe("console", () => {
     await memberPage.getByTestId("not-allowed").waitFor();
     assert.equal(await memberPage.getByRole("button", { name: "Create key" }).count(), 0);
     const memberToken = await stack.tokenFor("member@acme.test");
-    assert.equal((await api(memberToken, "GET", "/api-keys")).status, 403);
+    assert.equal((await stack.api(memberToken, "GET", "/api-keys")).status, 403);
     // Members see their organization's sessions read-only.
     await memberPage.goto("/sessions");
     await waitForRows(memberPage, null);
@@ -465,9 +380,9 @@ describe("console", () => {
 
   it("[CONSOLE][MOBILE]: at 390×844 the sessions lists, a session, the admin pages, api-keys, members, invitations and audit logs fit the width, rows stack into cards, Sign out is in the menu; paging returns to the top; creator names, backfill and pairing-code notes", async () => {
     const ownerToken = await stack.tokenFor("owner@acme.test");
-    const created = await api<{ id: string }>(ownerToken, "POST", "/sessions", { label: "Mobile layout e2e", start: true });
+    const created = await stack.api<{ id: string }>(ownerToken, "POST", "/sessions", { label: "Mobile layout e2e", start: true });
     assert.equal(created.status, 201);
-    const key = await api(ownerToken, "POST", "/api-keys", {
+    const key = await stack.api(ownerToken, "POST", "/api-keys", {
       name: "A key with a rather long name for a phone screen",
       permissions: ["read", "send", "manage", "events"],
       expiresAt: Date.now() + 40 * 86_400_000,

@@ -2,7 +2,7 @@
 // context and works in the organization, the owner changes their role and removes them; the audit log shows it all.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { ADMIN, startStack, type Stack } from "./harness.ts";
+import { ADMIN, startStack, until, type Stack } from "./harness.ts";
 
 let stack: Stack;
 
@@ -13,30 +13,11 @@ after(async () => {
   await stack?.stop();
 });
 
-async function gateway(token: string, method: string, route: string, body?: unknown) {
-  const res = await fetch(`${stack.gatewayUrl}/api/v1${route}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
-    body: body !== undefined ? JSON.stringify(body) : undefined,
-  });
-  return { status: res.status, body: (await res.json().catch(() => null)) as unknown };
-}
-
-async function until<T>(what: string, fn: () => Promise<T | null | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await fn();
-    if (value) return value;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 describe("organization members", () => {
   it("[ORG][MEMBERS]: invite, accept in a second browser context, change the role, remove", async () => {
     const email = `colleague-${Date.now()}@acme.test`;
     const ownerToken = await stack.tokenFor("owner@acme.test");
-    const shared = await gateway(ownerToken, "POST", "/sessions", { label: "Acme shared session" });
+    const shared = await stack.api(ownerToken, "POST", "/sessions", { label: "Acme shared session" });
     assert.equal(shared.status, 201);
     const owner = await stack.signedIn("owner@acme.test");
     const page = await owner.newPage();
@@ -63,8 +44,8 @@ describe("organization members", () => {
     assert.match(await theirs.getByTestId("who").innerText(), /Casey Colleague/);
     // As a member: reading works, managing is refused.
     const memberToken = await theirs.evaluate(async () => ((await (await fetch("/api/auth/token")).json()) as { token: string }).token);
-    assert.equal((await gateway(memberToken, "GET", "/sessions?limit=1")).status, 200);
-    assert.equal((await gateway(memberToken, "POST", "/sessions", { label: "not allowed" })).status, 403);
+    assert.equal((await stack.api(memberToken, "GET", "/sessions?limit=1")).status, 200);
+    assert.equal((await stack.api(memberToken, "POST", "/sessions", { label: "not allowed" })).status, 403);
     // The link works once.
     const reuse = await stack.browser.newContext({ baseURL: stack.webUrl });
     const reusePage = await reuse.newPage();
@@ -78,7 +59,7 @@ describe("organization members", () => {
     await row.getByRole("combobox").selectOption("admin");
     await until("role saved", async () => (await row.getByRole("combobox").inputValue()) === "admin" && !(await row.getByRole("combobox").isDisabled()));
     const created = await until("the colleague can create a session", async () => {
-      const r = await gateway(memberToken, "POST", "/sessions", { label: "Colleague's session" });
+      const r = await stack.api(memberToken, "POST", "/sessions", { label: "Colleague's session" });
       return r.status === 201 ? (r.body as { id: string }) : null;
     });
 
@@ -98,7 +79,7 @@ describe("organization members", () => {
     await again.waitFor({ state: "detached" });
     await theirs.goto("/sessions");
     await theirs.getByTestId("no-organization").waitFor();
-    await until("the gateway refuses the removed member's token", async () => (await gateway(memberToken, "GET", "/sessions?limit=1")).status === 401, 10_000);
+    await until("the gateway refuses the removed member's token", async () => (await stack.api(memberToken, "GET", "/sessions?limit=1")).status === 401, 10_000);
     const tokenRes = await theirs.evaluate(async () => (await fetch("/api/auth/token")).status);
     assert.equal(tokenRes, 403);
     assert.ok(created.id);

@@ -5,54 +5,16 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { after, afterEach, before, describe, it } from "node:test";
 import type { Page } from "playwright-core";
-import { ADMIN, ARTIFACTS, startStack, type Stack } from "./harness.ts";
+import { ADMIN, ARTIFACTS, startStack, until, type Stack } from "./harness.ts";
 
 let stack: Stack;
 
 before(async () => {
-  const started = Date.now();
   stack = await startStack();
-  console.log(`stack up in ${Date.now() - started} ms: web ${stack.webUrl}, gateway ${stack.gatewayUrl}, db ${stack.db.kind}`);
 });
 after(async () => {
   await stack?.stop();
 });
-
-async function api<T = unknown>(token: string, method: string, route: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${stack.gatewayUrl}/api/v1${route}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
-    body: body !== undefined ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
-}
-
-async function sim<T = unknown>(method: string, route: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${stack.sim.httpUrl}${route}`, {
-    method,
-    headers: body !== undefined ? { "content-type": "application/json" } : {},
-    body: body !== undefined ? JSON.stringify(body) : undefined,
-  });
-  const json = (await res.json()) as T;
-  if (!res.ok) throw new Error(`simulator ${method} ${route} → ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
-
-async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await fn();
-      if (value) return value;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
-}
 
 interface SimContact {
   phoneNumber: string;
@@ -62,31 +24,20 @@ interface SimContact {
 
 /** A working session paired with a simulated phone, its contacts and groups backfilled into the database. */
 async function pairAndBackfill(ownerToken: string, adminToken: string, label: string) {
-  const created = await api<{ id: string }>(ownerToken, "POST", "/sessions", { label, start: true });
-  assert.equal(created.status, 201, `create session: ${JSON.stringify(created.body)}`);
-  const id = created.body.id;
-  const qr = await until("a QR", async () => {
-    const r = await api<{ qr: string }>(ownerToken, "GET", `/sessions/${id}/qr`);
-    return r.status === 200 ? r.body.qr : null;
-  });
-  const scanned = await sim<{ phoneNumber: string }>("POST", "/sim/scan", {
-    qr,
-    scenario: { seed: "e2e-messages", contacts: 8, groups: 2, membersPerGroup: 4 },
-  });
-  await until("status working", async () => (await api<{ status: string }>(ownerToken, "GET", `/sessions/${id}`)).body.status === "working", 60_000);
-  const started = await api<{ status: string }>(adminToken, "POST", `/admin/sessions/${id}:backfill`);
+  const { id, phoneNumber } = await stack.pairSession(ownerToken, label, { seed: "e2e-messages", contacts: 8, groups: 2, membersPerGroup: 4 });
+  const started = await stack.api<{ status: string }>(adminToken, "POST", `/admin/sessions/${id}:backfill`);
   assert.equal(started.status, 202, `backfill: ${JSON.stringify(started.body)}`);
   await until(
     "the backfill to succeed",
     async () => {
-      const job = await api<{ status: string; error: string | null }>(adminToken, "GET", `/admin/sessions/${id}/backfill`);
+      const job = await stack.api<{ status: string; error: string | null }>(adminToken, "GET", `/admin/sessions/${id}/backfill`);
       if (job.body.status === "failed") throw new Error(`backfill failed: ${job.body.error ?? "?"}`);
       return job.body.status === "succeeded";
     },
     60_000,
   );
-  const account = await sim<{ contactRows: SimContact[] }>("GET", `/sim/accounts/${scanned.phoneNumber}`);
-  return { id, phoneNumber: scanned.phoneNumber, contacts: account.contactRows };
+  const account = await stack.sim.request<{ contactRows: SimContact[] }>("GET", `/sim/accounts/${phoneNumber}`);
+  return { id, phoneNumber, contacts: account.contactRows };
 }
 
 const messageRow = (page: Page, text: string) => page.locator('[data-testid="message"]', { hasText: text });
@@ -135,7 +86,7 @@ describe("messages", () => {
 
     // It reached the contact's simulated device, in the contact's chat.
     const received = await until("the text at the simulated contact", async () => {
-      const { data } = await sim<{ data: { id: string; chat: string; recipient: string; text: string | null }[] }>(
+      const { data } = await stack.sim.request<{ data: { id: string; chat: string; recipient: string; text: string | null }[] }>(
         "GET",
         `/sim/accounts/${session.phoneNumber}/messages`,
       );
@@ -159,13 +110,13 @@ describe("messages", () => {
       },
       30_000,
     );
-    await sim("POST", `/sim/accounts/${session.phoneNumber}/messages/${received.id}/read`, { by: contact.phoneNumber });
+    await stack.sim.request("POST", `/sim/accounts/${session.phoneNumber}/messages/${received.id}/read`, { by: contact.phoneNumber });
     await row.locator('[data-testid="message-status"][data-status="read"]').waitFor({ timeout: 30_000 });
     console.log(`  statuses seen in the log: ${[...seen].join(" → ")} → read`);
 
     // The contact answers: the reply appears in the log, inbound, without a reload.
     const reply = `Reply from ${contact.name} ${Date.now()}`;
-    await sim("POST", `/sim/accounts/${session.phoneNumber}/messages`, { text: reply, from: contact.phoneNumber });
+    await stack.sim.request("POST", `/sim/accounts/${session.phoneNumber}/messages`, { text: reply, from: contact.phoneNumber });
     const inbound = messageRow(page, reply);
     await inbound.waitFor({ timeout: 30_000 });
     assert.equal(await inbound.getAttribute("data-direction"), "in");

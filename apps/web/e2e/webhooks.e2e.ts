@@ -9,7 +9,8 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Page } from "playwright-core";
 import { Webhook } from "standardwebhooks";
-import { ARTIFACTS, startStack, type Stack } from "./harness.ts";
+import { ARTIFACTS, startStack, until, type Stack } from "./harness.ts";
+import { assertFitsPhone, PHONE } from "./page-checks.ts";
 
 let stack: Stack;
 let receiver: Receiver;
@@ -74,55 +75,14 @@ async function startReceiver(): Promise<Receiver> {
 
 before(async () => {
   receiver = await startReceiver();
-  const started = Date.now();
   // The receiver is on loopback, which the gateway refuses unless told otherwise (contract: tests, demo).
   stack = await startStack({ gatewayEnv: { WEBHOOK_ALLOW_PRIVATE: "1" } });
-  console.log(
-    `stack up in ${Date.now() - started} ms: web ${stack.webUrl}, gateway ${stack.gatewayUrl}, db ${stack.db.kind}`,
-  );
 });
 after(async () => {
   await stack?.stop();
   receiver?.server.closeAllConnections();
   await new Promise<void>((resolve) => (receiver ? receiver.server.close(() => resolve()) : resolve()));
 });
-
-async function api<T = unknown>(
-  token: string,
-  method: string,
-  route: string,
-  body?: unknown,
-): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${stack.gatewayUrl}/api/v1${route}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body !== undefined ? { "content-type": "application/json" } : {}),
-    },
-    body: body !== undefined ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
-}
-
-async function until<T>(
-  what: string,
-  fn: () => Promise<T | null | undefined | false>,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await fn();
-      if (value) return value;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
-}
 
 interface Delivery {
   id: string;
@@ -133,30 +93,6 @@ interface Delivery {
   lastStatusCode: number | null;
   nextAttemptAt: number | null;
   deliveredAt: number | null;
-}
-
-const PHONE = { width: 390, height: 844 };
-
-/** At phone width the page does not scroll sideways and no table cell cuts its text (the console's 390 px rules). */
-async function assertFitsPhone(page: Page, what: string) {
-  const { scrollWidth, clientWidth } = await page.evaluate(() => ({
-    scrollWidth: document.documentElement.scrollWidth,
-    clientWidth: document.documentElement.clientWidth,
-  }));
-  assert.ok(
-    scrollWidth <= clientWidth,
-    `${what}: the page scrolls sideways (${scrollWidth} px of content in ${clientWidth} px)`,
-  );
-  const cut = await page
-    .locator("table td")
-    .evaluateAll((els) =>
-      els.filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => e.textContent ?? ""),
-    );
-  assert.deepEqual(cut, [], `${what}: table cells cut`);
-  await page.screenshot({
-    path: path.join(ARTIFACTS, `mobile-${what.replace(/[^a-z0-9]+/gi, "-")}.png`),
-    fullPage: true,
-  });
 }
 
 describe("webhooks console", () => {
@@ -194,7 +130,7 @@ async function webhooksFlow(page: Page, ownerToken: string) {
   const row = page.locator("tr[data-webhook-id]", { hasText: receiver.url });
   await row.waitFor();
   const webhookId = (await row.getAttribute("data-webhook-id")) ?? "";
-  const listed = await api<{ data: { id: string; events: string[]; active: boolean }[] }>(
+  const listed = await stack.api<{ data: { id: string; events: string[]; active: boolean }[] }>(
     ownerToken,
     "GET",
     "/webhooks",
@@ -206,7 +142,7 @@ async function webhooksFlow(page: Page, ownerToken: string) {
   );
 
   // Trigger: a new session that starts changes status (session.status events).
-  const created = await api<{ id: string }>(ownerToken, "POST", "/sessions", {
+  const created = await stack.api<{ id: string }>(ownerToken, "POST", "/sessions", {
     label: "Webhooks e2e",
     start: true,
   });
@@ -225,7 +161,7 @@ async function webhooksFlow(page: Page, ownerToken: string) {
   const head = await until(
     "the head delivery to have failed 4 times",
     async () => {
-      const page1 = await api<{ data: Delivery[] }>(
+      const page1 = await stack.api<{ data: Delivery[] }>(
         ownerToken,
         "GET",
         `/webhooks/${webhookId}/deliveries?status=failed`,
@@ -252,7 +188,7 @@ async function webhooksFlow(page: Page, ownerToken: string) {
   await page
     .locator(`tr[data-delivery-id="${head.id}"][data-status="delivered"]`)
     .waitFor({ timeout: 60_000 });
-  const deliveredPage = await api<{ data: Delivery[] }>(
+  const deliveredPage = await stack.api<{ data: Delivery[] }>(
     ownerToken,
     "GET",
     `/webhooks/${webhookId}/deliveries?status=delivered`,
@@ -285,7 +221,7 @@ async function webhooksFlow(page: Page, ownerToken: string) {
   // The session page's live events panel shows the next change as it happens.
   await page.goto(`/sessions/${sessionId}`);
   await page.getByTestId("events-live").filter({ hasText: "● live" }).waitFor({ timeout: 60_000 });
-  assert.equal((await api(ownerToken, "POST", `/sessions/${sessionId}:stop`)).status, 200);
+  assert.equal((await stack.api(ownerToken, "POST", `/sessions/${sessionId}:stop`)).status, 200);
   await page
     .locator('[data-testid="session-events"] li[data-event-type="session.status"]', { hasText: "→ stopped" })
     .waitFor({ timeout: 60_000 });
@@ -300,10 +236,10 @@ async function webhooksFlow(page: Page, ownerToken: string) {
   await page.setViewportSize(PHONE);
   await page.goto(`/webhooks/${webhookId}`);
   await page.locator('[data-testid="deliveries-table"][aria-busy="false"]').waitFor();
-  await assertFitsPhone(page, "webhook deliveries");
+  await assertFitsPhone(page, "webhook deliveries", { signOut: false });
   await page.goto("/webhooks");
   await page.locator('[data-testid="webhooks-table"][aria-busy="false"]').waitFor();
-  await assertFitsPhone(page, "webhooks");
+  await assertFitsPhone(page, "webhooks", { signOut: false });
   await page.setViewportSize({ width: 1366, height: 900 });
 
   // The secret is not shown again; disable, rotate and delete from the console.
@@ -311,7 +247,7 @@ async function webhooksFlow(page: Page, ownerToken: string) {
   await row.getByRole("button", { name: "Disable" }).click();
   await row.getByText("Disabled").waitFor();
   assert.equal(
-    (await api<{ active: boolean }>(ownerToken, "GET", `/webhooks/${webhookId}`)).body.active,
+    (await stack.api<{ active: boolean }>(ownerToken, "GET", `/webhooks/${webhookId}`)).body.active,
     false,
   );
   await page.goto(`/webhooks/${webhookId}`);
@@ -323,7 +259,7 @@ async function webhooksFlow(page: Page, ownerToken: string) {
   await page.getByRole("button", { name: "Delete", exact: true }).click();
   await page.getByRole("dialog").getByRole("button", { name: "Delete webhook" }).click();
   await page.waitForURL("**/webhooks");
-  assert.equal((await api(ownerToken, "GET", `/webhooks/${webhookId}`)).status, 404);
+  assert.equal((await stack.api(ownerToken, "GET", `/webhooks/${webhookId}`)).status, 404);
 
   // A member is not allowed (the API's 403 for `manage`).
   const member = await stack.signedIn("member@acme.test");

@@ -7,17 +7,19 @@ import { useEffect, useState } from "react";
 import { errorCode } from "@/lib/errors.ts";
 import { pageOf, usePageState } from "@/lib/page-state.ts";
 import { useTRPC, type RouterOutputs } from "@/lib/trpc.tsx";
-import { DataTable, type Column } from "./DataTable.tsx";
-import { ErrorNotice, NotAllowed } from "./Notices.tsx";
+import type { Column } from "./DataTable.tsx";
+import { NotAllowed } from "./Notices.tsx";
+import { TableCard } from "./Cards.tsx";
+import { PagedTable } from "./PagedTable.tsx";
 import { RelativeTime } from "./RelativeTime.tsx";
-import { Pager } from "./SessionsTable.tsx";
 
 type Organization = RouterOutputs["admin"]["organizations"]["summaries"]["data"][number];
 const FILTERS = ["q"] as const;
 
 export function AdminOrganizationsView() {
   const trpc = useTRPC();
-  const { state, setFilters, nextPage, prevPage } = usePageState(FILTERS);
+  const paging = usePageState(FILTERS);
+  const { state, setFilters } = paging;
   const { q } = state.filters;
   const [text, setText] = useState(q);
   useEffect(() => setText(q), [q]);
@@ -55,56 +57,35 @@ export function AdminOrganizationsView() {
     },
   ];
   return (
-    <section className="card" aria-labelledby="orgs-title">
-      <h2 id="orgs-title" className="visually-hidden">
-        Organizations
-      </h2>
+    <TableCard id="orgs-title" title="Organizations">
       <div className="toolbar">
         <label htmlFor="org-search" className="visually-hidden">
           Search organizations
         </label>
         <input id="org-search" className="input search" type="search" placeholder="Search name or id" value={text} onChange={(e) => setText(e.target.value)} />
       </div>
-      {list.error && !list.data ? (
-        <div style={{ padding: 16 }}>
-          <ErrorNotice error={list.error} onRetry={() => void list.refetch()} title="Could not load organizations" />
-        </div>
-      ) : (
-        <DataTable
-          rows={list.data?.data}
-          columns={columns}
-          rowKey={(o) => o.id}
-          loading={list.isPending}
-          fetching={list.isPlaceholderData}
-          pageSize={state.size}
-          caption="Organizations by name"
-          testId="organizations-table"
-          empty={
-            q ? (
-              <>
-                <strong>No organization matches “{q}”</strong>
-                Try part of the name, or the exact id.
-              </>
-            ) : (
-              <>
-                <strong>No organizations yet</strong>
-                They appear when people sign up.
-              </>
-            )
-          }
-        />
-      )}
-      <Pager
-        page={state.page}
-        rowsOnPage={list.data?.data.length ?? 0}
-        pageSize={state.size}
-        hasPrev={state.cursors.length > 0}
-        nextCursor={list.isPlaceholderData ? null : list.data?.nextCursor}
-        busy={list.isPlaceholderData}
-        onPrev={prevPage}
-        onNext={nextPage}
-        onSize={(size) => setFilters({ size })}
+      <PagedTable
+        list={list}
+        paging={paging}
+        errorTitle="Could not load organizations"
+        columns={columns}
+        rowKey={(o) => o.id}
+        caption="Organizations by name"
+        testId="organizations-table"
+        empty={
+          q ? (
+            <>
+              <strong>No organization matches “{q}”</strong>
+              Try part of the name, or the exact id.
+            </>
+          ) : (
+            <>
+              <strong>No organizations yet</strong>
+              They appear when people sign up.
+            </>
+          )
+        }
       />
-    </section>
+    </TableCard>
   );
 }

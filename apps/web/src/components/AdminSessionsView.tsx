@@ -6,14 +6,16 @@ import { errorCode } from "@/lib/errors.ts";
 import { adminListFilters, withCursor } from "@/lib/table-params.ts";
 import { useTableState } from "@/lib/table-state.ts";
 import { useTRPC } from "@/lib/trpc.tsx";
-import { ErrorNotice, NotAllowed } from "./Notices.tsx";
-import { Pager, SessionsTable } from "./SessionsTable.tsx";
+import { NotAllowed } from "./Notices.tsx";
+import { TableCard } from "./Cards.tsx";
+import { SessionsTable } from "./SessionsTable.tsx";
 import { SessionsToolbar } from "./SessionsToolbar.tsx";
 
 export function AdminSessionsView() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const { state, setFilters, nextPage, prevPage } = useTableState();
+  const paging = useTableState();
+  const { state, setFilters } = paging;
 
   const filters = useMemo(() => adminListFilters(state), [state]);
   const list = useQuery({
@@ -37,12 +39,9 @@ export function AdminSessionsView() {
 
   if (forbidden) return <NotAllowed what="Only platform super admins can see sessions across every organization." />;
 
-  const filtered = state.status.length > 0 || state.org || state.gw || state.q;
+  const filtered = state.status.length > 0 || Boolean(state.org || state.gw || state.q);
   return (
-    <section className="card" aria-labelledby="sessions-title">
-      <h2 id="sessions-title" className="visually-hidden">
-        All sessions
-      </h2>
+    <TableCard id="sessions-title" title="All sessions">
       <SessionsToolbar
         q={state.q}
         status={state.status}
@@ -57,47 +56,17 @@ export function AdminSessionsView() {
         onGateway={(gw) => setFilters({ gw })}
         searchPlaceholder="Search id, label, phone, JID or LID"
       />
-      {list.error && !list.data ? (
-        <div style={{ padding: 16 }}>
-          <ErrorNotice error={list.error} onRetry={() => void list.refetch()} title="Could not load sessions" />
-        </div>
-      ) : (
-        <SessionsTable
-          rows={list.data?.data}
-          pageSize={state.size}
-          loading={list.isPending}
-          fetching={list.isPlaceholderData}
-          showOrganization
-          showGateway
-          organizationName={organizationName}
-          hrefFor={(s) => `/admin/sessions/${s.id}`}
-          caption="Sessions across every organization, newest first"
-          empty={
-            filtered ? (
-              <>
-                <strong>No sessions match these filters</strong>
-                Try another search or clear the filters.
-              </>
-            ) : (
-              <>
-                <strong>No sessions yet</strong>
-                Sessions appear here when an organization creates one.
-              </>
-            )
-          }
-        />
-      )}
-      <Pager
-        page={state.page}
-        rowsOnPage={list.data?.data.length ?? 0}
-        pageSize={state.size}
-        hasPrev={state.cursors.length > 0}
-        nextCursor={list.isPlaceholderData ? null : nextCursor}
-        busy={list.isPlaceholderData}
-        onPrev={prevPage}
-        onNext={nextPage}
-        onSize={(size) => setFilters({ size })}
+      <SessionsTable
+        list={list}
+        paging={paging}
+        showOrganization
+        showGateway
+        organizationName={organizationName}
+        hrefFor={(s) => `/admin/sessions/${s.id}`}
+        caption="Sessions across every organization, newest first"
+        filtered={filtered}
+        emptyHint="Sessions appear here when an organization creates one."
       />
-    </section>
+    </TableCard>
   );
 }

@@ -3,16 +3,23 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { capabilities, capabilityDescriptions, type Capability } from "@wa/api/contract";
 import { useState } from "react";
-import { errorCode, errorMessage, fieldErrors } from "@/lib/errors.ts";
+import { errorCode, fieldErrors } from "@/lib/errors.ts";
 import { formatExact } from "@/lib/format.ts";
-import { useTRPC } from "@/lib/trpc.tsx";
+import { useTRPC, type RouterOutputs } from "@/lib/trpc.tsx";
+import { BodyCard, TableCard } from "./Cards.tsx";
 import { ConfirmButton } from "./ConfirmButton.tsx";
 import { CopyButton } from "./CopyButton.tsx";
-import { ErrorNotice, NotAllowed } from "./Notices.tsx";
+import type { Column } from "./DataTable.tsx";
+import { FormError, TextField } from "./FormParts.tsx";
+import { ActionError, NotAllowed } from "./Notices.tsx";
+import { ListTable, type ListQuery } from "./PagedTable.tsx";
 import { RelativeTime } from "./RelativeTime.tsx";
+import { Tags } from "./Tags.tsx";
 
 const PERMISSIONS = capabilities.map((id) => ({ id, help: capabilityDescriptions[id] }));
 type Permission = Capability;
+
+type ApiKey = RouterOutputs["apiKeys"]["list"]["data"][number];
 
 export function ApiKeysView() {
   const trpc = useTRPC();
@@ -22,137 +29,78 @@ export function ApiKeysView() {
   }
   return (
     <div className="grid-detail grid-wide-main">
-      <section className="card" aria-labelledby="keys-title">
-        <h2 id="keys-title" className="visually-hidden">
-          Keys
-        </h2>
-        {list.error ? (
-          <div style={{ padding: 16 }}>
-            <ErrorNotice error={list.error} onRetry={() => void list.refetch()} title="Could not load API keys" />
-          </div>
-        ) : (
-          <KeysTable keys={list.data?.data} />
-        )}
-      </section>
-      <section className="card" aria-labelledby="create-key-title">
-        <div className="card-body">
-          <h2 id="create-key-title">Create a key</h2>
-          <CreateKeyForm />
-        </div>
-      </section>
+      <TableCard id="keys-title" title="Keys">
+        <KeysTable list={list} />
+      </TableCard>
+      <BodyCard id="create-key-title" title="Create a key">
+        <CreateKeyForm />
+      </BodyCard>
     </div>
   );
 }
 
-function KeysTable({ keys }: { keys: { id: string; name: string; prefix: string; permissions: string[]; createdAt: number; lastUsedAt: number | null; expiresAt: number | null; revokedAt: number | null }[] | undefined }) {
+function KeyExpiry({ apiKey: k }: { apiKey: ApiKey }) {
+  if (k.revokedAt) return <span className="status status-failed">Revoked</span>;
+  if (k.expiresAt !== null && k.expiresAt <= Date.now()) return <span className="status status-stopped">Expired</span>;
+  if (k.expiresAt) return <RelativeTime ms={k.expiresAt} />;
+  return <span className="muted">Never</span>;
+}
+
+function KeysTable({ list }: { list: ListQuery<ApiKey> }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const revoke = useMutation(
     trpc.apiKeys.revoke.mutationOptions({ onSuccess: () => void queryClient.invalidateQueries({ queryKey: trpc.apiKeys.list.pathKey() }) }),
   );
+  const columns: Column<ApiKey>[] = [
+    { header: "Name", width: "22%", className: "wrap", cellProps: (k) => ({ title: k.name }), cell: (k) => k.name },
+    { header: "Key", width: "14%", className: "mono", cell: (k) => <>{k.prefix}…</> },
+    { header: "Permissions", width: "24%", className: "wrap", cell: (k) => <Tags values={k.permissions} /> },
+    { header: "Last used", width: "14%", className: "wrap", cell: (k) => <RelativeTime ms={k.lastUsedAt} empty="Never" /> },
+    {
+      header: "Expires",
+      width: "14%",
+      className: "wrap",
+      cellProps: (k) => ({ title: k.expiresAt ? formatExact(k.expiresAt) : undefined }),
+      cell: (k) => <KeyExpiry apiKey={k} />,
+    },
+    {
+      header: "Actions",
+      actions: true,
+      width: "12%",
+      cell: (k) =>
+        k.revokedAt ? null : (
+          <ConfirmButton
+            label="Revoke"
+            className="btn btn-danger btn-sm"
+            title={`Revoke “${k.name}”?`}
+            body="Requests with this key fail from the next one on. This cannot be undone."
+            confirmLabel="Revoke key"
+            disabled={revoke.isPending}
+            onConfirm={() => revoke.mutate({ id: k.id })}
+          />
+        ),
+    },
+  ];
   return (
-    <div className="table-wrap">
-      <table className="table table-stack" aria-busy={!keys} data-testid="api-keys-table">
-        <caption className="visually-hidden">API keys of this organization</caption>
-        <colgroup>
-          <col style={{ width: "22%" }} />
-          <col style={{ width: "14%" }} />
-          <col style={{ width: "24%" }} />
-          <col style={{ width: "14%" }} />
-          <col style={{ width: "14%" }} />
-          <col style={{ width: "12%" }} />
-        </colgroup>
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Key</th>
-            <th scope="col">Permissions</th>
-            <th scope="col">Last used</th>
-            <th scope="col">Expires</th>
-            <th scope="col">
-              <span className="visually-hidden">Actions</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {!keys
-            ? Array.from({ length: 4 }, (_, i) => (
-                <tr key={i} aria-hidden="true">
-                  {Array.from({ length: 6 }, (_, j) => (
-                    <td key={j}>
-                      <span className="skeleton" style={{ width: "60%" }} />
-                    </td>
-                  ))}
-                </tr>
-              ))
-            : null}
-          {keys && keys.length === 0 ? (
-            <tr>
-              <td colSpan={6} style={{ height: "auto", whiteSpace: "normal" }}>
-                <div className="empty">
-                  <strong>No API keys yet</strong>
-                  Create one for a script or service that talks to the gateway.
-                </div>
-              </td>
-            </tr>
-          ) : null}
-          {keys?.map((k) => {
-            const expired = k.expiresAt !== null && k.expiresAt <= Date.now();
-            return (
-              <tr key={k.id} data-key-id={k.id}>
-                <td className="cell-title wrap" title={k.name}>
-                  {k.name}
-                </td>
-                <td className="mono" data-label="Key">
-                  {k.prefix}…
-                </td>
-                <td className="wrap" data-label="Permissions">
-                  <span className="tags">
-                    {k.permissions.map((p) => (
-                      <span key={p} className="tag">
-                        {p}
-                      </span>
-                    ))}
-                  </span>
-                </td>
-                <td className="wrap" data-label="Last used">
-                  <RelativeTime ms={k.lastUsedAt} empty="Never" />
-                </td>
-                <td className="wrap" data-label="Expires" title={k.expiresAt ? formatExact(k.expiresAt) : undefined}>
-                  {k.revokedAt ? (
-                    <span className="status status-failed">Revoked</span>
-                  ) : expired ? (
-                    <span className="status status-stopped">Expired</span>
-                  ) : k.expiresAt ? (
-                    <RelativeTime ms={k.expiresAt} />
-                  ) : (
-                    <span className="muted">Never</span>
-                  )}
-                </td>
-                <td className="cell-actions" style={{ textAlign: "right" }}>
-                  {k.revokedAt ? null : (
-                    <ConfirmButton
-                      label="Revoke"
-                      className="btn btn-danger btn-sm"
-                      title={`Revoke “${k.name}”?`}
-                      body="Requests with this key fail from the next one on. This cannot be undone."
-                      confirmLabel="Revoke key"
-                      disabled={revoke.isPending}
-                      onConfirm={() => revoke.mutate({ id: k.id })}
-                    />
-                  )}
-                </td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-      {revoke.error ? (
-        <div className="form-error" role="alert" style={{ margin: 12 }}>
-          {errorMessage(revoke.error)}
-        </div>
-      ) : null}
-    </div>
+    <ListTable
+      list={list}
+      errorTitle="Could not load API keys"
+      columns={columns}
+      rowKey={(k) => k.id}
+      rowProps={(k) => ({ "data-key-id": k.id })}
+      skeletonRows={4}
+      caption="API keys of this organization"
+      testId="api-keys-table"
+      empty={
+        <>
+          <strong>No API keys yet</strong>
+          Create one for a script or service that talks to the gateway.
+        </>
+      }
+    >
+      <ActionError error={revoke.error} />
+    </ListTable>
   );
 }
 
@@ -201,26 +149,16 @@ function CreateKeyForm() {
           create.mutate({ name: name.trim(), permissions, ...(expiresAt !== null ? { expiresAt } : {}) });
         }}
       >
-        {create.error && Object.keys(fieldErrors(create.error)).length === 0 ? (
-          <div className="form-error" role="alert">
-            {errorMessage(create.error)}
-          </div>
-        ) : null}
-        <div className="field">
-          <label htmlFor="key-name">Name</label>
-          <input
-            id="key-name"
-            className="input"
-            value={name}
-            onChange={(e) => setName(e.target.value)}
-            placeholder="e.g. CRM integration"
-            aria-invalid={errors.name ? true : undefined}
-            aria-describedby="key-name-msg"
-          />
-          <span id="key-name-msg" className={errors.name ? "error" : "hint"}>
-            {errors.name ?? "Shown in the list so you can tell keys apart."}
-          </span>
-        </div>
+        <FormError error={create.error} />
+        <TextField
+          id="key-name"
+          label="Name"
+          hint="Shown in the list so you can tell keys apart."
+          error={errors.name}
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          placeholder="e.g. CRM integration"
+        />
         <fieldset className="field" style={{ border: 0, padding: 0 }} aria-describedby="perm-msg">
           <legend className="label" style={{ marginBottom: 6 }}>
             Permissions
@@ -243,21 +181,15 @@ function CreateKeyForm() {
             </span>
           ) : null}
         </fieldset>
-        <div className="field">
-          <label htmlFor="key-expires">Expires (optional)</label>
-          <input
-            id="key-expires"
-            type="date"
-            className="input"
-            value={expires}
-            onChange={(e) => setExpires(e.target.value)}
-            aria-invalid={errors.expiresAt ? true : undefined}
-            aria-describedby="key-expires-msg"
-          />
-          <span id="key-expires-msg" className={errors.expiresAt ? "error" : "hint"}>
-            {errors.expiresAt ?? "Leave empty for a key that does not expire."}
-          </span>
-        </div>
+        <TextField
+          id="key-expires"
+          label="Expires (optional)"
+          hint="Leave empty for a key that does not expire."
+          error={errors.expiresAt}
+          type="date"
+          value={expires}
+          onChange={(e) => setExpires(e.target.value)}
+        />
         <button type="submit" className="btn btn-primary" disabled={create.isPending}>
           {create.isPending ? "Creating…" : "Create key"}
         </button>

@@ -7,10 +7,11 @@ import { errorCode } from "@/lib/errors.ts";
 import { formatExact } from "@/lib/format.ts";
 import { pageOf, usePageState } from "@/lib/page-state.ts";
 import { useTRPC, type RouterOutputs } from "@/lib/trpc.tsx";
-import { DataTable, type Column } from "./DataTable.tsx";
-import { ErrorNotice, NotAllowed } from "./Notices.tsx";
+import type { Column } from "./DataTable.tsx";
+import { NotAllowed } from "./Notices.tsx";
+import { TableCard } from "./Cards.tsx";
+import { PagedTable } from "./PagedTable.tsx";
 import { RelativeTime } from "./RelativeTime.tsx";
-import { Pager } from "./SessionsTable.tsx";
 
 type Entry = RouterOutputs["audit"]["list"]["data"][number];
 type Action = Entry["action"];
@@ -28,7 +29,8 @@ function describe(details: Record<string, unknown>): string {
 
 export function AuditView({ scope }: { scope: "organization" | "platform" }) {
   const trpc = useTRPC();
-  const { state, setFilters, nextPage, prevPage } = usePageState(FILTERS);
+  const paging = usePageState(FILTERS);
+  const { state, setFilters } = paging;
   const { action, actor, org } = state.filters;
   const filters = isAction(action) ? { action } : {};
   const orgQuery = useQuery({
@@ -74,10 +76,7 @@ export function AuditView({ scope }: { scope: "organization" | "platform" }) {
   ];
   const filtered = action || actor || org;
   return (
-    <section className="card" aria-labelledby="audit-title">
-      <h2 id="audit-title" className="visually-hidden">
-        Audit log
-      </h2>
+    <TableCard id="audit-title" title="Audit log">
       <div className="toolbar">
         <label htmlFor="audit-action" className="visually-hidden">
           Action
@@ -119,46 +118,28 @@ export function AuditView({ scope }: { scope: "organization" | "platform" }) {
           </button>
         ) : null}
       </div>
-      {list.error && !list.data ? (
-        <div style={{ padding: 16 }}>
-          <ErrorNotice error={list.error} onRetry={() => void list.refetch()} title="Could not load the audit log" />
-        </div>
-      ) : (
-        <DataTable
-          rows={list.data?.data}
-          columns={columns}
-          rowKey={(e) => e.id}
-          loading={list.isPending}
-          fetching={list.isPlaceholderData}
-          pageSize={state.size}
-          caption="Audit log, newest first"
-          testId="audit-table"
-          empty={
-            filtered ? (
-              <>
-                <strong>No entries match these filters</strong>
-                Try another action or clear the filters.
-              </>
-            ) : (
-              <>
-                <strong>Nothing recorded yet</strong>
-                Changes by people and api-keys (sessions, keys, members) appear here as they happen.
-              </>
-            )
-          }
-        />
-      )}
-      <Pager
-        page={state.page}
-        rowsOnPage={list.data?.data.length ?? 0}
-        pageSize={state.size}
-        hasPrev={state.cursors.length > 0}
-        nextCursor={list.isPlaceholderData ? null : list.data?.nextCursor}
-        busy={list.isPlaceholderData}
-        onPrev={prevPage}
-        onNext={nextPage}
-        onSize={(size) => setFilters({ size })}
+      <PagedTable
+        list={list}
+        paging={paging}
+        errorTitle="Could not load the audit log"
+        columns={columns}
+        rowKey={(e) => e.id}
+        caption="Audit log, newest first"
+        testId="audit-table"
+        empty={
+          filtered ? (
+            <>
+              <strong>No entries match these filters</strong>
+              Try another action or clear the filters.
+            </>
+          ) : (
+            <>
+              <strong>Nothing recorded yet</strong>
+              Changes by people and api-keys (sessions, keys, members) appear here as they happen.
+            </>
+          )
+        }
       />
-    </section>
+    </TableCard>
   );
 }

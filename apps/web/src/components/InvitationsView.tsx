@@ -10,18 +10,19 @@ import { pageOf, usePageState } from "@/lib/page-state.ts";
 import { useConsole, useTRPC, type RouterOutputs } from "@/lib/trpc.tsx";
 import { ConfirmButton } from "./ConfirmButton.tsx";
 import { CopyButton } from "./CopyButton.tsx";
-import { DataTable, type Column } from "./DataTable.tsx";
-import { ErrorNotice, NotAllowed } from "./Notices.tsx";
+import type { Column } from "./DataTable.tsx";
+import { ActionError, NotAllowed } from "./Notices.tsx";
+import { BodyCard, TableCard } from "./Cards.tsx";
+import { PagedTable } from "./PagedTable.tsx";
 import { RelativeTime } from "./RelativeTime.tsx";
-import { Pager } from "./SessionsTable.tsx";
 
 type Invitation = RouterOutputs["invitations"]["list"]["data"][number];
 
 export function InvitationsView() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const { state, setFilters, nextPage, prevPage } = usePageState([]);
-  const list = useQuery({ ...trpc.invitations.list.queryOptions(pageOf(state)), placeholderData: keepPreviousData, retry: false });
+  const paging = usePageState([]);
+  const list = useQuery({ ...trpc.invitations.list.queryOptions(pageOf(paging.state)), placeholderData: keepPreviousData, retry: false });
   const revoke = useMutation(
     trpc.invitations.revoke.mutationOptions({ onSuccess: () => void queryClient.invalidateQueries({ queryKey: trpc.invitations.list.pathKey() }) }),
   );
@@ -51,55 +52,27 @@ export function InvitationsView() {
   ];
   return (
     <div className="grid-detail grid-wide-main">
-      <section className="card" aria-labelledby="invitations-title">
-        <h2 id="invitations-title" className="visually-hidden">
-          Pending invitations
-        </h2>
-        {revoke.error ? (
-          <div className="form-error" role="alert" style={{ margin: 12 }}>
-            {errorMessage(revoke.error)}
-          </div>
-        ) : null}
-        {list.error && !list.data ? (
-          <div style={{ padding: 16 }}>
-            <ErrorNotice error={list.error} onRetry={() => void list.refetch()} title="Could not load invitations" />
-          </div>
-        ) : (
-          <DataTable
-            rows={list.data?.data}
-            columns={columns}
-            rowKey={(i) => i.id}
-            loading={list.isPending}
-            fetching={list.isPlaceholderData}
-            pageSize={state.size}
-            caption="Pending invitations, newest first"
-            testId="invitations-table"
-            empty={
-              <>
-                <strong>No pending invitations</strong>
-                Invite a colleague with the form; accepted, expired and revoked links leave this list.
-              </>
-            }
-          />
-        )}
-        <Pager
-          page={state.page}
-          rowsOnPage={list.data?.data.length ?? 0}
-          pageSize={state.size}
-          hasPrev={state.cursors.length > 0}
-          nextCursor={list.isPlaceholderData ? null : list.data?.nextCursor}
-          busy={list.isPlaceholderData}
-          onPrev={prevPage}
-          onNext={nextPage}
-          onSize={(size) => setFilters({ size })}
+      <TableCard id="invitations-title" title="Pending invitations">
+        <ActionError error={revoke.error} />
+        <PagedTable
+          list={list}
+          paging={paging}
+          errorTitle="Could not load invitations"
+          columns={columns}
+          rowKey={(i) => i.id}
+          caption="Pending invitations, newest first"
+          testId="invitations-table"
+          empty={
+            <>
+              <strong>No pending invitations</strong>
+              Invite a colleague with the form; accepted, expired and revoked links leave this list.
+            </>
+          }
         />
-      </section>
-      <section className="card" aria-labelledby="invite-title">
-        <div className="card-body">
-          <h2 id="invite-title">Invite someone</h2>
-          <InviteForm />
-        </div>
-      </section>
+      </TableCard>
+      <BodyCard id="invite-title" title="Invite someone">
+        <InviteForm />
+      </BodyCard>
     </div>
   );
 }

@@ -8,10 +8,11 @@ import { pageOf, usePageState } from "@/lib/page-state.ts";
 import { tokens } from "@/lib/token-source.ts";
 import { useConsole, useTRPC, type RouterOutputs } from "@/lib/trpc.tsx";
 import { ConfirmButton } from "./ConfirmButton.tsx";
-import { DataTable, type Column } from "./DataTable.tsx";
-import { ErrorNotice, NotAllowed } from "./Notices.tsx";
+import type { Column } from "./DataTable.tsx";
+import { NotAllowed } from "./Notices.tsx";
+import { TableCard } from "./Cards.tsx";
+import { PagedTable } from "./PagedTable.tsx";
 import { RelativeTime } from "./RelativeTime.tsx";
-import { Pager } from "./SessionsTable.tsx";
 
 type Member = RouterOutputs["members"]["list"]["data"][number];
 
@@ -19,9 +20,9 @@ export function MembersView() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const { viewer } = useConsole();
-  const { state, setFilters, nextPage, prevPage } = usePageState([]);
+  const paging = usePageState([]);
   const [notice, setNotice] = useState<string | null>(null);
-  const list = useQuery({ ...trpc.members.list.queryOptions(pageOf(state)), placeholderData: keepPreviousData, retry: false });
+  const list = useQuery({ ...trpc.members.list.queryOptions(pageOf(paging.state)), placeholderData: keepPreviousData, retry: false });
   const refresh = () => void queryClient.invalidateQueries({ queryKey: trpc.members.list.pathKey() });
   const onError = (error: unknown) => setNotice(errorMessage(error));
   const updateRole = useMutation(trpc.members.updateRole.mutationOptions({ onSuccess: refresh, onError }));
@@ -109,48 +110,27 @@ export function MembersView() {
   ];
 
   return (
-    <section className="card" aria-labelledby="members-title">
-      <h2 id="members-title" className="visually-hidden">
-        Members
-      </h2>
+    <TableCard id="members-title" title="Members">
       {notice ? (
         <div className="form-error" role="alert" style={{ margin: 12 }} data-testid="members-error">
           {notice}
         </div>
       ) : null}
-      {list.error && !list.data ? (
-        <div style={{ padding: 16 }}>
-          <ErrorNotice error={list.error} onRetry={() => void list.refetch()} title="Could not load members" />
-        </div>
-      ) : (
-        <DataTable
-          rows={list.data?.data}
-          columns={columns}
-          rowKey={(m) => m.userId}
-          loading={list.isPending}
-          fetching={list.isPlaceholderData}
-          pageSize={state.size}
-          caption="Members of this organization, oldest first"
-          testId="members-table"
-          empty={
-            <>
-              <strong>No members</strong>
-              Invite someone from the Invitations page.
-            </>
-          }
-        />
-      )}
-      <Pager
-        page={state.page}
-        rowsOnPage={list.data?.data.length ?? 0}
-        pageSize={state.size}
-        hasPrev={state.cursors.length > 0}
-        nextCursor={list.isPlaceholderData ? null : list.data?.nextCursor}
-        busy={list.isPlaceholderData}
-        onPrev={prevPage}
-        onNext={nextPage}
-        onSize={(size) => setFilters({ size })}
+      <PagedTable
+        list={list}
+        paging={paging}
+        errorTitle="Could not load members"
+        columns={columns}
+        rowKey={(m) => m.userId}
+        caption="Members of this organization, oldest first"
+        testId="members-table"
+        empty={
+          <>
+            <strong>No members</strong>
+            Invite someone from the Invitations page.
+          </>
+        }
       />
-    </section>
+    </TableCard>
   );
 }

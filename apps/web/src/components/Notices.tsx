@@ -1,4 +1,4 @@
-// Full-width notices: not allowed (the API answered 403) and load errors with a retry.
+// Notices: not allowed (the API answered 403), load errors with a retry, not found, a failed row action.
 import type { ReactNode } from "react";
 import { errorCode, errorMessage } from "@/lib/errors.ts";
 
@@ -31,6 +31,16 @@ export function ErrorNotice({ error, onRetry, title = "Could not load this" }: {
         ) : null}
       </div>
     </section>
+  );
+}
+
+/** A failed row action's message under a table (nothing while there is none). */
+export function ActionError({ error }: { error: unknown }): ReactNode {
+  if (!error) return null;
+  return (
+    <div className="form-error" role="alert" style={{ margin: 12 }}>
+      {errorMessage(error)}
+    </div>
   );
 }
 

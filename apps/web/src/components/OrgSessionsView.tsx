@@ -8,15 +8,17 @@ import { errorCode } from "@/lib/errors.ts";
 import { orgListFilters, withCursor } from "@/lib/table-params.ts";
 import { useTableState } from "@/lib/table-state.ts";
 import { useConsole, useTRPC, type WASession } from "@/lib/trpc.tsx";
-import { ErrorNotice, NotAllowed } from "./Notices.tsx";
-import { Pager, SessionsTable } from "./SessionsTable.tsx";
+import { NotAllowed } from "./Notices.tsx";
+import { TableCard } from "./Cards.tsx";
+import { SessionsTable } from "./SessionsTable.tsx";
 import { SessionsToolbar } from "./SessionsToolbar.tsx";
 
 export function OrgSessionsView() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const { viewer } = useConsole();
-  const { state, setFilters, nextPage, prevPage } = useTableState();
+  const paging = useTableState();
+  const { state, setFilters } = paging;
   const canManage = viewer.activeOrganization?.role === "owner" || viewer.activeOrganization?.role === "admin";
 
   const filters = useMemo(() => orgListFilters(state), [state]);
@@ -51,13 +53,10 @@ export function OrgSessionsView() {
 
   const onSearch = useCallback((q: string) => setFilters({ q }), [setFilters]);
   if (errorCode(list.error) === "forbidden") return <NotAllowed what="Your role in this organization cannot list its sessions." />;
-  const filtered = state.status.length > 0 || state.q;
+  const filtered = state.status.length > 0 || state.q !== "";
 
   return (
-    <section className="card" aria-labelledby="sessions-title">
-      <h2 id="sessions-title" className="visually-hidden">
-        Sessions of {viewer.activeOrganization?.organizationName}
-      </h2>
+    <TableCard id="sessions-title" title={<>Sessions of {viewer.activeOrganization?.organizationName}</>}>
       <SessionsToolbar
         q={state.q}
         status={state.status}
@@ -66,52 +65,24 @@ export function OrgSessionsView() {
         onClear={() => setFilters({ status: [], q: "" })}
         searchPlaceholder="Search id, label, phone, JID or LID"
       />
-      {list.error && !list.data ? (
-        <div style={{ padding: 16 }}>
-          <ErrorNotice error={list.error} onRetry={() => void list.refetch()} title="Could not load sessions" />
-        </div>
-      ) : (
-        <SessionsTable
-          rows={list.data?.data}
-          pageSize={state.size}
-          loading={list.isPending}
-          fetching={list.isPlaceholderData}
-          showOrganization={false}
-          showGateway={false}
-          hrefFor={(s) => `/sessions/${s.id}`}
-          caption="Your organization's sessions, newest first"
-          empty={
-            filtered ? (
-              <>
-                <strong>No sessions match these filters</strong>
-                Try another search or clear the filters.
-              </>
-            ) : (
-              <>
-                <strong>No sessions yet</strong>
-                {canManage ? (
-                  <>
-                    <Link href="/sessions/new">Create a session</Link> and pair it with a phone to start sending.
-                  </>
-                ) : (
-                  "An owner or admin of this organization can create one."
-                )}
-              </>
-            )
-          }
-        />
-      )}
-      <Pager
-        page={state.page}
-        rowsOnPage={list.data?.data.length ?? 0}
-        pageSize={state.size}
-        hasPrev={state.cursors.length > 0}
-        nextCursor={list.isPlaceholderData ? null : nextCursor}
-        busy={list.isPlaceholderData}
-        onPrev={prevPage}
-        onNext={nextPage}
-        onSize={(size) => setFilters({ size })}
+      <SessionsTable
+        list={list}
+        paging={paging}
+        showOrganization={false}
+        showGateway={false}
+        hrefFor={(s) => `/sessions/${s.id}`}
+        caption="Your organization's sessions, newest first"
+        filtered={filtered}
+        emptyHint={
+          canManage ? (
+            <>
+              <Link href="/sessions/new">Create a session</Link> and pair it with a phone to start sending.
+            </>
+          ) : (
+            "An owner or admin of this organization can create one."
+          )
+        }
       />
-    </section>
+    </TableCard>
   );
 }

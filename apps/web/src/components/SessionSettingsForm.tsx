@@ -6,6 +6,7 @@ import { limits, rateLimitsOrdered, sessionSettingsDefaults } from "@wa/api/cont
 import { useState } from "react";
 import { errorMessage, fieldErrors } from "@/lib/errors.ts";
 import { useTRPC, type WASession } from "@/lib/trpc.tsx";
+import { FormError, TextField } from "./FormParts.tsx";
 
 interface Values {
   label: string;
@@ -55,43 +56,32 @@ function Fields({
   readOnly: boolean;
 }) {
   const num = (key: "ratePerMin" | "ratePerHour", label: string, hint: string) => (
-    <div className="field">
-      <label htmlFor={key}>{label}</label>
-      <input
-        id={key}
-        name={key}
-        className="input"
-        inputMode="numeric"
-        value={values[key]}
-        onChange={(e) => set({ [key]: e.target.value })}
-        aria-invalid={errors[key] ? true : undefined}
-        aria-describedby={`${key}-msg`}
-        readOnly={readOnly}
-      />
-      <span id={`${key}-msg`} className={errors[key] ? "error" : "hint"} role={errors[key] ? "alert" : undefined}>
-        {errors[key] ?? hint}
-      </span>
-    </div>
+    <TextField
+      id={key}
+      label={label}
+      hint={hint}
+      error={errors[key]}
+      alertOnError
+      name={key}
+      inputMode="numeric"
+      value={values[key]}
+      onChange={(e) => set({ [key]: e.target.value })}
+      readOnly={readOnly}
+    />
   );
   return (
     <fieldset disabled={readOnly} style={{ border: 0, padding: 0, margin: 0 }}>
-      <div className="field">
-        <label htmlFor="label">Label</label>
-        <input
-          id="label"
-          name="label"
-          className="input"
-          value={values.label}
-          placeholder="e.g. Support line"
-          maxLength={220}
-          onChange={(e) => set({ label: e.target.value })}
-          aria-invalid={errors.label ? true : undefined}
-          aria-describedby="label-msg"
-        />
-        <span id="label-msg" className={errors.label ? "error" : "hint"}>
-          {errors.label ?? "A name to tell sessions apart."}
-        </span>
-      </div>
+      <TextField
+        id="label"
+        label="Label"
+        hint="A name to tell sessions apart."
+        error={errors.label}
+        name="label"
+        value={values.label}
+        placeholder="e.g. Support line"
+        maxLength={220}
+        onChange={(e) => set({ label: e.target.value })}
+      />
       <label className="check">
         <input type="checkbox" name="autoRead" checked={values.autoRead} onChange={(e) => set({ autoRead: e.target.checked })} />
         <span>
@@ -160,11 +150,7 @@ export function SessionSettingsForm({ session, readOnly }: { session: WASession;
         update.mutate({ session: session.id, ...toInput(values) });
       }}
     >
-      {update.error && Object.keys(fieldErrors(update.error)).length === 0 ? (
-        <div className="form-error" role="alert">
-          {errorMessage(update.error)}
-        </div>
-      ) : null}
+      <FormError error={update.error} />
       {saved ? (
         <div className="form-ok" role="status">
           Settings saved.

@@ -4,11 +4,12 @@
 // refreshes every few seconds, so attempts and retries show as they happen.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { webhookDeliveryStatuses, type WebhookDeliveryStatus } from "@wa/api/contract";
-import { Fragment, useState } from "react";
-import { errorMessage } from "@/lib/errors.ts";
+import { useState } from "react";
 import { formatExact } from "@/lib/format.ts";
 import { useTRPC, type RouterOutputs } from "@/lib/trpc.tsx";
-import { ErrorNotice } from "./Notices.tsx";
+import type { Column } from "./DataTable.tsx";
+import { ActionError } from "./Notices.tsx";
+import { ListTable, type ListQuery } from "./PagedTable.tsx";
 import { RelativeTime } from "./RelativeTime.tsx";
 import { deliveryStatusLabels } from "./webhook-format.ts";
 import "./webhooks.css";
@@ -69,13 +70,7 @@ export function WebhookDeliveries({ webhookId }: { webhookId: string }) {
           ))}
         </div>
       </div>
-      {page.error ? (
-        <div style={{ padding: 16 }}>
-          <ErrorNotice error={page.error} onRetry={() => void page.refetch()} title="Could not load deliveries" />
-        </div>
-      ) : (
-        <DeliveriesTable webhookId={webhookId} rows={page.data?.data} open={open} onToggle={(id) => setOpen((cur) => (cur === id ? null : id))} status={status} />
-      )}
+      <DeliveriesTable webhookId={webhookId} list={page} open={open} onToggle={(id) => setOpen((cur) => (cur === id ? null : id))} status={status} />
       <div className="table-foot">
         <span className="muted">{cursor ? "Older deliveries" : `Newest first · refreshed every ${REFRESH_MS / 1000} s`}</span>
         <span className="row">
@@ -107,15 +102,40 @@ export function WebhookDeliveries({ webhookId }: { webhookId: string }) {
   );
 }
 
+function LastAnswer({ delivery: d }: { delivery: Delivery }) {
+  return (
+    <>
+      {d.lastStatusCode !== null ? <span className="mono">HTTP {d.lastStatusCode}</span> : null}
+      {d.lastError ? (
+        <div className="muted" style={{ fontSize: 12.5, lineHeight: 1.4 }} data-testid="last-error">
+          {d.lastError}
+        </div>
+      ) : d.lastStatusCode === null ? (
+        <span className="muted">—</span>
+      ) : null}
+    </>
+  );
+}
+
+function When({ delivery: d }: { delivery: Delivery }) {
+  if (d.deliveredAt) return <RelativeTime ms={d.deliveredAt} />;
+  if (!d.nextAttemptAt) return <RelativeTime ms={d.createdAt} />;
+  return (
+    <span title={formatExact(d.nextAttemptAt)}>
+      next <RelativeTime ms={d.nextAttemptAt} />
+    </span>
+  );
+}
+
 function DeliveriesTable({
   webhookId,
-  rows,
+  list,
   open,
   onToggle,
   status,
 }: {
   webhookId: string;
-  rows: Delivery[] | undefined;
+  list: ListQuery<Delivery>;
   open: string | null;
   onToggle: (id: string) => void;
   status: WebhookDeliveryStatus | null;
@@ -127,123 +147,74 @@ function DeliveriesTable({
       onSuccess: () => void queryClient.invalidateQueries({ queryKey: trpc.webhooks.deliveries.pathKey() }),
     }),
   );
-  return (
-    <div className="table-wrap">
-      <table className="table table-stack" aria-busy={!rows} data-testid="deliveries-table">
-        <caption className="visually-hidden">Deliveries of this webhook, newest first</caption>
-        <colgroup>
-          <col style={{ width: "24%" }} />
-          <col style={{ width: "15%" }} />
-          <col style={{ width: "8%" }} />
-          <col style={{ width: "23%" }} />
-          <col style={{ width: "14%" }} />
-          <col style={{ width: "16%" }} />
-        </colgroup>
-        <thead>
-          <tr>
-            <th scope="col">Event</th>
-            <th scope="col">Status</th>
-            <th scope="col">Attempts</th>
-            <th scope="col">Last answer</th>
-            <th scope="col">When</th>
-            <th scope="col">
-              <span className="visually-hidden">Actions</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {!rows
-            ? Array.from({ length: 3 }, (_, i) => (
-                <tr key={i} aria-hidden="true">
-                  {Array.from({ length: 6 }, (_, j) => (
-                    <td key={j}>
-                      <span className="skeleton" style={{ width: "60%" }} />
-                    </td>
-                  ))}
-                </tr>
-              ))
-            : null}
-          {rows && rows.length === 0 ? (
-            <tr>
-              <td colSpan={6} style={{ height: "auto", whiteSpace: "normal" }}>
-                <div className="empty" data-testid="deliveries-empty">
-                  <strong>{status ? `No ${deliveryStatusLabels[status]?.toLowerCase() ?? status} deliveries` : "No deliveries yet"}</strong>
-                  Each event this webhook subscribes to becomes a delivery here.
-                </div>
-              </td>
-            </tr>
+  const columns: Column<Delivery>[] = [
+    {
+      header: "Event",
+      width: "24%",
+      className: "wrap",
+      cell: (d) => (
+        <>
+          <span className="mono">{d.type}</span>
+          <div className="muted mono" style={{ fontWeight: 400, fontSize: 11.5 }} title="webhook-id (the event id)">
+            {d.eventId}
+          </div>
+        </>
+      ),
+    },
+    { header: "Status", width: "15%", className: "wrap", cell: (d) => <DeliveryStatus status={d.status} /> },
+    { header: "Attempts", width: "8%", className: "wrap", cellProps: () => ({ "data-testid": "attempts" }), cell: (d) => d.attempts },
+    { header: "Last answer", width: "23%", className: "wrap", cell: (d) => <LastAnswer delivery={d} /> },
+    {
+      header: "When",
+      width: "14%",
+      className: "wrap",
+      label: (d) => (d.deliveredAt ? "Delivered" : d.nextAttemptAt ? "Next attempt" : "Created"),
+      cell: (d) => <When delivery={d} />,
+    },
+    {
+      header: "Actions",
+      actions: true,
+      width: "16%",
+      cell: (d) => (
+        <span className="row" style={{ justifyContent: "flex-end" }}>
+          <button type="button" className="btn btn-sm" aria-expanded={open === d.id} onClick={() => onToggle(d.id)}>
+            Payload
+          </button>
+          {d.status !== "pending" ? (
+            <button
+              type="button"
+              className="btn btn-sm"
+              disabled={retry.isPending && retry.variables.delivery === d.id}
+              onClick={() => retry.mutate({ id: webhookId, delivery: d.id })}
+            >
+              {d.status === "delivered" ? "Send again" : "Retry now"}
+            </button>
           ) : null}
-          {rows?.map((d) => (
-            <Fragment key={d.id}>
-              <tr data-delivery-id={d.id} data-event-id={d.eventId} data-status={d.status}>
-                <td className="cell-title wrap">
-                  <span className="mono">{d.type}</span>
-                  <div className="muted mono" style={{ fontWeight: 400, fontSize: 11.5 }} title="webhook-id (the event id)">
-                    {d.eventId}
-                  </div>
-                </td>
-                <td className="wrap" data-label="Status">
-                  <DeliveryStatus status={d.status} />
-                </td>
-                <td className="wrap" data-label="Attempts" data-testid="attempts">
-                  {d.attempts}
-                </td>
-                <td className="wrap" data-label="Last answer">
-                  {d.lastStatusCode !== null ? <span className="mono">HTTP {d.lastStatusCode}</span> : null}
-                  {d.lastError ? (
-                    <div className="muted" style={{ fontSize: 12.5, lineHeight: 1.4 }} data-testid="last-error">
-                      {d.lastError}
-                    </div>
-                  ) : d.lastStatusCode === null ? (
-                    <span className="muted">—</span>
-                  ) : null}
-                </td>
-                <td className="wrap" data-label={d.deliveredAt ? "Delivered" : d.nextAttemptAt ? "Next attempt" : "Created"}>
-                  {d.deliveredAt ? (
-                    <RelativeTime ms={d.deliveredAt} />
-                  ) : d.nextAttemptAt ? (
-                    <span title={formatExact(d.nextAttemptAt)}>
-                      next <RelativeTime ms={d.nextAttemptAt} />
-                    </span>
-                  ) : (
-                    <RelativeTime ms={d.createdAt} />
-                  )}
-                </td>
-                <td className="cell-actions" style={{ textAlign: "right" }}>
-                  <span className="row" style={{ justifyContent: "flex-end" }}>
-                    <button type="button" className="btn btn-sm" aria-expanded={open === d.id} onClick={() => onToggle(d.id)}>
-                      Payload
-                    </button>
-                    {d.status !== "pending" ? (
-                      <button
-                        type="button"
-                        className="btn btn-sm"
-                        disabled={retry.isPending && retry.variables.delivery === d.id}
-                        onClick={() => retry.mutate({ id: webhookId, delivery: d.id })}
-                      >
-                        {d.status === "delivered" ? "Send again" : "Retry now"}
-                      </button>
-                    ) : null}
-                  </span>
-                </td>
-              </tr>
-              {open === d.id ? (
-                <tr className="delivery-detail">
-                  <td colSpan={6}>
-                    <SignedPayload delivery={d} />
-                  </td>
-                </tr>
-              ) : null}
-            </Fragment>
-          ))}
-        </tbody>
-      </table>
-      {retry.error ? (
-        <div className="form-error" role="alert" style={{ margin: 12 }}>
-          {errorMessage(retry.error)}
-        </div>
-      ) : null}
-    </div>
+        </span>
+      ),
+    },
+  ];
+  return (
+    <ListTable
+      list={list}
+      errorTitle="Could not load deliveries"
+      columns={columns}
+      rowKey={(d) => d.id}
+      rowProps={(d) => ({ "data-delivery-id": d.id, "data-event-id": d.eventId, "data-status": d.status })}
+      rowDetail={(d) => (open === d.id ? <SignedPayload delivery={d} /> : null)}
+      detailClassName="delivery-detail"
+      caption="Deliveries of this webhook, newest first"
+      testId="deliveries-table"
+      emptyTestId="deliveries-empty"
+      empty={
+        <>
+          <strong>{status ? `No ${deliveryStatusLabels[status]?.toLowerCase() ?? status} deliveries` : "No deliveries yet"}</strong>
+          Each event this webhook subscribes to becomes a delivery here.
+        </>
+      }
+    >
+      <ActionError error={retry.error} />
+    </ListTable>
   );
 }
 

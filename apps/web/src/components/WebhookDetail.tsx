@@ -10,11 +10,13 @@ import { useTRPC } from "@/lib/trpc.tsx";
 import { ConfirmButton } from "./ConfirmButton.tsx";
 import { CopyButton } from "./CopyButton.tsx";
 import { EventPicker } from "./EventPicker.tsx";
+import { FormError, TextField } from "./FormParts.tsx";
 import { ErrorNotice, NotAllowed, NotFoundNotice } from "./Notices.tsx";
 import { RelativeTime } from "./RelativeTime.tsx";
 import { WebhookDeliveries } from "./WebhookDeliveries.tsx";
 import { describeEvents, isEventChoice, urlProblem, type EventChoice } from "./webhook-format.ts";
-import { useSessionNames, WEBHOOKS_FORBIDDEN, type Webhook } from "./WebhooksView.tsx";
+import { Tags } from "./Tags.tsx";
+import { useSessionNames, WEBHOOKS_FORBIDDEN, WebhookSessions, WebhookState, type Webhook } from "./WebhooksView.tsx";
 import "./webhooks.css";
 
 export function WebhookDetail({ id }: { id: string }) {
@@ -40,9 +42,7 @@ export function WebhookDetail({ id }: { id: string }) {
               <h2 id="hook-fields-title" style={{ margin: 0 }}>
                 Endpoint
               </h2>
-              <span className={`status status-${w.active ? "active" : "disabled"}`} data-testid="webhook-state">
-                {w.active ? "Active" : "Disabled"}
-              </span>
+              <WebhookState webhook={w} testId="webhook-state" />
             </div>
             <Fields webhook={w} />
             <Actions webhook={w} />
@@ -61,23 +61,18 @@ export function WebhookDetail({ id }: { id: string }) {
 }
 
 function Fields({ webhook: w }: { webhook: Webhook }) {
-  const sessionNames = useSessionNames();
   return (
     <dl className="fields" data-testid="webhook-fields">
       <dt>URL</dt>
       <dd className="mono">{w.url}</dd>
       <dt>Events</dt>
       <dd>
-        <span className="tags">
-          {describeEvents(w.events).map((e) => (
-            <span key={e} className="tag">
-              {e}
-            </span>
-          ))}
-        </span>
+        <Tags values={describeEvents(w.events)} />
       </dd>
       <dt>Sessions</dt>
-      <dd>{w.sessionId ? (sessionNames.get(w.sessionId) ?? <span className="mono">{w.sessionId}</span>) : "All sessions of the organization"}</dd>
+      <dd>
+        <WebhookSessions webhook={w} all="All sessions of the organization" />
+      </dd>
       <dt>Description</dt>
       <dd>{w.description ?? <span className="muted">—</span>}</dd>
       <dt>Created</dt>
@@ -182,26 +177,16 @@ function EditForm({ webhook: w }: { webhook: Webhook }) {
         update.mutate({ id: w.id, url: url.trim(), events, sessionId: sessionId || null, description: description.trim() || null });
       }}
     >
-      {update.error && Object.keys(fieldErrors(update.error)).length === 0 ? (
-        <div className="form-error" role="alert">
-          {errorMessage(update.error)}
-        </div>
-      ) : null}
-      <div className="field">
-        <label htmlFor="edit-url">Endpoint URL</label>
-        <input
-          id="edit-url"
-          className="input"
-          type="url"
-          value={url}
-          onChange={(e) => setUrl(e.target.value)}
-          aria-invalid={errors.url ? true : undefined}
-          aria-describedby="edit-url-msg"
-        />
-        <span id="edit-url-msg" className={errors.url ? "error" : "hint"}>
-          {errors.url ?? "Deliveries already queued go to the new URL."}
-        </span>
-      </div>
+      <FormError error={update.error} />
+      <TextField
+        id="edit-url"
+        label="Endpoint URL"
+        hint="Deliveries already queued go to the new URL."
+        error={errors.url}
+        type="url"
+        value={url}
+        onChange={(e) => setUrl(e.target.value)}
+      />
       <EventPicker id="edit-events" value={events} onChange={setEvents} error={errors.events} />
       <div className="field" style={{ marginTop: 14 }}>
         <label htmlFor="edit-session">Sessions</label>

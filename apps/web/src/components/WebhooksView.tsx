@@ -3,13 +3,18 @@
 // secret is shown once, with copy). Each webhook's page has its deliveries, rotation and deletion.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
-import { useState } from "react";
-import { errorCode, errorMessage, fieldErrors } from "@/lib/errors.ts";
+import { useState, type ReactNode } from "react";
+import { errorCode, fieldErrors } from "@/lib/errors.ts";
 import { formatExact } from "@/lib/format.ts";
 import { useTRPC, type RouterOutputs } from "@/lib/trpc.tsx";
+import { BodyCard, TableCard } from "./Cards.tsx";
 import { CopyButton } from "./CopyButton.tsx";
+import type { Column } from "./DataTable.tsx";
 import { EventPicker } from "./EventPicker.tsx";
-import { ErrorNotice, NotAllowed } from "./Notices.tsx";
+import { FormError, TextField } from "./FormParts.tsx";
+import { ActionError, NotAllowed } from "./Notices.tsx";
+import { ListTable, type ListQuery } from "./PagedTable.tsx";
+import { Tags } from "./Tags.tsx";
 import { ALL_EVENTS, describeEvents, urlProblem, type EventChoice } from "./webhook-format.ts";
 import "./webhooks.css";
 
@@ -23,24 +28,12 @@ export function WebhooksView() {
   if (errorCode(list.error) === "forbidden") return <NotAllowed what={WEBHOOKS_FORBIDDEN} />;
   return (
     <div className="grid-detail grid-wide-main">
-      <section className="card" aria-labelledby="hooks-title">
-        <h2 id="hooks-title" className="visually-hidden">
-          Webhooks
-        </h2>
-        {list.error ? (
-          <div style={{ padding: 16 }}>
-            <ErrorNotice error={list.error} onRetry={() => void list.refetch()} title="Could not load webhooks" />
-          </div>
-        ) : (
-          <WebhooksTable webhooks={list.data?.data} />
-        )}
-      </section>
-      <section className="card" aria-labelledby="create-hook-title">
-        <div className="card-body">
-          <h2 id="create-hook-title">Add a webhook</h2>
-          <CreateWebhookForm />
-        </div>
-      </section>
+      <TableCard id="hooks-title" title="Webhooks">
+        <WebhooksTable list={list} />
+      </TableCard>
+      <BodyCard id="create-hook-title" title="Add a webhook">
+        <CreateWebhookForm />
+      </BodyCard>
     </div>
   );
 }
@@ -52,109 +45,89 @@ export function useSessionNames(): Map<string, string> {
   return new Map((sessions.data?.data ?? []).map((s) => [s.id, s.label ?? s.id]));
 }
 
-function WebhooksTable({ webhooks }: { webhooks: Webhook[] | undefined }) {
+/** Which sessions a webhook hears: one by its label (or id), else `all`. */
+export function WebhookSessions({ webhook: w, all }: { webhook: Webhook; all: ReactNode }) {
+  const sessionNames = useSessionNames();
+  if (!w.sessionId) return all;
+  return sessionNames.get(w.sessionId) ?? <span className="mono">{w.sessionId}</span>;
+}
+
+/** Active or disabled, as a badge. */
+export function WebhookState({ webhook: w, testId }: { webhook: Webhook; testId?: string }) {
+  return (
+    <span className={`status status-${w.active ? "active" : "disabled"}`} data-testid={testId}>
+      {w.active ? "Active" : "Disabled"}
+    </span>
+  );
+}
+
+function WebhooksTable({ list }: { list: ListQuery<Webhook> }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const sessionNames = useSessionNames();
   const update = useMutation(
     trpc.webhooks.update.mutationOptions({ onSuccess: () => void queryClient.invalidateQueries({ queryKey: trpc.webhooks.pathKey() }) }),
   );
-  return (
-    <div className="table-wrap">
-      <table className="table table-stack" aria-busy={!webhooks} data-testid="webhooks-table">
-        <caption className="visually-hidden">Webhooks of this organization</caption>
-        <colgroup>
-          <col style={{ width: "34%" }} />
-          <col style={{ width: "22%" }} />
-          <col style={{ width: "14%" }} />
-          <col style={{ width: "12%" }} />
-          <col style={{ width: "18%" }} />
-        </colgroup>
-        <thead>
-          <tr>
-            <th scope="col">Endpoint</th>
-            <th scope="col">Events</th>
-            <th scope="col">Sessions</th>
-            <th scope="col">State</th>
-            <th scope="col">
-              <span className="visually-hidden">Actions</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {!webhooks
-            ? Array.from({ length: 3 }, (_, i) => (
-                <tr key={i} aria-hidden="true">
-                  {Array.from({ length: 5 }, (_, j) => (
-                    <td key={j}>
-                      <span className="skeleton" style={{ width: "60%" }} />
-                    </td>
-                  ))}
-                </tr>
-              ))
-            : null}
-          {webhooks && webhooks.length === 0 ? (
-            <tr>
-              <td colSpan={5} style={{ height: "auto", whiteSpace: "normal" }}>
-                <div className="empty" data-testid="empty-state">
-                  <strong>No webhooks yet</strong>
-                  Add one to have the gateway POST each event to your endpoint.
-                </div>
-              </td>
-            </tr>
+  const columns: Column<Webhook>[] = [
+    {
+      header: "Endpoint",
+      width: "34%",
+      className: "wrap",
+      cell: (w) => (
+        <>
+          <Link href={`/webhooks/${w.id}`} prefetch={false} className="mono" style={{ fontSize: 13 }}>
+            {w.url}
+          </Link>
+          {w.description ? (
+            <div className="muted" style={{ fontWeight: 400, fontSize: 13 }}>
+              {w.description}
+            </div>
           ) : null}
-          {webhooks?.map((w) => (
-            <tr key={w.id} data-webhook-id={w.id}>
-              <td className="cell-title wrap">
-                <Link href={`/webhooks/${w.id}`} prefetch={false} className="mono" style={{ fontSize: 13 }}>
-                  {w.url}
-                </Link>
-                {w.description ? (
-                  <div className="muted" style={{ fontWeight: 400, fontSize: 13 }}>
-                    {w.description}
-                  </div>
-                ) : null}
-              </td>
-              <td className="wrap" data-label="Events">
-                <span className="tags">
-                  {describeEvents(w.events).map((e) => (
-                    <span key={e} className="tag">
-                      {e}
-                    </span>
-                  ))}
-                </span>
-              </td>
-              <td className="wrap" data-label="Sessions">
-                {w.sessionId ? (sessionNames.get(w.sessionId) ?? <span className="mono">{w.sessionId}</span>) : <span className="muted">All</span>}
-              </td>
-              <td className="wrap" data-label="State" title={`Created ${formatExact(w.createdAt)}`}>
-                <span className={`status status-${w.active ? "active" : "disabled"}`}>{w.active ? "Active" : "Disabled"}</span>
-              </td>
-              <td className="cell-actions" style={{ textAlign: "right" }}>
-                <span className="row" style={{ justifyContent: "flex-end" }}>
-                  <button
-                    type="button"
-                    className="btn btn-sm"
-                    disabled={update.isPending}
-                    onClick={() => update.mutate({ id: w.id, active: !w.active })}
-                  >
-                    {w.active ? "Disable" : "Enable"}
-                  </button>
-                  <Link href={`/webhooks/${w.id}`} prefetch={false} className="btn btn-sm">
-                    Deliveries
-                  </Link>
-                </span>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      {update.error ? (
-        <div className="form-error" role="alert" style={{ margin: 12 }}>
-          {errorMessage(update.error)}
-        </div>
-      ) : null}
-    </div>
+        </>
+      ),
+    },
+    { header: "Events", width: "22%", className: "wrap", cell: (w) => <Tags values={describeEvents(w.events)} /> },
+    { header: "Sessions", width: "14%", className: "wrap", cell: (w) => <WebhookSessions webhook={w} all={<span className="muted">All</span>} /> },
+    {
+      header: "State",
+      width: "12%",
+      className: "wrap",
+      cellProps: (w) => ({ title: `Created ${formatExact(w.createdAt)}` }),
+      cell: (w) => <WebhookState webhook={w} />,
+    },
+    {
+      header: "Actions",
+      actions: true,
+      width: "18%",
+      cell: (w) => (
+        <span className="row" style={{ justifyContent: "flex-end" }}>
+          <button type="button" className="btn btn-sm" disabled={update.isPending} onClick={() => update.mutate({ id: w.id, active: !w.active })}>
+            {w.active ? "Disable" : "Enable"}
+          </button>
+          <Link href={`/webhooks/${w.id}`} prefetch={false} className="btn btn-sm">
+            Deliveries
+          </Link>
+        </span>
+      ),
+    },
+  ];
+  return (
+    <ListTable
+      list={list}
+      errorTitle="Could not load webhooks"
+      columns={columns}
+      rowKey={(w) => w.id}
+      rowProps={(w) => ({ "data-webhook-id": w.id })}
+      caption="Webhooks of this organization"
+      testId="webhooks-table"
+      empty={
+        <>
+          <strong>No webhooks yet</strong>
+          Add one to have the gateway POST each event to your endpoint.
+        </>
+      }
+    >
+      <ActionError error={update.error} />
+    </ListTable>
   );
 }
 
@@ -216,28 +189,18 @@ function CreateWebhookForm() {
           });
         }}
       >
-        {create.error && Object.keys(fieldErrors(create.error)).length === 0 ? (
-          <div className="form-error" role="alert">
-            {errorMessage(create.error)}
-          </div>
-        ) : null}
-        <div className="field">
-          <label htmlFor="hook-url">Endpoint URL</label>
-          <input
-            id="hook-url"
-            className="input"
-            type="url"
-            inputMode="url"
-            value={url}
-            onChange={(e) => setUrl(e.target.value)}
-            placeholder="https://example.com/hooks/whatsapp"
-            aria-invalid={errors.url ? true : undefined}
-            aria-describedby="hook-url-msg"
-          />
-          <span id="hook-url-msg" className={errors.url ? "error" : "hint"}>
-            {errors.url ?? "Public http(s) address; private and loopback addresses are refused."}
-          </span>
-        </div>
+        <FormError error={create.error} />
+        <TextField
+          id="hook-url"
+          label="Endpoint URL"
+          hint="Public http(s) address; private and loopback addresses are refused."
+          error={errors.url}
+          type="url"
+          inputMode="url"
+          value={url}
+          onChange={(e) => setUrl(e.target.value)}
+          placeholder="https://example.com/hooks/whatsapp"
+        />
         <EventPicker id="hook-events" value={events} onChange={setEvents} error={errors.events} />
         <div className="field" style={{ marginTop: 14 }}>
           <label htmlFor="hook-session">Sessions</label>

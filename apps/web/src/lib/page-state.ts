@@ -1,59 +1,67 @@
 "use client";
-// URL state of the smaller paged tables (members, invitations, audit, organizations): page size, the cursor stack
-// and a few named text filters, so a view reloads and shares like the sessions table.
+// URL state of the paged tables: page size, the cursor stack and the table's filters, so a view reloads and shares.
+// Paging pushes a history entry (Back goes to the previous page); a filter or page size change replaces it.
 import { usePathname, useSearchParams } from "next/navigation";
 import { useCallback, useMemo } from "react";
-import { PAGE_SIZES } from "./table-params.ts";
-import { limits } from "@wa/api/contract";
+import { parseCursorPage, writeCursorPage, type CursorPage, type ParamsReader } from "./table-params.ts";
 
-export interface PageState<F extends string> {
-  size: number;
-  cursors: string[];
-  cursor: string | undefined;
-  page: number;
-  filters: Record<F, string>;
-}
-
-export function usePageState<F extends string>(filterNames: readonly F[]) {
+/** A table's state in the URL, read with `parse`; `writeFilters` puts everything but the paging back. */
+export function useUrlTableState<S extends CursorPage>(parse: (params: ParamsReader) => S, writeFilters: (state: S, sp: URLSearchParams) => void) {
   const params = useSearchParams();
   const pathname = usePathname();
-  const names = filterNames.join(",");
-
-  const state = useMemo<PageState<F>>(() => {
-    const sizeParam = Number(params.get("size"));
-    const size = (PAGE_SIZES as readonly number[]).includes(sizeParam) ? sizeParam : limits.page.default;
-    const cursors = params.getAll("c").filter((c) => c.length > 0 && c.length <= limits.cursorLength);
-    const filters = Object.fromEntries(names.split(",").filter(Boolean).map((n) => [n, params.get(n) ?? ""])) as Record<F, string>;
-    return { size, cursors, cursor: cursors.at(-1), page: cursors.length + 1, filters };
-  }, [params, names]);
+  const state = useMemo(() => parse(params), [parse, params]);
 
   const go = useCallback(
-    (next: PageState<F>, mode: "push" | "replace") => {
+    (next: S, mode: "push" | "replace") => {
       const sp = new URLSearchParams();
-      for (const [name, value] of Object.entries(next.filters) as [string, string][]) if (value) sp.set(name, value);
-      if (next.size !== limits.page.default) sp.set("size", String(next.size));
-      for (const c of next.cursors) sp.append("c", c);
+      writeFilters(next, sp);
+      writeCursorPage(next, sp);
       const qs = sp.toString();
       const href = qs ? `${pathname}?${qs}` : pathname;
-      // As the sessions table: the history API updates useSearchParams without re-rendering server components.
+      // The native history API is integrated with Next's router (useSearchParams updates) and, unlike
+      // router.push, does not re-render the server components: a page change costs only the data fetch.
       if (mode === "push") window.history.pushState(null, "", href);
       else window.history.replaceState(null, "", href);
     },
-    [pathname],
+    [pathname, writeFilters],
   );
 
   /** A filter or the page size changed: back to page 1. */
+  const restart = useCallback((next: S) => go({ ...next, cursors: [] }, "replace"), [go]);
+  const nextPage = useCallback((cursor: string) => go({ ...state, cursors: [...state.cursors, cursor] }, "push"), [go, state]);
+  const prevPage = useCallback(() => go({ ...state, cursors: state.cursors.slice(0, -1) }, "push"), [go, state]);
+  return { state, restart, nextPage, prevPage };
+}
+
+export interface PageState<F extends string> extends CursorPage {
+  filters: Record<F, string>;
+}
+
+/** The smaller paged tables (members, invitations, audit, organizations): paging and a few named text filters. */
+export function usePageState<F extends string>(filterNames: readonly F[]) {
+  const names = filterNames.join(",");
+  const parse = useCallback(
+    (params: ParamsReader): PageState<F> => ({
+      ...parseCursorPage(params),
+      filters: Object.fromEntries(names.split(",").filter(Boolean).map((n) => [n, params.get(n) ?? ""])) as Record<F, string>,
+    }),
+    [names],
+  );
+  const { state, restart, nextPage, prevPage } = useUrlTableState(parse, writeFilters);
+
   const setFilters = useCallback(
     (patch: Partial<Record<F, string>> & { size?: number }) => {
       const { size, ...filters } = patch;
-      go({ ...state, size: size ?? state.size, filters: { ...state.filters, ...filters }, cursors: [] }, "replace");
+      restart({ ...state, size: size ?? state.size, filters: { ...state.filters, ...filters } });
     },
-    [go, state],
+    [restart, state],
   );
-  const nextPage = useCallback((cursor: string) => go({ ...state, cursors: [...state.cursors, cursor] }, "push"), [go, state]);
-  const prevPage = useCallback(() => go({ ...state, cursors: state.cursors.slice(0, -1) }, "push"), [go, state]);
   return { state, setFilters, nextPage, prevPage };
 }
 
+function writeFilters(state: PageState<string>, sp: URLSearchParams) {
+  for (const [name, value] of Object.entries(state.filters)) if (value) sp.set(name, value);
+}
+
 /** The page part of a list input: the page size and this page's cursor. */
-export const pageOf = <F extends string>(state: PageState<F>) => (state.cursor ? { limit: state.size, cursor: state.cursor } : { limit: state.size });
+export const pageOf = (state: CursorPage) => (state.cursor ? { limit: state.size, cursor: state.cursor } : { limit: state.size });

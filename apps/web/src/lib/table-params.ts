@@ -7,12 +7,16 @@ export const PAGE_SIZES = [25, limits.page.default, 100] as const;
 export const SESSION_STATUSES = sessionStatuses;
 export type SessionStatusValue = SessionStatus;
 
-export interface TableState {
+/** Where a server-paged table stands: its page size and keyset cursor stack. */
+export interface CursorPage {
   size: number;
   /** Cursors of the pages before this one, oldest first; the last one fetched this page. Empty on page 1. */
   cursors: string[];
   cursor: string | undefined;
   page: number;
+}
+
+export interface TableState extends CursorPage {
   status: SessionStatusValue[];
   org: string;
   gw: string;
@@ -24,18 +28,26 @@ export interface ParamsReader {
   getAll(name: string): string[];
 }
 
-export function parseTableState(params: ParamsReader): TableState {
+/** The page size (one of PAGE_SIZES, else the default) and the cursor stack (`c`, repeated) of any paged table. */
+export function parseCursorPage(params: ParamsReader): CursorPage {
   const sizeParam = Number(params.get("size"));
   const size = (PAGE_SIZES as readonly number[]).includes(sizeParam) ? sizeParam : limits.page.default;
   const cursors = params.getAll("c").filter((c) => c.length > 0 && c.length <= limits.cursorLength);
+  return { size, cursors, cursor: cursors.at(-1), page: cursors.length + 1 };
+}
+
+/** The page size and cursors, written after a table's filters (the inverse of parseCursorPage). */
+export function writeCursorPage(page: Pick<CursorPage, "size" | "cursors">, sp: URLSearchParams): void {
+  if (page.size !== limits.page.default) sp.set("size", String(page.size));
+  for (const c of page.cursors) sp.append("c", c);
+}
+
+export function parseTableState(params: ParamsReader): TableState {
   const status = params
     .getAll("status")
     .filter((s): s is SessionStatusValue => (SESSION_STATUSES as readonly string[]).includes(s));
   return {
-    size,
-    cursors,
-    cursor: cursors[cursors.length - 1],
-    page: cursors.length + 1,
+    ...parseCursorPage(params),
     status,
     org: params.get("org") ?? "",
     gw: params.get("gw") ?? "",
