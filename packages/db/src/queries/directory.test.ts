@@ -1,4 +1,6 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, type SQL } from "drizzle-orm";
+import { PgDialect } from "drizzle-orm/pg-core";
+import type { Executor } from "../client.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newId } from "../ids.ts";
 import { groupMembers, groups, organizations, waSessions } from "../schema/index.ts";
@@ -110,6 +112,42 @@ describe("syncGroups", () => {
     // the unchanged group was not rewritten
     expect(stored.find((g) => g.jid === G2)?.updatedAt).toEqual(before?.updatedAt);
     expect(await storedMembers(OTHER)).toEqual(["1@s.whatsapp.net:member:-"]);
+  });
+
+  it("a batch equal to the stored state (members in any order) costs one read and no write", async () => {
+    const statements: string[] = [];
+    const dialect = new PgDialect();
+    const recording = {
+      ...t.db,
+      execute: (query: SQL) => {
+        statements.push(dialect.sqlToQuery(query).sql.trim().split(/\s+/)[0] ?? "");
+        return t.db.execute(query);
+      },
+    } as unknown as Executor;
+    const stored = [
+      member(G1, 5),
+      member(G1, 2, "admin"),
+      member(G1, 1, "superadmin"),
+      member(G2, 1),
+      { groupJid: G2, memberJid: "4@s.whatsapp.net", phoneJid: "4@s.whatsapp.net", lidJid: "44@lid", role: "member" as const },
+    ];
+    expect(await syncGroups(recording, sessionId, [{ jid: G2, subject: "two" }, { jid: G1 }], stored)).toEqual({
+      groupsWritten: 0,
+      membersWritten: 0,
+      membersRemoved: 0,
+    });
+    expect(statements).toEqual(["select"]);
+    // one LID differs in one group: that group goes to the writing statement, and only its change is written
+    statements.length = 0;
+    const changed = stored.map((m) => (m.memberJid === "4@s.whatsapp.net" ? { ...m, lidJid: "45@lid" } : m));
+    expect(await syncGroups(recording, sessionId, [{ jid: G2 }, { jid: G1 }], changed)).toEqual({
+      groupsWritten: 0,
+      membersWritten: 1,
+      membersRemoved: 0,
+    });
+    expect(statements).toEqual(["select", "with"]);
+    expect(await storedMembers(G2)).toEqual(["1@s.whatsapp.net:member:-", "4@s.whatsapp.net:member:45@lid"]);
+    await syncGroups(t.db, sessionId, [{ jid: G2 }], stored.filter((m) => m.groupJid === G2));
   });
 
   it("empties a group whose batch lists no members", async () => {
