@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newId } from "../ids.ts";
 import { groupMembers, groups, organizations, waSessions } from "../schema/index.ts";
 import { createTestDatabase, type TestDatabase } from "../testing.ts";
-import { syncGroups, type GroupMemberUpsert, type GroupUpsert } from "./directory.ts";
+import { sql } from "drizzle-orm";
+import { syncGroups, upsertContacts, upsertGroupMembers, upsertGroups, type GroupMemberUpsert, type GroupUpsert } from "./directory.ts";
 
 const G1 = "111@g.us";
 const G2 = "222@g.us";
@@ -157,5 +158,50 @@ describe("syncGroups", () => {
       membersRemoved: 2,
     });
     expect(await storedMembers(G2)).toEqual([]);
+  });
+});
+
+describe("upserts of rows equal to the stored ones", () => {
+  let t: TestDatabase;
+  const sessionId = newId();
+
+  beforeAll(async () => {
+    t = await createTestDatabase();
+    await t.db.insert(organizations).values({ id: "org-up", name: "org-up" });
+    await t.db.insert(waSessions).values({ id: sessionId, organizationId: "org-up", gatewayId: "gw", label: "up" });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  /** A statement that locks or updates a row leaves its transaction in the row's xmax (and a new row version). */
+  const versions = async (table: "contacts" | "groups" | "group_members") =>
+    (await t.db.execute<{ v: string }>(sql`select ctid::text || '/' || xmax::text as v from ${sql.identifier(table)} order by 1`)).map(
+      (r) => r.v,
+    );
+  const all = async () => [await versions("contacts"), await versions("groups"), await versions("group_members")];
+
+  it("touch no stored row (no lock, no update); a changed row is still written", async () => {
+    const contacts = [
+      { jid: "1@s.whatsapp.net", name: "One", lidJid: "1@lid" },
+      { jid: "2@s.whatsapp.net", name: "Two" },
+    ];
+    await upsertContacts(t.db, sessionId, contacts);
+    await upsertGroups(t.db, sessionId, [{ jid: G1, subject: "one", size: 2 }]);
+    await upsertGroupMembers(t.db, sessionId, [member(G1, 1, "admin"), member(G1, 2)]);
+    const before = await all();
+    // the same rows again, and rows with absent fields (which keep the stored values)
+    await upsertContacts(t.db, sessionId, [...contacts, { jid: "1@s.whatsapp.net", name: null }]);
+    await upsertGroups(t.db, sessionId, [{ jid: G1, subject: "one" }]);
+    await upsertGroupMembers(t.db, sessionId, [member(G1, 1, "admin"), { ...member(G1, 2), phoneJid: null }]);
+    expect(await all()).toEqual(before);
+
+    await upsertContacts(t.db, sessionId, [{ jid: "2@s.whatsapp.net", name: "Two, renamed" }]);
+    await upsertGroupMembers(t.db, sessionId, [member(G1, 2, "admin")]);
+    const after = await all();
+    expect(after[0]?.filter((v) => !before[0]?.includes(v))).toHaveLength(1);
+    expect(after[2]?.filter((v) => !before[2]?.includes(v))).toHaveLength(1);
+    const [two] = await t.db.execute<{ name: string }>(sql`select name from contacts where jid = '2@s.whatsapp.net'`);
+    expect(two?.name).toBe("Two, renamed");
   });
 });

@@ -75,11 +75,18 @@ export async function upsertContacts(db: Executor, sessionId: string, rows: read
       verified_name: r.verifiedName ?? null,
     })),
   );
+  // Rows equal to the stored ones are left out before the upsert: `on conflict … where` would skip their update but
+  // still lock (and so dirty) each stored row, and a resync sends every contact again. Same in the two upserts below.
   await db.execute(sql`
     insert into contacts as c (session_id, jid, phone_jid, lid_jid, name, notify, verified_name, created_at, updated_at)
     select ${sessionId}, r.jid, r.phone_jid, r.lid_jid, r.name, r.notify, r.verified_name, now(), now()
     from jsonb_to_recordset(${payload}::jsonb)
       as r(jid text, phone_jid text, lid_jid text, name text, notify text, verified_name text)
+    where not exists (
+      select 1 from contacts s where s.session_id = ${sessionId} and s.jid = r.jid
+        and (s.phone_jid, s.lid_jid, s.name, s.notify, s.verified_name) is not distinct from
+          (coalesce(r.phone_jid, s.phone_jid), coalesce(r.lid_jid, s.lid_jid), coalesce(r.name, s.name),
+           coalesce(r.notify, s.notify), coalesce(r.verified_name, s.verified_name)))
     on conflict (session_id, jid) do update set
       phone_jid = coalesce(excluded.phone_jid, c.phone_jid),
       lid_jid = coalesce(excluded.lid_jid, c.lid_jid),
@@ -157,6 +164,12 @@ export async function upsertGroups(db: Executor, sessionId: string, rows: readon
       r.size, r.announce, r.restrict, now(), now()
     from jsonb_to_recordset(${payload}::jsonb) as r(jid text, subject text, description text, owner_jid text,
       creation bigint, size int, announce boolean, restrict boolean)
+    where not exists (
+      select 1 from groups s where s.session_id = ${sessionId} and s.jid = r.jid
+        and (s.subject, s.description, s.owner_jid, s.creation, s.size, s.announce, s.restrict) is not distinct from
+          (coalesce(r.subject, s.subject), coalesce(r.description, s.description), coalesce(r.owner_jid, s.owner_jid),
+           coalesce(case when r.creation is null then null else to_timestamp(r.creation / 1000.0) end, s.creation),
+           coalesce(r.size, s.size), coalesce(r.announce, s.announce), coalesce(r.restrict, s.restrict)))
     on conflict (session_id, jid) do update set
       subject = coalesce(excluded.subject, g.subject),
       description = coalesce(excluded.description, g.description),
@@ -201,6 +214,9 @@ export async function upsertGroupMembers(
     insert into group_members as gm (session_id, group_jid, member_jid, phone_jid, lid_jid, role, created_at, updated_at)
     select ${sessionId}, r.g, r.m, r.pn, r.lid, r.role, now(), now()
     from jsonb_to_recordset(${payload}::jsonb) as r(g text, m text, pn text, lid text, role text)
+    where not exists (
+      select 1 from group_members s where s.session_id = ${sessionId} and s.group_jid = r.g and s.member_jid = r.m
+        and (s.phone_jid, s.lid_jid, s.role) is not distinct from (coalesce(r.pn, s.phone_jid), coalesce(r.lid, s.lid_jid), r.role))
     on conflict (session_id, group_jid, member_jid) do update set
       phone_jid = coalesce(excluded.phone_jid, gm.phone_jid),
       lid_jid = coalesce(excluded.lid_jid, gm.lid_jid),
