@@ -203,7 +203,8 @@ export async function runBackfill(): Promise<{ body: string; postgres: string }>
       "",
       `Floor, in the same run: the ${floor.rows.toLocaleString("en")} rows the session holds afterwards (contacts, groups, group members), read into`,
       "the bench and bulk-loaded into empty copies of the three tables (`create table … (like … including all)`: same",
-      "indexes and constraints), one `insert … select … from unnest($1::text[], …)` per table, median of 3 loads:",
+      "columns, defaults, checks and indexes; `like` copies no foreign keys, so the floor skips the checks the real",
+      "tables make), one `insert … select … from unnest($1::text[], …)` per table, median of 3 loads:",
       `${floor.seconds.toFixed(3)} s (${Object.entries(floor.perTable).map(([t, x]) => `${t} ${x.toFixed(3)} s`).join(", ")}).`,
       "",
       table(
