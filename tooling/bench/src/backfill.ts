@@ -81,6 +81,32 @@ async function postgresCpuMs(db: BenchDatabase): Promise<number> {
   return backends.reduce((sum, b) => sum + cpuMs(b.pid), 0);
 }
 
+const PHASES = [
+  "backfill: app-state resync done",
+  "backfill: groups fetched",
+  "backfill: LID mappings applied",
+  "backfill: contacts done",
+  "backfill: groups done",
+];
+
+/** Per job (in the order they ran): the `ms` of each phase line the gateway logged. */
+function jobPhases(output: string): Map<string, number>[] {
+  const jobs = new Map<string, Map<string, number>>();
+  for (const line of output.split("\n")) {
+    if (!line.includes('"backfill: ')) continue;
+    try {
+      const entry = JSON.parse(line) as { msg?: string; jobId?: string; ms?: number };
+      if (!entry.jobId || !entry.msg || entry.ms === undefined) continue;
+      const job = jobs.get(entry.jobId) ?? new Map<string, number>();
+      job.set(entry.msg, entry.ms);
+      jobs.set(entry.jobId, job);
+    } catch {
+      // not a log line of ours
+    }
+  }
+  return [...jobs.values()];
+}
+
 const median = (xs: number[]) => quantile([...xs].sort((a, b) => a - b), 0.5);
 const mib = (x: number) => x.toFixed(0);
 
@@ -94,6 +120,8 @@ export async function runBackfill(): Promise<{ body: string; postgres: string }>
     webUrl: identity.webUrl,
     jwksUrl: identity.identity.jwksUrl,
     waWsUrl: sim.wsUrl,
+    // The job logs its phases at info (the gateway's production level); read back below.
+    logLevel: "info",
   });
   const rssIdle = rssMiB(gateway.pid);
 
@@ -175,6 +203,7 @@ export async function runBackfill(): Promise<{ body: string; postgres: string }>
     });
   }
 
+  const phases = jobPhases(gateway.stdout());
   const [stored] = await db.sql<{ contacts: number; groups: number; members: number }[]>`
     select (select count(*)::int from contacts) as contacts, (select count(*)::int from groups) as groups,
            (select count(*)::int from group_members) as members`;
@@ -238,6 +267,14 @@ export async function runBackfill(): Promise<{ body: string; postgres: string }>
           r.simCpuSeconds.toFixed(1),
           r.postgresCpuSeconds.toFixed(1),
         ]),
+      ),
+      "",
+      "The job's own phases (its log lines, ms from its start): the contacts' app-state resync and the groups' fetch",
+      "(both Baileys and the simulator) run side by side, then each side's writes; the job ends when both are done.",
+      "",
+      table(
+        ["run", ...PHASES.map((p) => p.replace("backfill: ", ""))],
+        runs.map((_, i) => [i + 1, ...PHASES.map((p) => phases[i]?.get(p)?.toFixed(0) ?? "—")]),
       ),
       "",
       `- PostgreSQL statements seen active (${pgSamples} samples every 50 ms over the runs; share of samples):`,

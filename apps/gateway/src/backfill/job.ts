@@ -134,7 +134,7 @@ async function backfillContacts(ctx: BackfillContext): Promise<void> {
     ctx.logger.warn({ err }, "app-state resync during backfill failed; continuing with what the device knows");
   }
   await whileConnected(ctx, conn.writer.idle());
-  ctx.logger.debug({ ms: Date.now() - t0 }, "backfill: app-state resync done");
+  ctx.logger.info({ ms: Date.now() - t0 }, "backfill: app-state resync done");
 
   // LID↔phone-number mappings the device stored while talking to people.
   const mappings = await whileConnected(ctx, conn.source.lidMappings());
@@ -144,7 +144,7 @@ async function backfillContacts(ctx: BackfillContext): Promise<void> {
     await conn.writer.write(() => applyContactLidMappings(db, sessionId, batch));
   }
 
-  ctx.logger.debug({ ms: Date.now() - t0, mappings: mappings.length }, "backfill: LID mappings applied");
+  ctx.logger.info({ ms: Date.now() - t0, mappings: mappings.length }, "backfill: LID mappings applied");
   // Every contact the device delivered is now written (the capture is idle; contacts are never deleted here):
   // those the resync added are the difference. Writing them back would change nothing.
   const total = await countStoredContacts(ctx, () => undefined);
