@@ -5,7 +5,7 @@ import { bulkWriteFloor } from "./bulk-floor.ts";
 import { createBenchDatabase, type BenchDatabase } from "./database.ts";
 import { BENCH_PASSWORD, createBenchIdentity, SUPER_ADMIN_EMAIL } from "./gateway.ts";
 import { api, apiOk, createAndPair, type Scenario } from "./pairing.ts";
-import { cpuMs, quiet, rssMiB, sleep, startGatewayChild, startSimulatorChild } from "./processes.ts";
+import { cpuMs, quiet, rssMiB, sleep, startGatewayChild, startSimulatorChild, until } from "./processes.ts";
 import { table } from "./report.ts";
 import { quantile } from "./stats.ts";
 
@@ -135,7 +135,15 @@ export async function runBackfill(): Promise<{ body: string; postgres: string }>
     timeoutMs: 180_000,
   });
   const pairedMs = Date.now() - pairStarted;
-  const settleMs = await quiet(gateway.pid, 120_000);
+  // The post-pairing history sync has landed once every contact is stored; then a short quiet spell (its last
+  // writes, Baileys' own bookkeeping). A machine busy with other work keeps a process from looking idle for long.
+  const settleStarted = Date.now();
+  await until(async () => {
+    const [row] = await db.sql<{ n: number }[]>`select count(*)::int as n from contacts where session_id = ${session.id}`;
+    return (row?.n ?? 0) >= SCENARIO.contacts;
+  }, "the history sync's contacts", 120_000, 500);
+  await quiet(gateway.pid, 20_000);
+  const settleMs = Date.now() - settleStarted;
   const account = (await (await fetch(`${sim.httpUrl}/sim/accounts/${session.phoneNumber ?? ""}`)).json()) as {
     counts: { contacts: number; groups: number; groupMembers: number };
   };

@@ -167,7 +167,13 @@ interface PageBody {
 }
 
 async function fetchPage(url: string, token: string): Promise<string[]> {
-  const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+  let res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+  // A 503 is the gateway's health probe saying the database did not answer within its 5 s (a shared machine under
+  // heavy load can do that); a second try after it recovers, rather than a failed section.
+  for (let retry = 0; res.status === 503 && retry < 5; retry++) {
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+  }
   const body = (await res.json()) as PageBody;
   if (!res.ok) throw new Error(`${url}: HTTP ${res.status} ${JSON.stringify(body)}`);
   const rows = body.data ?? body.result?.data?.data;
