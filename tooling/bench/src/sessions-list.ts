@@ -35,7 +35,20 @@ export async function seedScale(db: BenchDatabase): Promise<void> {
   });
   const statuses: SessionStatus[] = ["stopped", "working", "failed", "logged_out"];
   await db.sql`update wa_sessions set status = (${db.sql.array(statuses)}::text[])[1 + (abs(hashtext(id)) % 4)]`;
+  await registerSyntheticGateways(db);
   await db.sql`analyze wa_sessions`;
+}
+
+/**
+ * The synthetic sessions' two gateways, registered as live (heartbeat a day ahead): otherwise the bench's own gateway
+ * would see a quarter of a million `working` sessions whose gateway is gone and take them over (restore, fail, write
+ * their status) while it is being measured, changing the very rows the filters count.
+ */
+async function registerSyntheticGateways(db: BenchDatabase): Promise<void> {
+  await db.sql`
+    insert into gateways (id, base_url, status, started_at, heartbeat_at)
+    select g, 'http://127.0.0.1:9', 'online', now(), now() + interval '1 day' from unnest(array['gw-a', 'gw-b']) g
+    on conflict (id) do update set status = 'online', heartbeat_at = excluded.heartbeat_at`;
 }
 
 const labelWords = ["Sales", "Support", "Billing", "Warehouse", "Delivery", "Marketing", "Front desk", "Night shift"];
@@ -65,6 +78,7 @@ export async function seedListScale(db: BenchDatabase, sessions = LIST_SESSIONS)
     superAdminPassword: "bench-password",
     demoPassword: "bench-password",
   });
+  await registerSyntheticGateways(db);
   await db.sql`
     insert into organizations (id, name, created_at, updated_at)
     select 'org-bench-' || lpad(o::text, 4, '0'), 'Bench Org ' || lpad(o::text, 4, '0'), now(), now()
