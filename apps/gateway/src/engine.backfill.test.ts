@@ -107,6 +107,41 @@ describe("backfill", () => {
     expect({ contacts: job.contacts, groups: job.groups, groupMembers: job.groupMembers }).toEqual(before);
   });
 
+  it("stored state out of date (a departed member, a missing one, a wrong role, a lost phone number, a group since left): a rerun writes back exactly the account", async () => {
+    const account = h.sim.control.account(phoneNumber);
+    const [a, b, c, d] = account.groupRows.map((g) => g.jid);
+    if (!a || !b || !c || !d) throw new Error("the scenario has fewer than 4 groups");
+    const firstOf = (groupJid: string) => account.memberships.find((m) => m.groupJid === groupJid)?.jid ?? "?";
+    await h.db.db.execute(sql`
+      insert into group_members (session_id, group_jid, member_jid, phone_jid, role, created_at, updated_at)
+      values (${session.id}, ${a}, '6289999999999@s.whatsapp.net', '6289999999999@s.whatsapp.net', 'member', now(), now())`);
+    await h.db.db.execute(sql`delete from group_members where session_id = ${session.id} and group_jid = ${b} and member_jid = ${firstOf(b)}`);
+    await h.db.db.execute(sql`
+      update group_members set role = case when role = 'member' then 'admin' else 'member' end
+      where session_id = ${session.id} and group_jid = ${c} and member_jid = ${firstOf(c)}`);
+    await h.db.db.execute(sql`update group_members set phone_jid = null where session_id = ${session.id} and group_jid = ${d}`);
+    await h.db.db.execute(sql`
+      insert into groups (session_id, jid, subject, created_at, updated_at)
+      values (${session.id}, '120363000000000001@g.us', 'left long ago', now(), now())`);
+    await h.db.db.execute(sql`
+      insert into group_members (session_id, group_jid, member_jid, role, created_at, updated_at)
+      values (${session.id}, '120363000000000001@g.us', '6289999999998@s.whatsapp.net', 'member', now(), now())`);
+
+    await engine.backfill.start(session.id);
+    const job = await finished(engine, session.id);
+    expect(job.error).toBeNull();
+    expect({ contacts: job.contacts, groups: job.groups, groupMembers: job.groupMembers }).toEqual(account.counts);
+    expect(await countDirectory(h.db.db, session.id)).toEqual(account.counts);
+    const members = await h.db.db.select().from(schema.groupMembers).where(eq(schema.groupMembers.sessionId, session.id));
+    const key = (groupJid: string, memberJid: string, role: string) => `${groupJid} ${memberJid} ${role}`;
+    expect(members.map((m) => key(m.groupJid, m.memberJid, m.role)).sort()).toEqual(
+      account.memberships.map((m) => key(m.groupJid, m.jid, m.role)).sort(),
+    );
+    expect(members.filter((m) => m.groupJid === d).every((m) => m.phoneJid !== null)).toBe(true);
+    const groups = await h.db.db.select({ jid: schema.groups.jid }).from(schema.groups).where(eq(schema.groups.sessionId, session.id));
+    expect(groups.map((g) => g.jid).sort()).toEqual(account.groupRows.map((g) => g.jid).sort());
+  });
+
   it("the connection drops mid-run: failed with the reason; a rerun completes without duplicates", async () => {
     h.sim.control.slowDown(phoneNumber, 40);
     const job = await engine.backfill.start(session.id);
@@ -131,6 +166,10 @@ describe("backfill", () => {
   });
 
   it("a database failure ends the job with a short reason: no statement, no parameters, no personal data", async () => {
+    // A backfill writes only what changed: one stored subject out of date gives it a group to write.
+    await h.db.db.execute(sql`
+      update groups set subject = 'out of date'
+      where session_id = ${session.id} and jid = (select min(jid) from groups where session_id = ${session.id})`);
     // Every write to `groups` fails as a deadlock would (a statement trigger fires even when no row changes).
     await h.db.db.execute(sql`
       create function fail_like_a_deadlock() returns trigger language plpgsql as $$

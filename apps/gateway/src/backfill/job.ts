@@ -77,17 +77,20 @@ export async function runBackfill(ctx: BackfillContext): Promise<void> {
   const lostBefore = ctx.conn.writer.lostWrites;
   const t0 = Date.now();
   await awaitHistorySync(ctx);
-  // The live group fetch (a server round trip and a large answer to decode) runs while the contacts are written.
-  const fetchStarted = Date.now();
-  const fetching = whileConnected(ctx, ctx.conn.source.fetchGroups());
-  fetching.catch(() => undefined);
-  await backfillContacts(ctx);
-  ctx.logger.info({ ms: Date.now() - t0 }, "backfill: contacts done");
-  const fetched = await fetching;
-  ctx.logger.info({ ms: Date.now() - fetchStarted, groups: fetched.count }, "backfill: groups fetched");
-  const t1 = Date.now();
-  await backfillGroups(ctx, fetched);
-  ctx.logger.info({ ms: Date.now() - t1 }, "backfill: groups done");
+  // Contacts and groups run side by side: the contacts' app-state resync is mostly waiting on the server and
+  // decoding its answer, while the groups' writes are database work, so each fills the other's waits. Their writes
+  // still go one at a time through the session's writer, in the order they were queued.
+  const contacts = backfillContacts(ctx).then(() => ctx.logger.info({ ms: Date.now() - t0 }, "backfill: contacts done"));
+  const groups = (async () => {
+    const fetched = await whileConnected(ctx, ctx.conn.source.fetchGroups());
+    ctx.logger.info({ ms: Date.now() - t0, groups: fetched.count }, "backfill: groups fetched");
+    await backfillGroups(ctx, fetched);
+    ctx.logger.info({ ms: Date.now() - t0 }, "backfill: groups done");
+  })();
+  // Both settle before the job ends (no write of a failed run outlives it); the first failure is the job's.
+  const [c, g] = await Promise.allSettled([contacts, groups]);
+  if (c.status === "rejected") throw c.reason;
+  if (g.status === "rejected") throw g.reason;
   await whileConnected(ctx, ctx.conn.writer.idle());
   // Rows the live capture failed to write while we ran are rows this job would claim without having: not a success.
   if (ctx.conn.writer.lostWrites !== lostBefore) {
@@ -131,7 +134,7 @@ async function backfillContacts(ctx: BackfillContext): Promise<void> {
     ctx.logger.warn({ err }, "app-state resync during backfill failed; continuing with what the device knows");
   }
   await whileConnected(ctx, conn.writer.idle());
-  ctx.logger.debug({ ms: Date.now() - t0 }, "backfill: app-state resync done");
+  ctx.logger.info({ ms: Date.now() - t0 }, "backfill: app-state resync done");
 
   // LID↔phone-number mappings the device stored while talking to people.
   const mappings = await whileConnected(ctx, conn.source.lidMappings());
@@ -141,7 +144,7 @@ async function backfillContacts(ctx: BackfillContext): Promise<void> {
     await conn.writer.write(() => applyContactLidMappings(db, sessionId, batch));
   }
 
-  ctx.logger.debug({ ms: Date.now() - t0, mappings: mappings.length }, "backfill: LID mappings applied");
+  ctx.logger.info({ ms: Date.now() - t0, mappings: mappings.length }, "backfill: LID mappings applied");
   // Every contact the device delivered is now written (the capture is idle; contacts are never deleted here):
   // those the resync added are the difference. Writing them back would change nothing.
   const total = await countStoredContacts(ctx, () => undefined);

@@ -1,9 +1,12 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, type SQL } from "drizzle-orm";
+import { PgDialect } from "drizzle-orm/pg-core";
+import type { Executor } from "../client.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newId } from "../ids.ts";
 import { groupMembers, groups, organizations, waSessions } from "../schema/index.ts";
 import { createTestDatabase, type TestDatabase } from "../testing.ts";
-import { syncGroups, type GroupMemberUpsert, type GroupUpsert } from "./directory.ts";
+import { sql } from "drizzle-orm";
+import { syncGroups, upsertContacts, upsertGroupMembers, upsertGroups, type GroupMemberUpsert, type GroupUpsert } from "./directory.ts";
 
 const G1 = "111@g.us";
 const G2 = "222@g.us";
@@ -112,6 +115,42 @@ describe("syncGroups", () => {
     expect(await storedMembers(OTHER)).toEqual(["1@s.whatsapp.net:member:-"]);
   });
 
+  it("a batch equal to the stored state (members in any order) costs one read and no write", async () => {
+    const statements: string[] = [];
+    const dialect = new PgDialect();
+    const recording = {
+      ...t.db,
+      execute: (query: SQL) => {
+        statements.push(dialect.sqlToQuery(query).sql.trim().split(/\s+/)[0] ?? "");
+        return t.db.execute(query);
+      },
+    } as unknown as Executor;
+    const stored = [
+      member(G1, 5),
+      member(G1, 2, "admin"),
+      member(G1, 1, "superadmin"),
+      member(G2, 1),
+      { groupJid: G2, memberJid: "4@s.whatsapp.net", phoneJid: "4@s.whatsapp.net", lidJid: "44@lid", role: "member" as const },
+    ];
+    expect(await syncGroups(recording, sessionId, [{ jid: G2, subject: "two" }, { jid: G1 }], stored)).toEqual({
+      groupsWritten: 0,
+      membersWritten: 0,
+      membersRemoved: 0,
+    });
+    expect(statements).toEqual(["select"]);
+    // one LID differs in one group: that group goes to the writing statement, and only its change is written
+    statements.length = 0;
+    const changed = stored.map((m) => (m.memberJid === "4@s.whatsapp.net" ? { ...m, lidJid: "45@lid" } : m));
+    expect(await syncGroups(recording, sessionId, [{ jid: G2 }, { jid: G1 }], changed)).toEqual({
+      groupsWritten: 0,
+      membersWritten: 1,
+      membersRemoved: 0,
+    });
+    expect(statements).toEqual(["select", "with"]);
+    expect(await storedMembers(G2)).toEqual(["1@s.whatsapp.net:member:-", "4@s.whatsapp.net:member:45@lid"]);
+    await syncGroups(t.db, sessionId, [{ jid: G2 }], stored.filter((m) => m.groupJid === G2));
+  });
+
   it("empties a group whose batch lists no members", async () => {
     expect(await syncGroups(t.db, sessionId, [{ jid: G2 }], [])).toEqual({
       groupsWritten: 0,
@@ -119,5 +158,50 @@ describe("syncGroups", () => {
       membersRemoved: 2,
     });
     expect(await storedMembers(G2)).toEqual([]);
+  });
+});
+
+describe("upserts of rows equal to the stored ones", () => {
+  let t: TestDatabase;
+  const sessionId = newId();
+
+  beforeAll(async () => {
+    t = await createTestDatabase();
+    await t.db.insert(organizations).values({ id: "org-up", name: "org-up" });
+    await t.db.insert(waSessions).values({ id: sessionId, organizationId: "org-up", gatewayId: "gw", label: "up" });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  /** A statement that locks or updates a row leaves its transaction in the row's xmax (and a new row version). */
+  const versions = async (table: "contacts" | "groups" | "group_members") =>
+    (await t.db.execute<{ v: string }>(sql`select ctid::text || '/' || xmax::text as v from ${sql.identifier(table)} order by 1`)).map(
+      (r) => r.v,
+    );
+  const all = async () => [await versions("contacts"), await versions("groups"), await versions("group_members")];
+
+  it("touch no stored row (no lock, no update); a changed row is still written", async () => {
+    const contacts = [
+      { jid: "1@s.whatsapp.net", name: "One", lidJid: "1@lid" },
+      { jid: "2@s.whatsapp.net", name: "Two" },
+    ];
+    await upsertContacts(t.db, sessionId, contacts);
+    await upsertGroups(t.db, sessionId, [{ jid: G1, subject: "one", size: 2 }]);
+    await upsertGroupMembers(t.db, sessionId, [member(G1, 1, "admin"), member(G1, 2)]);
+    const before = await all();
+    // the same rows again, and rows with absent fields (which keep the stored values)
+    await upsertContacts(t.db, sessionId, [...contacts, { jid: "1@s.whatsapp.net", name: null }]);
+    await upsertGroups(t.db, sessionId, [{ jid: G1, subject: "one" }]);
+    await upsertGroupMembers(t.db, sessionId, [member(G1, 1, "admin"), { ...member(G1, 2), phoneJid: null }]);
+    expect(await all()).toEqual(before);
+
+    await upsertContacts(t.db, sessionId, [{ jid: "2@s.whatsapp.net", name: "Two, renamed" }]);
+    await upsertGroupMembers(t.db, sessionId, [member(G1, 2, "admin")]);
+    const after = await all();
+    expect(after[0]?.filter((v) => !before[0]?.includes(v))).toHaveLength(1);
+    expect(after[2]?.filter((v) => !before[2]?.includes(v))).toHaveLength(1);
+    const [two] = await t.db.execute<{ name: string }>(sql`select name from contacts where jid = '2@s.whatsapp.net'`);
+    expect(two?.name).toBe("Two, renamed");
   });
 });

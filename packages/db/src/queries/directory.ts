@@ -1,5 +1,6 @@
 // What a session's device knows: contacts (names, LID↔phone-number), groups and their members. Batched,
 // idempotent upserts: each call is one statement over a JSON array, so a batch costs one round trip.
+import { createHash } from "node:crypto";
 import { and, eq, sql } from "drizzle-orm";
 import type { Executor } from "../client.ts";
 import { contacts, groupMembers, groups } from "../schema/index.ts";
@@ -74,11 +75,18 @@ export async function upsertContacts(db: Executor, sessionId: string, rows: read
       verified_name: r.verifiedName ?? null,
     })),
   );
+  // Rows equal to the stored ones are left out before the upsert: `on conflict … where` would skip their update but
+  // still lock (and so dirty) each stored row, and a resync sends every contact again. Same in the two upserts below.
   await db.execute(sql`
     insert into contacts as c (session_id, jid, phone_jid, lid_jid, name, notify, verified_name, created_at, updated_at)
     select ${sessionId}, r.jid, r.phone_jid, r.lid_jid, r.name, r.notify, r.verified_name, now(), now()
     from jsonb_to_recordset(${payload}::jsonb)
       as r(jid text, phone_jid text, lid_jid text, name text, notify text, verified_name text)
+    where not exists (
+      select 1 from contacts s where s.session_id = ${sessionId} and s.jid = r.jid
+        and (s.phone_jid, s.lid_jid, s.name, s.notify, s.verified_name) is not distinct from
+          (coalesce(r.phone_jid, s.phone_jid), coalesce(r.lid_jid, s.lid_jid), coalesce(r.name, s.name),
+           coalesce(r.notify, s.notify), coalesce(r.verified_name, s.verified_name)))
     on conflict (session_id, jid) do update set
       phone_jid = coalesce(excluded.phone_jid, c.phone_jid),
       lid_jid = coalesce(excluded.lid_jid, c.lid_jid),
@@ -156,6 +164,12 @@ export async function upsertGroups(db: Executor, sessionId: string, rows: readon
       r.size, r.announce, r.restrict, now(), now()
     from jsonb_to_recordset(${payload}::jsonb) as r(jid text, subject text, description text, owner_jid text,
       creation bigint, size int, announce boolean, restrict boolean)
+    where not exists (
+      select 1 from groups s where s.session_id = ${sessionId} and s.jid = r.jid
+        and (s.subject, s.description, s.owner_jid, s.creation, s.size, s.announce, s.restrict) is not distinct from
+          (coalesce(r.subject, s.subject), coalesce(r.description, s.description), coalesce(r.owner_jid, s.owner_jid),
+           coalesce(case when r.creation is null then null else to_timestamp(r.creation / 1000.0) end, s.creation),
+           coalesce(r.size, s.size), coalesce(r.announce, s.announce), coalesce(r.restrict, s.restrict)))
     on conflict (session_id, jid) do update set
       subject = coalesce(excluded.subject, g.subject),
       description = coalesce(excluded.description, g.description),
@@ -200,6 +214,9 @@ export async function upsertGroupMembers(
     insert into group_members as gm (session_id, group_jid, member_jid, phone_jid, lid_jid, role, created_at, updated_at)
     select ${sessionId}, r.g, r.m, r.pn, r.lid, r.role, now(), now()
     from jsonb_to_recordset(${payload}::jsonb) as r(g text, m text, pn text, lid text, role text)
+    where not exists (
+      select 1 from group_members s where s.session_id = ${sessionId} and s.group_jid = r.g and s.member_jid = r.m
+        and (s.phone_jid, s.lid_jid, s.role) is not distinct from (coalesce(r.pn, s.phone_jid), coalesce(r.lid, s.lid_jid), r.role))
     on conflict (session_id, group_jid, member_jid) do update set
       phone_jid = coalesce(excluded.phone_jid, gm.phone_jid),
       lid_jid = coalesce(excluded.lid_jid, gm.lid_jid),
@@ -288,13 +305,20 @@ export async function syncGroups(
   groupRows: readonly GroupUpsert[],
   members: readonly GroupMemberUpsert[],
 ): Promise<GroupSyncResult> {
-  const uniqueGroups = dedupeGroups(groupRows);
-  if (uniqueGroups.length === 0) return { groupsWritten: 0, membersWritten: 0, membersRemoved: 0 };
-  const uniqueMembers = dedupe(
+  const none = { groupsWritten: 0, membersWritten: 0, membersRemoved: 0 };
+  const batchGroups = dedupeGroups(groupRows);
+  if (batchGroups.length === 0) return none;
+  const batchMembers = dedupe(
     members,
     (r) => `${r.groupJid}\u0000${r.memberJid}`,
     (a, b) => ({ ...a, ...b, phoneJid: pick(a.phoneJid, b.phoneJid), lidJid: pick(a.lidJid, b.lidJid) }),
   );
+  // A resync mostly finds nothing changed: one read of the stored groups' digests, and only the groups that
+  // differ are sent to the writing statement (none: no write at all).
+  const changed = await changedGroups(db, sessionId, batchGroups, batchMembers);
+  if (changed.size === 0) return none;
+  const uniqueGroups = batchGroups.filter((g) => changed.has(g.jid));
+  const uniqueMembers = batchMembers.filter((m) => changed.has(m.groupJid));
   const groupsJson = JSON.stringify(
     uniqueGroups.map((r) => ({
       jid: r.jid,
@@ -393,6 +417,69 @@ export async function syncGroups(
     membersWritten: row?.members_written ?? 0,
     membersRemoved: row?.members_removed ?? 0,
   };
+}
+
+/**
+ * A group's membership as one string, built the same way here and in SQL (`MEMBER_DIGEST`): each field
+ * length-prefixed (null as `~`), members ordered by JID, so two equal digests mean equal member lists. A value whose
+ * length or order the two sides count differently (non-ASCII) only makes the digests differ: the group is then
+ * synced in full, never skipped wrongly.
+ */
+function memberDigest(members: readonly GroupMemberUpsert[]): string {
+  const field = (v: string | null | undefined) => (v === null || v === undefined ? "~" : `${v.length}:${v}`);
+  const rows = members
+    .map((m) => ({ key: m.memberJid, text: `${field(m.memberJid)}${field(m.phoneJid)}${field(m.lidJid)}${field(m.role)}` }))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return createHash("md5").update(rows.map((r) => r.text).join("|"), "utf8").digest("hex");
+}
+
+const sqlField = (column: string) => `coalesce(length(${column})::text || ':' || ${column}, '~')`;
+const MEMBER_DIGEST = sql.raw(
+  `md5(coalesce(string_agg(${["m0.member_jid", "m0.phone_jid", "m0.lid_jid", "m0.role"].map(sqlField).join(" || ")}, '|' order by m0.member_jid collate "C"), ''))`,
+);
+
+/**
+ * The JIDs of the batch's groups whose stored state differs from the batch: a field the batch sets to another value,
+ * or a member list (with phone numbers, LIDs, roles) not exactly equal to the batch's. One read-only statement; the
+ * members travel as one digest per group.
+ */
+async function changedGroups(
+  db: Executor,
+  sessionId: string,
+  batch: readonly GroupUpsert[],
+  members: readonly GroupMemberUpsert[],
+): Promise<Set<string>> {
+  const byGroup = new Map<string, GroupMemberUpsert[]>(batch.map((g) => [g.jid, []]));
+  for (const m of members) byGroup.get(m.groupJid)?.push(m);
+  const payload = JSON.stringify(
+    batch.map((r) => ({
+      jid: r.jid,
+      subject: r.subject ?? null,
+      description: r.description ?? null,
+      owner_jid: r.ownerJid ?? null,
+      creation: r.creation ?? null,
+      size: r.size ?? null,
+      announce: r.announce ?? null,
+      restrict: r.restrict ?? null,
+      digest: memberDigest(byGroup.get(r.jid) ?? []),
+    })),
+  );
+  const rows = await db.execute<{ jid: string }>(sql`
+    select gs.jid
+    from jsonb_to_recordset(${payload}::jsonb) as gs(jid text, subject text, description text, owner_jid text,
+      creation bigint, size int, announce boolean, restrict boolean, digest text)
+    left join lateral (
+      select * from groups g0 where g0.session_id = ${sessionId} and g0.jid = gs.jid limit 1
+    ) cur on true
+    where cur.jid is null
+      or (cur.subject, cur.description, cur.owner_jid, cur.creation, cur.size, cur.announce, cur.restrict)
+        is distinct from (coalesce(gs.subject, cur.subject), coalesce(gs.description, cur.description),
+          coalesce(gs.owner_jid, cur.owner_jid),
+          coalesce(case when gs.creation is null then null else to_timestamp(gs.creation / 1000.0) end, cur.creation),
+          coalesce(gs.size, cur.size), coalesce(gs.announce, cur.announce), coalesce(gs.restrict, cur.restrict))
+      or gs.digest is distinct from (
+        select ${MEMBER_DIGEST} from group_members m0 where m0.session_id = ${sessionId} and m0.group_jid = gs.jid)`);
+  return new Set(rows.map((r) => r.jid));
 }
 
 /** Keyset pages of the session's contacts (by jid), for streaming them without loading all. */
