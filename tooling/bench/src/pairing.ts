@@ -15,20 +15,36 @@ export interface SessionView {
   phoneNumber: string | null;
 }
 
+/** How often a 503 (database briefly out of reach on a loaded machine) is asked again, as a client would. */
+const UNAVAILABLE_RETRIES = 8;
+
 export async function api<T>(
   gatewayUrl: string,
   token: string,
   route: string,
   init: { method?: string; body?: unknown } = {},
 ): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${gatewayUrl}/api/v1${route}`, {
-    method: init.method ?? "GET",
-    headers: { authorization: `Bearer ${token}`, ...(init.body !== undefined ? { "content-type": "application/json" } : {}) },
-    ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+  for (let attempt = 0; ; attempt++) {
+    const res = await fetch(`${gatewayUrl}/api/v1${route}`, {
+      method: init.method ?? "GET",
+      headers: { authorization: `Bearer ${token}`, ...(init.body !== undefined ? { "content-type": "application/json" } : {}) },
+      ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
+    });
+    const text = await res.text();
+    // 503 is the gateway saying "not now" (its database call failed before anything was written): try again after
+    // its Retry-After, or a second.
+    if (res.status === 503 && attempt < UNAVAILABLE_RETRIES) {
+      unavailableRetries += 1;
+      await sleep(1_000 * Math.max(1, Number(res.headers.get("retry-after") ?? 1)));
+      continue;
+    }
+    return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+  }
 }
+
+let unavailableRetries = 0;
+/** 503 answers retried so far in this process (reported beside the figures they slowed down). */
+export const retriedUnavailable = () => unavailableRetries;
 
 export async function apiOk<T>(gatewayUrl: string, token: string, route: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
   const { status, body } = await api<T>(gatewayUrl, token, route, init);
