@@ -78,9 +78,11 @@ export async function createAndPair(opts: PairOptions): Promise<SessionView> {
   let scanned: string | null = null;
   let scannedAt = 0;
   let delay = 100;
+  let last = "";
   while (Date.now() < deadline) {
     const token = await opts.token();
-    const current = await apiOk<SessionView>(opts.gatewayUrl, token, `/sessions/${created.id}`);
+    const current = await apiOk<SessionView & { statusReason?: string | null }>(opts.gatewayUrl, token, `/sessions/${created.id}`);
+    last = `${current.status}${current.statusReason ? ` (${current.statusReason})` : ""}${scanned ? ", scanned" : ", never scanned"}`;
     if (current.status === "working") return current;
     if (current.status === "failed" || current.status === "logged_out") {
       throw new Error(`session ${created.id} ended ${current.status} while pairing`);
@@ -106,7 +108,7 @@ export async function createAndPair(opts: PairOptions): Promise<SessionView> {
     await sleep(delay);
     delay = Math.min(delay * 1.5, 500);
   }
-  throw new Error(`session ${opts.label} did not reach working within ${opts.timeoutMs ?? 120_000} ms`);
+  throw new Error(`session ${opts.label} did not reach working within ${opts.timeoutMs ?? 120_000} ms (last seen: ${last})`);
 }
 
 /** Runs `fn` over `items` with at most `concurrency` at once; results keep the items' order. */

@@ -9,7 +9,6 @@
 // It prints `raw-baileys-fleet ready http://127.0.0.1:P` once it listens.
 import { readFileSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage } from "node:http";
-import type { WASocket } from "@whiskeysockets/baileys";
 import { connectClient, memoryAuth, muteLibsignalNoise, pairNewClient, waitForEvent, type MemoryAuth } from "@wa/wa-sim/testing";
 
 muteLibsignalNoise();
@@ -22,10 +21,11 @@ if (!wsUrl || !simHttpUrl || !prefix || !file) {
 const CONCURRENCY = 16;
 const SCENARIO = { seed: "bench-per-gateway", contacts: 5, groups: 1, membersPerGroup: 3 };
 
-const fleet: { sock: WASocket; auth: MemoryAuth }[] = [];
+type Socket = ReturnType<typeof connectClient>;
+const fleet: { sock: Socket; auth: MemoryAuth }[] = [];
 const saved: string[] = mode === "--resume" ? (JSON.parse(readFileSync(file, "utf8")) as string[]) : [];
 
-async function grow(upTo: number, open: (i: number) => Promise<{ sock: WASocket; auth: MemoryAuth }>): Promise<void> {
+async function grow(upTo: number, open: (i: number) => Promise<{ sock: Socket; auth: MemoryAuth }>): Promise<void> {
   let next = fleet.length;
   const worker = async () => {
     while (next < upTo) {

@@ -80,3 +80,15 @@ export async function measureRawFloor(sim: { wsUrl: string; httpUrl: string }, s
     seconds: (Date.now() - started) / 1000,
   };
 }
+
+/** Pairs `count` plain clients in a process of their own, saves their auth state and ends them; returns the file. */
+export async function pairFleet(sim: { wsUrl: string; httpUrl: string }, count: number, prefix: string): Promise<string> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "wa-bench-fleet-"));
+  onCleanup(async () => rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, "creds.json");
+  const fleet = await startFleet(sim, prefix, file, false);
+  await fleet.command("/pair", { upTo: count });
+  await fleet.command("/save");
+  await fleet.child.stop(5_000);
+  return file;
+}

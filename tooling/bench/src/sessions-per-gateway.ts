@@ -10,6 +10,7 @@ import { BENCH_PASSWORD, createBenchIdentity, SUPER_ADMIN_EMAIL } from "./gatewa
 import { apiOk, createAndPair, pool, retriedUnavailable, type Scenario, type SessionView } from "./pairing.ts";
 import { cpuMs, freePort, onCleanup, remainingRunMs, sleep, startGatewayChild, startSimulatorChild, type GatewayChild } from "./processes.ts";
 import { measureRawFloor, settledRss } from "./raw-floor.ts";
+import { storePairedSessions } from "./stored-sessions.ts";
 import { formatShares, summarizeProfile, type CpuProfile } from "./profile.ts";
 import { table } from "./report.ts";
 
@@ -18,6 +19,8 @@ const quick = process.argv.includes("--quick");
 const STEPS = (process.env.BENCH_PERGW_STEPS ?? (quick ? "1,20,50" : "1,50,200,500")).split(",").map(Number);
 /** Plain Baileys sockets paired (and reconnected after a restart) for the memory floor. */
 const FLOOR_SOCKETS = Number(process.env.BENCH_PERGW_FLOOR ?? (quick ? 20 : 100));
+/** Sessions the boot storm restores: the gateway's own, topped up with sessions paired by plain clients and stored. */
+const STORM_SESSIONS = Number(process.env.BENCH_PERGW_STORM ?? (quick ? 100 : 1000));
 /** Memory goal: the gateway's marginal RSS per working session ≤ this × the floor's per socket. */
 const MEMORY_GOAL = 1.5;
 const SCENARIO: Scenario = { seed: "bench-per-gateway", contacts: 5, groups: 1, membersPerGroup: 3 };
@@ -219,7 +222,15 @@ export async function runSessionsPerGateway(): Promise<{ body: string; postgres:
   }
 
   // Boot storm: SIGTERM, start the same gateway again, poll the admin list until every session is working.
-  const reached = steps.at(-1)?.sessions ?? 0;
+  const ladderTop = steps.at(-1)?.sessions ?? 0;
+  const stored = Math.max(0, STORM_SESSIONS - ladderTop);
+  const storeSeconds = stored
+    ? await storePairedSessions(db, sim, { count: stored, organizationId: identity.ownerOrganizationId, gatewayId: GATEWAY_ID, prefix: "62815" })
+    : 0;
+  if (stored) console.log(`  ${stored} sessions paired by plain clients and stored in ${storeSeconds.toFixed(0)} s`);
+  const reached = ladderTop + stored;
+  /** Sessions held by the gateway (and expected working after each restart). */
+  let population = reached;
   const stopStarted = Date.now();
   await gateway.stop();
   const stopSeconds = (Date.now() - stopStarted) / 1000;
@@ -270,10 +281,12 @@ export async function runSessionsPerGateway(): Promise<{ body: string; postgres:
         timeoutMs: 180_000,
       }),
     );
-    paired.push(...done.filter((b): b is SessionView => b !== null));
+    const ok = done.filter((b): b is SessionView => b !== null);
+    paired.push(...ok);
+    population += ok.length;
     return {
       label,
-      at: paired.length,
+      at: population,
       wallS: (Date.now() - t0) / 1000,
       cpuMsPerPairing: (cpuMs(gateway.pid) - cpu0) / TAIL_PAIRINGS,
       simCpuMsPerPairing: (cpuMs(sim.pid) - sim0) / TAIL_PAIRINGS,
@@ -283,7 +296,6 @@ export async function runSessionsPerGateway(): Promise<{ body: string; postgres:
   tails.push({ ...(await pairTail(process.version)), storm: `${stormSeconds.toFixed(1)} s` });
   if (node24) {
     await gateway.stop();
-    const population = paired.length;
     const started24 = Date.now();
     gateway = await startGatewayChild({ ...gatewayEnv, nodePath: node24 });
     const token24 = await identity.superAdminToken();
@@ -359,8 +371,10 @@ export async function runSessionsPerGateway(): Promise<{ body: string; postgres:
       `- marginal memory after pairing: ${perSession.toFixed(2)} MiB per working session (from ${first?.sessions ?? "?"} to ${top?.sessions ?? "?"}) — ${ratioPaired.toFixed(2)}× the floor's ${floor.pairedMiBPerSocket.toFixed(2)}`,
       `- marginal memory after a restart: ${perSessionRestarted.toFixed(2)} MiB per session (RSS after the boot storm ${rssAfterStorm.toFixed(0)} MiB, heap ${heapAfterStorm.used.toFixed(0)} / ${heapAfterStorm.total.toFixed(0)} / ${heapAfterStorm.external.toFixed(0)} MiB, above the 1-session gateway) — ${ratioRestarted.toFixed(2)}× the floor's ${floor.restartedMiBPerSocket.toFixed(2)}`,
       `- where the first gateway process spent its CPU (V8 sampling profile from start to SIGTERM, idle excluded): ${profile}`,
-      limitedBy ? `- ${limitedBy}` : `- every step up to ${reached} sessions fitted the ${pairingBudgetS.toFixed(0)} s pairing budget`,
-      `- boot storm with ${reached} sessions: SIGTERM took ${stopSeconds.toFixed(1)} s; the restarted gateway answered /readyz after` +
+      limitedBy ? `- ${limitedBy}` : `- every step up to ${ladderTop} sessions fitted the ${pairingBudgetS.toFixed(0)} s pairing budget`,
+      `- boot storm with ${reached} sessions (${ladderTop} paired through the gateway` +
+        (stored ? `, ${stored} paired by plain clients and stored as the gateway's, plain JSON it sealed at boot: ${storeSeconds.toFixed(0)} s to make` : "") +
+        `): SIGTERM took ${stopSeconds.toFixed(1)} s; the restarted gateway answered /readyz after` +
         ` ${readySeconds.toFixed(1)} s, half the sessions were working after ${half.toFixed(1)} s and all ${reached} after` +
         ` ${stormSeconds.toFixed(1)} s (from spawn; admin list polled every 250 ms for \`working\` with \`lastConnectedAt\` after the restart; the simulator confirms ${connected} connected);` +
         ` CPU meanwhile: gateway ${stormGatewayCpuS.toFixed(1)} s, simulator ${stormSimCpuS.toFixed(1)} s (${((stormSimCpuS / stormSeconds) * 100).toFixed(0)} % of a core); the floor reconnected ${floor.sockets - 1} sockets at ${((floor.sockets - 1) / floor.reconnectSeconds).toFixed(1)}/s, the gateway ${(reached / stormSeconds).toFixed(1)}/s`,
