@@ -159,6 +159,7 @@ export async function runSessionsPerGateway(): Promise<{ body: string; postgres:
   const pairingBudgetS = Number(process.env.BENCH_PAIRING_BUDGET_S ?? Math.max(60, remainingRunMs() / 1000 - RESERVE_S));
   const steps: Step[] = [];
   const paired: SessionView[] = [];
+  const failedPairings: string[] = [];
   const pairingStarted = Date.now();
   let limitedBy: string | null = null;
   for (const target of STEPS) {
@@ -196,6 +197,10 @@ export async function runSessionsPerGateway(): Promise<{ body: string; postgres:
           scenario: SCENARIO,
           phoneNumber: `62816${String(n).padStart(7, "0")}`,
           timeoutMs: 180_000,
+        }).catch((error: unknown) => {
+          // Counted and reported, not fatal: on an overloaded shared machine a pairing can stall.
+          failedPairings.push(error instanceof Error ? error.message : String(error));
+          return null;
         }),
     );
     const pairSeconds = (Date.now() - t0) / 1000;
@@ -205,7 +210,7 @@ export async function runSessionsPerGateway(): Promise<{ body: string; postgres:
     const gatewayCpu = (cpuMs(gateway.pid) - gatewayCpu0) / 1000;
     const simCpu = (cpuMs(sim.pid) - simCpu0) / 1000;
     const working = await countWorking(gateway.url, await identity.superAdminToken());
-    if (working !== reachedNow) throw new Error(`${reachedNow} sessions paired but the admin list shows ${working} working`);
+    if (working < reachedNow) throw new Error(`${reachedNow} sessions paired but the admin list shows ${working} working`);
     steps.push({
       sessions: reachedNow,
       pairSeconds,
@@ -378,6 +383,7 @@ export async function runSessionsPerGateway(): Promise<{ body: string; postgres:
         ` ${readySeconds.toFixed(1)} s, half the sessions were working after ${half.toFixed(1)} s and all ${reached} after` +
         ` ${stormSeconds.toFixed(1)} s (from spawn; admin list polled every 250 ms for \`working\` with \`lastConnectedAt\` after the restart; the simulator confirms ${connected} connected);` +
         ` CPU meanwhile: gateway ${stormGatewayCpuS.toFixed(1)} s, simulator ${stormSimCpuS.toFixed(1)} s (${((stormSimCpuS / stormSeconds) * 100).toFixed(0)} % of a core); the floor reconnected ${floor.sockets - 1} sockets at ${((floor.sockets - 1) / floor.reconnectSeconds).toFixed(1)}/s, the gateway ${(reached / stormSeconds).toFixed(1)}/s`,
+      failedPairings.length ? `- ${failedPairings.length} pairing(s) of the ladder did not reach \`working\` within 180 s and are left out (first: ${failedPairings[0]})` : "- every pairing of the ladder reached `working`",
       retried ? `- ${retried} API calls were answered 503 (the gateway's database probe waited over 5 s behind its busy pool) and asked again after Retry-After` : "- no API call was answered 503",
       "",
       `Pairing cost on two Node majors: the ${TAIL_PAIRINGS} pairings at the top population on the Node 20 gateway after the`,
