@@ -54,6 +54,22 @@ interface Step {
   simCpuPerSession: number;
   rss: number;
   heap: { used: number; total: number; external: number };
+  mallocHeap: number;
+}
+
+/**
+ * Resident MiB of the process's main malloc heap (the `[heap]` mapping in /proc/PID/smaps): native allocations of
+ * the main thread (OpenSSL, zlib, Buffer backing stores), which V8's heap figures do not show.
+ */
+function mallocHeapMiB(pid: number): number {
+  try {
+    const smaps = readFileSync(`/proc/${pid}/smaps`, "utf8");
+    const at = smaps.indexOf("[heap]");
+    if (at < 0) return 0;
+    return Number(/\nRss:\s+(\d+) kB/.exec(smaps.slice(at))?.[1] ?? 0) / 1024;
+  } catch {
+    return 0;
+  }
 }
 
 /** The gateway's V8 heap and off-heap memory (prom-client's process metrics on its /metrics), in MiB. */
@@ -218,6 +234,7 @@ export async function runSessionsPerGateway(): Promise<{ body: string; postgres:
       simCpuPerSession: simCpu / Math.max(1, done.length),
       rss: await settledRss(gateway.pid),
       heap: await heapOf(gateway.url),
+      mallocHeap: mallocHeapMiB(gateway.pid),
     });
     console.log(`  ${reachedNow} sessions working; gateway RSS ${steps.at(-1)?.rss.toFixed(0)} MiB`);
     if (reachedNow < target) {
@@ -267,6 +284,7 @@ export async function runSessionsPerGateway(): Promise<{ body: string; postgres:
   const half = workingAt.find((w) => w.n >= reached / 2)?.t ?? stormSeconds;
   const rssAfterStorm = await settledRss(gateway.pid);
   const heapAfterStorm = await heapOf(gateway.url);
+  const mallocAfterStorm = mallocHeapMiB(gateway.pid);
 
   // The same population on two Node majors, back to back: pair TAIL_PAIRINGS more on this (Node 20) gateway, then
   // restart it on Node 24 (its own boot storm) and pair TAIL_PAIRINGS more there.
@@ -322,6 +340,7 @@ export async function runSessionsPerGateway(): Promise<{ body: string; postgres:
       s.rss.toFixed(0),
       marginal,
       `${s.heap.used.toFixed(0)} / ${s.heap.total.toFixed(0)} / ${s.heap.external.toFixed(0)}`,
+      s.mallocHeap.toFixed(0),
       s.pairSeconds.toFixed(1),
       (s.gatewayCpuPerSession * 1000).toFixed(0),
       (s.simCpuPerSession * 1000).toFixed(0),
@@ -352,6 +371,7 @@ export async function runSessionsPerGateway(): Promise<{ body: string; postgres:
       `\`/sim/scan\`), ${CONCURRENCY} at a time; each simulated account has ${SCENARIO.contacts} contacts and ${SCENARIO.groups} group.`,
       "RSS is the gateway's VmRSS once it has gone quiet (median of 5 samples; the idle figure still holds start-up garbage,",
       "so marginal figures start from 1 session); heap is V8's used / total and the off-heap `external` (its /metrics);",
+      "malloc heap is the resident part of the main thread's native malloc heap (`[heap]` in /proc/PID/smaps);",
       "CPU is from /proc while pairing. The gateway's DATABASE_URL carries `connect_timeout=30`.",
       "",
       `Floor, in the same run: plain Baileys 7.0.0-rc14 sockets (the simulator's test client, in-memory auth, no database,`,
@@ -369,12 +389,12 @@ export async function runSessionsPerGateway(): Promise<{ body: string; postgres:
       `- floor CPU ${floor.cpuMsPerPairing.toFixed(0)} ms per pairing; ${floor.sockets - 1} sockets reconnected in ${floor.reconnectSeconds.toFixed(1)} s after the restart (${(floor.sockets - 1) / floor.reconnectSeconds > 0 ? ((floor.sockets - 1) / floor.reconnectSeconds).toFixed(1) : "?"} per s); the floor took ${floor.seconds.toFixed(0)} s`,
       "",
       table(
-        ["working sessions", "gateway RSS MiB", "marginal MiB/session", "heap used / total / external MiB", "pairing wall s", "gateway CPU ms/pairing", "simulator CPU ms/pairing"],
-        [["0 (idle)", rssEmpty.toFixed(0), "—", "—", "—", "—", "—"], ...rows],
+        ["working sessions", "gateway RSS MiB", "marginal MiB/session", "heap used / total / external MiB", "malloc heap MiB", "pairing wall s", "gateway CPU ms/pairing", "simulator CPU ms/pairing"],
+        [["0 (idle)", rssEmpty.toFixed(0), "—", "—", "—", "—", "—", "—"], ...rows],
       ),
       "",
       `- marginal memory after pairing: ${perSession.toFixed(2)} MiB per working session (from ${first?.sessions ?? "?"} to ${top?.sessions ?? "?"}) — ${ratioPaired.toFixed(2)}× the floor's ${floor.pairedMiBPerSocket.toFixed(2)}`,
-      `- marginal memory after a restart: ${perSessionRestarted.toFixed(2)} MiB per session (RSS after the boot storm ${rssAfterStorm.toFixed(0)} MiB, heap ${heapAfterStorm.used.toFixed(0)} / ${heapAfterStorm.total.toFixed(0)} / ${heapAfterStorm.external.toFixed(0)} MiB, above the 1-session gateway) — ${ratioRestarted.toFixed(2)}× the floor's ${floor.restartedMiBPerSocket.toFixed(2)}`,
+      `- marginal memory after a restart: ${perSessionRestarted.toFixed(2)} MiB per session (RSS after the boot storm ${rssAfterStorm.toFixed(0)} MiB, heap ${heapAfterStorm.used.toFixed(0)} / ${heapAfterStorm.total.toFixed(0)} / ${heapAfterStorm.external.toFixed(0)} MiB, malloc heap ${mallocAfterStorm.toFixed(0)} MiB, above the 1-session gateway) — ${ratioRestarted.toFixed(2)}× the floor's ${floor.restartedMiBPerSocket.toFixed(2)}`,
       `- where the first gateway process spent its CPU (V8 sampling profile from start to SIGTERM, idle excluded): ${profile}`,
       limitedBy ? `- ${limitedBy}` : `- every step up to ${ladderTop} sessions fitted the ${pairingBudgetS.toFixed(0)} s pairing budget`,
       `- boot storm with ${reached} sessions (${ladderTop} paired through the gateway` +
