@@ -26,11 +26,15 @@ export interface DbClientOptions {
 }
 
 export function createDbClient(url: string, options: DbClientOptions = {}): DbClient {
+  // `max` and `connect_timeout` in the URL's query (libpq style) replace the defaults below, not a caller's explicit
+  // choice: a loaded host can be given a longer connect timeout or a smaller pool without a code change.
+  const query = new URL(url).searchParams;
+  const fromUrl = (name: string) => (query.has(name) ? Number(query.get(name)) : undefined);
   const sql = postgres(url, {
-    max: options.max ?? 10,
+    max: options.max ?? fromUrl("max") ?? 10,
     onnotice: () => {},
     // An unreachable server must fail a call quickly (503), not hold it for postgres.js' default 30 s.
-    connect_timeout: options.connectTimeoutSeconds ?? 5,
+    connect_timeout: options.connectTimeoutSeconds ?? fromUrl("connect_timeout") ?? 5,
     connection: { application_name: options.applicationName ?? "wa" },
   });
   const db = drizzle(sql, { schema, casing: "snake_case" });

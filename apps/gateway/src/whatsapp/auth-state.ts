@@ -30,6 +30,7 @@ import {
 import type pino from "pino";
 import { AuthStateSealError, credsAad, keyAad, PLAIN_KEY_TYPES, type AuthCipher } from "./auth-cipher.ts";
 import type { BaileysLogger } from "./baileys-logger.ts";
+import { SignalKeyCache } from "./key-cache.ts";
 import { retryWhileUnreachable } from "./retry-writes.ts";
 import { clusterMetrics } from "../metrics.ts";
 
@@ -162,7 +163,7 @@ export async function loadAuthState(
   const creds: AuthenticationCreds =
     stored === null ? initAuthCreds() : deserialize<AuthenticationCreds>(cipher.open(stored, credsAad(sessionId)));
   const gate = new WriteGate();
-  const keys = makeCacheableSignalKeyStore(createSignalKeyStore(db, sessionId, cipher, gate, fence), logger);
+  const keys = makeCacheableSignalKeyStore(createSignalKeyStore(db, sessionId, cipher, gate, fence), logger, new SignalKeyCache());
 
   // Freshly minted creds are first written only if no row exists, so they can never replace stored ones.
   let needsFirstInsert = minted;
