@@ -140,22 +140,23 @@ const dedupeGroups = (rows: readonly GroupUpsert[]): GroupUpsert[] =>
       }),
     );
 
+/** A group's columns as the JSON statements read them (absent fields as null). */
+const groupColumns = (r: GroupUpsert) => ({
+  jid: r.jid,
+  subject: r.subject ?? null,
+  description: r.description ?? null,
+  owner_jid: r.ownerJid ?? null,
+  creation: r.creation ?? null,
+  size: r.size ?? null,
+  announce: r.announce ?? null,
+  restrict: r.restrict ?? null,
+});
+
 /** Upserts groups; absent fields keep their stored values. Returns rows written. */
 export async function upsertGroups(db: Executor, sessionId: string, rows: readonly GroupUpsert[]): Promise<number> {
   const unique = dedupeGroups(rows);
   if (unique.length === 0) return 0;
-  const payload = JSON.stringify(
-    unique.map((r) => ({
-      jid: r.jid,
-      subject: r.subject ?? null,
-      description: r.description ?? null,
-      owner_jid: r.ownerJid ?? null,
-      creation: r.creation ?? null,
-      size: r.size ?? null,
-      announce: r.announce ?? null,
-      restrict: r.restrict ?? null,
-    })),
-  );
+  const payload = JSON.stringify(unique.map(groupColumns));
   await db.execute(sql`
     insert into groups as g (session_id, jid, subject, description, owner_jid, creation, size, announce, restrict,
       created_at, updated_at)
@@ -319,18 +320,7 @@ export async function syncGroups(
   if (changed.size === 0) return none;
   const uniqueGroups = batchGroups.filter((g) => changed.has(g.jid));
   const uniqueMembers = batchMembers.filter((m) => changed.has(m.groupJid));
-  const groupsJson = JSON.stringify(
-    uniqueGroups.map((r) => ({
-      jid: r.jid,
-      subject: r.subject ?? null,
-      description: r.description ?? null,
-      owner_jid: r.ownerJid ?? null,
-      creation: r.creation ?? null,
-      size: r.size ?? null,
-      announce: r.announce ?? null,
-      restrict: r.restrict ?? null,
-    })),
-  );
+  const groupsJson = JSON.stringify(uniqueGroups.map(groupColumns));
   const membersJson = JSON.stringify(
     uniqueMembers.map((r) => ({ g: r.groupJid, m: r.memberJid, pn: r.phoneJid ?? null, lid: r.lidJid ?? null, role: r.role })),
   );
@@ -452,17 +442,7 @@ async function changedGroups(
   const byGroup = new Map<string, GroupMemberUpsert[]>(batch.map((g) => [g.jid, []]));
   for (const m of members) byGroup.get(m.groupJid)?.push(m);
   const payload = JSON.stringify(
-    batch.map((r) => ({
-      jid: r.jid,
-      subject: r.subject ?? null,
-      description: r.description ?? null,
-      owner_jid: r.ownerJid ?? null,
-      creation: r.creation ?? null,
-      size: r.size ?? null,
-      announce: r.announce ?? null,
-      restrict: r.restrict ?? null,
-      digest: memberDigest(byGroup.get(r.jid) ?? []),
-    })),
+    batch.map((r) => ({ ...groupColumns(r), digest: memberDigest(byGroup.get(r.jid) ?? []) })),
   );
   const rows = await db.execute<{ jid: string }>(sql`
     select gs.jid

@@ -27,20 +27,22 @@ export function decodeMemberCursor(value: string): MemberCursor | null {
 }
 
 /** One page of members, oldest membership first (the founders on top), keyset on (joined, user id). */
+const memberColumns = {
+  userId: users.id,
+  name: users.name,
+  email: users.email,
+  role: memberships.role,
+  joinedAt: memberships.createdAt,
+  lastActiveAt: memberships.lastActiveAt,
+};
+
 export async function listMembers(
   db: Executor,
   params: { organizationId: string; limit: number; cursor?: MemberCursor | null },
 ): Promise<{ data: Member[]; nextCursor: string | null }> {
   const { cursor } = params;
   const rows = await db
-    .select({
-      userId: users.id,
-      name: users.name,
-      email: users.email,
-      role: memberships.role,
-      joinedAt: memberships.createdAt,
-      lastActiveAt: memberships.lastActiveAt,
-    })
+    .select(memberColumns)
     .from(memberships)
     .innerJoin(users, eq(users.id, memberships.userId))
     .where(
@@ -63,14 +65,7 @@ export async function listMembers(
 
 export async function getMember(db: Executor, organizationId: string, userId: string): Promise<Member | null> {
   const [row] = await db
-    .select({
-      userId: users.id,
-      name: users.name,
-      email: users.email,
-      role: memberships.role,
-      joinedAt: memberships.createdAt,
-      lastActiveAt: memberships.lastActiveAt,
-    })
+    .select(memberColumns)
     .from(memberships)
     .innerJoin(users, eq(users.id, memberships.userId))
     .where(and(eq(memberships.organizationId, organizationId), eq(memberships.userId, userId)))
