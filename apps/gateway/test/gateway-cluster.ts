@@ -92,7 +92,8 @@ export class GatewayCluster {
         return (await fetch(`${url}/readyz`).catch(() => null))?.ok ?? false;
       },
       `gateway ${id} ready`,
-      60_000,
+      // tsx compiles the gateway at every start: slow on a busy machine (the launcher allows as long).
+      120_000,
       200,
     );
     return gw;
@@ -141,19 +142,31 @@ export class GatewayCluster {
     return String(created.body.id);
   }
 
-  /** Scans the session's QR (read through `via`) with a simulated phone and waits for `working`. */
+  /**
+   * Scans the session's QR (read through `via`) with a simulated phone and waits for `working`. A scan the simulator
+   * refuses because that QR's connection has just gone (it rotates or reconnects under load) is retried with the
+   * next QR, as a person would scan again.
+   */
   async pair(via: string, id: string, phoneNumber: string): Promise<void> {
-    const qr = await until(
-      async () => {
-        const r = await this.call(via, "GET", `/sessions/${id}/qr`);
-        return r.status === 200 ? String(r.body.qr) : null;
-      },
-      `QR of ${id}`,
-      60_000,
-      200,
-    );
     const { scanQr } = await import("@wa/wa-sim");
-    await scanQr(this.opts.sim.httpUrl, qr, { phoneNumber });
+    for (let attempt = 1; ; attempt += 1) {
+      const qr = await until(
+        async () => {
+          const r = await this.call(via, "GET", `/sessions/${id}/qr`);
+          return r.status === 200 ? String(r.body.qr) : null;
+        },
+        `QR of ${id}`,
+        60_000,
+        200,
+      );
+      try {
+        await scanQr(this.opts.sim.httpUrl, qr, { phoneNumber });
+        break;
+      } catch (error) {
+        if (attempt >= 3 || !/conflict|not_found/.test(String(error))) throw error;
+        await sleep(500);
+      }
+    }
     await this.waitWorking(via, id);
   }
 

@@ -37,7 +37,7 @@ beforeAll(async () => {
   c = new GatewayCluster({ db: h.db, sim: h.sim, appSecret: TEST_APP_SECRET, gatewayDatabaseUrl: proxy.urlFor(h.db.url) });
   await c.seed();
   await Promise.all(GATEWAYS.map((gw) => c.start(gw)));
-}, 120_000);
+}, 240_000);
 
 afterAll(async () => {
   sampling = false;

@@ -38,7 +38,7 @@ beforeAll(async () => {
   c = new GatewayCluster({ db: h.db, sim: h.sim, appSecret: TEST_APP_SECRET });
   await c.seed();
   await Promise.all([c.start("gw-1"), c.start("gw-2"), c.start("gw-3")]);
-}, 120_000);
+}, 240_000);
 
 afterAll(async () => {
   if (process.env.CLUSTER_TEST_LOGS) {
