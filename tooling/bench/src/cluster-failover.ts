@@ -8,7 +8,7 @@ import { schema, seed } from "@wa/db";
 import { defaultClusterTimings } from "@wa/gateway/cluster";
 import type { BenchDatabase } from "./database.ts";
 import { BENCH_PASSWORD, createBenchIdentity, SUPER_ADMIN_EMAIL, type BenchIdentity } from "./gateway.ts";
-import { api, createAndPair, pool, type Scenario } from "./pairing.ts";
+import { api, pool, type Scenario } from "./pairing.ts";
 import { freePort, sleep, startGatewayChild, startSimulatorChild, type GatewayChild, type SimulatorChild } from "./processes.ts";
 import { summarize, type Summary } from "./stats.ts";
 
@@ -78,23 +78,50 @@ function gatewayOf(c: Cluster, id: string): GatewayChild {
   return gw;
 }
 
+/**
+ * Creates `count` sessions through gw-1 one at a time (so placement sees every earlier one: created concurrently
+ * they would all see the same loads and land on one gateway), then pairs them PAIRING_CONCURRENCY at a time.
+ */
 async function pairMore(c: Cluster, count: number): Promise<{ sessions: number; seconds: number }> {
   const offset = c.phones.length;
   const t0 = Date.now();
   const phones = Array.from({ length: count }, (_, i) => `62818${String(offset + i).padStart(7, "0")}`);
-  await pool(phones, PAIRING_CONCURRENCY, (phoneNumber) =>
-    createAndPair({
-      gatewayUrl: gatewayOf(c, "gw-1").url,
-      simHttpUrl: c.sim.httpUrl,
-      token: c.identity.ownerToken,
-      label: `cluster ${phoneNumber}`,
-      scenario: SCENARIO,
-      phoneNumber,
-      timeoutMs: 180_000,
-    }),
-  );
+  const via = gatewayOf(c, "gw-1").url;
+  for (let i = 0; i < phones.length; i += PAIRING_CONCURRENCY) {
+    const batch: { id: string; phoneNumber: string }[] = [];
+    for (const phoneNumber of phones.slice(i, i + PAIRING_CONCURRENCY)) {
+      const created = await api<{ id: string }>(via, await c.identity.ownerToken(), "/sessions", { method: "POST", body: { label: `cluster ${phoneNumber}`, start: true } });
+      if (created.status !== 201) throw new Error(`create: HTTP ${created.status}`);
+      batch.push({ id: created.body.id, phoneNumber });
+    }
+    await pool(batch, PAIRING_CONCURRENCY, (s) => scanAndWait(c, via, s.id, s.phoneNumber));
+  }
   c.phones.push(...phones);
   return { sessions: c.phones.length, seconds: (Date.now() - t0) / 1000 };
+}
+
+/** Reads the session's QR, has the simulated phone scan it (again with the next QR if refused), waits for `working`. */
+async function scanAndWait(c: Cluster, via: string, id: string, phoneNumber: string): Promise<void> {
+  const deadline = Date.now() + 180_000;
+  let scanned = false;
+  while (Date.now() < deadline) {
+    const token = await c.identity.ownerToken();
+    const current = await api<{ status: string }>(via, token, `/sessions/${id}`);
+    if (current.body.status === "working") return;
+    if (!scanned && current.body.status === "scan_qr_code") {
+      const qr = await api<{ qr: string }>(via, token, `/sessions/${id}/qr`);
+      if (qr.status === 200) {
+        const res = await fetch(`${c.sim.httpUrl}/sim/scan`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ qr: qr.body.qr, phoneNumber, scenario: SCENARIO }),
+        });
+        scanned = res.ok;
+      }
+    }
+    await sleep(200);
+  }
+  throw new Error(`session ${id} did not reach working within 180 s`);
 }
 
 /** Sessions per gateway, as recorded in the database. */
@@ -242,20 +269,26 @@ async function forwardingOverhead(c: Cluster): Promise<ClusterProcessFigures["fo
   return { direct: summarize(direct), forwarded: summarize(forwarded), route: "GET /sessions/{id}/chats?limit=50" };
 }
 
-export async function measureClusterProcesses(db: BenchDatabase): Promise<ClusterProcessFigures> {
+/** Sessions for the first failover, then in all (second failover, rolling restart). */
+export interface ClusterScale {
+  first: number;
+  total: number;
+}
+
+export async function measureClusterProcesses(db: BenchDatabase, scale: ClusterScale): Promise<ClusterProcessFigures> {
   await seed(db.db, { superAdminEmail: SUPER_ADMIN_EMAIL, superAdminPassword: BENCH_PASSWORD, demoPassword: BENCH_PASSWORD });
   const identity = await createBenchIdentity(db);
   const sim = await startSimulatorChild();
   const c: Cluster = { db, sim, identity, gateways: new Map(), ports: new Map(), phones: [] };
   for (const id of GATEWAYS) await startGateway(c, id);
 
-  const pairing = [await pairMore(c, 100)];
-  console.log(`  100 sessions working in ${pairing[0]?.seconds.toFixed(0)} s`);
+  const pairing = [await pairMore(c, scale.first)];
+  console.log(`  ${scale.first} sessions working in ${pairing[0]?.seconds.toFixed(0)} s`);
   const forwarding = await forwardingOverhead(c);
   const failovers = [await failover(c)];
   console.log(`  failover of ${failovers[0]?.moved} sessions: ${((failovers[0]?.lastMs ?? 0) / 1000).toFixed(1)} s`);
-  pairing.push(await pairMore(c, 200));
-  console.log(`  300 sessions working in ${pairing[1]?.seconds.toFixed(0)} s more`);
+  pairing.push(await pairMore(c, scale.total - scale.first));
+  console.log(`  ${scale.total} sessions working in ${pairing[1]?.seconds.toFixed(0)} s more`);
   const rolling = await rollingRestart(c);
   console.log(`  rolling restart: worst ${rolling.worstDisconnected} disconnected`);
   failovers.push(await failover(c));

@@ -6,7 +6,7 @@ import { eq } from "drizzle-orm";
 import { newId, schema } from "@wa/db";
 import { acquireLease, renewLeases } from "@wa/db/queries";
 import { defaultClusterTimings } from "@wa/gateway/cluster";
-import { measureClusterProcesses, PAIRING_CONCURRENCY, type ClusterProcessFigures } from "./cluster-failover.ts";
+import { measureClusterProcesses, PAIRING_CONCURRENCY, type ClusterProcessFigures, type ClusterScale } from "./cluster-failover.ts";
 import { createBenchDatabase, type BenchDatabase } from "./database.ts";
 import { table } from "./report.ts";
 import { quantile } from "./stats.ts";
@@ -116,11 +116,18 @@ function processSection(f: ClusterProcessFigures): string[] {
   ];
 }
 
-export async function runCluster(): Promise<{ body: string; postgres: string }> {
+/** The issue's scales; `--quick` (or BENCH_CLUSTER_SESSIONS="first,total") runs smaller ones. */
+function scaleOf(quick: boolean): ClusterScale {
+  const [first, total] = (process.env.BENCH_CLUSTER_SESSIONS ?? (quick ? "30,60" : "100,300")).split(",").map(Number);
+  if (!first || !total || total <= first) throw new Error("BENCH_CLUSTER_SESSIONS: two increasing counts, e.g. 100,300");
+  return { first, total };
+}
+
+export async function runCluster(options: { quick?: boolean } = {}): Promise<{ body: string; postgres: string }> {
   const db = await createBenchDatabase("cluster");
   try {
     const leaseRows = await leaseRenewalCost(db);
-    const processes = await measureClusterProcesses(db);
+    const processes = await measureClusterProcesses(db, scaleOf(options.quick ?? false));
     const body = [
       "### Lease renewal cost",
       "",

@@ -40,6 +40,12 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
+  if (process.env.CLUSTER_TEST_LOGS) {
+    for (const gw of c?.gateways.values() ?? []) {
+      const lines = gw.output.join("").split("\n").filter((l) => /lease|taken|closing|database|error|warn/i.test(l));
+      console.log(gw.id, lines.slice(-60).join("\n"));
+    }
+  }
   sampling = false;
   await sampler;
   proxy?.restore();
