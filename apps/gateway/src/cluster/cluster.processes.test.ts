@@ -84,7 +84,7 @@ describe("several gateways", () => {
         await sleep(250);
       }
     })();
-  }, 240_000);
+  }, 420_000);
 
   it("forwards a call about a session held elsewhere; refuses forged and replayed forwards with 401", async () => {
     const [held] = await sessionsOf("gw-3");
