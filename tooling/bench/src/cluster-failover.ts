@@ -42,7 +42,7 @@ export interface RollingStep {
 
 export interface ClusterProcessFigures {
   pairing: { sessions: number; seconds: number }[];
-  forwarding: { direct: Summary; forwarded: Summary; route: string };
+  forwarding: { direct: Summary; forwarded: Summary; route: string; holder: string; via: string };
   failovers: FailoverFigure[];
   rolling: { sessions: number; steps: RollingStep[]; worstDisconnected: number; samples: number; lost: number };
   leaseTtlMs: number;
@@ -245,8 +245,12 @@ async function rollingRestart(c: Cluster): Promise<ClusterProcessFigures["rollin
 
 /** The same page read (a session's chats) on its holder and through another gateway, alternating. */
 async function forwardingOverhead(c: Cluster): Promise<ClusterProcessFigures["forwarding"]> {
-  const [row] = await c.db.db.execute<{ id: string }>(sql`select id from wa_sessions where gateway_id = 'gw-2' and status = 'working' limit 1`);
-  if (!row) throw new Error("gw-2 holds no working session");
+  const [row] = await c.db.db.execute<{ id: string; gateway_id: string }>(
+    sql`select id, gateway_id from wa_sessions where status = 'working' order by gateway_id desc, id limit 1`,
+  );
+  if (!row) throw new Error("no working session");
+  const holder = row.gateway_id;
+  const other = GATEWAYS.find((g) => g !== holder) ?? "gw-1";
   const route = `/sessions/${row.id}/chats?limit=50`;
   const token = await c.identity.ownerToken();
   const timed = async (via: string) => {
@@ -259,14 +263,14 @@ async function forwardingOverhead(c: Cluster): Promise<ClusterProcessFigures["fo
   const direct: number[] = [];
   const forwarded: number[] = [];
   for (let i = 0; i < WARMUP + FORWARD_ROUNDS; i += 1) {
-    const d = await timed("gw-2");
-    const f = await timed("gw-1");
+    const d = await timed(holder);
+    const f = await timed(other);
     if (i >= WARMUP) {
       direct.push(d);
       forwarded.push(f);
     }
   }
-  return { direct: summarize(direct), forwarded: summarize(forwarded), route: "GET /sessions/{id}/chats?limit=50" };
+  return { direct: summarize(direct), forwarded: summarize(forwarded), route: "GET /sessions/{id}/chats?limit=50", holder, via: other };
 }
 
 /** Sessions for the first failover, then in all (second failover, rolling restart). */

@@ -100,8 +100,8 @@ function processSection(f: ClusterProcessFigures): string[] {
       `(${((100 * f.rolling.worstDisconnected) / f.rolling.sessions).toFixed(1)} %; ${f.rolling.samples} samples); ` +
       `sessions lost after the three restarts: ${f.rolling.lost}; re-paired: 0 (checked after each step)`,
     "",
-    `**Forwarding overhead**, \`${f.forwarding.route}\` for a session held by gw-2: directly on gw-2 (the floor) and through ` +
-      `gw-1 (auth, holder lookup, signed assertion, second hop), alternating, ${f.forwarding.direct.n} each after a warm-up.`,
+    `**Forwarding overhead**, \`${f.forwarding.route}\` for a session held by ${f.forwarding.holder}: directly on it (the floor) and through ` +
+      `${f.forwarding.via} (auth, holder lookup, signed assertion, second hop), alternating, ${f.forwarding.direct.n} each after a warm-up.`,
     "",
     table(
       ["path", "median ms", "p99 ms"],
