@@ -124,17 +124,29 @@ async function scanAndWait(c: Cluster, via: string, id: string, phoneNumber: str
   throw new Error(`session ${id} did not reach working within 180 s`);
 }
 
+async function sessionIdsOn(c: Cluster, gatewayId: string): Promise<string[]> {
+  const rows = await c.db.db.select({ id: schema.waSessions.id }).from(schema.waSessions).where(eq(schema.waSessions.gatewayId, gatewayId));
+  return rows.map((r) => r.id);
+}
+
 /** Sessions per gateway, as recorded in the database. */
 async function holders(c: Cluster): Promise<Record<string, number>> {
   const rows = await c.db.db.execute<{ gateway_id: string; n: number }>(sql`select gateway_id, count(*)::int as n from wa_sessions group by gateway_id`);
   return Object.fromEntries([...rows].map((r) => [r.gateway_id, Number(r.n)]));
 }
 
-/** How many sessions are `working` with a connection made at or after `since` (ms), not on `except`. */
-async function workingSince(c: Cluster, since: number, except = ""): Promise<number> {
-  const [row] = await c.db.db.execute<{ n: number }>(sql`select count(*)::int as n from wa_sessions
-    where status = 'working' and last_connected_at >= to_timestamp(${since / 1000}) and gateway_id <> ${except}`);
-  return Number(row?.n ?? 0);
+/** How many of `ids` are `working` on a gateway other than `except`, with a connection made at or after `since`. */
+async function workingSince(c: Cluster, ids: string[], since: number, except: string): Promise<number> {
+  if (ids.length === 0) return 0;
+  return c.db.db.$count(
+    schema.waSessions,
+    and(
+      inArray(schema.waSessions.id, ids),
+      eq(schema.waSessions.status, "working"),
+      ne(schema.waSessions.gatewayId, except),
+      gte(schema.waSessions.lastConnectedAt, new Date(since)),
+    ),
+  );
 }
 
 async function simAccounts(c: Cluster): Promise<{ phoneNumber: string; connected: number; devices: number; replaced: number }[]> {
@@ -160,7 +172,8 @@ async function checkSimulator(c: Cluster, when: string): Promise<void> {
 async function failover(c: Cluster): Promise<FailoverFigure> {
   const before = await holders(c);
   const killed = GATEWAYS.reduce((a, b) => ((before[b] ?? 0) > (before[a] ?? 0) ? b : a));
-  const moved = before[killed] ?? 0;
+  const movedIds = await sessionIdsOn(c, killed);
+  const moved = movedIds.length;
   const sessions = c.phones.length;
   const gw = gatewayOf(c, killed);
   const killedAt = Date.now();
@@ -170,7 +183,7 @@ async function failover(c: Cluster): Promise<FailoverFigure> {
   const stayed = sessions - moved;
   let firstMs = 0;
   for (;;) {
-    const back = await workingSince(c, killedAt, killed);
+    const back = await workingSince(c, movedIds, killedAt, killed);
     if (back > 0 && firstMs === 0) firstMs = Date.now() - killedAt;
     if (back >= moved) break;
     if (Date.now() - killedAt > WAIT_MS) throw new Error(`failover: ${back} of ${moved} sessions working again after ${WAIT_MS / 1000} s`);
@@ -208,7 +221,7 @@ async function rollingRestart(c: Cluster): Promise<ClusterProcessFigures["rollin
   const steps: RollingStep[] = [];
   try {
     for (const id of GATEWAYS) {
-      const handed = [...(await c.db.db.execute<{ id: string }>(sql`select id from wa_sessions where gateway_id = ${id}`))].map((r) => r.id);
+      const handed = await sessionIdsOn(c, id);
       const gw = gatewayOf(c, id);
       const t0 = Date.now();
       gw.process.kill("SIGTERM");
@@ -217,17 +230,7 @@ async function rollingRestart(c: Cluster): Promise<ClusterProcessFigures["rollin
       const drainMs = Date.now() - t0;
       await startGateway(c, id);
       for (;;) {
-        const back = handed.length
-          ? await c.db.db.$count(
-              schema.waSessions,
-              and(
-                inArray(schema.waSessions.id, handed),
-                eq(schema.waSessions.status, "working"),
-                ne(schema.waSessions.gatewayId, id),
-                gte(schema.waSessions.lastConnectedAt, new Date(t0)),
-              ),
-            )
-          : 0;
+        const back = await workingSince(c, handed, t0, id);
         if (back >= handed.length) break;
         if (Date.now() - t0 > WAIT_MS) throw new Error(`rolling restart: ${back} of ${handed.length} handed sessions working ${WAIT_MS / 1000} s after SIGTERM of ${id}`);
         await sleep(100);
