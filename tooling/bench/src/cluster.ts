@@ -59,8 +59,16 @@ async function leaseRenewalCost(db: BenchDatabase): Promise<(string | number)[][
 const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const met = (ok: boolean) => (ok ? "met" : "not met");
 
-function processSection(f: ClusterProcessFigures): string[] {
+function processSection(f: ClusterProcessFigures, scale: ClusterScale): string[] {
   const ttl = f.leaseTtlMs;
+  const reduced =
+    scale.first === 100 && scale.total === 300
+      ? []
+      : [
+          `Scale of this run: ${scale.first}, then ${scale.total} sessions (\`--quick\` or \`BENCH_CLUSTER_SESSIONS\`); the issue's 100 and 300 ` +
+            "are the default.",
+          "",
+        ];
   const failoverRows = f.failovers.map((o) => [
     o.sessions,
     `${o.killed} (${o.moved})`,
@@ -79,6 +87,7 @@ function processSection(f: ClusterProcessFigures): string[] {
   return [
     "### Three gateway processes: failover, rolling restart, forwarding",
     "",
+    ...reduced,
     "Three gateways (`node --import tsx apps/gateway/src/index.ts`, real Baileys), one simulator process, one database, " +
       `all on loopback. Sessions created through gw-1 (placed on the least-loaded gateway) and paired ${PAIRING_CONCURRENCY} at a time: ${pairing}; ` +
       "each simulated account has 5 contacts and 1 group. \"Working again\" = status `working` in the database with a " +
@@ -127,7 +136,8 @@ export async function runCluster(options: { quick?: boolean } = {}): Promise<{ b
   const db = await createBenchDatabase("cluster");
   try {
     const leaseRows = await leaseRenewalCost(db);
-    const processes = await measureClusterProcesses(db, scaleOf(options.quick ?? false));
+    const scale = scaleOf(options.quick ?? false);
+    const processes = await measureClusterProcesses(db, scale);
     const body = [
       "### Lease renewal cost",
       "",
@@ -140,7 +150,7 @@ export async function runCluster(options: { quick?: boolean } = {}): Promise<{ b
         leaseRows,
       ),
       "",
-      ...processSection(processes),
+      ...processSection(processes, scale),
     ].join("\n");
     return { body: `## Several gateways\n\n${body}`, postgres: db.version };
   } finally {
