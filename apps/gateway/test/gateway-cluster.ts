@@ -24,6 +24,8 @@ export interface ClusterOptions {
   sim: Simulator;
   appSecret: string;
   logLevel?: string;
+  /** The database as the gateways reach it (e.g. through a proxy a test can silence); `db.url` when unset. */
+  gatewayDatabaseUrl?: string;
 }
 
 export class GatewayCluster {
@@ -51,6 +53,9 @@ export class GatewayCluster {
   }
 
   async start(id: string, port?: number): Promise<GatewayProcess> {
+    const running = this.gateways.get(id);
+    // A second process under one id would be left running when the test ends (stopAll knows the latest only).
+    if (running && running.child.exitCode === null && running.child.signalCode === null) throw new Error(`gateway ${id} is still running`);
     const p = port ?? (await freePort());
     const url = `http://127.0.0.1:${p}`;
     const script = fileURLToPath(new URL("../src/index.ts", import.meta.url));
@@ -59,7 +64,7 @@ export class GatewayCluster {
       env: {
         ...process.env,
         NODE_ENV: "test",
-        DATABASE_URL: this.opts.db.url,
+        DATABASE_URL: this.opts.gatewayDatabaseUrl ?? this.opts.db.url,
         GATEWAY_ID: id,
         GATEWAY_PORT: String(p),
         GATEWAY_URL: url,
@@ -87,7 +92,8 @@ export class GatewayCluster {
         return (await fetch(`${url}/readyz`).catch(() => null))?.ok ?? false;
       },
       `gateway ${id} ready`,
-      60_000,
+      // tsx compiles the gateway at every start: slow on a busy machine (the launcher allows as long).
+      120_000,
       200,
     );
     return gw;
@@ -124,22 +130,44 @@ export class GatewayCluster {
 
   /** Creates and starts a session through `via`, scans its QR with a simulated phone, waits for `working`. */
   async createPaired(via: string, phoneNumber: string): Promise<string> {
-    const created = await this.call(via, "POST", "/sessions", { label: phoneNumber, start: true });
-    if (created.status !== 201) throw new Error(`create: ${created.status} ${JSON.stringify(created.body)}`);
-    const id = String(created.body.id);
-    const qr = await until(
-      async () => {
-        const r = await this.call(via, "GET", `/sessions/${id}/qr`);
-        return r.status === 200 ? String(r.body.qr) : null;
-      },
-      `QR of ${id}`,
-      60_000,
-      200,
-    );
-    const { scanQr } = await import("@wa/wa-sim");
-    await scanQr(this.opts.sim.httpUrl, qr, { phoneNumber });
-    await this.waitWorking(via, id);
+    const id = await this.create(via, phoneNumber);
+    await this.pair(via, id, phoneNumber);
     return id;
+  }
+
+  /** Creates and starts a session through `via` (placed by that gateway); returns its id. */
+  async create(via: string, label: string): Promise<string> {
+    const created = await this.call(via, "POST", "/sessions", { label, start: true });
+    if (created.status !== 201) throw new Error(`create: ${created.status} ${JSON.stringify(created.body)}`);
+    return String(created.body.id);
+  }
+
+  /**
+   * Scans the session's QR (read through `via`) with a simulated phone and waits for `working`. A scan the simulator
+   * refuses because that QR's connection has just gone (it rotates or reconnects under load) is retried with the
+   * next QR, as a person would scan again.
+   */
+  async pair(via: string, id: string, phoneNumber: string): Promise<void> {
+    const { scanQr } = await import("@wa/wa-sim");
+    for (let attempt = 1; ; attempt += 1) {
+      const qr = await until(
+        async () => {
+          const r = await this.call(via, "GET", `/sessions/${id}/qr`);
+          return r.status === 200 ? String(r.body.qr) : null;
+        },
+        `QR of ${id}`,
+        60_000,
+        200,
+      );
+      try {
+        await scanQr(this.opts.sim.httpUrl, qr, { phoneNumber });
+        break;
+      } catch (error) {
+        if (attempt >= 3 || !/conflict|not_found/.test(String(error))) throw error;
+        await sleep(500);
+      }
+    }
+    await this.waitWorking(via, id);
   }
 
   async waitWorking(via: string, id: string, timeoutMs = 60_000): Promise<Record<string, unknown>> {
@@ -154,11 +182,23 @@ export class GatewayCluster {
     );
   }
 
-  /** The simulator's live sockets and linked devices of an account. */
-  async account(phoneNumber: string): Promise<{ connected: number; devices: number }> {
+  /**
+   * The simulator's view of an account: live sockets, linked devices, and sockets it closed with 440 `replaced`
+   * (the same device connected twice).
+   */
+  async account(phoneNumber: string): Promise<{ connected: number; devices: number; replaced: number }> {
     const res = await fetch(`${this.opts.sim.httpUrl}/sim/accounts/${phoneNumber}`);
-    const body = (await res.json()) as { connected: number; devices: number };
-    return { connected: body.connected, devices: body.devices };
+    if (!res.ok) throw new Error(`account ${phoneNumber}: ${res.status} ${await res.text()}`);
+    const body = (await res.json()) as { connected: number; devices: number; replaced: number };
+    return { connected: body.connected, devices: body.devices, replaced: body.replaced };
+  }
+
+  /** The account's linked devices as the simulator knows them (a new pairing adds one with a new id and pairedAt). */
+  async linkedDevices(phoneNumber: string): Promise<{ deviceId: number; pairedAt: number }[]> {
+    const res = await fetch(`${this.opts.sim.httpUrl}/sim/accounts/${phoneNumber}/devices`);
+    if (!res.ok) throw new Error(`devices of ${phoneNumber}: ${res.status} ${await res.text()}`);
+    const body = (await res.json()) as { data: { deviceId: number; pairedAt: number }[] };
+    return body.data.map((d) => ({ deviceId: d.deviceId, pairedAt: d.pairedAt })).sort((a, b) => a.deviceId - b.deviceId);
   }
 
   async stopAll(): Promise<void> {

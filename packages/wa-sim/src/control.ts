@@ -38,6 +38,8 @@ export interface AccountSummary {
   groupMembers: number;
   devices: number;
   connected: number;
+  /** Sockets closed with 440 `replaced` because the same device connected again (since the simulator started). */
+  replaced: number;
 }
 
 export interface AccountDetail extends AccountSummary {
@@ -287,6 +289,7 @@ export class SimControl {
       groupMembers: a.scenario.groupMemberCount,
       devices: a.companions.size,
       connected,
+      replaced: a.replacedConnections,
     };
   }
 

@@ -53,7 +53,10 @@ describe("faults", () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(KEEP_ALIVE);
   });
 
-  it("a second socket with the same creds replaces the first (440)", async () => {
+  it("a second socket with the same creds replaces the first (440), counted on the account", async () => {
+    const replaced = async () => ((await (await fetch(`${sim.httpUrl}/sim/accounts/${PHONE}`)).json()) as { replaced: number }).replaced;
+    const before = await replaced(); // injected 440 faults above are not counted
+    expect(before).toBe(0);
     sock = connectClient(sim.url, auth);
     const first = sock;
     await waitForEvent(first.ev, "connection.update", (u) => u.connection === "open");
@@ -61,6 +64,7 @@ describe("faults", () => {
     const second = connectClient(sim.url, auth);
     await waitForEvent(second.ev, "connection.update", (u) => u.connection === "open");
     expect(closeCode(await closed)).toBe(DisconnectReason.connectionReplaced);
+    expect(await replaced()).toBe(1);
     void second.end(undefined);
   });
 

@@ -208,6 +208,7 @@ export class SimServer {
     if (old && old !== conn) {
       // One socket per device: the older one is told it was replaced (Baileys reports 440).
       old.streamError(440, { tag: "conflict", attrs: { type: "replaced" } });
+      companion.account.replacedConnections += 1;
     }
     this.live.set(companion, conn);
   }

@@ -96,6 +96,11 @@ export class Account {
   readonly receipts: ReceiptRecord[] = [];
   readonly presences: PresenceRecord[] = [];
   slowFactor = 1;
+  /**
+   * Sockets of this account's devices closed with 440 `replaced` because the same device logged in again while
+   * still connected (since this simulator started; injected faults not counted): two clients holding one session.
+   */
+  replacedConnections = 0;
   readonly createdAt: number;
 
   constructor(

@@ -49,7 +49,7 @@ const benchmarks: Benchmark[] = [
   { name: "console", run: runConsole },
   { name: "events", run: runEvents },
   { name: "messages", run: runMessages },
-  { name: "cluster", run: runCluster },
+  { name: "cluster", run: () => runCluster({ quick }) },
   // Last: it pairs as many sessions as the rest of the run's time budget allows.
   { name: "sessions-per-gateway", run: runSessionsPerGateway },
 ];
