@@ -1,6 +1,7 @@
 // What the router needs from the gateway that holds the WhatsApp connections. The gateway implements these;
 // this package never imports Baileys.
 import type { BackfillJob, SendResult, SessionQr, SessionStatus, WaSessionOutput } from "./schemas.ts";
+import type { Executor } from "@wa/db";
 
 /**
  * Controls one gateway's live sessions. Each call returns once the change is under way and its new status is
@@ -97,10 +98,10 @@ export interface MessagingService {
 export interface GatewayPorts {
   gatewayId: string;
   /**
-   * The gateway a new session is placed on (the least-loaded live one); absent: this one. A session created through
-   * any transport is then started by its holder.
+   * The gateway a session inserted in `tx` is placed on (the least-loaded live one); absent: this one. A session
+   * created through any transport is then started by its holder.
    */
-  placeNewSession?: () => Promise<string>;
+  placeNewSession?: (tx: Executor) => Promise<string>;
   sessions: SessionControl;
   backfill: BackfillService;
   events: SessionEvents;

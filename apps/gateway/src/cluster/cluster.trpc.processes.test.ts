@@ -162,6 +162,17 @@ describe("tRPC through any gateway", () => {
     expect((await mutate("gw-2", "sessions.delete", { session: placed })).status).toBe(200);
   });
 
+  it("creates arriving at once spread over the gateways (each placement sees the ones before it)", async () => {
+    const created = await Promise.all(
+      [0, 1, 2, 3].map((i) => call("gw-1", "POST", "/api/v1/sessions", { label: `burst ${i}` })),
+    );
+    expect(created.map((r) => r.status)).toEqual([201, 201, 201, 201]);
+    const holders = created.map((r) => String(r.body.gatewayId));
+    // gw-2 already holds one session: of four placed at once, gw-1 gets three and gw-2 one (ties stay local).
+    expect(holders.filter((g) => g === "gw-2")).toHaveLength(1);
+    for (const r of created) expect((await call("gw-1", "DELETE", `/api/v1/sessions/${String(r.body.id)}`)).status).toBeLessThan(300);
+  });
+
   it("the session stream through gateway 1 sees gateway 2's status change", async () => {
     const stream = subscribe("gw-1", "sessions.events", { session: sessionId });
     try {

@@ -10,7 +10,7 @@ import { gatewayIsLive, getSession } from "@wa/db/queries";
 import type { Logger } from "pino";
 import { clusterMetrics } from "../metrics.ts";
 import { FORWARD_HEADER, signForward } from "./assertion.ts";
-import { pickGateway } from "./placement.ts";
+import { placeInTransaction } from "./placement.ts";
 import type { EngineCall, EngineOp, LocalEngine } from "./engine-ops.ts";
 
 export const ENGINE_HOP_PATH = "/internal/v1/engine";
@@ -36,10 +36,6 @@ interface Holder {
 
 export class EngineHop {
   constructor(private readonly opts: HolderPortsOptions) {}
-
-  get db(): Database {
-    return this.opts.db;
-  }
 
   get staleMs(): number {
     return this.opts.staleMs;
@@ -118,7 +114,7 @@ export function holderPorts(
   const messaging = local.messaging;
   return {
     gatewayId: local.gatewayId,
-    placeNewSession: async () => (await pickGateway(hop.db, local.gatewayId, hop.staleMs))?.id ?? local.gatewayId,
+    placeNewSession: (tx) => placeInTransaction(tx, local.gatewayId, hop.staleMs),
     sessions,
     backfill: {
       start: (id) => via("backfill.start", id, [id], () => local.backfill.start(id)),

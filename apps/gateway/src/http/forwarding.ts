@@ -1,6 +1,7 @@
 // Forwarding: any gateway answers any REST route. A call about a session held by another live gateway is sent on
 // to it with a signed assertion (cluster/assertion.ts) and its answer streamed back (SSE included); with no live
-// holder it is 503 `gateway_unavailable`. A new session (POST /sessions) is created on the least-loaded gateway.
+// holder it is 503 `gateway_unavailable`. A new session is placed by the create procedure itself (any transport;
+// cluster/holder-ports.ts), so POST /sessions is answered here.
 import { errorBody } from "@wa/api";
 import type { Database } from "@wa/db";
 import { gatewayIsLive, getSession } from "@wa/db/queries";
@@ -9,7 +10,6 @@ import { Readable } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { FORWARD_HEADER, ReplayGuard, signForward, verifyForward } from "../cluster/assertion.ts";
 import { clientIpOf, recordForwardedClientIp } from "./client-ip.ts";
-import { pickGateway } from "../cluster/placement.ts";
 import { clusterMetrics } from "../metrics.ts";
 import { sendError } from "./errors.ts";
 
@@ -46,7 +46,6 @@ const bodyText = (body: unknown) => (body === undefined || body === null ? "" : 
 export function installForwarding(app: FastifyInstance, opts: ForwardingOptions): void {
   const replay = new ReplayGuard();
   const sessionPath = new RegExp(`^${opts.base.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/(?:admin/)?sessions/([^/:?]+)`);
-  const createPath = `${opts.base}/sessions`;
 
   async function forward(request: FastifyRequest, reply: FastifyReply, to: { id: string; baseUrl: string }) {
     const body = bodyText(request.body);
@@ -113,13 +112,6 @@ export function installForwarding(app: FastifyInstance, opts: ForwardingOptions)
       return; // answered here, never forwarded again
     }
     const path = request.url.split("?")[0] ?? "";
-    if (request.method === "POST" && path === createPath) {
-      const target = await pickGateway(opts.db, opts.gatewayId, opts.staleMs);
-      if (!target || target.id === opts.gatewayId) return;
-      // Placement only for callers the route would serve: anyone else gets its 401/403 here.
-      if (!(await opts.callerOf(request))) return;
-      return forward(request, reply, target);
-    }
     const found = sessionPath.exec(path);
     if (!found?.[1]) return;
     let sessionId: string;

@@ -137,12 +137,11 @@ export const sessionsRouter = {
     .output(waSessionSchema)
     .mutation(async ({ ctx, input }) => {
       const { start, ...settings } = input;
-      const gatewayId = (await ctx.ports.placeNewSession?.()) ?? ctx.ports.gatewayId;
       const session = await ctx.db.transaction(async (tx) => {
         const created = await createSession(tx, {
           ...settings,
           organizationId: ctx.organizationId,
-          gatewayId,
+          gatewayId: (await ctx.ports.placeNewSession?.(tx)) ?? ctx.ports.gatewayId,
           createdByUserId: ctx.principal.kind === "user" ? ctx.principal.userId : null,
         });
         await audit(tx, ctx, {

@@ -73,14 +73,22 @@ export async function listGateways(db: Executor, staleMs = gatewayStaleAfterMs):
 export interface LiveGateway {
   id: string;
   baseUrl: string;
-  /** Sessions recorded under it that should be connected (its load, for placement). */
+  /** Sessions recorded under it that should be connected, or were created in the last minute (its load, for placement). */
   load: number;
+}
+
+const PLACEMENT_LOCK_ID = 72_610_003;
+
+/** Serializes placements until the caller's transaction ends (see cluster/placement.ts). */
+export async function lockPlacement(tx: Executor): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(${PLACEMENT_LOCK_ID})`);
 }
 
 /** Gateways that take work: `online` with a heartbeat fresher than `staleMs` (database time), least loaded first. */
 export async function listLiveGateways(db: Executor, staleMs: number): Promise<LiveGateway[]> {
+  // A session created a moment ago counts before it starts, so a burst of creates spreads.
   const load = sql<number>`(select count(*)::int from ${waSessions} s where s.gateway_id = "gateways"."id"
-    and s.status in ('starting', 'scan_qr_code', 'working'))`;
+    and (s.status in ('starting', 'scan_qr_code', 'working') or s.created_at > now() - interval '1 minute'))`;
   const rows = await db
     .select({ id: gateways.id, baseUrl: gateways.baseUrl, load })
     .from(gateways)
