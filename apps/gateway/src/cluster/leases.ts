@@ -136,11 +136,15 @@ export class LeaseKeeper {
     clusterMetrics.leasesHeld.set(this.held.size);
   }
 
-  /** One bulk renewal; leases the database no longer has for us are lost at once. */
+  /**
+   * One bulk renewal; leases the database no longer has for us are lost at once, and leases it renewed that are no
+   * longer held here are released (see below).
+   */
   async renew(): Promise<void> {
     if (this.renewing || this.held.size === 0) return;
     this.renewing = true;
     const sentAt = now();
+    let orphans: LeaseFence[] = [];
     try {
       // A statement stuck on a dead connection must not block the next renewals once the database is back.
       const rows = await Promise.race([
@@ -151,6 +155,13 @@ export class LeaseKeeper {
       ]);
       clusterMetrics.leaseRenewals.inc();
       const renewed = new Map(rows.map((r) => [r.sessionId, r.epoch]));
+      // The statement renews every lease recorded under this gateway, also one given up here (the watchdog fired
+      // on a saturated machine while the database still had it, or the session was removed): renewed, it would
+      // never expire, and the session would run nowhere — this gateway forgot it, its scan only takes expired
+      // leases, and no other gateway takes a live one's. Released, the scan here takes it back.
+      orphans = rows
+        .filter((r) => !this.held.has(r.sessionId) && !this.acquiring.has(r.sessionId))
+        .map((r) => ({ sessionId: r.sessionId, gatewayId: this.opts.gatewayId, epoch: r.epoch }));
       const validUntil = sentAt + this.opts.timings.leaseTtlMs - this.opts.timings.safetyMarginMs;
       for (const [sessionId, held] of this.held) {
         if (renewed.get(sessionId) === held.epoch) {
@@ -171,5 +182,15 @@ export class LeaseKeeper {
       this.renewing = false;
       clusterMetrics.leasesHeld.set(this.held.size);
     }
+    // Under the renewed epoch only: an acquisition here after the renewal bumped it, and stays untouched.
+    await Promise.all(
+      orphans.map((fence) =>
+        releaseLease(this.opts.db, fence).then(
+          () => this.opts.logger.warn({ sessionId: fence.sessionId, epoch: fence.epoch }, "lease no longer held here released"),
+          (err: unknown) =>
+            this.opts.logger.warn({ sessionId: fence.sessionId, err: err instanceof Error ? err.message : String(err) }, "releasing a lease no longer held here failed"),
+        ),
+      ),
+    );
   }
 }
