@@ -143,4 +143,17 @@ describe("session control", () => {
     await expect(engine.backfill.start("01UNKNOWNSESSION000000000")).rejects.toMatchObject({ code: "not_found" });
     await expect(engine.backfill.get("01UNKNOWNSESSION000000000")).rejects.toMatchObject({ code: "not_found" });
   });
+
+  it("a connection that cannot even be opened fails the session with the reason; it is never left starting", async () => {
+    const broken = await h.engine({ gatewayId: "gw-bad-url", waWsUrl: "not a url" });
+    const s = await createSession(h.db.db, { organizationId: h.organizationId, gatewayId: "gw-bad-url", label: "bad url" });
+    await broken.sessions.start(s.id);
+    expect(broken.manager.peek(s.id)?.isRunning).toBe(false);
+    expect(await getSession(h.db.db, s.id)).toMatchObject({ status: "failed" });
+    expect(await h.statusReason(s.id)).toMatch(/^opening the connection to WhatsApp failed: .*URL/i);
+    // Not "already running": start tries again (and says why again).
+    await expect(broken.sessions.start(s.id)).resolves.toBeUndefined();
+    expect((await getSession(h.db.db, s.id))?.status).toBe("failed");
+    await broken.shutdown();
+  });
 });

@@ -1,7 +1,7 @@
 // Pairing through the simulator and resuming after a gateway restart, with the real Baileys client.
 import { getSession, countAuthKeys, hasAuthCreds } from "@wa/db/queries";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createHarness, type Harness } from "../test/harness.ts";
+import { createHarness, until, type Harness } from "../test/harness.ts";
 
 let h: Harness;
 
@@ -56,5 +56,37 @@ describe("engine pairing", () => {
     abort.abort();
     await watching;
     await second.shutdown();
+  });
+
+  it("a session whose lease is given up locally at the 515 restart after pairing is taken back by this gateway's scan", async () => {
+    const engine = await h.engine({ cluster: { takeoverJitterMs: 50 } });
+    // Another session held here: the bulk renewal runs (with none it is skipped and the lease would just expire).
+    const other = await h.createSession("held alongside");
+    await engine.sessions.start(other.id);
+    const created = await h.createSession("lease lost at 515");
+    await engine.sessions.start(created.id);
+    await h.waitForStatus(created.id, "scan_qr_code");
+    const session = engine.manager.peek(created.id);
+    if (!session) throw new Error("session not held");
+    // The watchdog fires right when WhatsApp asks for the restart (what a saturated machine did): same call it makes.
+    const evicted = session
+      .waitFor(() => /\(515\)/.test(session.statusReason ?? ""), 30_000, "the 515 restart")
+      .then(() => engine.manager.evict(created.id, "lease expired"));
+    await engine.sessions.simulateScan?.(created.id);
+    await evicted;
+    expect(engine.manager.peek(created.id)).toBeUndefined();
+    // Renewals and scans as the timers would run them: the session must come back here and open.
+    await until(
+      async () => {
+        await engine.cluster.leases.renew();
+        await engine.cluster.scanNow();
+        return (await getSession(h.db.db, created.id))?.status === "working" && engine.manager.peek(created.id)?.status === "working";
+      },
+      "the session to be taken back and open",
+      30_000,
+      200,
+    );
+    expect(await hasAuthCreds(h.db.db, created.id)).toBe(true);
+    await engine.shutdown();
   });
 });

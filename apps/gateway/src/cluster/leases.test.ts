@@ -128,4 +128,31 @@ describe("session leases", () => {
     expect(keeper.fence(s.id)).toBeNull();
     expect(stillHeldInDb).toBe(true);
   });
+
+  it("a lease given up locally that the bulk renewal still finds is released, so this gateway's own scan lists it", async () => {
+    // The watchdog gave the session up (event loop late past the local validity) while the database still had the
+    // lease; the next renewal covers every lease of the gateway, this one included, and would keep it alive forever.
+    const [kept, dropped, twins] = [await session(), await session(), await session()];
+    for (const s of [kept, dropped, twins]) await updateSession(db.db, s.id, { status: "starting" });
+    // Local validity ends as soon as it begins (margin = ttl): expireOverdue gives up whatever it finds, on demand.
+    const timings = { ...defaultClusterTimings, leaseTtlMs: 60_000, safetyMarginMs: 60_000, renewIntervalMs: 100_000 };
+    const keeper = new LeaseKeeper({ db: db.db, gatewayId: "gw-o", timings, logger: pino({ level: "silent" }) });
+    const lost: string[] = [];
+    keeper.setLostHandler((id) => lost.push(id));
+    const droppedFence = await keeper.acquire(dropped.id);
+    keeper.expireOverdue();
+    expect(lost).toEqual([dropped.id]);
+    const keptFence = await keeper.acquire(kept.id);
+    // A second process started with the same gateway id (a misconfiguration): its lease is not this keeper's to end.
+    const twin = new LeaseKeeper({ db: db.db, gatewayId: "gw-o", timings, logger: pino({ level: "silent" }) });
+    const twinFence = await twin.acquire(twins.id);
+    await keeper.renew();
+    expect(droppedFence && (await leaseIsCurrent(db.db, droppedFence))).toBe(false);
+    const mine = (await listTakeoverCandidates(db.db, { gatewayId: "gw-o", staleMs: 60_000, limit: 100 })).map((c) => c.sessionId);
+    expect(mine).toContain(dropped.id);
+    expect(mine).not.toContain(kept.id);
+    // The lease still held here is renewed and kept.
+    expect(keptFence && (await leaseIsCurrent(db.db, keptFence))).toBe(true);
+    expect(twinFence && (await leaseIsCurrent(db.db, twinFence))).toBe(true);
+  });
 });

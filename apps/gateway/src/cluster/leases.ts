@@ -24,6 +24,8 @@ export class LeaseKeeper {
   private renewTimer: NodeJS.Timeout | null = null;
   private watchdog: NodeJS.Timeout | null = null;
   private readonly acquiring = new Map<string, Promise<LeaseFence | null>>();
+  /** Leases given up here without a release (watchdog, forget): epoch and when; see renew. */
+  private readonly givenUp = new Map<string, { epoch: number; at: number }>();
   private renewing = false;
   private onLost: LeaseLostHandler = () => {};
 
@@ -83,6 +85,7 @@ export class LeaseKeeper {
     const sentAt = now();
     const epoch = await acquireLease(this.opts.db, { sessionId, gatewayId: this.opts.gatewayId, ttlMs: this.opts.timings.leaseTtlMs });
     if (epoch === null) return null;
+    this.givenUp.delete(sessionId);
     this.held.set(sessionId, {
       epoch,
       validUntil: sentAt + this.opts.timings.leaseTtlMs - this.opts.timings.safetyMarginMs,
@@ -98,11 +101,16 @@ export class LeaseKeeper {
     if (!held) return;
     this.held.delete(sessionId);
     clusterMetrics.leasesHeld.set(this.held.size);
+    // Until the release lands, a renewal may still renew it (then it is released there).
+    this.givenUp.set(sessionId, { epoch: held.epoch, at: now() });
     await releaseLease(this.opts.db, { sessionId, gatewayId: this.opts.gatewayId, epoch: held.epoch }, handTo);
+    if (this.givenUp.get(sessionId)?.epoch === held.epoch) this.givenUp.delete(sessionId);
   }
 
   /** Forgets a lease without touching the database (it is already lost). */
   forget(sessionId: string): void {
+    const held = this.held.get(sessionId);
+    if (held) this.givenUp.set(sessionId, { epoch: held.epoch, at: now() });
     this.held.delete(sessionId);
     clusterMetrics.leasesHeld.set(this.held.size);
   }
@@ -129,6 +137,7 @@ export class LeaseKeeper {
     for (const [sessionId, held] of this.held) {
       if (t < held.validUntil) continue;
       this.held.delete(sessionId);
+      this.givenUp.set(sessionId, { epoch: held.epoch, at: t });
       clusterMetrics.leasesLost.inc();
       this.opts.logger.warn({ sessionId, epoch: held.epoch }, "lease not renewed in time; closing the session here");
       this.onLost(sessionId, "lease expired");
@@ -136,11 +145,15 @@ export class LeaseKeeper {
     clusterMetrics.leasesHeld.set(this.held.size);
   }
 
-  /** One bulk renewal; leases the database no longer has for us are lost at once. */
+  /**
+   * One bulk renewal; leases the database no longer has for us are lost at once, and leases it renewed that are no
+   * longer held here are released (see below).
+   */
   async renew(): Promise<void> {
     if (this.renewing || this.held.size === 0) return;
     this.renewing = true;
     const sentAt = now();
+    const orphans: LeaseFence[] = [];
     try {
       // A statement stuck on a dead connection must not block the next renewals once the database is back.
       const rows = await Promise.race([
@@ -151,6 +164,20 @@ export class LeaseKeeper {
       ]);
       clusterMetrics.leaseRenewals.inc();
       const renewed = new Map(rows.map((r) => [r.sessionId, r.epoch]));
+      // The statement renews every lease recorded under this gateway, also one given up here (the watchdog fired
+      // on a saturated machine while the database still had it, or the session was removed): renewed, it would
+      // never expire, and the session would run nowhere — this gateway forgot it, its scan only takes expired
+      // leases, and no other gateway takes a live one's. Released, the scan here takes it back. Only those given
+      // up here under that epoch: a second process started with the same gateway id keeps its own.
+      for (const [sessionId, given] of this.givenUp) {
+        const epoch = renewed.get(sessionId);
+        if (epoch === given.epoch && !this.held.has(sessionId) && !this.acquiring.has(sessionId)) {
+          orphans.push({ sessionId, gatewayId: this.opts.gatewayId, epoch });
+          this.givenUp.delete(sessionId);
+        } else if (epoch !== given.epoch && given.at < sentAt - this.opts.timings.leaseTtlMs) {
+          this.givenUp.delete(sessionId); // not renewed for a whole TTL: expired, or another holder's by now
+        }
+      }
       const validUntil = sentAt + this.opts.timings.leaseTtlMs - this.opts.timings.safetyMarginMs;
       for (const [sessionId, held] of this.held) {
         if (renewed.get(sessionId) === held.epoch) {
@@ -171,5 +198,15 @@ export class LeaseKeeper {
       this.renewing = false;
       clusterMetrics.leasesHeld.set(this.held.size);
     }
+    // Under the renewed epoch only: an acquisition here after the renewal bumped it, and stays untouched.
+    await Promise.all(
+      orphans.map((fence) =>
+        releaseLease(this.opts.db, fence).then(
+          () => this.opts.logger.warn({ sessionId: fence.sessionId, epoch: fence.epoch }, "lease no longer held here released"),
+          (err: unknown) =>
+            this.opts.logger.warn({ sessionId: fence.sessionId, err: err instanceof Error ? err.message : String(err) }, "releasing a lease no longer held here failed"),
+        ),
+      ),
+    );
   }
 }

@@ -370,7 +370,21 @@ export class WhatsAppSession {
         return;
       }
     }
-    const auth = this.auth;
+    try {
+      this.open(this.auth);
+    } catch (err) {
+      // Never left `starting` with no socket and nothing to retry it (start would then say it is running): the
+      // status says why, and start tries again.
+      await this.closeSocket("opening the connection failed");
+      this.running = false;
+      const message = err instanceof Error ? err.message : String(err);
+      this.logger.error({ err: safeError(err) }, "opening the connection failed");
+      await this.setState({ status: "failed", statusReason: `opening the connection to WhatsApp failed: ${message}` });
+    }
+  }
+
+  /** A new socket for the loaded auth state, with this session's listeners on it. */
+  private open(auth: SessionAuthState): void {
     this.capture.setSelf([auth.state.creds.me?.id, auth.state.creds.me?.lid]);
     const gen = ++this.generation;
     const { config } = this.deps;
