@@ -2,62 +2,18 @@
 // refused at once with 503 `gateway_unavailable` in tRPC's error format instead of each waiting on a connection;
 // they work again once the database answers. The gateway reaches the database through a TCP proxy this test
 // can silence, so the shared PostgreSQL server is never disturbed.
-import { createServer as createTcpServer, connect, type Server, type Socket } from "node:net";
 import { ACME, createFakePorts, createTestApiKey, seedFixture } from "@wa/api/testing";
 import { createDbClient, type DbClient } from "@wa/db";
 import { createTestDatabase, type TestDatabase } from "@wa/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { until } from "../../test/harness.ts";
+import { startSilenceableProxy, type SilenceableProxy } from "../../test/silenceable-proxy.ts";
 import { createLogger } from "./logger.ts";
 import { createServer, type GatewayServer } from "./server.ts";
 
-/** Forwards to `target`; `silence()` drops every connection's traffic and holds new ones unanswered. */
-async function startSilenceableProxy(target: { host: string; port: number }) {
-  let silent = false;
-  const sockets = new Set<Socket>();
-  const track = (socket: Socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-    socket.on("error", () => socket.destroy());
-  };
-  const server: Server = createTcpServer((client) => {
-    track(client);
-    if (silent) return; // accepted, never read from, never answered
-    const upstream = connect(target.port, target.host);
-    track(upstream);
-    client.pipe(upstream);
-    upstream.pipe(client);
-    client.on("close", () => upstream.destroy());
-    upstream.on("close", () => client.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  if (!address || typeof address === "string") throw new Error("proxy has no port");
-  return {
-    port: address.port,
-    /** From now on nothing gets through, in either direction; open connections stay open but carry nothing. */
-    silence() {
-      silent = true;
-      for (const socket of sockets) {
-        socket.unpipe();
-        socket.pause();
-      }
-    },
-    /** The host answers again: the silenced connections are dropped (clients see them close) and new ones forwarded. */
-    restore() {
-      silent = false;
-      for (const socket of sockets) socket.destroy();
-    },
-    async close() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
-
 describe("tRPC while the database is away", () => {
   let t: TestDatabase;
-  let proxy: Awaited<ReturnType<typeof startSilenceableProxy>>;
+  let proxy: SilenceableProxy;
   let db: DbClient;
   let server: GatewayServer;
   let base: string;
