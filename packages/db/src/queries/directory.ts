@@ -152,6 +152,17 @@ const groupColumns = (r: GroupUpsert) => ({
   restrict: r.restrict ?? null,
 });
 
+/** The stored row of the group `gs.jid` (joined laterally as `cur`). */
+const storedGroup = (sessionId: string) => sql`select * from groups g0 where g0.session_id = ${sessionId} and g0.jid = gs.jid limit 1`;
+
+/** A fetched group `gs` is new, or sets a field to another value than its stored row `cur` (absent fields keep it). */
+const groupFieldsDiffer = sql`(cur.jid is null
+  or (cur.subject, cur.description, cur.owner_jid, cur.creation, cur.size, cur.announce, cur.restrict)
+    is distinct from (coalesce(gs.subject, cur.subject), coalesce(gs.description, cur.description),
+      coalesce(gs.owner_jid, cur.owner_jid),
+      coalesce(case when gs.creation is null then null else to_timestamp(gs.creation / 1000.0) end, cur.creation),
+      coalesce(gs.size, cur.size), coalesce(gs.announce, cur.announce), coalesce(gs.restrict, cur.restrict)))`;
+
 /** Upserts groups; absent fields keep their stored values. Returns rows written. */
 export async function upsertGroups(db: Executor, sessionId: string, rows: readonly GroupUpsert[]): Promise<number> {
   const unique = dedupeGroups(rows);
@@ -338,15 +349,8 @@ export async function syncGroups(
       select gs.jid, gs.subject, gs.description, gs.owner_jid,
         case when gs.creation is null then null else to_timestamp(gs.creation / 1000.0) end as creation,
         gs.size, gs.announce, gs.restrict
-      from gs left join lateral (
-        select * from groups g0 where g0.session_id = ${sessionId} and g0.jid = gs.jid limit 1
-      ) cur on true
-      where cur.jid is null
-        or (cur.subject, cur.description, cur.owner_jid, cur.creation, cur.size, cur.announce, cur.restrict)
-          is distinct from (coalesce(gs.subject, cur.subject), coalesce(gs.description, cur.description),
-            coalesce(gs.owner_jid, cur.owner_jid),
-            coalesce(case when gs.creation is null then null else to_timestamp(gs.creation / 1000.0) end, cur.creation),
-            coalesce(gs.size, cur.size), coalesce(gs.announce, cur.announce), coalesce(gs.restrict, cur.restrict))
+      from gs left join lateral (${storedGroup(sessionId)}) cur on true
+      where ${groupFieldsDiffer}
     ),
     g_written as (
       insert into groups as g (session_id, jid, subject, description, owner_jid, creation, size, announce, restrict,
@@ -448,15 +452,8 @@ async function changedGroups(
     select gs.jid
     from jsonb_to_recordset(${payload}::jsonb) as gs(jid text, subject text, description text, owner_jid text,
       creation bigint, size int, announce boolean, restrict boolean, digest text)
-    left join lateral (
-      select * from groups g0 where g0.session_id = ${sessionId} and g0.jid = gs.jid limit 1
-    ) cur on true
-    where cur.jid is null
-      or (cur.subject, cur.description, cur.owner_jid, cur.creation, cur.size, cur.announce, cur.restrict)
-        is distinct from (coalesce(gs.subject, cur.subject), coalesce(gs.description, cur.description),
-          coalesce(gs.owner_jid, cur.owner_jid),
-          coalesce(case when gs.creation is null then null else to_timestamp(gs.creation / 1000.0) end, cur.creation),
-          coalesce(gs.size, cur.size), coalesce(gs.announce, cur.announce), coalesce(gs.restrict, cur.restrict))
+    left join lateral (${storedGroup(sessionId)}) cur on true
+    where ${groupFieldsDiffer}
       or gs.digest is distinct from (
         select ${MEMBER_DIGEST} from group_members m0 where m0.session_id = ${sessionId} and m0.group_jid = gs.jid)`);
   return new Set(rows.map((r) => r.jid));
