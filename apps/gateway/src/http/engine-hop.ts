@@ -3,28 +3,23 @@
 // is never forwarded again. Authorization was done by the gateway the caller reached.
 import { errorBody, logProcedureError, toContractError, type Logger } from "@wa/api";
 import type { FastifyInstance } from "fastify";
-import { FORWARD_HEADER, ReplayGuard, verifyForward } from "../cluster/assertion.ts";
+import { ReplayGuard, verifyForward } from "../cluster/assertion.ts";
 import { isEngineOp, runEngineOp, type LocalEngine } from "../cluster/engine-ops.ts";
 import { ENGINE_HOP_PATH } from "../cluster/holder-ports.ts";
-import { clusterMetrics } from "../metrics.ts";
 import { sendError } from "./errors.ts";
+import { assertionOf, refuseForward } from "./forwarding.ts";
 
 export function registerEngineHop(app: FastifyInstance, opts: { engine: LocalEngine; gatewayId: string; secret: string; logger: Logger }): void {
   const replay = new ReplayGuard();
   app.post(ENGINE_HOP_PATH, async (request, reply) => {
-    const header = request.headers[FORWARD_HEADER];
     const body = request.body === undefined ? "" : JSON.stringify(request.body);
-    const verdict = verifyForward(Array.isArray(header) ? (header[0] ?? "") : (header ?? ""), {
+    const verdict = verifyForward(assertionOf(request), {
       secret: opts.secret,
       self: opts.gatewayId,
       call: { method: request.method, url: request.url, body },
       replay,
     });
-    if (!verdict.ok) {
-      clusterMetrics.forwarded.inc({ outcome: "refused" });
-      request.log.warn({ reason: verdict.reason }, "engine call refused");
-      return sendError(reply, 401, errorBody({ code: "unauthorized", message: `engine call refused: ${verdict.reason}` }));
-    }
+    if (!verdict.ok) return refuseForward(request, reply, "engine call", verdict.reason);
     const call = request.body as { op?: unknown; sessionId?: unknown; args?: unknown } | undefined;
     if (!call || !isEngineOp(call.op) || typeof call.sessionId !== "string" || !Array.isArray(call.args)) {
       return sendError(reply, 400, errorBody({ code: "validation_error", message: "malformed engine call" }));

@@ -43,6 +43,19 @@ const HOP_BACK = new Set(["connection", "content-length", "transfer-encoding", "
 
 const bodyText = (body: unknown) => (body === undefined || body === null ? "" : JSON.stringify(body));
 
+/** The request's gateway assertion ("" when absent). */
+export const assertionOf = (request: FastifyRequest): string => {
+  const header = request.headers[FORWARD_HEADER];
+  return Array.isArray(header) ? (header[0] ?? "") : (header ?? "");
+};
+
+/** A call signed by no gateway of this cluster (forged, replayed, expired, altered): 401, counted and logged. */
+export function refuseForward(request: FastifyRequest, reply: FastifyReply, what: string, reason: string) {
+  clusterMetrics.forwarded.inc({ outcome: "refused" });
+  request.log.warn({ reason }, `${what} refused`);
+  return sendError(reply, 401, errorBody({ code: "unauthorized", message: `${what} refused: ${reason}` }));
+}
+
 export function installForwarding(app: FastifyInstance, opts: ForwardingOptions): void {
   const replay = new ReplayGuard();
   const sessionPath = new RegExp(`^${opts.base.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/(?:admin/)?sessions/([^/:?]+)`);
@@ -92,19 +105,14 @@ export function installForwarding(app: FastifyInstance, opts: ForwardingOptions)
 
   app.addHook("preHandler", async (request, reply) => {
     if (!request.url.startsWith(`${opts.base}/`) || request.url.startsWith(`${opts.base}/openapi.json`)) return;
-    const assertion = request.headers[FORWARD_HEADER];
-    if (assertion !== undefined) {
-      const verdict = verifyForward(Array.isArray(assertion) ? (assertion[0] ?? "") : assertion, {
+    if (request.headers[FORWARD_HEADER] !== undefined) {
+      const verdict = verifyForward(assertionOf(request), {
         secret: opts.secret,
         self: opts.gatewayId,
         call: { method: request.method, url: request.url, body: bodyText(request.body), headers: request.headers },
         replay,
       });
-      if (!verdict.ok) {
-        clusterMetrics.forwarded.inc({ outcome: "refused" });
-        request.log.warn({ reason: verdict.reason }, "forwarded call refused");
-        return sendError(reply, 401, errorBody({ code: "unauthorized", message: `forwarded call refused: ${verdict.reason}` }));
-      }
+      if (!verdict.ok) return refuseForward(request, reply, "forwarded call", verdict.reason);
       if (verdict.clientIp) {
         recordForwardedClientIp(request, verdict.clientIp);
         request.log = request.log.child({ clientIp: verdict.clientIp, forwardedBy: verdict.from });
