@@ -29,9 +29,23 @@ export interface HolderPortsOptions {
   logger: Logger;
 }
 
-interface Holder {
+export interface Holder {
   id: string;
   baseUrl: string;
+}
+
+/**
+ * The live gateway a session recorded under another gateway runs on. Its gateway gone: a session that should be
+ * connected waits for a takeover (DomainError `gateway_unavailable`); any other is handled where the call arrived
+ * (null).
+ */
+export async function liveHolderOf(db: Database, row: { gatewayId: string; status: string }, staleMs: number): Promise<Holder | null> {
+  const holder = await gatewayIsLive(db, row.gatewayId, staleMs);
+  if (holder.live && holder.baseUrl) return { id: row.gatewayId, baseUrl: holder.baseUrl };
+  if (RUNNABLE.has(row.status)) {
+    throw new DomainError("gateway_unavailable", `no live gateway holds session (its gateway ${row.gatewayId} is gone; takeover pending)`);
+  }
+  return null;
 }
 
 export class EngineHop {
@@ -46,13 +60,7 @@ export class EngineHop {
     if (this.opts.holdsLocally(sessionId)) return null;
     const row = await getSession(this.opts.db, sessionId);
     if (!row || row.gatewayId === this.opts.gatewayId) return null; // unknown: the local engine says not_found
-    const holder = await gatewayIsLive(this.opts.db, row.gatewayId, this.opts.staleMs);
-    if (holder.live && holder.baseUrl) return { id: row.gatewayId, baseUrl: holder.baseUrl };
-    // Its gateway is gone: a session that should be connected waits for a takeover; any other is handled here.
-    if (RUNNABLE.has(row.status)) {
-      throw new DomainError("gateway_unavailable", `no live gateway holds session (its gateway ${row.gatewayId} is gone; takeover pending)`);
-    }
-    return null;
+    return liveHolderOf(this.opts.db, row, this.opts.staleMs);
   }
 
   /** Runs the call here, or on the session's holder. */

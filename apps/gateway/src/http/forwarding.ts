@@ -2,12 +2,13 @@
 // to it with a signed assertion (cluster/assertion.ts) and its answer streamed back (SSE included); with no live
 // holder it is 503 `gateway_unavailable`. A new session is placed by the create procedure itself (any transport;
 // cluster/holder-ports.ts), so POST /sessions is answered here.
-import { errorBody } from "@wa/api";
+import { DomainError, errorBody } from "@wa/api";
 import type { Database } from "@wa/db";
-import { gatewayIsLive, getSession } from "@wa/db/queries";
+import { getSession } from "@wa/db/queries";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { Readable } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
+import { liveHolderOf, type Holder } from "../cluster/holder-ports.ts";
 import { FORWARD_HEADER, ReplayGuard, signForward, verifyForward } from "../cluster/assertion.ts";
 import { clientIpOf, recordForwardedClientIp } from "./client-ip.ts";
 import { clusterMetrics } from "../metrics.ts";
@@ -36,7 +37,6 @@ export interface CallerScope {
   superAdmin: boolean;
 }
 
-const RUNNABLE = new Set(["starting", "scan_qr_code", "working"]);
 /** Hop-by-hop and recomputed headers: never copied across the hop. */
 const HOP = new Set(["host", "connection", "content-length", "transfer-encoding", "keep-alive", "accept-encoding", "upgrade", FORWARD_HEADER]);
 const HOP_BACK = new Set(["connection", "content-length", "transfer-encoding", "keep-alive", "content-encoding"]);
@@ -135,15 +135,13 @@ export function installForwarding(app: FastifyInstance, opts: ForwardingOptions)
     const caller = await opts.callerOf(request);
     if (!caller) return; // the route answers 401
     if (!caller.superAdmin && row.organizationId !== caller.organizationId) return; // the route answers 404
-    const holder = await gatewayIsLive(opts.db, row.gatewayId, opts.staleMs);
-    if (holder.live && holder.baseUrl) return forward(request, reply, { id: row.gatewayId, baseUrl: holder.baseUrl });
-    // Its gateway is gone: a session that should be connected waits for a takeover; any other is answered here.
-    if (RUNNABLE.has(row.status)) {
-      return sendError(
-        reply.header("retry-after", "5"),
-        503,
-        errorBody({ code: "gateway_unavailable", message: `no live gateway holds session (its gateway ${row.gatewayId} is gone; takeover pending)` }),
-      );
+    let holder: Holder | null;
+    try {
+      holder = await liveHolderOf(opts.db, row, opts.staleMs);
+    } catch (err) {
+      if (!(err instanceof DomainError)) throw err;
+      return sendError(reply.header("retry-after", "5"), 503, errorBody({ code: err.code, message: err.message }));
     }
+    if (holder) return forward(request, reply, holder);
   });
 }
