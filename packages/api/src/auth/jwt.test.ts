@@ -75,7 +75,7 @@ describe("login JWT authentication", () => {
     });
     // The platform role comes from the claims too, while the database still grants it; a claimed role the person
     // does not have (or no longer has) is dropped.
-    const adminClaims = { sub: f.superAdmin.userId, org: f.superAdmin.organizationId ?? "", orgRole: "owner", email: "admin@example.com", name: "Admin" };
+    const adminClaims = { sub: f.superAdmin.userId, org: f.superAdmin.organizationId ?? "", orgRole: "owner" as const, email: "admin@example.com", name: "Admin" };
     const admin = await meWith(await make({ headers: { authorization: `Bearer ${await idp.mint({ ...adminClaims, role: "super_admin" })}` } }));
     expect(admin.platformRole).toBe("super_admin");
     const claimed = await meWith(await make({ headers: { authorization: `Bearer ${await idp.mint({ ...claims, role: "super_admin" })}` } }));
