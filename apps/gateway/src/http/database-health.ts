@@ -1,6 +1,8 @@
 // Whether the database answers, known ahead of any call: while it is away, API calls are refused at once with a
 // 503 instead of each waiting for a connection attempt; it is probed again often, so it recovers within a second.
-import { migrationsApplied, type DbClient } from "@wa/db";
+// The probe has a connection of its own: through the shared pool it would queue behind calls that are themselves
+// waiting for the database, and a stopped server would look "slow" for the whole timeout instead of "refused".
+import { createDbClient, migrationsApplied, type DbClient } from "@wa/db";
 
 export type DatabaseState = "reachable" | "unreachable" | "unmigrated";
 
@@ -11,8 +13,8 @@ export interface DatabaseHealthOptions {
   downIntervalMs?: number;
   /**
    * A probe that takes longer counts as unreachable (default 5 s). A refused or dropped connection counts at once;
-   * the timeout is only for a database that went silent, and must outlast a busy pool or the embedded database's
-   * queue (one backend runs every statement in turn), where a probe waits behind a history sync's writes.
+   * the timeout is only for a database that went silent, and must outlast the embedded database's queue (one
+   * backend runs every connection's statements in turn), where a probe waits behind a history sync's writes.
    */
   probeTimeoutMs?: number;
 }
@@ -33,9 +35,16 @@ export class DatabaseHealth {
   private readonly downIntervalMs: number;
   private readonly probeTimeoutMs: number;
 
+  /** Probes `url` on one connection of its own, closed by `stop()`. */
+  static forUrl(url: string, options: DatabaseHealthOptions = {}): DatabaseHealth {
+    const probeClient = createDbClient(url, { max: 1, applicationName: "wa-health" });
+    return new DatabaseHealth(probeClient, options, () => probeClient.close());
+  }
+
   constructor(
     private readonly db: Pick<DbClient, "sql">,
     options: DatabaseHealthOptions = {},
+    private readonly release: () => Promise<void> = async () => {},
   ) {
     this.upIntervalMs = options.upIntervalMs ?? 2_000;
     this.downIntervalMs = options.downIntervalMs ?? 250;
@@ -52,10 +61,11 @@ export class DatabaseHealth {
     this.schedule(0);
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    await this.release().catch(() => undefined);
   }
 
   /** One round trip within the probe timeout. */
