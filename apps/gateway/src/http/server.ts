@@ -128,7 +128,7 @@ export async function createServer(opts: CreateServerOptions): Promise<GatewaySe
 
   // While the database is away, REST calls are refused at once (503) instead of each waiting on a connection;
   // tRPC calls are refused the same way in its own error format (trpc.ts).
-  const health = DatabaseHealth.forUrl(db.url, opts.databaseHealth);
+  const health = db.url ? DatabaseHealth.forUrl(db.url, opts.databaseHealth) : new DatabaseHealth(db, opts.databaseHealth);
   app.addHook("onRequest", async (request, reply) => {
     if (health.isReachable || !request.url.startsWith(`${REST_BASE}/`) || request.url.startsWith(openApiPath)) return;
     return reply
