@@ -245,7 +245,8 @@ async function webhooksFlow(page: Page, ownerToken: string) {
   // The secret is not shown again; disable, rotate and delete from the console.
   assert.equal(await page.getByTestId("webhook-secret").count(), 0, "the secret is shown only once");
   await row.getByRole("button", { name: "Disable" }).click();
-  await row.getByText("Disabled").waitFor();
+  // exact: the actions cell reads "DisableDeliveries", which a substring match would take for the badge
+  await row.getByText("Disabled", { exact: true }).waitFor();
   assert.equal(
     (await stack.api<{ active: boolean }>(ownerToken, "GET", `/webhooks/${webhookId}`)).body.active,
     false,
