@@ -35,6 +35,15 @@ describe("gateway env", () => {
     for (const name of ["GATEWAY_PORT", "WEB_URL", "DATABASE_URL"]) expect(message).toContain(name);
   });
 
+  it("[ENV]: SMTP_URL is an smtp:// or smtps:// URL, optional (empty counts as unset)", () => {
+    expect(parseEnv({ ...SECRET, SMTP_URL: "smtps://u:p@mail.example:465", SMTP_FROM: "Ops <ops@x.example>" })).toMatchObject({
+      smtpUrl: "smtps://u:p@mail.example:465",
+      smtpFrom: "Ops <ops@x.example>",
+    });
+    expect(parseEnv({ ...SECRET, SMTP_URL: "" }).smtpUrl).toBeUndefined();
+    expect(() => parseEnv({ ...SECRET, SMTP_URL: "http://mail.example" })).toThrow(/SMTP_URL: an smtp:\/\/ or smtps:\/\/ URL/);
+  });
+
   it("[ENV]: APP_SECRET is required (at least 32 characters), APP_SECRET_PREVIOUS optional", () => {
     expect(() => parseEnv({})).toThrow(/APP_SECRET: required/);
     expect(() => parseEnv({ APP_SECRET: "short" })).toThrow(/APP_SECRET: at least 32 characters/);

@@ -34,6 +34,10 @@ const envSchema = z
     EVENT_RETENTION_DAYS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(minEventRetentionDays, `at least ${minEventRetentionDays}`).max(3650).optional()),
     /** Signs calls forwarded between gateways; the same on every gateway. Unset: derived from APP_SECRET. */
     CLUSTER_SECRET: z.preprocess(emptyAsUndefined, z.string().min(32, "at least 32 characters").optional()),
+    /** A mail server (`smtp://user:pass@host:587`, `smtps://…:465`): invitations are also sent by mail. */
+    SMTP_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^smtps?$/, error: "an smtp:// or smtps:// URL" }).optional()),
+    /** The From of those mails, e.g. `Acme Ops <ops@acme.example>`; default no-reply@ the web app's host. */
+    SMTP_FROM: z.preprocess(emptyAsUndefined, z.string().max(200).optional()),
     /** When set, GET /metrics wants `Authorization: Bearer <METRICS_TOKEN>`. */
     METRICS_TOKEN: z.preprocess(emptyAsUndefined, z.string().min(16, "at least 16 characters").optional()),
   })
@@ -61,6 +65,8 @@ const envSchema = z
       eventRetentionDays: env.EVENT_RETENTION_DAYS ?? minEventRetentionDays,
       clusterSecret: env.CLUSTER_SECRET ?? createHmac("sha256", env.APP_SECRET).update("wa-gateway cluster forwarding").digest("base64url"),
       metricsToken: env.METRICS_TOKEN,
+      smtpUrl: env.SMTP_URL,
+      smtpFrom: env.SMTP_FROM,
     };
   });
 

@@ -2,6 +2,7 @@
 import { createDbClient, runMigrations } from "@wa/db";
 import type { GatewayPorts } from "@wa/api";
 import { EngineHop, holderPorts } from "./cluster/holder-ports.ts";
+import { createInvitationMailer } from "./mail/invitation-mailer.ts";
 import { ClusterSessionEvents } from "./cluster/session-events.ts";
 import { createGatewayEngine } from "./engine.ts";
 import { readEnv, type GatewayEnv } from "./env.ts";
@@ -63,11 +64,17 @@ async function main() {
   // event log), so the console's tRPC works through any gateway.
   const holdsLocally = (sessionId: string) => engine.cluster.isHolder(sessionId);
   const cluster = { db: db.db, gatewayId: env.gatewayId, secret: env.clusterSecret, staleMs: engine.cluster.clusterTimings.staleMs, holdsLocally };
-  const ports: GatewayPorts = holderPorts(
-    engine,
-    new ClusterSessionEvents({ bus: engine.events, db: db.db, holdsLocally, qrOf: (id) => ports.sessions.getQr(id), logger: logger.child({ component: "session-events" }) }),
-    new EngineHop({ ...cluster, logger: logger.child({ component: "engine-hop" }) }),
-  );
+  const invitationMail = env.smtpUrl
+    ? createInvitationMailer({ smtpUrl: env.smtpUrl, webUrl: env.webUrl, ...(env.smtpFrom ? { from: env.smtpFrom } : {}) })
+    : undefined;
+  const ports: GatewayPorts = {
+    ...holderPorts(
+      engine,
+      new ClusterSessionEvents({ bus: engine.events, db: db.db, holdsLocally, qrOf: (id) => ports.sessions.getQr(id), logger: logger.child({ component: "session-events" }) }),
+      new EngineHop({ ...cluster, logger: logger.child({ component: "engine-hop" }) }),
+    ),
+    ...(invitationMail ? { invitationMail } : {}),
+  };
   const server = await createServer({
     db,
     ports,
@@ -96,6 +103,7 @@ async function main() {
       await engine.drain().catch((error: unknown) => logger.error({ err: error }, "hand-over failed"));
       await server.stop();
       await engine.shutdown();
+      invitationMail?.close();
       await db.close();
       logger.info({}, "stopped");
       process.exit(0);
@@ -108,7 +116,7 @@ async function main() {
   process.on("SIGINT", () => void shutdown("SIGINT"));
 
   const address = await server.start();
-  logger.info({ address, gatewayId: env.gatewayId, simulator: !!env.simulatorHttpUrl }, "gateway ready");
+  logger.info({ address, gatewayId: env.gatewayId, simulator: !!env.simulatorHttpUrl, invitationMail: !!invitationMail }, "gateway ready");
   // Sessions are restored after the server listens, so health and the console answer while they reconnect.
   engine.boot().catch((error: unknown) => logger.error({ err: error }, "engine boot failed"));
 }

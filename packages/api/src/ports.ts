@@ -95,6 +95,22 @@ export interface MessagingService {
   setChatPresence(sessionId: string, chatJid: string, state: "composing" | "recording" | "paused"): Promise<void>;
 }
 
+/** An invitation to send by mail: whom it is for, what it grants, and the web app path of its single-use link. */
+export interface InvitationMail {
+  to: string;
+  organizationName: string;
+  inviterName: string;
+  role: "owner" | "admin" | "member";
+  /** `/invite/<token>`: the mailer prefixes the web app's URL. */
+  path: string;
+  expiresAt: Date;
+}
+
+/** Sends invitations by mail (SMTP_URL set); rejects with a short reason that names no secret. */
+export interface InvitationMailer {
+  send(mail: InvitationMail): Promise<void>;
+}
+
 export interface GatewayPorts {
   gatewayId: string;
   /**
@@ -108,4 +124,6 @@ export interface GatewayPorts {
   webhooks: WebhookPort;
   /** Absent on a gateway without WhatsApp connections (router tests): the messaging routes answer 409 (not working). */
   messaging?: MessagingService;
+  /** Absent without a mail server: invitation links are only shown to copy. */
+  invitationMail?: InvitationMailer;
 }

@@ -1,6 +1,6 @@
 // Test helper: a gateway HTTP server on a free port over a test database, with the fixture's people as login
 // JWTs and api-keys, and a fetch wrapper that returns status, text, parsed body and headers.
-import type { UserPrincipal } from "@wa/api";
+import type { InvitationMailer, UserPrincipal } from "@wa/api";
 import { ACME, claimsOf, createFakePorts, createTestApiKey, createTestIdentity, seedFixture, type FakePorts, type Fixture, type TestIdentity } from "@wa/api/testing";
 import { errorCodes, isErrorCode, type ErrorCode } from "@wa/db/contract";
 import type { TestDatabase } from "@wa/db/testing";
@@ -57,13 +57,16 @@ export interface TestGateway {
   stop(): Promise<void>;
 }
 
-export async function startTestGateway(t: TestDatabase, opts: { gatewayId?: string } = {}): Promise<TestGateway> {
+export async function startTestGateway(
+  t: TestDatabase,
+  opts: { gatewayId?: string; invitationMail?: InvitationMailer } = {},
+): Promise<TestGateway> {
   const fixture = await seedFixture(t.db);
   const idp: TestIdentity = await createTestIdentity({ issuer: "http://localhost:3000" });
   const ports = createFakePorts({ db: t.db, gatewayId: opts.gatewayId ?? "gw-test-1" });
   const server = await createServer({
     db: t,
-    ports,
+    ports: opts.invitationMail ? { ...ports, invitationMail: opts.invitationMail } : ports,
     env: { port: 0, webUrl: idp.issuer, jwksUrl: idp.jwksUrl },
     logger: createLogger({ level: "silent" }),
   });

@@ -106,9 +106,17 @@ function InviteForm() {
       {link && create.data ? (
         <div className="stack" style={{ marginBottom: 16 }} data-testid="invitation-link">
           <div className="form-ok" role="status">
-            Invitation for {create.data.invitation.email} ({create.data.invitation.role}) created. Copy the link now and
-            send it to them — it is shown only once, works once, and expires {formatExact(create.data.invitation.expiresAt)}.
+            Invitation for {create.data.invitation.email} ({create.data.invitation.role}) created
+            {create.data.email?.status === "sent"
+              ? " and emailed to them. The link is also here, shown only once"
+              : ". Copy the link now and send it to them — it is shown only once"}
+            , works once, and expires {formatExact(create.data.invitation.expiresAt)}.
           </div>
+          {create.data.email?.status === "failed" ? (
+            <div className="form-error" role="alert" data-testid="invitation-mail-failed">
+              The email could not be sent ({create.data.email.problem}). Copy the link and send it yourself.
+            </div>
+          ) : null}
           <div className="secret">
             <code data-testid="invitation-url">{link}</code>
             <CopyButton value={link} label="Copy link" />

@@ -8,11 +8,15 @@ import {
   hashInvitationToken,
   listPendingInvitations,
   newInvitationToken,
+  organizationName,
   revokeInvitation,
   type InvitationView,
 } from "@wa/db/queries";
+import type { Executor } from "@wa/db";
 import { audit } from "../audit.ts";
 import { fail, notFound } from "../errors.ts";
+import type { Logger } from "../logger.ts";
+import type { GatewayPorts } from "../ports.ts";
 import {
   invitationCreateInput,
   invitationCreateOutput,
@@ -30,6 +34,34 @@ const tags = ["invitations"];
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 const toOutput = (i: InvitationView) => ({ ...i, createdAt: i.createdAt.getTime(), expiresAt: i.expiresAt.getTime() });
+
+/**
+ * Sends the link by mail when the gateway has a mail server; after the commit, so a mail problem never undoes the
+ * invitation (the link is shown to copy either way).
+ */
+async function mailInvitation(
+  ctx: { db: Executor; ports: GatewayPorts; logger: Logger },
+  invitation: InvitationView,
+  path: string,
+): Promise<{ status: "sent" | "failed"; problem: string | null } | null> {
+  const mailer = ctx.ports.invitationMail;
+  if (!mailer) return null;
+  try {
+    await mailer.send({
+      to: invitation.email,
+      organizationName: (await organizationName(ctx.db, invitation.organizationId)) ?? "an organization",
+      inviterName: invitation.invitedBy?.name ?? "Someone",
+      role: invitation.role,
+      path,
+      expiresAt: invitation.expiresAt,
+    });
+    return { status: "sent", problem: null };
+  } catch (error) {
+    const problem = error instanceof Error ? error.message : String(error);
+    ctx.logger.warn({ invitationId: invitation.id, problem }, "invitation mail not sent");
+    return { status: "failed", problem };
+  }
+}
 
 export const invitationsRouter = {
   list: orgAdminLoginProcedure
@@ -83,7 +115,8 @@ export const invitationsRouter = {
         return created;
       });
       ctx.logger.info({ invitationId: invitation.id, role: invitation.role }, "invitation created");
-      return { invitation: toOutput(invitation), token, path: `/invite/${token}` };
+      const path = `/invite/${token}`;
+      return { invitation: toOutput(invitation), token, path, email: await mailInvitation(ctx, invitation, path) };
     }),
 
   revoke: orgAdminLoginProcedure

@@ -62,6 +62,13 @@ export const invitationCreateOutput = z
     invitation: invitationSchema,
     token: z.string().meta({ description: "the link's secret; shown once, never again" }),
     path: z.string().meta({ description: "the web app path of the link, `/invite/<token>` (prefix the web app's URL)" }),
+    email: z
+      .object({
+        status: z.enum(["sent", "failed"]),
+        problem: z.string().nullable().meta({ description: "why the mail was not sent (the link still works: copy it)" }),
+      })
+      .nullable()
+      .meta({ description: "the link sent by mail to the invited address; null when the gateway has no mail server (SMTP_URL unset)" }),
   })
   .meta({ id: "CreatedInvitation" });
 

@@ -57,3 +57,9 @@ export async function listOrganizationSummaries(
     nextCursor: rows.length > params.limit && last ? encodeCursor([last.name, last.id]) : null,
   };
 }
+
+/** An organization's name (for messages that name it, such as an invitation by mail); null when it is gone. */
+export async function organizationName(db: Executor, id: string): Promise<string | null> {
+  const [row] = await db.select({ name: organizations.name }).from(organizations).where(eq(organizations.id, id)).limit(1);
+  return row?.name ?? null;
+}
