@@ -1,6 +1,7 @@
 // The whole path on a real engine (Baileys against the simulator): a session's status changes are written as
-// `session.status` events in the status writer's transaction and reach a webhook receiver that verifies them with
-// the `standardwebhooks` library, each within 2 s of the change.
+// `session.status` events in the status writer's transaction, and a contact's inbound text as `message.received`
+// (the stored WAMessage), and both reach a webhook receiver that verifies them with the `standardwebhooks` library
+// within 2 s.
 import { generateWebhookSecret } from "@wa/api";
 import { newId } from "@wa/db";
 import { createWebhook } from "@wa/db/queries";
@@ -58,5 +59,49 @@ describe("webhooks on a real engine", () => {
     expect(events.every((e) => e.event.type === "session.status" && e.event.sessionId === session.id)).toBe(true);
     // The `working` event arrives within 2 s of the status being written.
     expect((events.at(-1)?.at ?? Infinity) - workingAt).toBeLessThan(2_000);
+  });
+
+  it("[EVENTS][WEBHOOK][ENGINE] a contact's text reaches the receiver as a verified message.received within 2 s", async () => {
+    const id = newId();
+    const secret = generateWebhookSecret();
+    await createWebhook(h.db.db, {
+      id,
+      organizationId: h.organizationId,
+      url: receiver.url,
+      events: ["message.received"],
+      sessionId: null,
+      description: null,
+      secretSealed: engine.webhooks.sealSecret(id, secret),
+    });
+    const session = await h.createSession("inbound webhooked");
+    const { scan } = await h.pair(engine, session.id);
+    const sentAt = Date.now();
+    const res = await fetch(`${h.sim.httpUrl}/sim/accounts/${scan.phoneNumber}/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ text: "hello from a contact" }),
+    });
+    expect(res.status).toBe(200);
+    const sent = (await res.json()) as { id: string; from: string };
+    type Received = { type: string; sessionId: string; data: { waMessageId: string; direction: string; body: string | null; fromMe: boolean; chatJid: string } };
+    const mine = () =>
+      receiver.received.flatMap((request) => {
+        const headers = Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k, String(v)]));
+        try {
+          const event = new StandardWebhook(secret).verify(request.body, headers) as Received;
+          return event.type === "message.received" && event.data.waMessageId === sent.id ? [{ at: request.at, event }] : [];
+        } catch {
+          return []; // the other test's webhook, signed with its own secret
+        }
+      });
+    const deadline = Date.now() + 10_000;
+    while (mine().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    const [first] = mine();
+    expect(first?.event).toMatchObject({
+      type: "message.received",
+      sessionId: session.id,
+      data: { waMessageId: sent.id, direction: "in", fromMe: false, body: "hello from a contact" },
+    });
+    expect((first?.at ?? Infinity) - sentAt).toBeLessThan(2_000);
   });
 });
