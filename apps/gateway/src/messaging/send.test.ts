@@ -119,4 +119,25 @@ describe("sending messages", () => {
     await waitForSimMessage(mh, phone, (m) => m.id === (res2.body as SendBody).waMessageId, "the untyped text");
     expect((await mh.simPresences(phone)).filter((p) => p.t >= quiet)).toEqual([]);
   });
+
+  it("PUT …/chats/{chat}/presence shows composing, recording and paused in that chat; read-only keys and bad states are refused", async () => {
+    const chat = `${contact}@s.whatsapp.net`;
+    const since = Date.now();
+    for (const state of ["composing", "recording", "paused"] as const) {
+      const res = await mh.call("PUT", `/api/v1/sessions/${sessionId}/chats/${chat}/presence`, { apiKey: mh.keys.send, body: { state } });
+      expect(res.status, res.text).toBe(200);
+      expect(res.body).toEqual({ chat, state });
+    }
+    const shown = await until(async () => {
+      const list = (await mh.simPresences(phone)).filter((p) => p.chat === chat && p.t >= since);
+      return list.some((p) => p.state === "paused") ? list : null;
+    }, "the three presences at the simulator");
+    expect(shown.map((p) => p.state)).toEqual(["composing", "recording", "paused"]);
+
+    const readOnly = await mh.call("PUT", `/api/v1/sessions/${sessionId}/chats/${chat}/presence`, { apiKey: mh.keys.read, body: { state: "composing" } });
+    expect(readOnly.status).toBe(403);
+    const bad = await mh.call("PUT", `/api/v1/sessions/${sessionId}/chats/${chat}/presence`, { apiKey: mh.keys.send, body: { state: "dancing" } });
+    expect(bad.status).toBe(400);
+    expect((bad.body as { error: { code: string } }).error.code).toBe("validation_error");
+  });
 });
