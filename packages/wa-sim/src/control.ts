@@ -224,6 +224,16 @@ export class SimControl {
     return { factor };
   }
 
+  /** Refuse the account's outgoing messages from now on (ack with `error`), or accept them again (null). */
+  refuseSends(phoneNumber: string, error: unknown): { error: string | null } {
+    const a = this.mustAccount(phoneNumber);
+    if (error !== null && (typeof error !== "string" || !/^\d{3}$/.test(error))) {
+      throw new SimError("validation_error", "error must be a three-digit code such as \"463\", or null");
+    }
+    a.refuseSendsWith = error;
+    return { error };
+  }
+
   messages(phoneNumber: string): ReceivedMessage[] {
     return [...this.mustAccount(phoneNumber).messages];
   }
@@ -389,6 +399,10 @@ export function createControlHandler(control: SimControl, server: SimServer) {
         if (b && method === "POST" && c === "slowdown" && parts.length === 4) {
           const body = await readJson(req);
           return send(200, control.slowDown(b, body.factor as number));
+        }
+        if (b && method === "POST" && c === "refuse-sends" && parts.length === 4) {
+          const body = await readJson(req);
+          return send(200, control.refuseSends(b, body.error ?? null));
         }
       }
       throw new SimError("not_found", "no such route");

@@ -547,6 +547,11 @@ export class SimServer {
     const to = node.attrs.to ?? "";
     const id = node.attrs.id ?? "";
     const account = companion.account;
+    if (account.refuseSendsWith) {
+      // As WhatsApp does for a message it will not deliver: an ack with an error code, and nothing else.
+      conn.send({ tag: "ack", attrs: { class: "message", id, from: to, error: account.refuseSendsWith } });
+      return;
+    }
     conn.send({ tag: "ack", attrs: { class: "message", id, from: to, t: nowSec() } });
     const peer = companionAddress(companion);
     const senderJid = `${account.phoneNumber}:${companion.deviceId}@s.whatsapp.net`;

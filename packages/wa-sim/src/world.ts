@@ -96,6 +96,8 @@ export class Account {
   readonly receipts: ReceiptRecord[] = [];
   readonly presences: PresenceRecord[] = [];
   slowFactor = 1;
+  /** When set, the server refuses this account's outgoing messages: their ack carries this error code. */
+  refuseSendsWith: string | null = null;
   /**
    * Sockets of this account's devices closed with 440 `replaced` because the same device logged in again while
    * still connected (since this simulator started; injected faults not counted): two clients holding one session.

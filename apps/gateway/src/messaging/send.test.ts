@@ -140,4 +140,27 @@ describe("sending messages", () => {
     expect(bad.status).toBe(400);
     expect((bad.body as { error: { code: string } }).error.code).toBe("validation_error");
   });
+
+  it("a message WhatsApp refuses ends failed, with the reason in words on the message", async () => {
+    const refuse = (error: string | null) =>
+      fetch(`${mh.h.sim.httpUrl}/sim/accounts/${phone}/refuse-sends`, { method: "POST", body: JSON.stringify({ error }) });
+    expect((await refuse("463")).status).toBe(200);
+    try {
+      const res = await mh.call("POST", `/api/v1/sessions/${sessionId}/messages`, {
+        apiKey: mh.keys.send,
+        body: { type: "text", to: contact, text: "this one is refused" },
+      });
+      // A sync send says so at once (the message exists, with its id, so a script can look it up).
+      expect(res.status, res.text).toBe(503);
+      const refused = (res.body as { error: { code: string; message: string; details: { messageId: string } } }).error;
+      expect(refused.code).toBe("gateway_unavailable");
+      expect(refused.message).toBe("the message was not sent: WhatsApp refused the message (error 463)");
+      const stored = await mh.call("GET", `/api/v1/sessions/${sessionId}/messages/${refused.details.messageId}`, { apiKey: mh.keys.send });
+      expect(stored.body).toMatchObject({ direction: "out", body: "this one is refused", status: "failed", error: "WhatsApp refused the message (error 463)" });
+      // Nothing reached the contact.
+      expect((await mh.simMessages(phone)).filter((m) => m.text === "this one is refused")).toEqual([]);
+    } finally {
+      await refuse(null);
+    }
+  });
 });

@@ -47,6 +47,9 @@ class AckWatch {
         reject(new SendFailure("unknown", `WhatsApp did not acknowledge the message within ${ACK_TIMEOUT_MS / 1000} s`));
       }, ACK_TIMEOUT_MS);
     }).finally(() => clearTimeout(timer));
+    // The ack can come (a refusal too) while sendMessage is still being awaited, before anyone awaits `done`: an
+    // unhandled rejection then, which would end the process. The sender still sees it when it awaits `done`.
+    done.catch(() => undefined);
     return { done, cancel: () => this.waiters.delete(id) };
   }
 }
@@ -85,7 +88,6 @@ export function socketMessageSource(sock: WASocket, signal: AbortSignal): Messag
         );
       } catch (err) {
         ack.cancel();
-        void ack.done.catch(() => undefined);
         const reason = err instanceof Error ? err.message : String(err);
         // Nothing was written to the socket when it is already closed; otherwise the outcome is unknown.
         const closed = signal.aborted || /closed|not open|Connection Closed/i.test(reason);
