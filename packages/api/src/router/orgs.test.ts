@@ -1,5 +1,5 @@
 // Organizations: members, invitations and the audit log through the router (real database, fake gateway ports).
-import { auditLog, eq, sql } from "@wa/db";
+import { auditLog, eq, memberships, sql } from "@wa/db";
 import { getMembership } from "@wa/db/queries";
 import { createTestDatabase, type TestDatabase } from "@wa/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -214,6 +214,19 @@ describe("organizations: members, invitations, audit log", () => {
     const invited = (await t.db.select().from(auditLog).where(eq(auditLog.action, "member.invited")))[0];
     expect(invited?.details).toMatchObject({ email: "member@acme.test", role: "owner" });
     expect(JSON.stringify(invited)).not.toContain(invite.token);
+  });
+
+  it("[MEMBERS]: a member leaves: the membership goes, audited as member.removed with left: true; api-keys cannot leave", async () => {
+    // Globex's owner is also a member of Acme, then leaves Acme (Globex keeps them).
+    await t.db.insert(memberships).values({ userId: f.globexOwner.userId, organizationId: ACME, role: "member" });
+    const inAcme: Principal = { ...f.globexOwner, organizationId: ACME, orgRole: "member" };
+    const left = await rowsWrittenBy(() => call(inAcme).members.leave({}));
+    expect(left.rows.map((r) => r.action)).toEqual(["member.removed"]);
+    expect(left.rows[0]).toMatchObject({ organizationId: ACME, actorId: f.globexOwner.userId, targetId: f.globexOwner.userId });
+    expect(left.rows[0]?.details).toMatchObject({ role: "member", left: true });
+    expect(await getMembership(t.db, f.globexOwner.userId, ACME)).toBeNull();
+    expect((await getMembership(t.db, f.globexOwner.userId, GLOBEX))?.role).toBe("owner");
+    expect(await outcome(call(fullKey).members.leave({}))).toBe("forbidden");
   });
 
   it("[SUPER_ADMIN][ORGANIZATIONS]: every organization with member and session counts, by name, searchable and paged", async () => {

@@ -188,7 +188,9 @@ export async function markOutboxSent(db: Executor, outboxId: string, sentAt: Dat
     if (!(await outboxFenceHolds(tx, claim))) return null;
     const [row] = await tx
       .update(outbox)
-      .set({ state: "sent", sentAt, updatedAt: sql`now()` })
+      // The slot moves to when WhatsApp took the message: the windows count sends as they happened, so a slow
+      // send does not let the next window open early (its slot was taken before it went out).
+      .set({ state: "sent", sentAt, slotAt: sql`greatest(${outbox.slotAt}, clock_timestamp())`, updatedAt: sql`now()` })
       .where(claimedHere(outboxId, claim))
       .returning({ messageId: outbox.messageId });
     if (!row) return null;

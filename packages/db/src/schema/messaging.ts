@@ -88,7 +88,8 @@ export type OutboxState = (typeof outboxStates)[number];
 
 /**
  * One row per outbound message, written before it goes out. `slotAt` is the rate-window slot the send holds
- * (set when it is cleared to go, cleared again if it never reached WhatsApp): the windows count these.
+ * (set when it is cleared to go, moved to when WhatsApp took it, cleared again if it never reached WhatsApp): the
+ * windows count these.
  */
 export const outbox = pgTable(
   "outbox",
