@@ -58,6 +58,28 @@ describe("session events across gateways", () => {
     }
   });
 
+  it("a QR that rotates on the holder while the status stays scan_qr_code reaches the stream when the shown one expires", async () => {
+    const remote = await newSession("rotating");
+    let current = { qr: "2@first", image: "data:image/png;base64,AA", expiresAt: Date.now() + 300 };
+    const stream = open(new Set(), async () => current);
+    try {
+      await updateSessionState(db.db, remote, { status: "scan_qr_code" });
+      await until(async () => stream.received.find((e) => e.sessionId === remote && e.qr?.qr === "2@first") ?? null, "the first QR", 5_000, 20);
+      current = { qr: "2@second", image: "data:image/png;base64,BB", expiresAt: Date.now() + 60_000 };
+      const rotated = await until(async () => stream.received.find((e) => e.sessionId === remote && e.qr?.qr === "2@second") ?? null, "the rotated QR", 5_000, 20);
+      expect(rotated).toMatchObject({ status: "scan_qr_code", session: { id: remote, status: "scan_qr_code" } });
+      // Paired meanwhile: the log brings `working`, and no QR is asked for any more.
+      await updateSessionState(db.db, remote, { status: "working" });
+      await until(async () => stream.received.some((e) => e.sessionId === remote && e.status === "working") || null, "working", 5_000, 20);
+      const before = stream.received.length;
+      current = { qr: "2@third", image: "data:image/png;base64,CC", expiresAt: Date.now() };
+      await sleep(1_500);
+      expect(stream.received.slice(before).filter((e) => e.qr?.qr === "2@third")).toEqual([]);
+    } finally {
+      await stream.close();
+    }
+  });
+
   it("a session held here comes from the bus only (no second copy from the log)", async () => {
     const here = await newSession("here");
     const elsewhere = await newSession("elsewhere");
