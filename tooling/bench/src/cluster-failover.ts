@@ -305,6 +305,9 @@ export async function measureClusterProcesses(db: BenchDatabase, scale: ClusterS
   const pairing = [await pairMore(c, scale.first)];
   console.log(`  ${scale.first} sessions working in ${pairing[0]?.seconds.toFixed(0)} s`);
   const forwarding = await forwardingOverhead(c);
+  // Printed now: a later part failing must not lose these figures.
+  const { direct, forwarded } = forwarding;
+  console.log(`  forwarding: direct ${direct.median.toFixed(2)} ms, forwarded ${forwarded.median.toFixed(2)} ms (÷ ${(forwarded.median / direct.median).toFixed(2)})`);
   const failovers = [await failover(c)];
   console.log(`  failover of ${failovers[0]?.moved} sessions: ${((failovers[0]?.lastMs ?? 0) / 1000).toFixed(1)} s`);
   pairing.push(await pairMore(c, scale.total - scale.first));
