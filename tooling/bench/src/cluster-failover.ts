@@ -282,16 +282,32 @@ export interface ClusterScale {
   total: number;
 }
 
-export async function measureClusterProcesses(db: BenchDatabase, scale: ClusterScale): Promise<ClusterProcessFigures> {
+/** Three gateways and the simulator over `db`, nothing paired yet. */
+async function startCluster(db: BenchDatabase): Promise<Cluster> {
   await seed(db.db, { superAdminEmail: SUPER_ADMIN_EMAIL, superAdminPassword: BENCH_PASSWORD, demoPassword: BENCH_PASSWORD });
   const identity = await createBenchIdentity(db);
   const sim = await startSimulatorChild();
   const c: Cluster = { db, sim, identity, gateways: new Map(), ports: new Map(), phones: [] };
   for (const id of GATEWAYS) await startGateway(c, id);
+  return c;
+}
+
+/** Only the forwarding overhead, with a few sessions (`--only=forwarding`: for working on it, never reported). */
+export async function measureForwardingOnly(db: BenchDatabase, sessions: number): Promise<ClusterProcessFigures["forwarding"]> {
+  const c = await startCluster(db);
+  await pairMore(c, sessions);
+  return forwardingOverhead(c);
+}
+
+export async function measureClusterProcesses(db: BenchDatabase, scale: ClusterScale): Promise<ClusterProcessFigures> {
+  const c = await startCluster(db);
 
   const pairing = [await pairMore(c, scale.first)];
   console.log(`  ${scale.first} sessions working in ${pairing[0]?.seconds.toFixed(0)} s`);
   const forwarding = await forwardingOverhead(c);
+  // Printed now: a later part failing must not lose these figures.
+  const { direct, forwarded } = forwarding;
+  console.log(`  forwarding: direct ${direct.median.toFixed(2)} ms, forwarded ${forwarded.median.toFixed(2)} ms (÷ ${(forwarded.median / direct.median).toFixed(2)})`);
   const failovers = [await failover(c)];
   console.log(`  failover of ${failovers[0]?.moved} sessions: ${((failovers[0]?.lastMs ?? 0) / 1000).toFixed(1)} s`);
   pairing.push(await pairMore(c, scale.total - scale.first));

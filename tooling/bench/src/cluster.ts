@@ -6,7 +6,7 @@ import { eq } from "drizzle-orm";
 import { newId, schema } from "@wa/db";
 import { acquireLease, renewLeases } from "@wa/db/queries";
 import { defaultClusterTimings } from "@wa/gateway/cluster";
-import { measureClusterProcesses, PAIRING_CONCURRENCY, type ClusterProcessFigures, type ClusterScale } from "./cluster-failover.ts";
+import { measureClusterProcesses, measureForwardingOnly, PAIRING_CONCURRENCY, type ClusterProcessFigures, type ClusterScale } from "./cluster-failover.ts";
 import { createBenchDatabase, type BenchDatabase } from "./database.ts";
 import { table } from "./report.ts";
 import { quantile } from "./stats.ts";
@@ -132,7 +132,31 @@ function scaleOf(quick: boolean): ClusterScale {
   return { first, total };
 }
 
-export async function runCluster(options: { quick?: boolean } = {}): Promise<{ body: string; postgres: string }> {
+/** Sessions paired for `--only=forwarding` (placement gives each gateway three). */
+const FORWARDING_ONLY_SESSIONS = 9;
+
+/** `--only=forwarding`: just the forwarding overhead, printed and not written to BENCHMARKS.md (a partial run). */
+async function runForwardingOnly(): Promise<{ body: string; postgres: string; partial: true }> {
+  const db = await createBenchDatabase("cluster");
+  try {
+    const f = await measureForwardingOnly(db, FORWARDING_ONLY_SESSIONS);
+    const row = (path: string, m: { median: number; p99: number; min: number }) => [path, m.median.toFixed(2), m.p99.toFixed(2), m.min.toFixed(2)];
+    const body = [
+      `Forwarding overhead only (${FORWARDING_ONLY_SESSIONS} sessions), \`${f.route}\` held by ${f.holder}, forwarded through ${f.via}, ${f.direct.n} each:`,
+      "",
+      table(["path", "median ms", "p99 ms", "min ms"], [row("direct (holder)", f.direct), row("forwarded (other gateway)", f.forwarded)]),
+      "",
+      `forwarded ÷ direct: ${(f.forwarded.median / f.direct.median).toFixed(2)} (goal ≤ ${FORWARD_GOAL})`,
+    ].join("\n");
+    return { body, postgres: db.version, partial: true };
+  } finally {
+    await db.drop();
+  }
+}
+
+export async function runCluster(options: { quick?: boolean; only?: string | undefined } = {}): Promise<{ body: string; postgres: string; partial?: boolean }> {
+  if (options.only === "forwarding") return runForwardingOnly();
+  if (options.only !== undefined) throw new Error(`cluster --only=${options.only}: only "forwarding" can run alone`);
   const db = await createBenchDatabase("cluster");
   try {
     const leaseRows = await leaseRenewalCost(db);

@@ -19,12 +19,16 @@ const reportFile = path.join(REPO_ROOT, "BENCHMARKS.md");
 
 interface Benchmark {
   name: string;
-  /** Returns the section body; the runner appends the machine line and the command. */
-  run: () => Promise<{ body: string; postgres: string }>;
+  /** Returns the section body; the runner appends the machine line and the command. A partial run is only printed. */
+  run: () => Promise<{ body: string; postgres: string; partial?: boolean }>;
 }
 
 /** `--quick`: smaller scales and fewer rounds, for a CI smoke run (figures are reported, never enforced). */
 const quick = process.argv.includes("--quick");
+/** `--only=PART` (or `--only PART`): one part of a benchmark (so far `cluster --only=forwarding`); printed, not written. */
+const onlyAt = process.argv.findIndex((a) => a === "--only" || a.startsWith("--only="));
+const onlyArg = process.argv[onlyAt];
+const only = onlyAt < 0 ? undefined : onlyArg?.startsWith("--only=") ? onlyArg.slice("--only=".length) : process.argv[onlyAt + 1];
 
 const benchmarks: Benchmark[] = [
   {
@@ -49,12 +53,12 @@ const benchmarks: Benchmark[] = [
   { name: "console", run: runConsole },
   { name: "events", run: runEvents },
   { name: "messages", run: runMessages },
-  { name: "cluster", run: () => runCluster({ quick }) },
+  { name: "cluster", run: () => runCluster({ quick, only }) },
   // Last: it pairs as many sessions as the rest of the run's time budget allows.
   { name: "sessions-per-gateway", run: runSessionsPerGateway },
 ];
 
-const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
+const wanted = process.argv.slice(2).filter((a, i, all) => !a.startsWith("-") && all[i - 1] !== "--only");
 const unknown = wanted.filter((w) => !benchmarks.some((b) => b.name === w));
 if (unknown.length) {
   console.error(`unknown benchmark(s): ${unknown.join(", ")}; known: ${benchmarks.map((b) => b.name).join(", ")}`);
@@ -79,10 +83,11 @@ for (const bench of selected) {
   const t0 = Date.now();
   console.log(`▶ ${bench.name}`);
   try {
-    const { body, postgres } = await bench.run();
+    const { body, postgres, partial } = await bench.run();
     const seconds = ((Date.now() - t0) / 1000).toFixed(0);
     const full = `${body.trim()}\n\nMachine: ${machineLine(postgres)}. Command: \`npm run bench -- ${bench.name}\` (${seconds} s).`;
-    writeSection(reportFile, bench.name, full);
+    if (partial) console.log("(a partial run: BENCHMARKS.md is not rewritten)");
+    else writeSection(reportFile, bench.name, full);
     console.log(full);
     console.log(`✓ ${bench.name} in ${seconds} s`);
   } catch (error) {

@@ -6,7 +6,7 @@
 // No live holder for a session that should be connected: 503 `gateway_unavailable`, as over REST.
 import { DomainError, errorCodes, type ErrorCode, type GatewayPorts, type SessionControl, type SessionEvents } from "@wa/api";
 import type { Database } from "@wa/db";
-import { gatewayIsLive, getSession } from "@wa/db/queries";
+import { sessionRouteOf, type SessionRoute } from "@wa/db/queries";
 import type { Logger } from "pino";
 import { clusterMetrics } from "../metrics.ts";
 import { FORWARD_HEADER, signForward } from "./assertion.ts";
@@ -35,15 +35,15 @@ export interface Holder {
 }
 
 /**
- * The live gateway a session recorded under another gateway runs on. Its gateway gone: a session that should be
- * connected waits for a takeover (DomainError `gateway_unavailable`); any other is handled where the call arrived
- * (null).
+ * Where a call about the session goes when it is recorded under another gateway: that gateway while it is live;
+ * with it gone, a session that should be connected waits for a takeover (DomainError `gateway_unavailable`) and any
+ * other is handled where the call arrived (null, as for an unknown session or one recorded here).
  */
-export async function liveHolderOf(db: Database, row: { gatewayId: string; status: string }, staleMs: number): Promise<Holder | null> {
-  const holder = await gatewayIsLive(db, row.gatewayId, staleMs);
-  if (holder.live && holder.baseUrl) return { id: row.gatewayId, baseUrl: holder.baseUrl };
-  if (RUNNABLE.has(row.status)) {
-    throw new DomainError("gateway_unavailable", `no live gateway holds session (its gateway ${row.gatewayId} is gone; takeover pending)`);
+export function holderOf(route: SessionRoute | null, self: string): Holder | null {
+  if (!route || route.gatewayId === self) return null;
+  if (route.gatewayLive && route.gatewayUrl) return { id: route.gatewayId, baseUrl: route.gatewayUrl };
+  if (RUNNABLE.has(route.status)) {
+    throw new DomainError("gateway_unavailable", `no live gateway holds session (its gateway ${route.gatewayId} is gone; takeover pending)`);
   }
   return null;
 }
@@ -58,9 +58,8 @@ export class EngineHop {
   /** The live gateway holding the session when it is not this one; null when the call belongs here. */
   async holderElsewhere(sessionId: string): Promise<Holder | null> {
     if (this.opts.holdsLocally(sessionId)) return null;
-    const row = await getSession(this.opts.db, sessionId);
-    if (!row || row.gatewayId === this.opts.gatewayId) return null; // unknown: the local engine says not_found
-    return liveHolderOf(this.opts.db, row, this.opts.staleMs);
+    // Unknown: the local engine says not_found. Never a hint here: the holder runs engine calls on its own engine.
+    return holderOf(await sessionRouteOf(this.opts.db, sessionId, this.opts.staleMs), this.opts.gatewayId);
   }
 
   /** Runs the call here, or on the session's holder. */

@@ -109,3 +109,31 @@ export async function gatewayIsLive(db: Executor, id: string, staleMs: number): 
     .limit(1);
   return row ? { live: row.live, baseUrl: row.baseUrl } : { live: false, baseUrl: null };
 }
+
+/** Where a call about a session goes: its organization and status, the gateway it is recorded under and whether that gateway is live. */
+export interface SessionRoute {
+  sessionId: string;
+  organizationId: string;
+  status: string;
+  gatewayId: string;
+  /** The recorded gateway is not offline and its heartbeat is fresher than `staleMs`. */
+  gatewayLive: boolean;
+  gatewayUrl: string | null;
+}
+
+/** A session's route in one statement (the session row joined with its gateway's); null for an unknown session. */
+export async function sessionRouteOf(db: Executor, sessionId: string, staleMs: number): Promise<SessionRoute | null> {
+  const [row] = await db
+    .select({
+      organizationId: waSessions.organizationId,
+      status: waSessions.status,
+      gatewayId: waSessions.gatewayId,
+      gatewayLive: sql<boolean>`coalesce(${gateways.status} <> 'offline' and ${gateways.heartbeatAt} > now() - (${staleMs} * interval '1 millisecond'), false)`,
+      gatewayUrl: gateways.baseUrl,
+    })
+    .from(waSessions)
+    .leftJoin(gateways, eq(gateways.id, waSessions.gatewayId))
+    .where(eq(waSessions.id, sessionId))
+    .limit(1);
+  return row ? { sessionId, ...row } : null;
+}
