@@ -26,6 +26,8 @@ export interface ClusterOptions {
   logLevel?: string;
   /** The database as the gateways reach it (e.g. through a proxy a test can silence); `db.url` when unset. */
   gatewayDatabaseUrl?: string;
+  /** More variables for every gateway (e.g. WEBHOOK_ALLOW_PRIVATE, AUTH_JWKS_URL). */
+  env?: Record<string, string>;
 }
 
 export class GatewayCluster {
@@ -73,6 +75,7 @@ export class GatewayCluster {
         WA_WS_URL: this.opts.sim.url,
         WA_SIM_ROOT_KEY: Buffer.from(this.opts.sim.rootPublicKey).toString("base64"),
         LOG_LEVEL: this.opts.logLevel ?? "warn",
+        ...this.opts.env,
       },
       stdio: ["ignore", "pipe", "pipe"],
     });
