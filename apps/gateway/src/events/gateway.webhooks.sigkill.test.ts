@@ -3,7 +3,9 @@
 // `standardwebhooks` library. A send/receive/backfill run (pairing, REST sends, contacts' texts, backfills) is
 // SIGKILLed mid-way with deliveries pending and events being written, restarted under the same GATEWAY_ID on the
 // same database, and carried on. Every event of the organization's log then reached the receiver, verified, in id
-// order; the one duplicate is the delivery the receiver held in flight at the kill (same `webhook-id`).
+// order; the one duplicate is the delivery the receiver held in flight at the kill (same `webhook-id`). Texts a
+// contact sent in the instant before the kill are counted, not required: a message is stored before WhatsApp gets
+// its receipt, but one the restarted gateway cannot decrypt (Signal state of the killed process) can still be lost.
 import { claimsOf, createTestIdentity, type TestIdentity } from "@wa/api/testing";
 import { newId, schema } from "@wa/db";
 import { EVENT_ID_ZERO, listEventsAfter, type EventEnvelope } from "@wa/db/queries";

@@ -23,7 +23,7 @@ export class InboundStore implements MessageSink {
 
   constructor(private readonly deps: InboundDeps) {}
 
-  private enqueue(sessionId: string, what: string, work: () => Promise<void>): void {
+  private enqueue(sessionId: string, what: string, work: () => Promise<void>): Promise<void> {
     const previous = this.chains.get(sessionId) ?? Promise.resolve();
     const next = previous
       .then(work)
@@ -32,6 +32,7 @@ export class InboundStore implements MessageSink {
     void next.finally(() => {
       if (this.chains.get(sessionId) === next) this.chains.delete(sessionId);
     });
+    return next;
   }
 
   /** Resolves once everything heard so far is stored. */
@@ -44,7 +45,11 @@ export class InboundStore implements MessageSink {
   }
 
   received(sessionId: string, messages: readonly ReceivedMessage[]): void {
-    this.enqueue(sessionId, "messages", async () => {
+    void this.storeNow(sessionId, messages);
+  }
+
+  storeNow(sessionId: string, messages: readonly ReceivedMessage[]): Promise<void> {
+    return this.enqueue(sessionId, "messages", async () => {
       const organizationId = this.deps.organizationOf(sessionId) ?? (await getSession(this.deps.db, sessionId))?.organizationId;
       if (!organizationId) return;
       const stored: { message: WaMessage; participant: string | null }[] = [];
@@ -62,7 +67,7 @@ export class InboundStore implements MessageSink {
   }
 
   receipts(sessionId: string, updates: readonly ReceiptUpdate[]): void {
-    this.enqueue(sessionId, "receipts", async () => {
+    void this.enqueue(sessionId, "receipts", async () => {
       for (const u of updates) {
         await retryWhileUnreachable(() =>
           u.status === "failed"

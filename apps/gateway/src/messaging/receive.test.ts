@@ -86,6 +86,27 @@ describe("receiving messages", () => {
     await mh.call("PATCH", `/api/v1/sessions/${sessionId}`, { token: mh.tokens.acmeOwner, body: { autoRead: false } });
   });
 
+  it("a contact's text is stored before WhatsApp gets its delivery receipt (a crash in between cannot lose it)", async () => {
+    // Holds every write to messages: the store waits, and so must the receipt.
+    const holder = await mh.h.db.sql.reserve();
+    let sent: { id: string; from: string };
+    try {
+      await holder`begin`;
+      await holder`lock table messages in exclusive mode`;
+      sent = await contactSends(phone, { text: "stored first" });
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect((await mh.simReceipts(phone)).filter((r) => r.messageId === sent.id)).toEqual([]);
+    } finally {
+      await holder`rollback`;
+      holder.release();
+    }
+    const receipt = await until(async () => (await mh.simReceipts(phone)).find((r) => r.messageId === sent.id), "the delivery receipt once stored", 10_000);
+    expect(["delivery", "inactive"]).toContain(receipt.type);
+    const chat = sent.from.includes("@") ? sent.from : `${sent.from}@s.whatsapp.net`;
+    const copies = (await chatMessages(chat)).data.filter((m) => m.waMessageId === sent.id);
+    expect(copies).toHaveLength(1); // the upsert after the receipt found it stored
+  });
+
   it("a group member's text is stored in the group chat with its sender", async () => {
     const account = await mh.account(phone);
     const group = account.groupRows[0]?.jid ?? "";

@@ -78,6 +78,8 @@ export interface ReceiptUpdate {
 /** What a connection hands to messaging as it hears it. */
 export interface MessageSink {
   received(sessionId: string, messages: readonly ReceivedMessage[]): void;
+  /** Stores them now (in order with everything heard before), resolving once they are in the database. */
+  storeNow(sessionId: string, messages: readonly ReceivedMessage[]): Promise<void>;
   receipts(sessionId: string, updates: readonly ReceiptUpdate[]): void;
   /** The session's connection is open (queued messages may go). */
   opened(sessionId: string): void;

@@ -2,7 +2,7 @@
 // its sink: inbound texts (and the type and caption of anything else), copies of what the account sent from other
 // devices, and receipts that move outbound messages along.
 import type { BaileysEventMap, WAMessage, proto } from "@whiskeysockets/baileys";
-import { getContentType, normalizeMessageContent } from "@whiskeysockets/baileys";
+import { cleanMessage, getContentType, normalizeMessageContent } from "@whiskeysockets/baileys";
 import type { MessageSink, ReceiptUpdate, ReceivedMessage } from "../messaging/types.ts";
 import { isGroupJid, isLidJid, isPhoneJid, normalizeUserJid } from "./jids.ts";
 import { receiptStatus } from "./message-source.ts";
@@ -102,6 +102,27 @@ function foldedReceipts(m: WAMessage): ReceiptUpdate[] {
     if (s) out.push({ waMessageId: m.key.id, status: s });
   }
   return out;
+}
+
+/**
+ * The socket's `beforeMessageReceipt` (our Baileys patch): stores a message before WhatsApp is told it arrived, so a
+ * crash between the receipt and the store cannot lose it (WhatsApp never sends an acknowledged message again). The
+ * upsert that follows finds it stored (deduplicated by WhatsApp id). A copy is cleaned as Baileys cleans the message
+ * it emits (normalized JIDs), so both paths see the same message.
+ */
+export function storeBeforeReceipt(
+  sessionId: string,
+  sink: MessageSink,
+  self: () => { id?: string | null; lid?: string | null } | undefined,
+): (message: WAMessage) => Promise<void> {
+  return async (message) => {
+    const me = self();
+    if (!me?.id) return;
+    const copy: WAMessage = { ...message, key: { ...message.key } };
+    cleanMessage(copy, me.id, me.lid ?? ""); // "" matches no JID, as an absent LID does
+    const received = toReceivedMessage(copy);
+    if (received) await sink.storeNow(sessionId, [received]);
+  };
 }
 
 /** Listens to the socket's message events for one session; returns the function that stops listening. */

@@ -2,7 +2,7 @@
 import { DomainError, type SessionEventBus, type SessionQr } from "@wa/api";
 import { safeError, type Database } from "@wa/db";
 import { updateSessionFenced, updateSessionState, type LeaseFence, type SessionStatePatch, type WaSession } from "@wa/db/queries";
-import makeWASocket, { type ConnectionState, type WASocket } from "@whiskeysockets/baileys";
+import makeWASocket, { type ConnectionState, type WAMessage, type WASocket } from "@whiskeysockets/baileys";
 import type pino from "pino";
 import QRCode from "qrcode";
 import type { EngineConfig } from "../engine-config.ts";
@@ -11,7 +11,7 @@ import { boundedBaileysLogger, type BaileysLogger } from "./baileys-logger.ts";
 import { loadAuthState, wipeAuthState, type SessionAuthState } from "./auth-state.ts";
 import { EventCapture } from "./capture.ts";
 import type { MessageSink } from "../messaging/types.ts";
-import { attachMessageEvents } from "./inbound.ts";
+import { attachMessageEvents, storeBeforeReceipt } from "./inbound.ts";
 import { normalizeUserJid, phoneDigits } from "./jids.ts";
 import { SerialLock } from "./lock.ts";
 import { retryWhileUnreachable } from "./retry-writes.ts";
@@ -389,7 +389,9 @@ export class WhatsAppSession {
     const gen = ++this.generation;
     const { config } = this.deps;
     this.qrCount = 0;
-    const sock = makeWASocket({
+    const messages = this.deps.messages;
+    const socketConfig: Parameters<typeof makeWASocket>[0] & { beforeMessageReceipt?: (message: WAMessage) => Promise<void> } = {
+      ...(messages ? { beforeMessageReceipt: storeBeforeReceipt(this.id, messages, () => auth.state.creds.me) } : {}),
       auth: auth.state,
       logger: this.baileysLogger,
       ...(config.waWsUrl ? { waWebSocketUrl: config.waWsUrl } : {}),
@@ -398,7 +400,8 @@ export class WhatsAppSession {
       markOnlineOnConnect: false,
       syncFullHistory: false,
       generateHighQualityLinkPreview: false,
-    });
+    };
+    const sock = makeWASocket(socketConfig);
     this.sock = sock;
     const abort = new AbortController();
     this.connAbort = abort;
@@ -420,7 +423,7 @@ export class WhatsAppSession {
     sock.ev.on("connection.update", onConnection);
     sock.ev.on("creds.update", onCreds);
     this.capture.attach(sock.ev, { historyExpected: !auth.state.creds.accountSyncCounter });
-    const detachMessages = this.deps.messages ? attachMessageEvents(sock.ev, this.id, this.deps.messages) : () => {};
+    const detachMessages = messages ? attachMessageEvents(sock.ev, this.id, messages) : () => {};
     this.detachSocket = () => {
       sock.ev.off("connection.update", onConnection);
       sock.ev.off("creds.update", onCreds);
