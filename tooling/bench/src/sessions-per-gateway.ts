@@ -1,17 +1,19 @@
 // Sessions per gateway: resident memory of one gateway process at 1, 50, 200 and 500 working simulated sessions,
 // and the boot storm — how long all of them take to be `working` again after the gateway restarts.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { seed } from "@wa/db";
 import { createBenchDatabase } from "./database.ts";
 import { BENCH_PASSWORD, createBenchIdentity, SUPER_ADMIN_EMAIL } from "./gateway.ts";
 import { apiOk, createAndPair, pool, retriedUnavailable, type Scenario, type SessionView } from "./pairing.ts";
-import { cpuMs, freePort, onCleanup, remainingRunMs, sleep, startGatewayChild, startSimulatorChild, type GatewayChild } from "./processes.ts";
+import { cpuMs, freePort, onCleanup, sleep, startGatewayChild, startSimulatorChild, type GatewayChild } from "./processes.ts";
 import { measureRawFloor, settledRss } from "./raw-floor.ts";
 import { storePairedSessions } from "./stored-sessions.ts";
 import { formatShares, summarizeProfile, type CpuProfile } from "./profile.ts";
+import { nodeBinary } from "./node-binary.ts";
+import { sectionRemainingMs } from "./time-plan.ts";
 import { table } from "./report.ts";
 
 /** `--quick` (CI smoke): a small ladder; BENCH_PERGW_STEPS="1,50" overrides either. */
@@ -38,16 +40,6 @@ const SLOWDOWN = 1.5;
 const GATEWAY_ID = "gw-bench-1";
 /** Pairings measured at the top population on each Node major (two rounds of the pairing concurrency). */
 const TAIL_PAIRINGS = 2 * CONCURRENCY;
-
-/** The node binary of another major, as `npx -p node@N` installs it (null when it cannot be had). */
-function otherNode(major: number): string | null {
-  const result = spawnSync("npx", ["-y", "-p", `node@${major}`, "node", "-p", "process.execPath"], {
-    encoding: "utf8",
-    timeout: 180_000,
-  });
-  const bin = result.status === 0 ? result.stdout.trim().split("\n").at(-1) : undefined;
-  return bin && existsSync(bin) ? bin : null;
-}
 
 interface Step {
   sessions: number;
@@ -161,7 +153,7 @@ export async function runSessionsPerGateway(): Promise<{ body: string; postgres:
   const floor = await measureRawFloor(sim, FLOOR_SOCKETS, "62818");
   console.log(`  floor: ${floor.pairedMiBPerSocket.toFixed(2)} MiB/socket paired, ${floor.restartedMiBPerSocket.toFixed(2)} restarted`);
   // Node 24's 50-session pairing cost, before the main ladder (its top-population side is measured after it).
-  const node24 = otherNode(24);
+  const node24 = nodeBinary(24);
   const low24 = node24 ? await pairingCpuOn(node24, sim, LOW) : null;
   if (low24) console.log(`  node 24: ${low24.cpuMsPerPairing.toFixed(0)} ms CPU per pairing from 1 to ${LOW}`);
   const port = await freePort();
@@ -180,8 +172,8 @@ export async function runSessionsPerGateway(): Promise<{ body: string; postgres:
   let gateway: GatewayChild = await startGatewayChild({ ...gatewayEnv, nodeArgs: ["--cpu-prof", "--cpu-prof-dir", profileDir] });
   const rssEmpty = await settledRss(gateway.pid);
 
-  // Pairing gets what is left of the whole run's 13.5-minute budget (BENCH_PAIRING_BUDGET_S overrides).
-  const pairingBudgetS = Number(process.env.BENCH_PAIRING_BUDGET_S ?? Math.max(60, remainingRunMs() / 1000 - RESERVE_S));
+  // Pairing gets what is left of this section's allowance in the time plan (BENCH_PAIRING_BUDGET_S overrides).
+  const pairingBudgetS = Number(process.env.BENCH_PAIRING_BUDGET_S ?? Math.max(60, sectionRemainingMs() / 1000 - RESERVE_S));
   const steps: Step[] = [];
   const paired: SessionView[] = [];
   const failedPairings: string[] = [];

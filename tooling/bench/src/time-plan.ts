@@ -1,0 +1,51 @@
+// The time plan of `npm run bench`: how many seconds of the 15-minute run each section may take. Sections with a
+// fixed amount of work are planned at what they take here; the sections whose scale can stretch (pairing sessions)
+// size themselves from what is left of their own allowance, so the whole run fits whichever sections ran before.
+// A section run alone (`npm run bench -- NAME`) gets the same allowance, so it reproduces the full run's scale.
+
+/** What the whole run must stay under. */
+export const RUN_LIMIT_S = 15 * 60;
+
+/** Seconds per section, in run order (the runner's order). Their sum stays under RUN_LIMIT_S with a margin. */
+export const PLAN: readonly { name: string; seconds: number }[] = [
+  { name: "sessions-list", seconds: 120 },
+  { name: "auth-overhead", seconds: 100 },
+  { name: "async-context", seconds: 25 },
+  { name: "backfill", seconds: 105 },
+  { name: "console", seconds: 90 },
+  { name: "events", seconds: 150 },
+  { name: "messages", seconds: 110 },
+  { name: "cluster", seconds: 0 },
+  { name: "sessions-per-gateway", seconds: 0 },
+];
+
+export const plannedTotalS = (names: readonly string[] = PLAN.map((p) => p.name)) =>
+  PLAN.filter((p) => names.includes(p.name)).reduce((sum, p) => sum + p.seconds, 0);
+
+export function plannedSeconds(name: string): number {
+  const entry = PLAN.find((p) => p.name === name);
+  if (!entry) throw new Error(`no time planned for ${name}`);
+  return entry.seconds;
+}
+
+let deadline = Number.POSITIVE_INFINITY;
+
+/** Called by the runner as a section starts: its allowance counts from now. */
+export function startSection(name: string, now = Date.now()): void {
+  deadline = now + plannedSeconds(name) * 1000;
+}
+
+/** Milliseconds left of the running section's allowance (negative once it is overdrawn). */
+export const sectionRemainingMs = (now = Date.now()) => deadline - now;
+
+/** One line per section: actual against planned, then the total; what the runner prints and writes. */
+export function planReport(runtimes: { name: string; seconds: number }[]): string {
+  const lines = runtimes.map((r) => {
+    const planned = plannedSeconds(r.name);
+    return `${r.name}: ${r.seconds.toFixed(0)} s of ${planned} s planned${r.seconds > planned * 1.1 ? " (over)" : ""}`;
+  });
+  const total = runtimes.reduce((sum, r) => sum + r.seconds, 0);
+  const planned = plannedTotalS(runtimes.map((r) => r.name));
+  lines.push(`total: ${total.toFixed(0)} s of ${planned} s planned (limit ${RUN_LIMIT_S} s for the whole run)`);
+  return lines.join("\n");
+}
