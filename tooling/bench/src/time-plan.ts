@@ -6,21 +6,32 @@
 /** What the whole run must stay under. */
 export const RUN_LIMIT_S = 15 * 60;
 
-/** Seconds per section, in run order (the runner's order). Their sum stays under RUN_LIMIT_S with a margin. */
+/**
+ * Seconds per section, in run order (the runner's order): what each takes here at the scale it runs. The sum is
+ * compared with RUN_LIMIT_S in the report (`planVerdict`), not bent to fit it.
+ */
 export const PLAN: readonly { name: string; seconds: number }[] = [
-  { name: "sessions-list", seconds: 120 },
-  { name: "auth-overhead", seconds: 100 },
+  { name: "sessions-list", seconds: 125 },
+  { name: "auth-overhead", seconds: 105 },
   { name: "async-context", seconds: 25 },
-  { name: "backfill", seconds: 105 },
-  { name: "console", seconds: 90 },
-  { name: "events", seconds: 150 },
-  { name: "messages", seconds: 110 },
-  { name: "cluster", seconds: 0 },
-  { name: "sessions-per-gateway", seconds: 0 },
+  { name: "backfill", seconds: 110 },
+  { name: "console", seconds: 75 },
+  { name: "events", seconds: 210 },
+  { name: "messages", seconds: 160 },
+  { name: "cluster", seconds: 150 },
+  { name: "sessions-per-gateway", seconds: 330 },
 ];
 
 export const plannedTotalS = (names: readonly string[] = PLAN.map((p) => p.name)) =>
   PLAN.filter((p) => names.includes(p.name)).reduce((sum, p) => sum + p.seconds, 0);
+
+/** Whether the plan fits the limit, said plainly (the report's introduction carries it). */
+export function planVerdict(): string {
+  const total = plannedTotalS();
+  return total <= RUN_LIMIT_S
+    ? `the plan totals ${total} s, within the ${RUN_LIMIT_S / 60}-minute limit`
+    : `the plan totals ${total} s: over the ${RUN_LIMIT_S / 60}-minute limit by ${total - RUN_LIMIT_S} s`;
+}
 
 export function plannedSeconds(name: string): number {
   const entry = PLAN.find((p) => p.name === name);
@@ -30,9 +41,12 @@ export function plannedSeconds(name: string): number {
 
 let deadline = Number.POSITIVE_INFINITY;
 
-/** Called by the runner as a section starts: its allowance counts from now. */
-export function startSection(name: string, now = Date.now()): void {
-  deadline = now + plannedSeconds(name) * 1000;
+/**
+ * Called by the runner as a section starts: its allowance counts from now. BENCH_BUDGET_S replaces the allowance (a
+ * section run alone at a larger scale than the plan affords, e.g. the issue's full ladder).
+ */
+export function startSection(name: string, now = Date.now(), override = process.env.BENCH_BUDGET_S): void {
+  deadline = now + (override ? Number(override) : plannedSeconds(name)) * 1000;
 }
 
 /** Milliseconds left of the running section's allowance (negative once it is overdrawn). */
