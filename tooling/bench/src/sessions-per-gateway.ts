@@ -13,6 +13,7 @@ import { measureRawFloor, settledRss } from "./raw-floor.ts";
 import { storePairedSessions } from "./stored-sessions.ts";
 import { formatShares, summarizeProfile, type CpuProfile } from "./profile.ts";
 import { nodeBinary } from "./node-binary.ts";
+import { ladderBudgetS, stormTopUp } from "./pergw-plan.ts";
 import { sectionRemainingMs } from "./time-plan.ts";
 import { table } from "./report.ts";
 
@@ -40,15 +41,6 @@ const SCENARIO: Scenario = { seed: "bench-per-gateway", contacts: 5, groups: 1, 
  * more: on 2 shared cores more only queues work, and opens more database connections at once.
  */
 const CONCURRENCY = 8;
-/** After the ladder: two rounds of tail pairings, the Node 24 gateway's start, the settle waits and the report. */
-const AFTER_LADDER_FIXED_S = 110;
-/** Sessions a restarted gateway brings back per second (3.9 measured at 200); each storm is run twice (Node 20, 24). */
-const STORM_RATE = 4;
-const afterLadderS = (sessions: number) => AFTER_LADDER_FIXED_S + (2 * sessions) / STORM_RATE;
-/** Start-up and save of the plain-client process that pairs the stored sessions. */
-const FLEET_FIXED_S = 15;
-/** The ladder's share of what the plan leaves after the fixed parts; the rest tops up the boot storm. */
-const LADDER_SHARE = 0.5;
 /** Pairing slows down as sessions accumulate (more sockets to serve, more GC); projections allow for it. */
 const SLOWDOWN = 1.5;
 const GATEWAY_ID = "gw-bench-1";
@@ -188,7 +180,7 @@ export async function runSessionsPerGateway(): Promise<{ body: string; postgres:
 
   // Pairing gets what is left of this section's allowance in the time plan (BENCH_PAIRING_BUDGET_S overrides).
   const pairingBudgetS = Number(
-    process.env.BENCH_PAIRING_BUDGET_S ?? Math.max(60, (sectionRemainingMs() / 1000 - afterLadderS(0)) * LADDER_SHARE),
+    process.env.BENCH_PAIRING_BUDGET_S ?? ladderBudgetS(sectionRemainingMs() / 1000),
   );
   const steps: Step[] = [];
   const paired: SessionView[] = [];
@@ -263,15 +255,14 @@ export async function runSessionsPerGateway(): Promise<{ body: string; postgres:
   // Boot storm: SIGTERM, start the same gateway again, poll the admin list until every session is working.
   const ladderTop = steps.at(-1)?.sessions ?? 0;
   // The top-up: plain pairings at the floor's measured pace, as many as the plan has left (or all, when forced).
-  const perStored = floor.pairSeconds / Math.max(1, floor.sockets - 1) + 2 / STORM_RATE;
-  const affordable = Math.floor((sectionRemainingMs() / 1000 - afterLadderS(ladderTop) - FLEET_FIXED_S) / perStored);
+  const plainPairingS = floor.pairSeconds / Math.max(1, floor.sockets - 1);
   const wantedTopUp = Math.max(0, STORM_SESSIONS - ladderTop);
-  const stored = STORM_FORCED ? wantedTopUp : Math.max(0, Math.min(wantedTopUp, affordable));
+  const stored = stormTopUp({ remainingS: sectionRemainingMs() / 1000, ladderTop, plainPairingS, wanted: wantedTopUp, forced: STORM_FORCED });
   const stormLimited =
     stored < wantedTopUp
       ? `the boot storm was held to ${ladderTop + stored} sessions by the time plan (${Math.max(0, sectionRemainingMs() / 1000).toFixed(0)} s of the section's allowance left; ` +
-        `a plain pairing took ${(floor.pairSeconds / Math.max(1, floor.sockets - 1)).toFixed(2)} s of wall time here, so the ${wantedTopUp} more a storm of ${STORM_SESSIONS} needs would take about ` +
-        `${((wantedTopUp * floor.pairSeconds) / Math.max(1, floor.sockets - 1) / 60).toFixed(0)} min): \`BENCH_PERGW_STORM=${STORM_SESSIONS} npm run bench -- sessions-per-gateway\` makes them`
+        `a plain pairing took ${plainPairingS.toFixed(2)} s of wall time here, so the ${wantedTopUp} more a storm of ${STORM_SESSIONS} needs would take about ` +
+        `${((wantedTopUp * plainPairingS) / 60).toFixed(0)} min): \`BENCH_PERGW_STORM=${STORM_SESSIONS} npm run bench -- sessions-per-gateway\` makes them`
       : null;
   const storeSeconds = stored
     ? await storePairedSessions(db, sim, { count: stored, organizationId: identity.ownerOrganizationId, gatewayId: GATEWAY_ID, prefix: "62815" })
