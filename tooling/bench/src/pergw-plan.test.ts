@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import { afterLadderS, ladderBudgetS, stormTopUp } from "./pergw-plan.ts";
 
 describe("sessions-per-gateway time plan", () => {
-  it("gives the ladder half of what is left after the fixed parts, never under a minute", () => {
-    expect(ladderBudgetS(afterLadderS(0) + 400)).toBe(200);
+  it("gives the ladder most of what is left after the fixed parts, never under a minute", () => {
+    expect(ladderBudgetS(afterLadderS(0) + 400)).toBeCloseTo(280);
     expect(ladderBudgetS(10)).toBe(60);
   });
 

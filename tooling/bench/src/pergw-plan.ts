@@ -2,13 +2,13 @@
 // as many stored sessions for the boot storm as the rest affords after what must follow it (two storms, two tails).
 
 /** After the ladder: two rounds of tail pairings, the Node 24 gateway's start, the settle waits and the report. */
-const AFTER_LADDER_FIXED_S = 110;
+const AFTER_LADDER_FIXED_S = 100;
 /** Sessions a restarted gateway brings back per second (3.9 measured at 200); each storm is run twice (Node 20, 24). */
 const STORM_RATE = 4;
 /** Start-up and save of the plain-client process that pairs the stored sessions. */
 const FLEET_FIXED_S = 15;
 /** The ladder's share of what the plan leaves after the fixed parts; the rest tops up the boot storm. */
-const LADDER_SHARE = 0.5;
+const LADDER_SHARE = 0.7;
 
 /** Seconds what follows the ladder takes with `sessions` in the storm. */
 export const afterLadderS = (sessions: number) => AFTER_LADDER_FIXED_S + (2 * sessions) / STORM_RATE;

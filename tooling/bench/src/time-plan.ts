@@ -14,12 +14,15 @@ export const PLAN: readonly { name: string; seconds: number }[] = [
   { name: "sessions-list", seconds: 125 },
   { name: "auth-overhead", seconds: 105 },
   { name: "async-context", seconds: 25 },
-  { name: "backfill", seconds: 110 },
+  { name: "backfill", seconds: 115 },
+  // `next build` comes on top when the web app changed since the last build (about 2 minutes here).
   { name: "console", seconds: 75 },
-  { name: "events", seconds: 210 },
-  { name: "messages", seconds: 160 },
-  { name: "cluster", seconds: 150 },
-  { name: "sessions-per-gateway", seconds: 330 },
+  { name: "events", seconds: 215 },
+  { name: "messages", seconds: 120 },
+  // The issue's 100 and 300 sessions (a smaller allowance runs fewer).
+  { name: "cluster", seconds: 265 },
+  // A ladder to 100 and a boot storm of what is left; the issue's 500 and 1 000 need well over an hour here.
+  { name: "sessions-per-gateway", seconds: 600 },
 ];
 
 export const plannedTotalS = (names: readonly string[] = PLAN.map((p) => p.name)) =>
