@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { afterLadderS, ladderBudgetS, stormTopUp } from "./pergw-plan.ts";
+import { afterLadderS, keepToppingUp, ladderBudgetS } from "./pergw-plan.ts";
 
 describe("sessions-per-gateway time plan", () => {
   it("gives the ladder most of what is left after the fixed parts, never under a minute", () => {
@@ -7,15 +7,17 @@ describe("sessions-per-gateway time plan", () => {
     expect(ladderBudgetS(10)).toBe(60);
   });
 
-  it("tops the storm up with as many stored sessions as the rest affords, and no more than wanted", () => {
-    const base = { ladderTop: 30, plainPairingS: 1.5, wanted: 970, forced: false };
-    const n = stormTopUp({ ...base, remainingS: afterLadderS(30) + 15 + 200 });
-    expect(n).toBe(Math.floor(200 / (1.5 + 0.5)));
-    expect(stormTopUp({ ...base, remainingS: 1e9 })).toBe(970);
-    expect(stormTopUp({ ...base, remainingS: 5 })).toBe(0);
+  it("tops the storm up chunk by chunk while the chunk and the larger storms still fit, and no more than wanted", () => {
+    const base = { ladderTop: 30, lastChunkS: 40, wanted: 970, forced: false };
+    const room = (paired: number) => afterLadderS(30 + paired + 32) + 15 + 40;
+    expect(keepToppingUp({ ...base, paired: 0, remainingS: room(0) })).toBe(true);
+    expect(keepToppingUp({ ...base, paired: 0, remainingS: room(0) - 1 })).toBe(false);
+    expect(keepToppingUp({ ...base, paired: 64, remainingS: room(64) - 1 })).toBe(false);
+    expect(keepToppingUp({ ...base, paired: 970, remainingS: 1e9 })).toBe(false);
   });
 
   it("makes them all when asked, whatever they cost", () => {
-    expect(stormTopUp({ remainingS: 0, ladderTop: 30, plainPairingS: 1.5, wanted: 970, forced: true })).toBe(970);
+    expect(keepToppingUp({ remainingS: 0, ladderTop: 30, paired: 500, lastChunkS: 40, wanted: 970, forced: true })).toBe(true);
+    expect(keepToppingUp({ remainingS: 0, ladderTop: 30, paired: 970, lastChunkS: 40, wanted: 970, forced: true })).toBe(false);
   });
 });

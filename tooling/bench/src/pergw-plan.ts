@@ -16,14 +16,17 @@ export const afterLadderS = (sessions: number) => AFTER_LADDER_FIXED_S + (2 * se
 /** The ladder's pairing budget, from the seconds left of the section when it starts (never under a minute). */
 export const ladderBudgetS = (remainingS: number) => Math.max(60, (remainingS - afterLadderS(0)) * LADDER_SHARE);
 
+/** Plain pairings per top-up chunk: two rounds of the fleet's 16 in flight. */
+export const TOP_UP_CHUNK = 32;
+
 /**
- * Sessions to pair with plain clients and store for the storm: up to `wanted`, as many as `remainingS` affords at
- * `plainPairingS` of wall time each (the floor's measured pace) plus their share of the two storms. `forced` makes
- * them all whatever they cost.
+ * Whether to pair one more chunk of plain clients for the storm (`paired` so far, the last chunk took `lastChunkS`):
+ * only while the chunk and the two storms it enlarges still fit what is left of the section (`remainingS`), and never
+ * past `wanted`. `forced` pairs them all whatever they cost. Decided on the pace measured chunk by chunk, not projected.
  */
-export function stormTopUp(opts: { remainingS: number; ladderTop: number; plainPairingS: number; wanted: number; forced: boolean }): number {
-  if (opts.forced) return opts.wanted;
-  const perStored = opts.plainPairingS + 2 / STORM_RATE;
-  const affordable = Math.floor((opts.remainingS - afterLadderS(opts.ladderTop) - FLEET_FIXED_S) / perStored);
-  return Math.max(0, Math.min(opts.wanted, affordable));
+export function keepToppingUp(opts: { remainingS: number; ladderTop: number; paired: number; lastChunkS: number; wanted: number; forced: boolean }): boolean {
+  if (opts.paired >= opts.wanted) return false;
+  if (opts.forced) return true;
+  const next = Math.min(TOP_UP_CHUNK, opts.wanted - opts.paired);
+  return opts.remainingS - FLEET_FIXED_S - opts.lastChunkS - afterLadderS(opts.ladderTop + opts.paired + next) >= 0;
 }

@@ -13,7 +13,8 @@ const HEADER = `# Benchmarks
 
 Every figure below is produced by \`npm run bench\` (all of them) or \`npm run bench -- NAME\` (one). The full run
 follows a time plan (\`tooling/bench/src/time-plan.ts\`, seconds per section on these 2 cores):
-${PLAN.map((p) => `${p.name} ${p.seconds} s`).join(", ")}; ${planVerdict()}. The sections that pair sessions size their scale from
+${PLAN.map((p) => `${p.name} ${p.seconds} s`).join(", ")}; ${planVerdict()} (and the console's \`next build\`, about
+2 minutes, when the web app changed since its last build). The sections that pair sessions size their scale from
 their own allowance (and say so), a section run alone gets the same allowance, and the runner prints each section's
 time against its plan and the total. The runner rewrites the section of each benchmark it ran and this introduction, so
 nothing here is edited by hand. Everything runs on 127.0.0.1 against the machine's PostgreSQL
