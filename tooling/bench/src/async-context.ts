@@ -2,6 +2,7 @@
 // per process, see patches/@whiskeysockets+baileys+…), and before Node 24 every instance adds a property write to
 // every promise the process creates. Floor: the same awaits with one instance, in the same process.
 import { spawnSync } from "node:child_process";
+import { nodeBinary } from "./node-binary.ts";
 import { table } from "./report.ts";
 
 const AWAITS = 20_000;
@@ -22,13 +23,6 @@ for (let i = 0; i < n; i++) new AsyncLocalStorage().run({}, () => {});
 })();
 `;
 
-function nodeOf(major: number): string | null {
-  if (Number(process.versions.node.split(".")[0]) === major) return process.execPath;
-  const result = spawnSync("npx", ["-y", "-p", `node@${major}`, "node", "-p", "process.execPath"], { encoding: "utf8", timeout: 180_000 });
-  const bin = result.status === 0 ? result.stdout.trim().split("\n").at(-1) : undefined;
-  return bin ?? null;
-}
-
 function measure(node: string, instances: number): { version: string; us: number } {
   const result = spawnSync(node, ["-e", SCRIPT, String(instances)], { encoding: "utf8", timeout: 300_000 });
   if (result.status !== 0) throw new Error(`node ${node} failed: ${result.stderr}`);
@@ -39,7 +33,7 @@ export async function runAsyncContext(): Promise<{ body: string; postgres: strin
   const rows: (string | number)[][] = [];
   const ratios: string[] = [];
   for (const major of [20, 22, 24]) {
-    const node = nodeOf(major);
+    const node = nodeBinary(major);
     if (!node) {
       rows.push([`${major} (not installable here)`, "—", "—", "—"]);
       continue;

@@ -288,7 +288,9 @@ async function startCluster(db: BenchDatabase): Promise<Cluster> {
   const identity = await createBenchIdentity(db);
   const sim = await startSimulatorChild();
   const c: Cluster = { db, sim, identity, gateways: new Map(), ports: new Map(), phones: [] };
-  for (const id of GATEWAYS) await startGateway(c, id);
+  // Ports first (one at a time, so no two draw the same), then the three start-ups side by side: nothing is measured yet.
+  for (const id of GATEWAYS) c.ports.set(id, await freePort());
+  await Promise.all(GATEWAYS.map((id) => startGateway(c, id)));
   return c;
 }
 

@@ -10,6 +10,7 @@ import { measureClusterProcesses, measureForwardingOnly, PAIRING_CONCURRENCY, ty
 import { createBenchDatabase, type BenchDatabase } from "./database.ts";
 import { table } from "./report.ts";
 import { quantile } from "./stats.ts";
+import { sectionRemainingMs } from "./time-plan.ts";
 
 /** Failover goal from the issue: a dead gateway's sessions working elsewhere within 30 s. */
 const FAILOVER_GOAL_MS = 30_000;
@@ -65,8 +66,9 @@ function processSection(f: ClusterProcessFigures, scale: ClusterScale): string[]
     scale.first === 100 && scale.total === 300
       ? []
       : [
-          `Scale of this run: ${scale.first}, then ${scale.total} sessions (\`--quick\` or \`BENCH_CLUSTER_SESSIONS\`); the issue's 100 and 300 ` +
-            "are the default.",
+          `Scale of this run: ${scale.first}, then ${scale.total} sessions — what this section's allowance in the time plan affords (or ` +
+            "`--quick`, or `BENCH_CLUSTER_SESSIONS`); the issue's 100 and 300 need about " +
+            `${(FIXED_S + FULL.total * PAIR_S).toFixed(0)} s (\`BENCH_BUDGET_S=${(FIXED_S + FULL.total * PAIR_S + 30).toFixed(0)} npm run bench -- cluster\`).`,
           "",
         ];
   const failoverRows = f.failovers.map((o) => [
@@ -125,11 +127,25 @@ function processSection(f: ClusterProcessFigures, scale: ClusterScale): string[]
   ];
 }
 
-/** The issue's scales; `--quick` (or BENCH_CLUSTER_SESSIONS="first,total") runs smaller ones. */
-function scaleOf(quick: boolean): ClusterScale {
-  const [first, total] = (process.env.BENCH_CLUSTER_SESSIONS ?? (quick ? "30,60" : "100,300")).split(",").map(Number);
-  if (!first || !total || total <= first) throw new Error("BENCH_CLUSTER_SESSIONS: two increasing counts, e.g. 100,300");
-  return { first, total };
+/** The issue's scales. */
+const FULL: ClusterScale = { first: 100, total: 300 };
+/** What the section spends besides pairing (lease cost, start-ups, forwarding, two failovers, the rolling restart). */
+const FIXED_S = 110;
+/** Wall time per pairing through the three gateways here, 16 at a time (300 took 139 s). */
+const PAIR_S = 0.47;
+
+/**
+ * The issue's 100 and 300 when the section's allowance in the time plan affords them; fewer (a third, then all)
+ * when it does not. `--quick` (or BENCH_CLUSTER_SESSIONS="first,total") sets them.
+ */
+export function scaleOf(quick: boolean, allowanceS: number, env = process.env.BENCH_CLUSTER_SESSIONS): ClusterScale {
+  if (env || quick) {
+    const [first, total] = (env ?? "30,60").split(",").map(Number);
+    if (!first || !total || total <= first) throw new Error("BENCH_CLUSTER_SESSIONS: two increasing counts, e.g. 100,300");
+    return { first, total };
+  }
+  const total = Math.min(FULL.total, Math.max(30, Math.floor((allowanceS - FIXED_S) / PAIR_S / 10) * 10));
+  return total === FULL.total ? FULL : { first: Math.max(10, Math.round(total / 30) * 10), total };
 }
 
 /** Sessions paired for `--only=forwarding` (placement gives each gateway three). */
@@ -160,7 +176,7 @@ export async function runCluster(options: { quick?: boolean; only?: string | und
   const db = await createBenchDatabase("cluster");
   try {
     const leaseRows = await leaseRenewalCost(db);
-    const scale = scaleOf(options.quick ?? false);
+    const scale = scaleOf(options.quick ?? false, sectionRemainingMs() / 1000);
     const processes = await measureClusterProcesses(db, scale);
     const body = [
       "### Lease renewal cost",

@@ -10,11 +10,6 @@ export { freePort, sleep, until } from "@wa/launcher/processes";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
-/** `npm run bench` as a whole stays under 15 minutes; benchmarks that can stretch (pairing) ask what is left. */
-const RUN_BUDGET_MS = 13.5 * 60_000;
-const runStarted = Date.now();
-export const remainingRunMs = () => RUN_BUDGET_MS - (Date.now() - runStarted);
-
 const live = new Set<LauncherChild>();
 const cleanups = new Set<() => Promise<void>>();
 

@@ -18,17 +18,20 @@ export interface RawFloor {
   cpuMsPerPairing: number;
   /** Wall time of the reconnection of sockets 2…N after the restart, `CONCURRENCY` at once (s). */
   reconnectSeconds: number;
+  /** Wall time of the pairing of sockets 2…N (s): what one more plain pairing costs the run's time plan. */
+  pairSeconds: number;
   seconds: number;
 }
 
-/** RSS once the process has gone quiet: the median of five samples a second apart. */
+/** RSS once the process has gone quiet: the median of five samples half a second apart. */
 export async function settledRss(pid: number): Promise<number> {
-  // With hundreds of sockets keep-alives never let the process go fully quiet; do not wait long for it.
-  await quiet(pid, 20_000);
+  // With hundreds of sockets keep-alives never let the process go fully quiet; do not wait long for it (it is
+  // called a dozen times per run: 20 s waits and 5 s of samples each were minutes of the time plan).
+  await quiet(pid, 10_000);
   const samples: number[] = [];
   for (let i = 0; i < 5; i++) {
     samples.push(rssMiB(pid));
-    await sleep(1_000);
+    await sleep(500);
   }
   return quantile(samples.sort((a, b) => a - b), 0.5);
 }
@@ -55,7 +58,9 @@ export async function measureRawFloor(sim: { wsUrl: string; httpUrl: string }, s
   await paired.command("/pair", { upTo: 1 });
   const paired1 = await settledRss(paired.child.pid);
   const cpu0 = cpuMs(paired.child.pid);
+  const pairStarted = Date.now();
   await paired.command("/pair", { upTo: sockets });
+  const pairSeconds = (Date.now() - pairStarted) / 1000;
   const cpuMsPerPairing = (cpuMs(paired.child.pid) - cpu0) / (sockets - 1);
   const pairedN = await settledRss(paired.child.pid);
   await paired.command("/save");
@@ -77,18 +82,37 @@ export async function measureRawFloor(sim: { wsUrl: string; httpUrl: string }, s
     rss: { paired1, pairedN, restarted1, restartedN },
     cpuMsPerPairing,
     reconnectSeconds,
+    pairSeconds,
     seconds: (Date.now() - started) / 1000,
   };
 }
 
-/** Pairs `count` plain clients in a process of their own, saves their auth state and ends them; returns the file. */
-export async function pairFleet(sim: { wsUrl: string; httpUrl: string }, count: number, prefix: string): Promise<string> {
+/**
+ * Pairs up to `count` plain clients in a process of their own, `chunk` at a time while `more(paired, lastChunkS)`
+ * allows, saves their auth state and ends them; returns the file and how many it holds.
+ */
+export async function pairFleet(
+  sim: { wsUrl: string; httpUrl: string },
+  count: number,
+  prefix: string,
+  more: (paired: number, lastChunkS: number) => boolean = (paired) => paired < count,
+  chunk = 100,
+): Promise<{ file: string; paired: number }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), "wa-bench-fleet-"));
   onCleanup(async () => rmSync(dir, { recursive: true, force: true }));
   const file = path.join(dir, "creds.json");
   const fleet = await startFleet(sim, prefix, file, false);
-  await fleet.command("/pair", { upTo: count });
+  // Chunk by chunk: the caller decides on the measured pace, and fetch gives up on an answer after 300 s.
+  let paired = 0;
+  let lastChunkS = 0;
+  while (paired < count && more(paired, lastChunkS)) {
+    const upTo = Math.min(count, paired + chunk);
+    const t0 = Date.now();
+    await fleet.command("/pair", { upTo });
+    lastChunkS = (Date.now() - t0) / 1000;
+    paired = upTo;
+  }
   await fleet.command("/save");
   await fleet.child.stop(5_000);
-  return file;
+  return { file, paired };
 }

@@ -1,6 +1,7 @@
 // BENCHMARKS.md upkeep: each benchmark owns one marked section, replaced in place when it runs again.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
+import { PLAN, planVerdict } from "./time-plan.ts";
 
 export function machineLine(postgresVersion: string): string {
   const cpu = os.cpus()[0]?.model.trim() ?? "unknown CPU";
@@ -10,8 +11,12 @@ export function machineLine(postgresVersion: string): string {
 
 const HEADER = `# Benchmarks
 
-Every figure below is produced by \`npm run bench\` (all of them, bounded to 13.5 minutes of work on 2 cores) or
-\`npm run bench -- NAME\` (one); the runner rewrites the section of each benchmark it ran and this introduction, so
+Every figure below is produced by \`npm run bench\` (all of them) or \`npm run bench -- NAME\` (one). The full run
+follows a time plan (\`tooling/bench/src/time-plan.ts\`, seconds per section on these 2 cores):
+${PLAN.map((p) => `${p.name} ${p.seconds} s`).join(", ")}; ${planVerdict()} (and the console's \`next build\`, about
+2 minutes, when the web app changed since its last build). The sections that pair sessions size their scale from
+their own allowance (and say so), a section run alone gets the same allowance, and the runner prints each section's
+time against its plan and the total. The runner rewrites the section of each benchmark it ran and this introduction, so
 nothing here is edited by hand. Everything runs on 127.0.0.1 against the machine's PostgreSQL
 (\`BENCH_DATABASE_URL\`, default \`postgres://postgres@127.0.0.1:5432/postgres\`; a fresh database per benchmark,
 dropped at the end). The gateway, the simulator, the web app and the load generator run as child processes where a

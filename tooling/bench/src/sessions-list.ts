@@ -23,22 +23,6 @@ const UNPAGINATED_RUNS = 2;
 const UNPAGINATED_ROWS = 100_000;
 const SYNTHETIC_EPOCH = Date.UTC(2025, 0, 1);
 
-/** 100 000 sessions over 1 000 organizations on two gateways, with a spread of statuses to filter on. */
-export async function seedScale(db: BenchDatabase): Promise<void> {
-  await seed(db.db, {
-    superAdminEmail: "admin@example.com",
-    superAdminPassword: "bench-password",
-    demoPassword: "bench-password",
-    sessions: SESSIONS,
-    orgs: ORGS,
-    gatewayIds: ["gw-a", "gw-b"],
-  });
-  const statuses: SessionStatus[] = ["stopped", "working", "failed", "logged_out"];
-  await db.sql`update wa_sessions set status = (${db.sql.array(statuses)}::text[])[1 + (abs(hashtext(id)) % 4)]`;
-  await registerSyntheticGateways(db);
-  await db.sql`analyze wa_sessions`;
-}
-
 /**
  * The synthetic sessions' two gateways, registered as live (heartbeat a day ahead): otherwise the bench's own gateway
  * would see a quarter of a million `working` sessions whose gateway is gone and take them over (restore, fail, write

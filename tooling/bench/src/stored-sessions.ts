@@ -13,14 +13,17 @@ interface Snapshot {
   keys: [string, unknown][];
 }
 
-/** Pairs `count` accounts with plain clients and stores them as `working` sessions of `gatewayId`. Returns seconds spent. */
+/**
+ * Pairs up to `count` accounts with plain clients (chunk by chunk while `more` allows) and stores them as `working`
+ * sessions of `gatewayId`. Returns how many and the seconds spent.
+ */
 export async function storePairedSessions(
   db: BenchDatabase,
   sim: { wsUrl: string; httpUrl: string },
-  opts: { count: number; organizationId: string; gatewayId: string; prefix: string },
-): Promise<number> {
+  opts: { count: number; organizationId: string; gatewayId: string; prefix: string; more?: (paired: number, lastChunkS: number) => boolean; chunk?: number },
+): Promise<{ count: number; seconds: number }> {
   const started = Date.now();
-  const file = await pairFleet(sim, opts.count, opts.prefix);
+  const { file } = await pairFleet(sim, opts.count, opts.prefix, opts.more, opts.chunk);
   const snapshots = (JSON.parse(readFileSync(file, "utf8")) as string[]).map((s) => JSON.parse(s) as Snapshot);
   const ids: string[] = [];
   for (const [i, snapshot] of snapshots.entries()) {
@@ -36,6 +39,6 @@ export async function storePairedSessions(
       });
     await applyAuthKeyChanges(db.db, session.id, { upserts, deletes: [] });
   }
-  await db.sql`update wa_sessions set status = 'working' where id = any(${ids})`;
-  return (Date.now() - started) / 1000;
+  if (ids.length) await db.sql`update wa_sessions set status = 'working' where id = any(${ids})`;
+  return { count: ids.length, seconds: (Date.now() - started) / 1000 };
 }
