@@ -25,19 +25,25 @@ afterAll(async () => {
   await receiver?.close();
 });
 
+/** A webhook of the organization for one event type, to the receiver; returns its signing secret. */
+async function webhookFor(eventType: string): Promise<string> {
+  const id = newId();
+  const secret = generateWebhookSecret();
+  await createWebhook(h.db.db, {
+    id,
+    organizationId: h.organizationId,
+    url: receiver.url,
+    events: [eventType],
+    sessionId: null,
+    description: null,
+    secretSealed: engine.webhooks.sealSecret(id, secret),
+  });
+  return secret;
+}
+
 describe("webhooks on a real engine", () => {
   it("[EVENTS][WEBHOOK][ENGINE] status changes reach the receiver as verified session.status events, in order", async () => {
-    const id = newId();
-    const secret = generateWebhookSecret();
-    await createWebhook(h.db.db, {
-      id,
-      organizationId: h.organizationId,
-      url: receiver.url,
-      events: ["session.status"],
-      sessionId: null,
-      description: null,
-      secretSealed: engine.webhooks.sealSecret(id, secret),
-    });
+    const secret = await webhookFor("session.status");
     const session = await h.createSession("webhooked");
     const { session: paired } = await h.pair(engine, session.id);
     const workingAt = Date.now();
@@ -62,17 +68,7 @@ describe("webhooks on a real engine", () => {
   });
 
   it("[EVENTS][WEBHOOK][ENGINE] a contact's text reaches the receiver as a verified message.received within 2 s", async () => {
-    const id = newId();
-    const secret = generateWebhookSecret();
-    await createWebhook(h.db.db, {
-      id,
-      organizationId: h.organizationId,
-      url: receiver.url,
-      events: ["message.received"],
-      sessionId: null,
-      description: null,
-      secretSealed: engine.webhooks.sealSecret(id, secret),
-    });
+    const secret = await webhookFor("message.received");
     const session = await h.createSession("inbound webhooked");
     const { scan } = await h.pair(engine, session.id);
     const sentAt = Date.now();
