@@ -37,7 +37,13 @@ export class InboundStore implements MessageSink {
 
   /** Resolves once everything heard so far is stored. */
   async idle(): Promise<void> {
-    await Promise.all(this.chains.values());
+    // Work can queue more (a store queues its autoRead): wait until a pass finds nothing new.
+    for (;;) {
+      const pending = [...this.chains.values()];
+      if (pending.length === 0) return;
+      await Promise.all(pending);
+      if ([...this.chains.values()].every((p) => pending.includes(p))) return;
+    }
   }
 
   opened(sessionId: string): void {
@@ -62,7 +68,9 @@ export class InboundStore implements MessageSink {
           messagesReceived.inc();
         }
       }
-      if (stored.length) await this.autoRead(sessionId, stored);
+      // Next in the session's order, not part of the store: a store awaited before Baileys' delivery receipt
+      // (storeBeforeReceipt) must not send the read receipt ahead of it.
+      if (stored.length) void this.enqueue(sessionId, "autoRead", () => this.autoRead(sessionId, stored));
     });
   }
 

@@ -83,6 +83,9 @@ describe("receiving messages", () => {
       10_000,
     );
     expect(receipt.messageId).toBe(sent.id);
+    // The delivery receipt first, then the read one (the message is stored before either).
+    const kinds = (await mh.simReceipts(phone)).filter((r) => r.messageId === sent.id).map((r) => (r.type === "read" ? "read" : "delivery"));
+    expect(kinds).toEqual(["delivery", "read"]);
     await mh.call("PATCH", `/api/v1/sessions/${sessionId}`, { token: mh.tokens.acmeOwner, body: { autoRead: false } });
   });
 
