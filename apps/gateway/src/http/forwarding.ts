@@ -1,8 +1,9 @@
 // Forwarding: any gateway answers any REST route. A call about a session held by another live gateway is sent on
 // to it with a signed assertion (cluster/assertion.ts) and its answer streamed back (SSE included); with no live
 // holder it is 503 `gateway_unavailable`. The holder is looked up in one statement and remembered briefly
-// (cluster/holder-hints.ts): a stale hint costs an extra hop or one more lookup, never a wrong answer. A new session is placed by the create procedure itself (any transport;
-// cluster/holder-ports.ts), so POST /sessions is answered here.
+// (cluster/holder-hints.ts): a stale hint costs an extra hop or one more lookup, never a wrong answer. A new
+// session is placed by the create procedure itself (any transport; cluster/holder-ports.ts), so POST /sessions is
+// answered here.
 import { DomainError, errorBody } from "@wa/api";
 import type { Database } from "@wa/db";
 import { sessionRouteOf, type SessionRoute } from "@wa/db/queries";
