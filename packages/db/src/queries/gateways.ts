@@ -98,17 +98,8 @@ export async function listLiveGateways(db: Executor, staleMs: number): Promise<L
 }
 
 /** Whether the gateway answers for its sessions: not offline, heartbeat fresher than `staleMs`. */
-export async function gatewayIsLive(db: Executor, id: string, staleMs: number): Promise<{ live: boolean; baseUrl: string | null }> {
-  const [row] = await db
-    .select({
-      baseUrl: gateways.baseUrl,
-      live: sql<boolean>`${gateways.status} <> 'offline' and ${gateways.heartbeatAt} > now() - (${staleMs} * interval '1 millisecond')`,
-    })
-    .from(gateways)
-    .where(eq(gateways.id, id))
-    .limit(1);
-  return row ? { live: row.live, baseUrl: row.baseUrl } : { live: false, baseUrl: null };
-}
+const answersForItsSessions = (staleMs: number) =>
+  sql<boolean>`${gateways.status} <> 'offline' and ${gateways.heartbeatAt} > now() - (${staleMs} * interval '1 millisecond')`;
 
 /** Where a call about a session goes: its organization and status, the gateway it is recorded under and whether that gateway is live. */
 export interface SessionRoute {
@@ -128,7 +119,7 @@ export async function sessionRouteOf(db: Executor, sessionId: string, staleMs: n
       organizationId: waSessions.organizationId,
       status: waSessions.status,
       gatewayId: waSessions.gatewayId,
-      gatewayLive: sql<boolean>`coalesce(${gateways.status} <> 'offline' and ${gateways.heartbeatAt} > now() - (${staleMs} * interval '1 millisecond'), false)`,
+      gatewayLive: sql<boolean>`coalesce(${answersForItsSessions(staleMs)}, false)`,
       gatewayUrl: gateways.baseUrl,
     })
     .from(waSessions)
