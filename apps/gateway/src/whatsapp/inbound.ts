@@ -107,13 +107,15 @@ function foldedReceipts(m: WAMessage): ReceiptUpdate[] {
 /**
  * The socket's `beforeMessageReceipt` (our Baileys patch): stores a message before WhatsApp is told it arrived, so a
  * crash between the receipt and the store cannot lose it (WhatsApp never sends an acknowledged message again). The
- * upsert that follows finds it stored (deduplicated by WhatsApp id). A copy is cleaned as Baileys cleans the message
- * it emits (normalized JIDs), so both paths see the same message.
+ * upsert that follows skips it (`storedAhead`, the ids stored here and not yet upserted on this socket; the database
+ * would deduplicate it anyway, at a transaction per message). A copy is cleaned as Baileys cleans the message it
+ * emits (normalized JIDs), so both paths see the same message.
  */
 export function storeBeforeReceipt(
   sessionId: string,
   sink: MessageSink,
   self: () => { id?: string | null; lid?: string | null } | undefined,
+  storedAhead: Set<string>,
 ): (message: WAMessage) => Promise<void> {
   return async (message) => {
     const me = self();
@@ -121,14 +123,18 @@ export function storeBeforeReceipt(
     const copy: WAMessage = { ...message, key: { ...message.key } };
     cleanMessage(copy, me.id, me.lid ?? ""); // "" matches no JID, as an absent LID does
     const received = toReceivedMessage(copy);
-    if (received) await sink.storeNow(sessionId, [received]);
+    if (!received) return;
+    await sink.storeNow(sessionId, [received]);
+    storedAhead.add(received.waMessageId);
   };
 }
 
 /** Listens to the socket's message events for one session; returns the function that stops listening. */
-export function attachMessageEvents(ev: Ev, sessionId: string, sink: MessageSink): () => void {
+export function attachMessageEvents(ev: Ev, sessionId: string, sink: MessageSink, storedAhead = new Set<string>()): () => void {
   const onUpsert = ({ messages }: BaileysEventMap["messages.upsert"]) => {
-    const received = messages.map(toReceivedMessage).filter((m): m is ReceivedMessage => m !== null);
+    const received = messages
+      .map(toReceivedMessage)
+      .filter((m): m is ReceivedMessage => m !== null && !storedAhead.delete(m.waMessageId));
     if (received.length) sink.received(sessionId, received);
     // Baileys' event buffer folds receipts that arrive in the same window as the upsert of our own message into
     // it (its `status`, its `userReceipt`) instead of emitting them: take them from there.

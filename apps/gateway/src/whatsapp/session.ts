@@ -390,8 +390,9 @@ export class WhatsAppSession {
     const { config } = this.deps;
     this.qrCount = 0;
     const messages = this.deps.messages;
+    const storedAhead = new Set<string>(); // ids stored before their receipt on this socket, not yet upserted
     const socketConfig: Parameters<typeof makeWASocket>[0] & { beforeMessageReceipt?: (message: WAMessage) => Promise<void> } = {
-      ...(messages ? { beforeMessageReceipt: storeBeforeReceipt(this.id, messages, () => auth.state.creds.me) } : {}),
+      ...(messages ? { beforeMessageReceipt: storeBeforeReceipt(this.id, messages, () => auth.state.creds.me, storedAhead) } : {}),
       auth: auth.state,
       logger: this.baileysLogger,
       ...(config.waWsUrl ? { waWebSocketUrl: config.waWsUrl } : {}),
@@ -423,7 +424,7 @@ export class WhatsAppSession {
     sock.ev.on("connection.update", onConnection);
     sock.ev.on("creds.update", onCreds);
     this.capture.attach(sock.ev, { historyExpected: !auth.state.creds.accountSyncCounter });
-    const detachMessages = messages ? attachMessageEvents(sock.ev, this.id, messages) : () => {};
+    const detachMessages = messages ? attachMessageEvents(sock.ev, this.id, messages, storedAhead) : () => {};
     this.detachSocket = () => {
       sock.ev.off("connection.update", onConnection);
       sock.ev.off("creds.update", onCreds);
