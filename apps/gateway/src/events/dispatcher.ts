@@ -34,7 +34,7 @@ export interface DispatcherOptions {
   firstBackoffMs: number;
   maxBackoffMs: number;
   maxAttempts: number;
-  /** Events read per fan-out step (default 500). */
+  /** Events read per fan-out step (default 2 000: a step is one short transaction whatever its size). */
   fanOutBatch: number;
   /** WEBHOOK_ALLOW_PRIVATE=1. */
   allowPrivate: boolean;
@@ -50,7 +50,7 @@ export const defaultDispatcherOptions: DispatcherOptions = {
   firstBackoffMs: webhookDelivery.firstBackoffMs,
   maxBackoffMs: webhookDelivery.maxBackoffMs,
   maxAttempts: webhookDelivery.maxAttempts,
-  fanOutBatch: 500,
+  fanOutBatch: 2_000,
   allowPrivate: false,
 };
 

@@ -1,12 +1,12 @@
 // Webhooks of an organization: CRUD for the router, and the dispatcher's per-webhook lease (one gateway works on a
 // webhook's deliveries at a time, so they go out in event order) and fan-out (events after the webhook's cursor
 // become delivery rows).
-import { and, asc, eq, sql } from "drizzle-orm";
+import { and, asc, eq, gt, sql } from "drizzle-orm";
 import type { Executor } from "../client.ts";
 import { webhookDelivery, type EventType } from "../contract.ts";
 import { newId } from "../ids.ts";
 import { events, eventSequences, webhookDeliveries, webhooks, type WebhookRow } from "../schema/index.ts";
-import { EVENT_ID_ZERO, listEventsAfter } from "./events.ts";
+import { EVENT_ID_ZERO } from "./events.ts";
 
 /** The contract's Webhook (the secret never leaves through it). */
 export interface Webhook {
@@ -195,15 +195,23 @@ export async function fanOutWebhook(db: Executor, webhook: WebhookRow, limit: nu
       .for("update");
     if (!current) return 0;
     const fresh = { ...webhook, ...current };
-    const batch = await listEventsAfter(tx, { organizationId: webhook.organizationId, after: current.cursor, limit });
+    // Only what the filters and the delivery row need: the payloads stay in the table (a batch is thousands of them).
+    const batch = await tx
+      .select({ id: events.id, type: events.type, sessionId: events.sessionId })
+      .from(events)
+      .where(and(eq(events.organizationId, webhook.organizationId), gt(events.id, current.cursor)))
+      .orderBy(asc(events.id))
+      .limit(limit);
     const last = batch[batch.length - 1];
     if (!last) return 0;
     const selected = batch.filter((event) => matches(fresh, event));
     if (selected.length > 0) {
-      await tx
-        .insert(webhookDeliveries)
-        .values(selected.map((event) => ({ id: newId(), webhookId: webhook.id, eventId: event.id, type: event.type })))
-        .onConflictDoNothing();
+      // One statement whatever the batch's size (a VALUES list is 4 parameters a row).
+      const rows = JSON.stringify(selected.map((event) => ({ id: newId(), event_id: event.id, type: event.type })));
+      await tx.execute(sql`
+        insert into webhook_deliveries (id, webhook_id, event_id, type)
+        select d.id, ${webhook.id}, d.event_id, d.type from jsonb_to_recordset(${rows}::jsonb) as d(id text, event_id text, type text)
+        on conflict do nothing`);
     }
     await tx.update(webhooks).set({ cursor: last.id }).where(eq(webhooks.id, webhook.id));
     return batch.length;
