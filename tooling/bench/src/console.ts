@@ -12,7 +12,7 @@ import { table } from "./report.ts";
 import { ms, summarize } from "./stats.ts";
 import { seedListScale, ORGS, SESSIONS } from "./sessions-list.ts";
 
-const RUNS = 10;
+const RUNS = 6;
 const PAGE_CHANGES_PER_RUN = 3;
 const ROWS = "tbody tr[data-session-id]";
 const ADMIN_EMAIL = "admin@example.com";
