@@ -15,7 +15,7 @@ import { startReceiver, type Endpoint, type Receiver } from "./webhook-receiver.
 /** Concurrent writers (one session each, so they never wait on one another's row lock). */
 const WRITERS = 4;
 const BURST_ONE = 300;
-const BURST_TEN = 100;
+const BURST_TEN = 60;
 const PACED_RATE = 20;
 const PACED_SECONDS = 10;
 const COST_RUNS = 150;
@@ -24,8 +24,8 @@ const BACKLOG = 100_000;
 const BACKLOG_SMALL = 10_000;
 const BACKLOG_CHUNK = 10_000;
 const BACKLOG_FANOUT_TIMEOUT_MS = 300_000;
-const BACKLOG_WATCH_MS = 10_000;
-const DRAIN_MS = 10_000;
+const BACKLOG_WATCH_MS = 5_000;
+const DRAIN_MS = 5_000;
 const SAMPLE_MS = 200;
 
 interface Webhook {
