@@ -5,6 +5,8 @@
 // socket per account, no new linked device).
 import { and, eq, gte, inArray, ne, sql } from "drizzle-orm";
 import { schema, seed } from "@wa/db";
+import { applyAuthKeyChanges, writeAuthCreds } from "@wa/db/queries";
+import { mintCompanions, toBufferJson, type MintedCompanion } from "@wa/wa-sim";
 import { defaultClusterTimings } from "@wa/gateway/cluster";
 import type { BenchDatabase } from "./database.ts";
 import { BENCH_PASSWORD, createBenchIdentity, SUPER_ADMIN_EMAIL, type BenchIdentity } from "./gateway.ts";
@@ -14,8 +16,10 @@ import { summarize, type Summary } from "./stats.ts";
 
 const GATEWAYS = ["gw-1", "gw-2", "gw-3"] as const;
 const SCENARIO: Scenario = { seed: "bench-cluster", contacts: 5, groups: 1, membersPerGroup: 3 };
-/** Pairings in flight at once, all created through gw-1 (placement spreads them). */
-export const PAIRING_CONCURRENCY = 16;
+/** The simulated accounts' numbers: this prefix + 7 digits. */
+const PHONE_PREFIX = "62818";
+/** Starts in flight at once (each goes through gw-1 to the session's holder). */
+const START_CONCURRENCY = 8;
 /** Requests per path (direct, forwarded) for the forwarding overhead, alternating; after WARMUP of each. */
 const FORWARD_ROUNDS = 200;
 const WARMUP = 20;
@@ -79,49 +83,47 @@ function gatewayOf(c: Cluster, id: string): GatewayChild {
 }
 
 /**
- * Creates `count` sessions through gw-1 one at a time (so placement sees every earlier one: created concurrently
- * they would all see the same loads and land on one gateway), then pairs them PAIRING_CONCURRENCY at a time.
+ * Adds `count` sessions the way a user brings back numbers already linked: each is created through gw-1 (placement
+ * puts it on the least-loaded gateway), given the auth state of a companion the simulator minted (what a pairing and
+ * its first login leave; pairing 300 through the gateways would be two minutes of the time plan), and started through
+ * gw-1's API. Returns once all are `working`.
  */
-async function pairMore(c: Cluster, count: number): Promise<{ sessions: number; seconds: number }> {
+async function startMore(c: Cluster, count: number): Promise<{ sessions: number; seconds: number }> {
   const offset = c.phones.length;
   const t0 = Date.now();
-  const phones = Array.from({ length: count }, (_, i) => `62818${String(offset + i).padStart(7, "0")}`);
   const via = gatewayOf(c, "gw-1").url;
-  for (let i = 0; i < phones.length; i += PAIRING_CONCURRENCY) {
-    const batch: { id: string; phoneNumber: string }[] = [];
-    for (const phoneNumber of phones.slice(i, i + PAIRING_CONCURRENCY)) {
-      const created = await api<{ id: string }>(via, await c.identity.ownerToken(), "/sessions", { method: "POST", body: { label: `cluster ${phoneNumber}`, start: true } });
-      if (created.status !== 201) throw new Error(`create: HTTP ${created.status}`);
-      batch.push({ id: created.body.id, phoneNumber });
-    }
-    await pool(batch, PAIRING_CONCURRENCY, (s) => scanAndWait(c, via, s.id, s.phoneNumber));
+  const minted = await mintCompanions(c.sim.httpUrl, { count, phonePrefix: PHONE_PREFIX, firstIndex: offset, scenario: SCENARIO });
+  // Created one at a time: placement happens in the create's transaction and must see every earlier session.
+  const created: { id: string; companion: MintedCompanion }[] = [];
+  for (const companion of minted) {
+    const res = await api<{ id: string }>(via, await c.identity.ownerToken(), "/sessions", { method: "POST", body: { label: `cluster ${companion.phoneNumber}`, start: false } });
+    if (res.status !== 201) throw new Error(`create: HTTP ${res.status}`);
+    created.push({ id: res.body.id, companion });
   }
-  c.phones.push(...phones);
+  const ids = await pool(created, START_CONCURRENCY, async ({ id, companion }) => {
+    await storeAuthState(c.db, id, companion);
+    const started = await api<{ status: string }>(via, await c.identity.ownerToken(), `/sessions/${id}:start`, { method: "POST" });
+    if (started.status !== 200) throw new Error(`start: HTTP ${started.status}`);
+    return id;
+  });
+  for (;;) {
+    const working = await c.db.db.$count(schema.waSessions, and(inArray(schema.waSessions.id, ids), eq(schema.waSessions.status, "working")));
+    if (working === ids.length) break;
+    if (Date.now() - t0 > WAIT_MS) throw new Error(`${working} of ${ids.length} started sessions working after ${WAIT_MS / 1000} s`);
+    await sleep(200);
+  }
+  c.phones.push(...minted.map((m) => m.phoneNumber));
   return { sessions: c.phones.length, seconds: (Date.now() - t0) / 1000 };
 }
 
-/** Reads the session's QR, has the simulated phone scan it (again with the next QR if refused), waits for `working`. */
-async function scanAndWait(c: Cluster, via: string, id: string, phoneNumber: string): Promise<void> {
-  const deadline = Date.now() + 180_000;
-  let scanned = false;
-  while (Date.now() < deadline) {
-    const token = await c.identity.ownerToken();
-    const current = await api<{ status: string }>(via, token, `/sessions/${id}`);
-    if (current.body.status === "working") return;
-    if (!scanned && current.body.status === "scan_qr_code") {
-      const qr = await api<{ qr: string }>(via, token, `/sessions/${id}/qr`);
-      if (qr.status === 200) {
-        const res = await fetch(`${c.sim.httpUrl}/sim/scan`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ qr: qr.body.qr, phoneNumber, scenario: SCENARIO }),
-        });
-        scanned = res.ok;
-      }
-    }
-    await sleep(200);
-  }
-  throw new Error(`session ${id} did not reach working within 180 s`);
+/** The session's Baileys auth state, stored as the gateway stores it (plain JSON rows: it seals them when it reads). */
+async function storeAuthState(db: BenchDatabase, sessionId: string, minted: MintedCompanion): Promise<void> {
+  await writeAuthCreds(db.db, sessionId, { value: toBufferJson(minted.creds), sealKeyId: null });
+  const upserts = minted.keys.map(([key, value]) => {
+    const at = key.indexOf(":");
+    return { type: key.slice(0, at), keyId: key.slice(at + 1), value: toBufferJson(value), sealKeyId: null };
+  });
+  await applyAuthKeyChanges(db.db, sessionId, { upserts, deletes: [] });
 }
 
 async function sessionIdsOn(c: Cluster, gatewayId: string): Promise<string[]> {
@@ -297,14 +299,14 @@ async function startCluster(db: BenchDatabase): Promise<Cluster> {
 /** Only the forwarding overhead, with a few sessions (`--only=forwarding`: for working on it, never reported). */
 export async function measureForwardingOnly(db: BenchDatabase, sessions: number): Promise<ClusterProcessFigures["forwarding"]> {
   const c = await startCluster(db);
-  await pairMore(c, sessions);
+  await startMore(c, sessions);
   return forwardingOverhead(c);
 }
 
 export async function measureClusterProcesses(db: BenchDatabase, scale: ClusterScale): Promise<ClusterProcessFigures> {
   const c = await startCluster(db);
 
-  const pairing = [await pairMore(c, scale.first)];
+  const pairing = [await startMore(c, scale.first)];
   console.log(`  ${scale.first} sessions working in ${pairing[0]?.seconds.toFixed(0)} s`);
   const forwarding = await forwardingOverhead(c);
   // Printed now: a later part failing must not lose these figures.
@@ -312,7 +314,7 @@ export async function measureClusterProcesses(db: BenchDatabase, scale: ClusterS
   console.log(`  forwarding: direct ${direct.median.toFixed(2)} ms, forwarded ${forwarded.median.toFixed(2)} ms (÷ ${(forwarded.median / direct.median).toFixed(2)})`);
   const failovers = [await failover(c)];
   console.log(`  failover of ${failovers[0]?.moved} sessions: ${((failovers[0]?.lastMs ?? 0) / 1000).toFixed(1)} s`);
-  pairing.push(await pairMore(c, scale.total - scale.first));
+  pairing.push(await startMore(c, scale.total - scale.first));
   console.log(`  ${scale.total} sessions working in ${pairing[1]?.seconds.toFixed(0)} s more`);
   const rolling = await rollingRestart(c);
   console.log(`  rolling restart: worst ${rolling.worstDisconnected} disconnected`);
