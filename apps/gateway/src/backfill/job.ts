@@ -5,7 +5,8 @@
 import type { Database } from "@wa/db";
 import {
   applyContactLidMappings,
-  listContactsPage,
+  countContacts,
+  countContactsPage,
   pruneGroups,
   syncGroups,
   type GroupMemberUpsert,
@@ -147,22 +148,23 @@ async function backfillContacts(ctx: BackfillContext): Promise<void> {
   ctx.logger.info({ ms: Date.now() - t0, mappings: mappings.length }, "backfill: LID mappings applied");
   // Every contact the device delivered is now written (the capture is idle; contacts are never deleted here):
   // those the resync added are the difference. Writing them back would change nothing.
-  const total = await countStoredContacts(ctx, () => undefined);
+  check(ctx);
+  const total = await countContacts(db, sessionId);
   if (total > counted) ctx.progress({ contacts: total - counted });
 }
 
-/** Counts the session's stored contacts page by page (never all in memory), telling `onPage` each page's size. */
+/** Counts the session's stored contacts a page at a time (counted in the database), telling `onPage` each page's size. */
 async function countStoredContacts(ctx: BackfillContext, onPage: (n: number) => void): Promise<number> {
   let after: string | null = null;
   let total = 0;
   for (;;) {
     check(ctx);
-    const page = await listContactsPage(ctx.db, ctx.sessionId, after, ctx.batchSize);
-    if (page.length === 0) break;
-    total += page.length;
-    onPage(page.length);
-    after = page[page.length - 1]?.jid ?? null;
-    if (page.length < ctx.batchSize) break;
+    const page = await countContactsPage(ctx.db, ctx.sessionId, after, ctx.batchSize);
+    if (page.count === 0) break;
+    total += page.count;
+    onPage(page.count);
+    after = page.lastJid;
+    if (page.count < ctx.batchSize) break;
   }
   return total;
 }

@@ -6,7 +6,7 @@ import { newId } from "../ids.ts";
 import { groupMembers, groups, organizations, waSessions } from "../schema/index.ts";
 import { createTestDatabase, type TestDatabase } from "../testing.ts";
 import { sql } from "drizzle-orm";
-import { syncGroups, upsertContacts, upsertGroupMembers, upsertGroups, type GroupMemberUpsert, type GroupUpsert } from "./directory.ts";
+import { countContacts, countContactsPage, syncGroups, upsertContacts, upsertGroupMembers, upsertGroups, type GroupMemberUpsert, type GroupUpsert } from "./directory.ts";
 
 const G1 = "111@g.us";
 const G2 = "222@g.us";
@@ -203,5 +203,43 @@ describe("upserts of rows equal to the stored ones", () => {
     expect(after[2]?.filter((v) => !before[2]?.includes(v))).toHaveLength(1);
     const [two] = await t.db.execute<{ name: string }>(sql`select name from contacts where jid = '2@s.whatsapp.net'`);
     expect(two?.name).toBe("Two, renamed");
+  });
+});
+
+describe("counting a session's contacts", () => {
+  let t: TestDatabase;
+  const sessionId = newId();
+  const otherSession = newId();
+
+  beforeAll(async () => {
+    t = await createTestDatabase();
+    await t.db.insert(organizations).values({ id: "org-count", name: "org-count" });
+    await t.db.insert(waSessions).values([
+      { id: sessionId, organizationId: "org-count", gatewayId: "gw", label: "count" },
+      { id: otherSession, organizationId: "org-count", gatewayId: "gw", label: "other" },
+    ]);
+    await upsertContacts(t.db, sessionId, [5, 1, 4, 2, 3].map((n) => ({ jid: `62800${n}@s.whatsapp.net`, name: `c${n}` })));
+    await upsertContacts(t.db, otherSession, [{ jid: "628009@s.whatsapp.net" }]);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it("pages by jid, giving each page's size and last jid (no rows), and the total at once", async () => {
+    const pages: { count: number; lastJid: string | null }[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const page = await countContactsPage(t.db, sessionId, after, 2);
+      pages.push(page);
+      if (page.count < 2) break;
+      after = page.lastJid;
+    }
+    expect(pages).toEqual([
+      { count: 2, lastJid: "628002@s.whatsapp.net" },
+      { count: 2, lastJid: "628004@s.whatsapp.net" },
+      { count: 1, lastJid: "628005@s.whatsapp.net" },
+    ]);
+    expect(await countContactsPage(t.db, sessionId, "628005@s.whatsapp.net", 2)).toEqual({ count: 0, lastJid: null });
+    expect(await countContacts(t.db, sessionId)).toBe(5);
   });
 });

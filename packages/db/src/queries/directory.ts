@@ -1,7 +1,7 @@
 // What a session's device knows: contacts (names, LID↔phone-number), groups and their members. Batched,
 // idempotent upserts: each call is one statement over a JSON array, so a batch costs one round trip.
 import { createHash } from "node:crypto";
-import { and, eq, sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Executor } from "../client.ts";
 import { contacts, groupMembers, groups } from "../schema/index.ts";
 
@@ -459,37 +459,42 @@ async function changedGroups(
   return new Set(rows.map((r) => r.jid));
 }
 
-/** Keyset pages of the session's contacts (by jid), for streaming them without loading all. */
-export async function listContactsPage(
+/**
+ * One keyset page of the session's contacts (by jid), counted in the database: how many rows it holds and its last
+ * jid, for counting them page by page without reading them (the primary key's index serves it).
+ */
+export async function countContactsPage(
   db: Executor,
   sessionId: string,
   afterJid: string | null,
   limit: number,
-): Promise<ContactUpsert[]> {
-  return db
-    .select({
-      jid: contacts.jid,
-      phoneJid: contacts.phoneJid,
-      lidJid: contacts.lidJid,
-      name: contacts.name,
-      notify: contacts.notify,
-      verifiedName: contacts.verifiedName,
-    })
-    .from(contacts)
-    .where(and(eq(contacts.sessionId, sessionId), afterJid === null ? undefined : sql`${contacts.jid} > ${afterJid}`))
-    .orderBy(contacts.jid)
-    .limit(limit);
+): Promise<{ count: number; lastJid: string | null }> {
+  const rows = await db.execute<{ count: number; last_jid: string | null }>(sql`
+    select count(*)::int as count, max(p.jid) as last_jid
+    from (
+      select c.jid from contacts c
+      where c.session_id = ${sessionId} ${afterJid === null ? sql`` : sql`and c.jid > ${afterJid}`}
+      order by c.jid limit ${limit}
+    ) p`);
+  const row = rows[0];
+  return { count: row?.count ?? 0, lastJid: row?.last_jid ?? null };
+}
+
+/** How many contacts the session has stored: one count in the database, no rows read into the caller. */
+export async function countContacts(db: Executor, sessionId: string): Promise<number> {
+  const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(contacts).where(eq(contacts.sessionId, sessionId));
+  return row?.n ?? 0;
 }
 
 export async function countDirectory(
   db: Executor,
   sessionId: string,
 ): Promise<{ contacts: number; groups: number; groupMembers: number }> {
-  const [c] = await db.select({ n: sql<number>`count(*)::int` }).from(contacts).where(eq(contacts.sessionId, sessionId));
+  const c = await countContacts(db, sessionId);
   const [g] = await db.select({ n: sql<number>`count(*)::int` }).from(groups).where(eq(groups.sessionId, sessionId));
   const [m] = await db
     .select({ n: sql<number>`count(*)::int` })
     .from(groupMembers)
     .where(eq(groupMembers.sessionId, sessionId));
-  return { contacts: c?.n ?? 0, groups: g?.n ?? 0, groupMembers: m?.n ?? 0 };
+  return { contacts: c, groups: g?.n ?? 0, groupMembers: m?.n ?? 0 };
 }
