@@ -5,7 +5,7 @@ import type { Logger } from "pino";
 import type { WebSocket } from "ws";
 import { openKeyBundle, parseCompanionFinish, parseCompanionHello, primaryHello, type CompanionHello } from "./link-code.ts";
 import { NoiseResponder } from "./noise.ts";
-import { signDeviceIdentity, verifyDeviceSignature } from "./phone.ts";
+import { pairSuccessStanza, signDeviceIdentity, verifyDeviceSignature } from "./phone.ts";
 import type { SimServer } from "./server.ts";
 import type { Account, Companion } from "./world.ts";
 
@@ -204,21 +204,7 @@ export class Connection {
         },
         reject: fail,
       };
-      this.send({
-        tag: "iq",
-        attrs: { id: iqId, to: "s.whatsapp.net", type: "set", xmlns: "md", t: nowSec() },
-        content: [
-          {
-            tag: "pair-success",
-            attrs: {},
-            content: [
-              { tag: "device-identity", attrs: { "key-index": String(companion.keyIndex) }, content: hmacEnvelope },
-              { tag: "platform", attrs: { name: "smbi" } },
-              { tag: "device", attrs: { jid: `${account.phoneNumber}:${deviceId}@s.whatsapp.net`, lid: `${account.lid}:${deviceId}@lid` } },
-            ],
-          },
-        ],
-      });
+      this.send(pairSuccessStanza(account, companion, hmacEnvelope, iqId));
     });
   }
 

@@ -1,6 +1,9 @@
 // The control API: typed in-process methods and their JSON routes under /sim/.
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { BufferJSON } from "@whiskeysockets/baileys";
 import { WrongPairingCodeError } from "./connection.ts";
+import { withFastCurve } from "./fast-curve.ts";
+import { mintCompanion, type MintedClient } from "./mint.ts";
 import { parsePairingQr } from "./phone.ts";
 import type { ScenarioOptions } from "./scenario.ts";
 import type { SimServer } from "./server.ts";
@@ -60,6 +63,12 @@ export interface DeviceInfo {
   preKeysOnServer: number;
   pendingMessages: number;
 }
+
+/** A minted companion: where it is linked, and the Baileys auth state its client holds. */
+export interface MintedCompanion extends ScanResult, MintedClient {}
+
+/** Companions one mint request may make (its answer is about 8 KiB each). */
+export const MAX_MINT = 1000;
 
 export interface FaultRequest {
   phoneNumber: string;
@@ -136,6 +145,48 @@ export class SimControl {
       throw new SimError(e instanceof WrongPairingCodeError ? "validation_error" : "conflict", (e as Error).message);
     }
     return { phoneNumber: account.phoneNumber, jid: account.jid, lid: account.lidJid, deviceId: companion.deviceId };
+  }
+
+  /**
+   * Links `count` companions as if each had been paired by QR and had logged in once, without a client: one per
+   * account `phoneNumbers[i]`, or `phonePrefix` + (firstIndex + i) padded to 7 digits, or a new number each (an
+   * existing account is reused, a new one gets `scenario`). Returns each client's creds and Signal keys.
+   */
+  mintCompanions(input: { count?: number; phoneNumbers?: string[]; phonePrefix?: string; firstIndex?: number; scenario?: ScenarioOptions }): MintedCompanion[] {
+    const { phoneNumbers, phonePrefix } = input;
+    if (phoneNumbers !== undefined && (!Array.isArray(phoneNumbers) || phoneNumbers.some((n) => typeof n !== "string"))) {
+      throw new SimError("validation_error", "phoneNumbers must be an array of strings");
+    }
+    const count = phoneNumbers?.length ?? input.count;
+    if (typeof count !== "number" || !Number.isInteger(count) || count < 1 || count > MAX_MINT) {
+      throw new SimError("validation_error", `count must be an integer from 1 to ${MAX_MINT}`);
+    }
+    const firstIndex = input.firstIndex ?? 0;
+    if (!Number.isInteger(firstIndex) || firstIndex < 0) throw new SimError("validation_error", "firstIndex must be a non-negative integer");
+    if (phonePrefix !== undefined && (typeof phonePrefix !== "string" || !/^[1-9][0-9]{0,7}$/.test(phonePrefix))) {
+      throw new SimError("validation_error", "phonePrefix must be 1 to 8 digits");
+    }
+    const numbers = Array.from({ length: count }, (_, i) =>
+      phoneNumbers?.[i] ?? (phonePrefix === undefined ? undefined : `${phonePrefix}${String(firstIndex + i).padStart(7, "0")}`),
+    );
+    for (const n of numbers) {
+      if (n !== undefined && !/^[1-9][0-9]{6,14}$/.test(n)) throw new SimError("validation_error", `${n} is not a phone number (E.164 digits without +)`);
+    }
+    const world = this.server.world;
+    // New accounts' keys on the fast curve too (it swaps Baileys' Curve only for this synchronous loop).
+    return withFastCurve(() =>
+      numbers.map((phoneNumber) => {
+        let account = phoneNumber ? world.accounts.get(phoneNumber) : undefined;
+        if (!account) {
+          try {
+            account = world.createAccount({ phoneNumber, scenario: input.scenario });
+          } catch (e) {
+            throw new SimError("validation_error", (e as Error).message);
+          }
+        }
+        return { phoneNumber: account.phoneNumber, jid: account.jid, lid: account.lidJid, ...mintCompanion(world, account) };
+      }),
+    );
   }
 
   accounts(): AccountSummary[] {
@@ -369,6 +420,22 @@ export function createControlHandler(control: SimControl, server: SimServer) {
         const scenario = body.scenario;
         if (scenario !== undefined && (typeof scenario !== "object" || scenario === null)) throw new SimError("validation_error", "scenario must be an object");
         return send(200, await control.pairCode({ code: str(body.code, "code") ?? "", phoneNumber: str(body.phoneNumber, "phoneNumber") ?? "", scenario: scenario as ScenarioOptions | undefined }));
+      }
+      if (method === "POST" && a === "companions:mint" && !b) {
+        const body = await readJson(req);
+        const scenario = body.scenario;
+        if (scenario !== undefined && (typeof scenario !== "object" || scenario === null)) throw new SimError("validation_error", "scenario must be an object");
+        const minted = control.mintCompanions({
+          count: body.count as number | undefined,
+          phoneNumbers: body.phoneNumbers as string[] | undefined,
+          phonePrefix: str(body.phonePrefix, "phonePrefix", true),
+          firstIndex: body.firstIndex as number | undefined,
+          scenario: scenario as ScenarioOptions | undefined,
+        });
+        // Buffers as Baileys' BufferJSON writes them, so a client revives the auth state with BufferJSON.reviver.
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ data: minted }, BufferJSON.replacer));
+        return;
       }
       if (a === "accounts") {
         if (method === "GET" && !b) return send(200, { data: control.accounts() });

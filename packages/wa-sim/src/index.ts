@@ -1,12 +1,12 @@
 // Public entry point of @wa/wa-sim: start a simulator in-process, and helpers for tests of other packages.
-import { WA_CERT_DETAILS } from "@whiskeysockets/baileys";
-import { createControlHandler, SimControl, type ScanResult } from "./control.ts";
+import { BufferJSON, WA_CERT_DETAILS } from "@whiskeysockets/baileys";
+import { createControlHandler, SimControl, type MintedCompanion, type ScanResult } from "./control.ts";
 import type { ScenarioOptions } from "./scenario.ts";
 import { SimServer, type SimServerOptions } from "./server.ts";
 
 export type { SimServerOptions } from "./server.ts";
 export type { ScenarioOptions } from "./scenario.ts";
-export type { AccountDetail, AccountSummary, DeviceInfo, FaultKind, FaultRequest, ScanResult } from "./control.ts";
+export type { AccountDetail, AccountSummary, DeviceInfo, FaultKind, FaultRequest, MintedCompanion, ScanResult } from "./control.ts";
 export type { PresenceRecord, ReceiptRecord, ReceivedMessage } from "./world.ts";
 export { SimControl, SimError, STREAM_ERROR_CODES } from "./control.ts";
 export { muteLibsignalNoise } from "./quiet.ts";
@@ -101,4 +101,22 @@ export async function scanQr(
   const body = (await res.json()) as ScanResult & { error?: { code: string; message: string } };
   if (!res.ok) throw new Error(`scan failed: ${body.error?.code ?? res.status}: ${body.error?.message ?? ""}`);
   return body;
+}
+
+/**
+ * Has a simulator (in another process) mint linked companions (POST /sim/companions:mint) and revives their auth
+ * states' Buffers: each `{ creds, keys }` is what a Baileys client holds after pairing and its first login.
+ */
+export async function mintCompanions(
+  httpUrl: string,
+  opts: { count?: number; phoneNumbers?: string[]; phonePrefix?: string; firstIndex?: number; scenario?: ScenarioOptions },
+): Promise<MintedCompanion[]> {
+  const res = await fetch(new URL("/sim/companions:mint", httpUrl), {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(opts),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`mint failed: HTTP ${res.status} ${text.slice(0, 300)}`);
+  return (JSON.parse(text, BufferJSON.reviver) as { data: MintedCompanion[] }).data;
 }

@@ -56,6 +56,26 @@ export function signDeviceIdentity(account: Account, companion: { identityKey: B
   return { hmacEnvelope: proto.ADVSignedDeviceIdentityHMAC.encode({ details: signed, hmac }).finish(), details };
 }
 
+/** The server's `pair-success` iq that tells a registering client which device of which account it now is. */
+export function pairSuccessStanza(account: Account, companion: { deviceId: number; keyIndex: number }, hmacEnvelope: Uint8Array, iqId: string): BinaryNode {
+  const { deviceId } = companion;
+  return {
+    tag: "iq",
+    attrs: { id: iqId, to: "s.whatsapp.net", type: "set", xmlns: "md", t: Math.floor(Date.now() / 1000).toString() },
+    content: [
+      {
+        tag: "pair-success",
+        attrs: {},
+        content: [
+          { tag: "device-identity", attrs: { "key-index": String(companion.keyIndex) }, content: hmacEnvelope },
+          { tag: "platform", attrs: { name: "smbi" } },
+          { tag: "device", attrs: { jid: `${account.phoneNumber}:${deviceId}@s.whatsapp.net`, lid: `${account.lid}:${deviceId}@lid` } },
+        ],
+      },
+    ],
+  };
+}
+
 /** Checks the companion's device signature from `pair-device-sign` against the details we issued. */
 export function verifyDeviceSignature(account: Account, identityKey: Buffer, issuedDetails: Uint8Array, reply: BinaryNode): boolean {
   const sign = getBinaryNodeChild(reply, "pair-device-sign");
