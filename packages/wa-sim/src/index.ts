@@ -120,3 +120,6 @@ export async function mintCompanions(
   if (!res.ok) throw new Error(`mint failed: HTTP ${res.status} ${text.slice(0, 300)}`);
   return (JSON.parse(text, BufferJSON.reviver) as { data: MintedCompanion[] }).data;
 }
+
+/** JSON of an auth-state value with Buffers as Baileys' BufferJSON writes them (what a Baileys auth store keeps). */
+export const toBufferJson = (value: unknown): string => JSON.stringify(value, BufferJSON.replacer);
