@@ -173,9 +173,9 @@ export class SimControl {
       if (n !== undefined && !/^[1-9][0-9]{6,14}$/.test(n)) throw new SimError("validation_error", `${n} is not a phone number (E.164 digits without +)`);
     }
     const world = this.server.world;
-    // New accounts' keys on the fast curve too (it swaps Baileys' Curve only for this synchronous loop).
-    return withFastCurve(() =>
-      numbers.map((phoneNumber) => {
+    return numbers.map((phoneNumber) =>
+      // New accounts' keys on the fast curve too (it swaps Baileys' Curve for one companion's synchronous work).
+      withFastCurve(() => {
         let account = phoneNumber ? world.accounts.get(phoneNumber) : undefined;
         if (!account) {
           try {

@@ -27,12 +27,16 @@ function clamped(priv: Uint8Array): Buffer {
   return k;
 }
 
-/** A Curve25519 key pair (32-byte halves, as Baileys' Curve.generateKeyPair returns them). */
+/**
+ * A Curve25519 key pair (32-byte halves, as Baileys' Curve.generateKeyPair returns them): Node's X25519 in DER, whose
+ * key is its last 32 bytes. DER, not JWK: exporting KeyObjects as JWK by the thousand stalls Node 20 in native code.
+ */
 export function fastKeyPair(): KeyPair {
-  const { publicKey, privateKey } = generateKeyPairSync("x25519");
-  const jwk = (k: typeof publicKey, part: "x" | "d") =>
-    Buffer.from(k.export({ format: "jwk" })[part] ?? "", "base64url");
-  return { private: jwk(privateKey, "d"), public: jwk(publicKey, "x") };
+  const { publicKey, privateKey } = generateKeyPairSync("x25519", {
+    publicKeyEncoding: { format: "der", type: "spki" },
+    privateKeyEncoding: { format: "der", type: "pkcs8" },
+  });
+  return { private: Buffer.from(privateKey.subarray(-32)), public: Buffer.from(publicKey.subarray(-32)) };
 }
 
 /** Edwards public keys of the private keys that signed within one withFastCurve (an identity key signs twice). */

@@ -1,23 +1,19 @@
 import { describe, expect, it } from "vitest";
-import { afterLadderS, keepToppingUp, ladderBudgetS } from "./pergw-plan.ts";
+import { pergwScale, stormWaitMs } from "./pergw-plan.ts";
 
-describe("sessions-per-gateway time plan", () => {
-  it("gives the ladder most of what is left after the fixed parts, never under a minute", () => {
-    expect(ladderBudgetS(afterLadderS(0) + 400)).toBeCloseTo(280);
-    expect(ladderBudgetS(10)).toBe(60);
+describe("sessions-per-gateway scale", () => {
+  it("is the issue's populations by default and smaller with --quick", () => {
+    expect(pergwScale(false, {})).toEqual({ floor: 16, low: 50, tail: 16, mid: 500, top: 1000 });
+    expect(pergwScale(true, {}).top).toBeLessThan(1000);
   });
 
-  it("tops the storm up chunk by chunk while the chunk and the larger storms still fit, and no more than wanted", () => {
-    const base = { ladderTop: 30, lastChunkS: 40, wanted: 970, forced: false };
-    const room = (paired: number) => afterLadderS(30 + paired + 32) + 15 + 40;
-    expect(keepToppingUp({ ...base, paired: 0, remainingS: room(0) })).toBe(true);
-    expect(keepToppingUp({ ...base, paired: 0, remainingS: room(0) - 1 })).toBe(false);
-    expect(keepToppingUp({ ...base, paired: 64, remainingS: room(64) - 1 })).toBe(false);
-    expect(keepToppingUp({ ...base, paired: 970, remainingS: 1e9 })).toBe(false);
+  it("takes overrides and refuses a scale whose steps do not follow each other", () => {
+    expect(pergwScale(false, { BENCH_PERGW_TOP: "2000" }).top).toBe(2000);
+    expect(() => pergwScale(false, { BENCH_PERGW_MID: "40" })).toThrow(/does not hold together/);
   });
 
-  it("makes them all when asked, whatever they cost", () => {
-    expect(keepToppingUp({ remainingS: 0, ladderTop: 30, paired: 500, lastChunkS: 40, wanted: 970, forced: true })).toBe(true);
-    expect(keepToppingUp({ remainingS: 0, ladderTop: 30, paired: 970, lastChunkS: 40, wanted: 970, forced: true })).toBe(false);
+  it("waits at least 5 minutes for a storm, longer for a large one", () => {
+    expect(stormWaitMs(100)).toBe(300_000);
+    expect(stormWaitMs(1000)).toBe(600_000);
   });
 });

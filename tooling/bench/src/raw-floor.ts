@@ -86,33 +86,3 @@ export async function measureRawFloor(sim: { wsUrl: string; httpUrl: string }, s
     seconds: (Date.now() - started) / 1000,
   };
 }
-
-/**
- * Pairs up to `count` plain clients in a process of their own, `chunk` at a time while `more(paired, lastChunkS)`
- * allows, saves their auth state and ends them; returns the file and how many it holds.
- */
-export async function pairFleet(
-  sim: { wsUrl: string; httpUrl: string },
-  count: number,
-  prefix: string,
-  more: (paired: number, lastChunkS: number) => boolean = (paired) => paired < count,
-  chunk = 100,
-): Promise<{ file: string; paired: number }> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "wa-bench-fleet-"));
-  onCleanup(async () => rmSync(dir, { recursive: true, force: true }));
-  const file = path.join(dir, "creds.json");
-  const fleet = await startFleet(sim, prefix, file, false);
-  // Chunk by chunk: the caller decides on the measured pace, and fetch gives up on an answer after 300 s.
-  let paired = 0;
-  let lastChunkS = 0;
-  while (paired < count && more(paired, lastChunkS)) {
-    const upTo = Math.min(count, paired + chunk);
-    const t0 = Date.now();
-    await fleet.command("/pair", { upTo });
-    lastChunkS = (Date.now() - t0) / 1000;
-    paired = upTo;
-  }
-  await fleet.command("/save");
-  await fleet.child.stop(5_000);
-  return { file, paired };
-}

@@ -1,44 +1,60 @@
-// Sessions for the boot storm beyond those the gateway paired itself: plain Baileys clients pair accounts with the
-// simulator (cheaper than pairing through the gateway, which a 15-minute run cannot afford 1 000 times), and their
-// creds and Signal keys (all but the one-time pre-keys, which stay with the simulator's uploaded bundle) are stored
-// as the gateway stores its own: a `working` session row held by the gateway and its auth state, in plain JSON —
-// the gateway seals plain rows with its APP_SECRET key when it boots, as after an upgrade from unencrypted storage.
-import { readFileSync } from "node:fs";
+// Sessions for the boot storm beyond those the gateway paired itself: the simulator mints linked companions (the
+// state a pairing and its first login leave, POST /sim/companions:mint — a few ms each where a pairing costs the
+// gateway hundreds), and their creds and Signal keys are stored as the gateway stores its own: a `working` session
+// row held by the gateway and its auth state, in plain JSON — the gateway seals plain rows with its APP_SECRET key
+// when it boots, as after an upgrade from unencrypted storage.
+import { mintCompanions, toBufferJson } from "@wa/wa-sim";
 import { applyAuthKeyChanges, createSession, writeAuthCreds } from "@wa/db/queries";
 import type { BenchDatabase } from "./database.ts";
-import { pairFleet } from "./raw-floor.ts";
+import { pool } from "./pairing.ts";
 
-interface Snapshot {
-  creds: unknown;
-  keys: [string, unknown][];
+/** Companions per mint request (its answer is about 8 KiB each). */
+const MINT_CHUNK = 250;
+/** Sessions stored at once (each is three statements on its own connection of the pool). */
+const STORE_CONCURRENCY = 8;
+
+/** Seconds spent minting (simulator) and storing (database) `count` sessions. */
+export interface StoredSessions {
+  count: number;
+  mintSeconds: number;
+  storeSeconds: number;
 }
 
 /**
- * Pairs up to `count` accounts with plain clients (chunk by chunk while `more` allows) and stores them as `working`
- * sessions of `gatewayId`. Returns how many and the seconds spent.
+ * Mints `count` companions on accounts `prefix` + (firstIndex + i) in 7 digits and stores them as `working`
+ * sessions of `gatewayId` in `organizationId`.
  */
-export async function storePairedSessions(
+export async function storeMintedSessions(
   db: BenchDatabase,
-  sim: { wsUrl: string; httpUrl: string },
-  opts: { count: number; organizationId: string; gatewayId: string; prefix: string; more?: (paired: number, lastChunkS: number) => boolean; chunk?: number },
-): Promise<{ count: number; seconds: number }> {
-  const started = Date.now();
-  const { file } = await pairFleet(sim, opts.count, opts.prefix, opts.more, opts.chunk);
-  const snapshots = (JSON.parse(readFileSync(file, "utf8")) as string[]).map((s) => JSON.parse(s) as Snapshot);
-  const ids: string[] = [];
-  for (const [i, snapshot] of snapshots.entries()) {
-    const session = await createSession(db.db, { organizationId: opts.organizationId, gatewayId: opts.gatewayId, label: `stored ${i}` });
-    ids.push(session.id);
-    // The values keep BufferJSON's `{type: "Buffer", data}` shape, which the gateway's reader revives.
-    await writeAuthCreds(db.db, session.id, { value: JSON.stringify(snapshot.creds), sealKeyId: null });
-    const upserts = snapshot.keys
-      .filter(([key]) => !key.startsWith("pre-key:"))
-      .map(([key, value]) => {
+  simHttpUrl: string,
+  opts: { count: number; organizationId: string; gatewayId: string; prefix: string; firstIndex?: number; scenario?: object },
+): Promise<StoredSessions> {
+  const first = opts.firstIndex ?? 0;
+  let mintMs = 0;
+  let storeMs = 0;
+  for (let done = 0; done < opts.count; done += MINT_CHUNK) {
+    const t0 = Date.now();
+    const minted = await mintCompanions(simHttpUrl, {
+      count: Math.min(MINT_CHUNK, opts.count - done),
+      phonePrefix: opts.prefix,
+      firstIndex: first + done,
+      scenario: opts.scenario,
+    });
+    const t1 = Date.now();
+    mintMs += t1 - t0;
+    const ids = await pool(minted, STORE_CONCURRENCY, async (m, i) => {
+      const session = await createSession(db.db, { organizationId: opts.organizationId, gatewayId: opts.gatewayId, label: `minted ${first + done + i}` });
+      // The values keep BufferJSON's `{type: "Buffer", data}` shape, which the gateway's reader revives.
+      await writeAuthCreds(db.db, session.id, { value: toBufferJson(m.creds), sealKeyId: null });
+      const upserts = m.keys.map(([key, value]) => {
         const at = key.indexOf(":");
-        return { type: key.slice(0, at), keyId: key.slice(at + 1), value: JSON.stringify(value), sealKeyId: null };
+        return { type: key.slice(0, at), keyId: key.slice(at + 1), value: toBufferJson(value), sealKeyId: null };
       });
-    await applyAuthKeyChanges(db.db, session.id, { upserts, deletes: [] });
+      await applyAuthKeyChanges(db.db, session.id, { upserts, deletes: [] });
+      return session.id;
+    });
+    await db.sql`update wa_sessions set status = 'working' where id = any(${ids})`;
+    storeMs += Date.now() - t1;
   }
-  if (ids.length) await db.sql`update wa_sessions set status = 'working' where id = any(${ids})`;
-  return { count: ids.length, seconds: (Date.now() - started) / 1000 };
+  return { count: opts.count, mintSeconds: mintMs / 1000, storeSeconds: storeMs / 1000 };
 }

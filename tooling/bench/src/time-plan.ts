@@ -21,7 +21,7 @@ export const PLAN: readonly { name: string; seconds: number }[] = [
   { name: "messages", seconds: 120 },
   // The 100 and 300 sessions (a smaller allowance runs fewer).
   { name: "cluster", seconds: 265 },
-  // A ladder to 100 and a boot storm of what is left; the 500 and 1 000 need well over an hour here.
+  // The scale: a ladder to 50, storms of 500 and 1 000 (minted sessions), on Node 20 and 24.
   { name: "sessions-per-gateway", seconds: 600 },
 ];
 
