@@ -70,6 +70,43 @@ export function toWaMessage(row: MessageSelection): WaMessage {
   };
 }
 
+/** A WAMessage's columns for raw SQL (`returning`, CTE selections), aliased as messageColumns names them. */
+export const messageColumnsSql = sql.raw(
+  Object.entries({
+    id: "id",
+    sessionId: "session_id",
+    organizationId: "organization_id",
+    waMessageId: "wa_message_id",
+    chatJid: "chat_jid",
+    fromMe: "from_me",
+    direction: "direction",
+    type: "type",
+    body: "body",
+    quotedMessageId: "quoted_message_id",
+    mentions: "mentions",
+    senderJid: "sender_jid",
+    senderLid: "sender_lid",
+    senderName: "sender_name",
+    hasMedia: "has_media",
+    edited: "edited",
+    deleted: "deleted",
+    status: "status",
+    error: "error",
+    timestamp: "timestamp",
+    createdAt: "created_at",
+    updatedAt: "updated_at",
+  } satisfies Record<keyof MessageSelection, string>)
+    .map(([alias, column]) => `${column} as "${alias}"`)
+    .join(", "),
+);
+
+/** A row selected with messageColumnsSql (raw SQL hands times back as text). */
+export function rawToWaMessage(row: Record<string, unknown>): WaMessage {
+  const time = (v: unknown) => (v instanceof Date ? v : new Date(String(v)));
+  const r = row as unknown as MessageSelection;
+  return toWaMessage({ ...r, timestamp: time(row.timestamp), createdAt: time(row.createdAt), updatedAt: time(row.updatedAt) });
+}
+
 /** The `message.updated` event's data (contract). */
 export const messageUpdatedData = (m: Pick<WaMessage, "id" | "waMessageId" | "status" | "error">) => ({
   id: m.id,
