@@ -8,6 +8,7 @@ import { newId } from "../ids.ts";
 import { chats, events, messages, organizations, outbox, waSessions } from "../schema/index.ts";
 import { createTestDatabase, type TestDatabase } from "../testing.ts";
 import { acquireLease, type LeaseFence } from "./leases.ts";
+import { applyMessageReceipt } from "./messages.ts";
 import { claimantOf, lockSessionForSend, markOutboxSent, outboxFenceHolds, reserveOutbound, type OutboxClaim } from "./outbox.ts";
 
 describe("outbox send statements", () => {
@@ -145,6 +146,22 @@ describe("outbox send statements", () => {
     expect(kept).toMatchObject({ id: second.message.id, status: "delivered" });
     const secondEvents = await t.db.select().from(events).where(sql`${events.data}->>'id' = ${second.message.id}`);
     expect(secondEvents).toHaveLength(1);
+  });
+
+  it("applyMessageReceipt (one statement): moves a message forward with its event, never back, and ignores unknown ids", async () => {
+    const { sessionId, claim } = await heldSession({ ratePerMin: 10, ratePerHour: 100 });
+    const reserved = (await reserve(t.db, sessionId, claim)).result;
+    if (reserved.kind !== "reserved") throw new Error("not reserved");
+    const waMessageId = reserved.message.waMessageId ?? "";
+    const delivered = await applyMessageReceipt(t.db, sessionId, waMessageId, "delivered");
+    expect(delivered).toMatchObject({ id: reserved.message.id, status: "delivered", organizationId, body: "hi" });
+    expect(delivered?.updatedAt).toBeGreaterThan(reserved.message.updatedAt);
+    expect(await applyMessageReceipt(t.db, sessionId, waMessageId, "sent")).toBeNull();
+    expect(await applyMessageReceipt(t.db, sessionId, "3EB0UNKNOWN", "read")).toBeNull();
+    const statuses = (await t.db.select().from(events).where(sql`${events.data}->>'id' = ${reserved.message.id}`).orderBy(events.id)).map(
+      (e) => (e.data as { status: string }).status,
+    );
+    expect(statuses).toEqual(["pending", "delivered"]);
   });
 
   it("sends of one session from two pools at once never take more slots than the window allows", async (ctx) => {
