@@ -13,7 +13,7 @@ import { api, apiOk, pool, type SessionView } from "./pairing.ts";
 import { cpuMs, onCleanup, REPO_ROOT, sleep, startChild, startGatewayChild, startSimulatorChild, until, type Child } from "./processes.ts";
 import { formatShares, ownerOf, summarizeProfile, type CpuProfile } from "./profile.ts";
 import { table } from "./report.ts";
-import { measure, ms, quantile, summarize } from "./stats.ts";
+import { measureInterleaved, ms, quantile, summarize } from "./stats.ts";
 
 /**
  * Messages per measured round; the simulator keeps the last 2 000 records per account (two per 1:1 send). 200, not
@@ -253,7 +253,7 @@ async function oursInbound(db: BenchDatabase, sessionId: string, simHttpUrl: str
  * What the rate limit adds to a send: in one transaction, lock the session row for the send and count both sliding
  * windows over the session's outbox slots, the two statements sent together as the send path sends them (it counts
  * inside the statement that takes the slot, pipelined behind the lock); and, for comparison, the same two one after
- * the other (the send path before it pipelined them). Timed on the bench database as it is after the send rounds,
+ * the other (the send path before it pipelined them), timed in turn. Timed on the bench database as it is after the send rounds,
  * so the windows hold every slot of the run.
  */
 async function rateCheckMs(db: BenchDatabase, sessionId: string): Promise<{ samples: number[]; sequential: number[]; window: number }> {
@@ -261,20 +261,20 @@ async function rateCheckMs(db: BenchDatabase, sessionId: string): Promise<{ samp
     if (!session) throw new Error("bench session vanished");
     if (counts.perMin >= session.ratePerMin || counts.perHour >= session.ratePerHour) throw new Error("the bench session is over its (raised) limits");
   };
-  const samples = await measure(
-    () =>
-      db.db.transaction(async (tx) => {
-        const [session, counts] = await Promise.all([lockSessionForSend(tx, sessionId), countRateWindows(tx, sessionId)]);
-        decide(session, counts);
-      }),
-    CHECK_RUNS,
-  );
-  const sequential = await measure(
-    () =>
-      db.db.transaction(async (tx) => {
-        const session = await lockSessionForSend(tx, sessionId);
-        decide(session, await countRateWindows(tx, sessionId));
-      }),
+  // In turn, so both see the same machine.
+  const [samples = [], sequential = []] = await measureInterleaved(
+    [
+      () =>
+        db.db.transaction(async (tx) => {
+          const [session, counts] = await Promise.all([lockSessionForSend(tx, sessionId), countRateWindows(tx, sessionId)]);
+          decide(session, counts);
+        }),
+      () =>
+        db.db.transaction(async (tx) => {
+          const session = await lockSessionForSend(tx, sessionId);
+          decide(session, await countRateWindows(tx, sessionId));
+        }),
+    ],
     CHECK_RUNS,
   );
   const [row] = await db.sql<{ n: number }[]>`
