@@ -7,14 +7,22 @@ import type { MessageSink, ReceiptUpdate, ReceivedMessage } from "../messaging/t
 import { attachMessageEvents } from "./inbound.ts";
 import { socketMessageSource, storedAheadBySocket } from "./message-source.ts";
 
-function fakeSocket(sendMessage: (jid: string, content: unknown, opts: { messageId: string }) => Promise<unknown>) {
+function fakeSocket(
+  sendMessage: (jid: string, content: unknown, opts: { messageId: string }) => Promise<unknown>,
+) {
   const ws = new EventEmitter();
   const ev = new EventEmitter();
   const sock = { ws, ev, user: { id: "6280000000001@s.whatsapp.net" }, sendMessage } as unknown as WASocket;
   return { sock, ws, ev };
 }
 
-const text = (waMessageId: string) => ({ chatJid: "6280000000002@s.whatsapp.net", text: "hi", waMessageId, mentions: [], quoted: null });
+const text = (waMessageId: string) => ({
+  chatJid: "6280000000002@s.whatsapp.net",
+  text: "hi",
+  waMessageId,
+  mentions: [],
+  quoted: null,
+});
 
 describe("socketMessageSource", () => {
   it("a sent text's echo upsert is skipped; a failed send leaves nothing marked", async () => {
@@ -29,9 +37,17 @@ describe("socketMessageSource", () => {
       // As Baileys does with emitOwnEvents: the message comes back as an upsert, then the server acks it.
       ev.emit("messages.upsert", {
         type: "append",
-        messages: [{ key: { remoteJid: jid, fromMe: true, id: messageId }, message: { conversation: "hi" }, messageTimestamp: 1 }],
+        messages: [
+          {
+            key: { remoteJid: jid, fromMe: true, id: messageId },
+            message: { conversation: "hi" },
+            messageTimestamp: 1,
+          },
+        ],
       });
-      setImmediate(() => ws.emit("CB:ack,class:message", { tag: "ack", attrs: { id: messageId, t: "2" } } as BinaryNode));
+      setImmediate(() =>
+        ws.emit("CB:ack,class:message", { tag: "ack", attrs: { id: messageId, t: "2" } } as BinaryNode),
+      );
       return {};
     });
     const storedAhead = new Set<string>();
@@ -49,7 +65,13 @@ describe("socketMessageSource", () => {
     // A message the account sent from another device is still stored.
     ev.emit("messages.upsert", {
       type: "notify",
-      messages: [{ key: { remoteJid: "6280000000002@s.whatsapp.net", fromMe: true, id: "PHONE1" }, message: { conversation: "from the phone" }, messageTimestamp: 3 }],
+      messages: [
+        {
+          key: { remoteJid: "6280000000002@s.whatsapp.net", fromMe: true, id: "PHONE1" },
+          message: { conversation: "from the phone" },
+          messageTimestamp: 3,
+        },
+      ],
     });
     expect(stored.map((m) => m.waMessageId)).toEqual(["PHONE1"]);
   });

@@ -52,7 +52,13 @@ export async function appendEvent(tx: Executor, event: NewEvent): Promise<{ id: 
  * `from` (none when it has no row), the expressions read over it. The statement ends the caller's use of the
  * organization's order only at its transaction's end, as appendEvent does: make it the transaction's last.
  */
-export function appendEventCtes(e: { from: SQL; organizationId: SQL; sessionId: SQL; type: EventType; data: SQL }): SQL {
+export function appendEventCtes(e: {
+  from: SQL;
+  organizationId: SQL;
+  sessionId: SQL;
+  type: EventType;
+  data: SQL;
+}): SQL {
   return sql`event_seq as (
       insert into event_sequences (organization_id, last_id) select ${e.organizationId}, ${newId()} from ${e.from}
       on conflict (organization_id) do update set last_id = wa_next_event_id(event_sequences.last_id, excluded.last_id)

@@ -9,7 +9,14 @@ import { chats, events, messages, organizations, outbox, waSessions } from "../s
 import { createTestDatabase, type TestDatabase } from "../testing.ts";
 import { acquireLease, type LeaseFence } from "./leases.ts";
 import { applyMessageReceipt } from "./messages.ts";
-import { claimantOf, lockSessionForSend, markOutboxSent, outboxFenceHolds, reserveOutbound, type OutboxClaim } from "./outbox.ts";
+import {
+  claimantOf,
+  lockSessionForSend,
+  markOutboxSent,
+  outboxFenceHolds,
+  reserveOutbound,
+  type OutboxClaim,
+} from "./outbox.ts";
 
 describe("outbox send statements", () => {
   let t: TestDatabase;
@@ -28,7 +35,10 @@ describe("outbox send statements", () => {
     await t?.close();
   });
 
-  async function heldSession(limits: { ratePerMin: number; ratePerHour: number }): Promise<{ sessionId: string; claim: OutboxClaim }> {
+  async function heldSession(limits: {
+    ratePerMin: number;
+    ratePerHour: number;
+  }): Promise<{ sessionId: string; claim: OutboxClaim }> {
     const sessionId = newId();
     await t.db.insert(waSessions).values({ id: sessionId, organizationId, gatewayId: "gw-a", ...limits });
     const epoch = await acquireLease(t.db, { sessionId, gatewayId: "gw-a", ttlMs: 60_000 });
@@ -88,15 +98,29 @@ describe("outbox send statements", () => {
     });
     expect(typeof result.message.timestamp).toBe("number");
     const [row] = await t.db.select().from(outbox).where(eq(outbox.id, result.outboxId));
-    expect(row).toMatchObject({ messageId: result.message.id, mode: "sync", state: "sending", claimedBy: claimantOf(claim), attempts: 1 });
+    expect(row).toMatchObject({
+      messageId: result.message.id,
+      mode: "sync",
+      state: "sending",
+      claimedBy: claimantOf(claim),
+      attempts: 1,
+    });
     expect(row?.slotAt?.getTime()).toBe(result.message.timestamp);
-    const [chat] = await t.db.select().from(chats).where(and(eq(chats.sessionId, sessionId), eq(chats.jid, result.message.chatJid)));
+    const [chat] = await t.db
+      .select()
+      .from(chats)
+      .where(and(eq(chats.sessionId, sessionId), eq(chats.jid, result.message.chatJid)));
     expect(chat?.lastMessageAt?.getTime()).toBe(result.message.timestamp);
     const [event] = await t.db.select().from(events).where(eq(events.sessionId, sessionId));
     expect(event).toMatchObject({
       organizationId,
       type: "message.updated",
-      data: { id: result.message.id, waMessageId: result.message.waMessageId, status: "pending", error: null },
+      data: {
+        id: result.message.id,
+        waMessageId: result.message.waMessageId,
+        status: "pending",
+        error: null,
+      },
     });
   });
 
@@ -136,7 +160,10 @@ describe("outbox send statements", () => {
     expect(sent).toMatchObject({ id: first.message.id, status: "sent", timestamp: sentAt.getTime() });
     const [row] = await t.db.select().from(outbox).where(eq(outbox.id, first.outboxId));
     expect(row).toMatchObject({ state: "sent", sentAt });
-    const updates = await t.db.select().from(events).where(and(eq(events.sessionId, sessionId), sql`${events.data}->>'id' = ${first.message.id}`));
+    const updates = await t.db
+      .select()
+      .from(events)
+      .where(and(eq(events.sessionId, sessionId), sql`${events.data}->>'id' = ${first.message.id}`));
     expect(updates.map((e) => (e.data as { status: string }).status)).toEqual(["pending", "sent"]);
     // Settled once: a second call finds no `sending` row of this claimant.
     expect(await markOutboxSent(t.db, first.outboxId, sentAt, claim)).toBeNull();
@@ -144,7 +171,10 @@ describe("outbox send statements", () => {
     await t.db.update(messages).set({ status: "delivered" }).where(eq(messages.id, second.message.id));
     const kept = await markOutboxSent(t.db, second.outboxId, new Date(), claim);
     expect(kept).toMatchObject({ id: second.message.id, status: "delivered" });
-    const secondEvents = await t.db.select().from(events).where(sql`${events.data}->>'id' = ${second.message.id}`);
+    const secondEvents = await t.db
+      .select()
+      .from(events)
+      .where(sql`${events.data}->>'id' = ${second.message.id}`);
     expect(secondEvents).toHaveLength(1);
   });
 
@@ -154,13 +184,22 @@ describe("outbox send statements", () => {
     if (reserved.kind !== "reserved") throw new Error("not reserved");
     const waMessageId = reserved.message.waMessageId ?? "";
     const delivered = await applyMessageReceipt(t.db, sessionId, waMessageId, "delivered");
-    expect(delivered).toMatchObject({ id: reserved.message.id, status: "delivered", organizationId, body: "hi" });
+    expect(delivered).toMatchObject({
+      id: reserved.message.id,
+      status: "delivered",
+      organizationId,
+      body: "hi",
+    });
     expect(delivered?.updatedAt).toBeGreaterThan(reserved.message.updatedAt);
     expect(await applyMessageReceipt(t.db, sessionId, waMessageId, "sent")).toBeNull();
     expect(await applyMessageReceipt(t.db, sessionId, "3EB0UNKNOWN", "read")).toBeNull();
-    const statuses = (await t.db.select().from(events).where(sql`${events.data}->>'id' = ${reserved.message.id}`).orderBy(events.id)).map(
-      (e) => (e.data as { status: string }).status,
-    );
+    const statuses = (
+      await t.db
+        .select()
+        .from(events)
+        .where(sql`${events.data}->>'id' = ${reserved.message.id}`)
+        .orderBy(events.id)
+    ).map((e) => (e.data as { status: string }).status);
     expect(statuses).toEqual(["pending", "delivered"]);
   });
 
@@ -168,7 +207,9 @@ describe("outbox send statements", () => {
     // Needs transactions open at once: PGlite has one backend and runs them one after another.
     if (t.kind === "pglite") ctx.skip();
     const { sessionId, claim } = await heldSession({ ratePerMin: 5, ratePerHour: 100 });
-    const results = await Promise.all(Array.from({ length: 16 }, (_, i) => reserve(i % 2 ? other.db : t.db, sessionId, claim)));
+    const results = await Promise.all(
+      Array.from({ length: 16 }, (_, i) => reserve(i % 2 ? other.db : t.db, sessionId, claim)),
+    );
     expect(results.filter((r) => r.result.kind === "reserved")).toHaveLength(5);
     expect(results.filter((r) => r.result.kind === "rate_limited")).toHaveLength(11);
     expect((await countWritten(sessionId)).outbox).toBe(5);

@@ -37,7 +37,9 @@ export function rateCountsCte(sessionId: string): SQL {
 /** Both windows' counts now. */
 export async function countRateWindows(tx: Executor, sessionId: string): Promise<RateCounts> {
   const row = one<{ now: Date | string; per_min: number; per_hour: number }>(
-    await tx.execute(sql`with ${rateCountsCte(sessionId)} select clock.t as now, per_min, per_hour from clock, rate_counts`),
+    await tx.execute(
+      sql`with ${rateCountsCte(sessionId)} select clock.t as now, per_min, per_hour from clock, rate_counts`,
+    ),
   );
   return { now: new Date(row.now), perMin: Number(row.per_min), perHour: Number(row.per_hour) };
 }
