@@ -106,27 +106,8 @@ export class Messaging implements MessagingService {
         // The lease first (taken before the session row, in acquireLease's order), then the session row: sends of
         // this session, here or on any gateway, pass that lock one at a time, so the window count and the slot
         // taken cannot interleave with another send's. (Without a connection a sync send is refused below.)
-        const fenceHolds = sync && source && claim ? outboxFenceHolds(tx, claim) : true;
-        const locking = lockSessionForSend(tx, req.sessionId);
-        const outbound = {
-          organizationId: req.organizationId,
-          sessionId: req.sessionId,
-          waMessageId: source?.newMessageId() ?? offlineMessageId(),
-          chatJid: req.chatJid,
-          chatType: req.chatJid.endsWith("@g.us") ? ("group" as const) : ("dm" as const),
-          body: req.text,
-          quotedMessageId: req.replyTo,
-          mentions: req.mentions,
-          senderJid: null,
-          mode: req.async ? ("async" as const) : ("sync" as const),
-          claim: sync ? claim : null,
-        };
-        // Nothing is left to decide between the locks and the write without an idempotency key (the common case):
-        // the write goes in the same round trip, pipelined behind the locks it needs. (It writes nothing when the
-        // lease, the session or the windows refuse it; those answers are read from the lock statements' results.)
-        const pipelined = !req.idempotencyKey && (req.async || source) ? reserveOutbound(tx, outbound) : null;
-        const [holds, session, early] = await Promise.all([fenceHolds, locking, pipelined]);
-        if (!holds) throw leaseLost();
+        if (sync && source && claim && !(await outboxFenceHolds(tx, claim))) throw leaseLost();
+        const session = await lockSessionForSend(tx, req.sessionId);
         if (!session) throw new DomainError("not_found", "session not found");
         if (req.idempotencyKey) {
           const existing = await findIdempotencyKey(tx, req.organizationId, req.idempotencyKey);
@@ -136,7 +117,20 @@ export class Messaging implements MessagingService {
         if (sync && !source) {
           throw new DomainError("conflict", `session is not working (${session.status}); send with ?async=true to queue it`);
         }
-        const outcome = early ?? (await reserveOutbound(tx, outbound));
+        // The window check and everything the send writes, in one statement (nothing written when it is refused).
+        const outcome = await reserveOutbound(tx, {
+          organizationId: req.organizationId,
+          sessionId: req.sessionId,
+          waMessageId: source?.newMessageId() ?? offlineMessageId(),
+          chatJid: req.chatJid,
+          chatType: req.chatJid.endsWith("@g.us") ? "group" : "dm",
+          body: req.text,
+          quotedMessageId: req.replyTo,
+          mentions: req.mentions,
+          senderJid: null,
+          mode: req.async ? "async" : "sync",
+          claim: sync ? claim : null,
+        });
         if (outcome.kind === "not_found") throw new DomainError("not_found", "session not found");
         if (outcome.kind === "fenced") throw leaseLost();
         if (outcome.kind === "rate_limited") {

@@ -1,5 +1,5 @@
 // The send path's statements: reserveOutbound (window check + message, outbox row, chat, event in one statement,
-// sent pipelined behind the lease and session locks) and markOutboxSent (one statement): what each writes, what
+// after the lease and session locks) and markOutboxSent (one statement): what each writes, what
 // each refusal leaves untouched, and that sends of one session on two pools never pass the windows together.
 import { and, eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -61,14 +61,12 @@ describe("outbox send statements", () => {
     claim,
   });
 
-  /** As the send path does it: lease, session lock and the write sent together in one transaction. */
+  /** As the send path does it: the lease, the session lock, then the write, in one transaction. */
   const reserve = (db: Executor, sessionId: string, claim: OutboxClaim | null) =>
     db.transaction(async (tx) => {
-      const [holds, session, result] = await Promise.all([
-        claim ? outboxFenceHolds(tx, claim) : true,
-        lockSessionForSend(tx, sessionId),
-        reserveOutbound(tx, outbound(sessionId, claim)),
-      ]);
+      const holds = claim ? await outboxFenceHolds(tx, claim) : true;
+      const session = await lockSessionForSend(tx, sessionId);
+      const result = await reserveOutbound(tx, outbound(sessionId, claim));
       return { holds, session, result };
     });
 

@@ -148,9 +148,9 @@ export type ReserveResult =
 /**
  * createOutboundMessage and, for a sync send, checkRateWindows in one statement: the windows are counted, and only
  * if one more send fits (and the claim's lease holds) are the message, its outbox row, the chat's time and the
- * `message.updated` event written. Call after lockSessionForSend (and outboxFenceHolds) in the same transaction:
- * those may be sent without waiting for their answers (postgres.js pipelines them on the transaction's connection),
- * since this statement only starts — and takes its snapshot — once they hold their locks.
+ * `message.updated` event written. Call after lockSessionForSend (and outboxFenceHolds) in the same transaction,
+ * as its own statement: it must take its snapshot after the session lock is held, or the count could miss the slot
+ * of the send that held the lock before.
  */
 export async function reserveOutbound(tx: Executor, m: OutboundReservation): Promise<ReserveResult> {
   const messageId = newId();
@@ -166,7 +166,7 @@ export async function reserveOutbound(tx: Executor, m: OutboundReservation): Pro
     with ${rateCountsCte(m.sessionId)},
     target_session as materialized (select count(*)::int as n from wa_sessions where id = ${m.sessionId}),
     cleared as materialized (
-      -- FOR UPDATE: already this transaction's (lockSessionForSend), so free; it only keeps a caller that skipped it safe.
+      -- FOR UPDATE: already this transaction's (lockSessionForSend), so free; it keeps the rows serialized even so.
       select clock.t from clock, rate_counts, wa_sessions s where s.id = ${m.sessionId} and ${leaseHolds} and ${fits} for update of s),
     new_message as (
       insert into messages (id, organization_id, session_id, wa_message_id, chat_jid, from_me, direction, type, body,
