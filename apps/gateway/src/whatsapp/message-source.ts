@@ -56,6 +56,13 @@ class AckWatch {
 
 const acks = new WeakMap<WASocket, AckWatch>();
 
+/**
+ * Per socket, the ids of messages already stored that its `messages.upsert` will repeat (inbound.ts skips those).
+ * A send adds its id: its row was written before it went out, and Baileys echoes our own sends as upserts — storing
+ * the echo would cost a transaction per message only to find the duplicate.
+ */
+export const storedAheadBySocket = new WeakMap<WASocket, Set<string>>();
+
 export function socketMessageSource(sock: WASocket, signal: AbortSignal): MessageSource {
   let watch = acks.get(sock);
   if (!watch) {
@@ -80,6 +87,8 @@ export function socketMessageSource(sock: WASocket, signal: AbortSignal): Messag
           }
         : undefined;
       const ack = ackWatch.wait(m.waMessageId);
+      const storedAhead = storedAheadBySocket.get(sock);
+      storedAhead?.add(m.waMessageId);
       try {
         await sock.sendMessage(
           m.chatJid,
@@ -88,6 +97,7 @@ export function socketMessageSource(sock: WASocket, signal: AbortSignal): Messag
         );
       } catch (err) {
         ack.cancel();
+        storedAhead?.delete(m.waMessageId);
         const reason = err instanceof Error ? err.message : String(err);
         // Nothing was written to the socket when it is already closed; otherwise the outcome is unknown.
         const closed = signal.aborted || /closed|not open|Connection Closed/i.test(reason);

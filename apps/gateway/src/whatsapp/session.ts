@@ -12,6 +12,7 @@ import { loadAuthState, wipeAuthState, type SessionAuthState } from "./auth-stat
 import { EventCapture } from "./capture.ts";
 import type { MessageSink } from "../messaging/types.ts";
 import { attachMessageEvents, storeBeforeReceipt } from "./inbound.ts";
+import { storedAheadBySocket } from "./message-source.ts";
 import { normalizeUserJid, phoneDigits } from "./jids.ts";
 import { SerialLock } from "./lock.ts";
 import { retryWhileUnreachable } from "./retry-writes.ts";
@@ -390,7 +391,8 @@ export class WhatsAppSession {
     const { config } = this.deps;
     this.qrCount = 0;
     const messages = this.deps.messages;
-    const storedAhead = new Set<string>(); // ids stored before their receipt on this socket, not yet upserted
+    // Ids stored before their upsert on this socket (before their receipt, or sent from here), not yet upserted.
+    const storedAhead = new Set<string>();
     const socketConfig: Parameters<typeof makeWASocket>[0] & { beforeMessageReceipt?: (message: WAMessage) => Promise<void> } = {
       ...(messages ? { beforeMessageReceipt: storeBeforeReceipt(this.id, messages, () => auth.state.creds.me, storedAhead) } : {}),
       auth: auth.state,
@@ -403,6 +405,7 @@ export class WhatsAppSession {
       generateHighQualityLinkPreview: false,
     };
     const sock = makeWASocket(socketConfig);
+    storedAheadBySocket.set(sock, storedAhead);
     this.sock = sock;
     const abort = new AbortController();
     this.connAbort = abort;
