@@ -26,7 +26,7 @@ export interface EngineConfig {
   trustRootPublicKey?: Uint8Array | string;
   /** Sessions restored at once at boot (default 8). */
   restoreConcurrency?: number;
-  /** Upper bound of the random delay before each restored session starts (default 1000 ms). */
+  /** Upper bound of the random delay before each of the first `restoreConcurrency` restored sessions (default 1000 ms). */
   restoreJitterMs?: number;
   /** Gateway heartbeat interval (default 2 s). */
   heartbeatIntervalMs?: number;
