@@ -1,5 +1,8 @@
 // Minted companions: a real Baileys client logs in with the minted auth state, no QR, no pre-key upload, and messages
 // flow both ways as after a real pairing.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { BufferJSON, type WAMessage, type WASocket } from "@whiskeysockets/baileys";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mintCompanions, startSimulator, type MintedCompanion, type Simulator } from "./index.ts";
@@ -121,5 +124,21 @@ describe("minted companions", () => {
     console.log(`mint: ${msEach.toFixed(2)} ms CPU per companion`);
     // Generous against a busy shared machine; a real pairing costs the client about 400 ms.
     expect(msEach).toBeLessThan(50);
+  });
+
+  it("keeps minted companions in the state directory across a restart", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "wa-sim-mint-"));
+    try {
+      const first = await startSimulator({ stateDir: join(dir, "sim") });
+      const [m] = first.control.mintCompanions({ count: 1, phoneNumbers: ["6281200000077"] });
+      await first.stop();
+      const second = await startSimulator({ stateDir: join(dir, "sim") });
+      const [device] = second.control.devices("6281200000077");
+      expect(device?.deviceId).toBe(m?.deviceId);
+      expect(device?.preKeysOnServer).toBe(MINTED_PRE_KEYS);
+      await second.stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
