@@ -5,14 +5,14 @@
 // socket per account, no new linked device).
 import { and, eq, gte, inArray, ne, sql } from "drizzle-orm";
 import { schema, seed } from "@wa/db";
-import { applyAuthKeyChanges, writeAuthCreds } from "@wa/db/queries";
-import { mintCompanions, toBufferJson, type MintedCompanion } from "@wa/wa-sim";
+import { mintCompanions, type MintedCompanion } from "@wa/wa-sim";
 import { defaultClusterTimings } from "@wa/gateway/cluster";
 import type { BenchDatabase } from "./database.ts";
 import { BENCH_PASSWORD, createBenchIdentity, SUPER_ADMIN_EMAIL, type BenchIdentity } from "./gateway.ts";
 import { api, pool, type Scenario } from "./pairing.ts";
 import { freePort, sleep, startGatewayChild, startSimulatorChild, type GatewayChild, type SimulatorChild } from "./processes.ts";
 import { summarize, type Summary } from "./stats.ts";
+import { storeMintedAuthState } from "./stored-sessions.ts";
 
 const GATEWAYS = ["gw-1", "gw-2", "gw-3"] as const;
 const SCENARIO: Scenario = { seed: "bench-cluster", contacts: 5, groups: 1, membersPerGroup: 3 };
@@ -101,7 +101,7 @@ async function startMore(c: Cluster, count: number): Promise<{ sessions: number;
     created.push({ id: res.body.id, companion });
   }
   const ids = await pool(created, START_CONCURRENCY, async ({ id, companion }) => {
-    await storeAuthState(c.db, id, companion);
+    await storeMintedAuthState(c.db, id, companion);
     const started = await api<{ status: string }>(via, await c.identity.ownerToken(), `/sessions/${id}:start`, { method: "POST" });
     if (started.status !== 200) throw new Error(`start: HTTP ${started.status}`);
     return id;
@@ -114,16 +114,6 @@ async function startMore(c: Cluster, count: number): Promise<{ sessions: number;
   }
   c.phones.push(...minted.map((m) => m.phoneNumber));
   return { sessions: c.phones.length, seconds: (Date.now() - t0) / 1000 };
-}
-
-/** The session's Baileys auth state, stored as the gateway stores it (plain JSON rows: it seals them when it reads). */
-async function storeAuthState(db: BenchDatabase, sessionId: string, minted: MintedCompanion): Promise<void> {
-  await writeAuthCreds(db.db, sessionId, { value: toBufferJson(minted.creds), sealKeyId: null });
-  const upserts = minted.keys.map(([key, value]) => {
-    const at = key.indexOf(":");
-    return { type: key.slice(0, at), keyId: key.slice(at + 1), value: toBufferJson(value), sealKeyId: null };
-  });
-  await applyAuthKeyChanges(db.db, sessionId, { upserts, deletes: [] });
 }
 
 async function sessionIdsOn(c: Cluster, gatewayId: string): Promise<string[]> {

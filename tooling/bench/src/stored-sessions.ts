@@ -3,7 +3,7 @@
 // gateway hundreds), and their creds and Signal keys are stored as the gateway stores its own: a `working` session
 // row held by the gateway and its auth state, in plain JSON — the gateway seals plain rows with its APP_SECRET key
 // when it boots, as after an upgrade from unencrypted storage.
-import { mintCompanions, toBufferJson } from "@wa/wa-sim";
+import { mintCompanions, toBufferJson, type MintedCompanion } from "@wa/wa-sim";
 import { applyAuthKeyChanges, createSession, writeAuthCreds } from "@wa/db/queries";
 import type { BenchDatabase } from "./database.ts";
 import { pool } from "./pairing.ts";
@@ -44,17 +44,24 @@ export async function storeMintedSessions(
     mintMs += t1 - t0;
     const ids = await pool(minted, STORE_CONCURRENCY, async (m, i) => {
       const session = await createSession(db.db, { organizationId: opts.organizationId, gatewayId: opts.gatewayId, label: `minted ${first + done + i}` });
-      // The values keep BufferJSON's `{type: "Buffer", data}` shape, which the gateway's reader revives.
-      await writeAuthCreds(db.db, session.id, { value: toBufferJson(m.creds), sealKeyId: null });
-      const upserts = m.keys.map(([key, value]) => {
-        const at = key.indexOf(":");
-        return { type: key.slice(0, at), keyId: key.slice(at + 1), value: toBufferJson(value), sealKeyId: null };
-      });
-      await applyAuthKeyChanges(db.db, session.id, { upserts, deletes: [] });
+      await storeMintedAuthState(db, session.id, m);
       return session.id;
     });
     await db.sql`update wa_sessions set status = 'working' where id = any(${ids})`;
     storeMs += Date.now() - t1;
   }
   return { count: opts.count, mintSeconds: mintMs / 1000, storeSeconds: storeMs / 1000 };
+}
+
+/**
+ * A minted companion's Baileys auth state, stored as the gateway stores a session's: plain JSON rows, which the gateway
+ * seals when it reads them. The values keep BufferJSON's `{type: "Buffer", data}` shape, which its reader revives.
+ */
+export async function storeMintedAuthState(db: BenchDatabase, sessionId: string, minted: MintedCompanion): Promise<void> {
+  await writeAuthCreds(db.db, sessionId, { value: toBufferJson(minted.creds), sealKeyId: null });
+  const upserts = minted.keys.map(([key, value]) => {
+    const at = key.indexOf(":");
+    return { type: key.slice(0, at), keyId: key.slice(at + 1), value: toBufferJson(value), sealKeyId: null };
+  });
+  await applyAuthKeyChanges(db.db, sessionId, { upserts, deletes: [] });
 }

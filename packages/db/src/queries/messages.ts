@@ -1,6 +1,6 @@
 // Stored WhatsApp messages: the contract's WAMessage, keyset pages (newest first), lookups, inbound inserts
 // (deduplicated by WhatsApp id) and outbound status changes, each with its event in the same transaction.
-import { and, desc, eq, inArray, or, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, or, sql, type SQL } from "drizzle-orm";
 import type { Executor } from "../client.ts";
 import type { ChatType, MessageDirection, MessageStatus } from "../contract.ts";
 import { newId } from "../ids.ts";
@@ -99,6 +99,19 @@ export const messageColumnsSql = sql.raw(
     .map(([alias, column]) => `${column} as "${alias}"`)
     .join(", "),
 );
+
+/**
+ * The `message.updated` event of a status change, as CTEs to follow a `moved` CTE that updated a message and returned
+ * messageColumnsSql (one event per moved row, none when nothing moved). Built per statement: it carries a fresh id.
+ */
+export const movedMessageUpdatedCtes = (): SQL =>
+  appendEventCtes({
+    from: sql.raw("moved"),
+    organizationId: sql.raw(`moved."organizationId"`),
+    sessionId: sql.raw(`moved."sessionId"`),
+    type: "message.updated",
+    data: sql.raw(`jsonb_build_object('id', moved.id, 'waMessageId', moved."waMessageId", 'status', moved.status, 'error', moved.error)`),
+  });
 
 /** A row selected with messageColumnsSql (raw SQL hands times back as text). */
 export function rawToWaMessage(row: Record<string, unknown>): WaMessage {
@@ -368,13 +381,7 @@ export async function applyMessageReceipt(
       where session_id = ${sessionId} and wa_message_id = ${waMessageId} and from_me
         and status in (${sql.join(behind.map((b) => sql`${b}`), sql`, `)})
       returning ${messageColumnsSql}),
-    ${appendEventCtes({
-      from: sql.raw("moved"),
-      organizationId: sql.raw(`moved."organizationId"`),
-      sessionId: sql.raw(`moved."sessionId"`),
-      type: "message.updated",
-      data: sql.raw(`jsonb_build_object('id', moved.id, 'waMessageId', moved."waMessageId", 'status', moved.status, 'error', moved.error)`),
-    })}
+    ${movedMessageUpdatedCtes()}
     select to_jsonb(moved) as message from moved`)) as unknown as { message: Record<string, unknown> }[];
   const row = rows[0];
   return row ? rawToWaMessage(row.message) : null;

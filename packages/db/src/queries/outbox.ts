@@ -14,6 +14,7 @@ import {
   messageColumns,
   messageColumnsSql,
   messageUpdatedData,
+  movedMessageUpdatedCtes,
   rawToWaMessage,
   setMessageStatus,
   toWaMessage,
@@ -294,13 +295,7 @@ export async function markOutboxSent(db: Executor, outboxId: string, sentAt: Dat
         updated_at = greatest(now(), updated_at + interval '1 millisecond')
       where id = (select message_id from done) and status = 'pending'
       returning ${messageColumnsSql}),
-    ${appendEventCtes({
-      from: sql.raw("moved"),
-      organizationId: sql.raw(`moved."organizationId"`),
-      sessionId: sql.raw(`moved."sessionId"`),
-      type: "message.updated",
-      data: sql.raw(`jsonb_build_object('id', moved.id, 'waMessageId', moved."waMessageId", 'status', moved.status, 'error', moved.error)`),
-    })}
+    ${movedMessageUpdatedCtes()}
     select to_jsonb(moved) as message from moved
     union all
     select to_jsonb(unchanged) from (select ${messageColumnsSql} from messages where id = (select message_id from done)) unchanged
