@@ -2,7 +2,7 @@
 import type { WAMessage, WAMessageUpdate } from "@whiskeysockets/baileys";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "./index.ts";
-import { connectClient, memoryAuth, pairNewClient, waitForEvent, type PairedClient } from "./test-client.ts";
+import { connectClient, memoryAuth, pairNewClient, waitForEvent, type PairedClient, until } from "./test-client.ts";
 
 let sim: Simulator;
 let client: PairedClient;
@@ -10,12 +10,6 @@ const upserts: WAMessage[] = [];
 const updates: WAMessageUpdate[] = [];
 const receipts: { key: { id?: string | null }; receipt: { userJid?: string | null } }[] = [];
 const PHONE = "6281300000001";
-
-const until = async (cond: () => boolean, ms = 10_000) => {
-  const deadline = Date.now() + ms;
-  while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  return cond();
-};
 
 beforeAll(async () => {
   sim = await startSimulator();

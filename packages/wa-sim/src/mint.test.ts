@@ -9,16 +9,10 @@ import { mintCompanions, startSimulator, type MintedCompanion, type Simulator } 
 import { calculateSignature, verifySignature } from "libsignal/src/curve.js";
 import { fastKeyPair, fastSign, fastVerify } from "./fast-curve.ts";
 import { MINTED_PRE_KEYS } from "./mint.ts";
-import { connectClient, memoryAuth, waitForEvent, type MemoryAuth } from "./test-client.ts";
+import { connectClient, memoryAuth, waitForEvent, type MemoryAuth, until } from "./test-client.ts";
 
 let sim: Simulator;
 const sockets: WASocket[] = [];
-
-const until = async (cond: () => boolean, ms = 10_000) => {
-  const deadline = Date.now() + ms;
-  while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  return cond();
-};
 
 beforeAll(async () => {
   sim = await startSimulator();

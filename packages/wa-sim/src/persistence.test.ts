@@ -6,18 +6,12 @@ import { join } from "node:path";
 import type { WAMessage } from "@whiskeysockets/baileys";
 import { afterAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "./index.ts";
-import { connectClient, memoryAuth, pairNewClient, waitForEvent } from "./test-client.ts";
+import { connectClient, memoryAuth, pairNewClient, waitForEvent, until } from "./test-client.ts";
 
 const PHONE = "6281400000001";
 const dir = mkdtempSync(join(tmpdir(), "wa-sim-state-"));
 const stateDir = join(dir, "sim");
 const sims: Simulator[] = [];
-
-const until = async (cond: () => boolean, ms = 10_000) => {
-  const deadline = Date.now() + ms;
-  while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  return cond();
-};
 
 const start = async () => {
   const sim = await startSimulator({ stateDir });

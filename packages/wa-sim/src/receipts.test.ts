@@ -2,7 +2,7 @@
 import type { MessageUserReceiptUpdate, WAMessageUpdate } from "@whiskeysockets/baileys";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type PresenceRecord, type ReceiptRecord, type Simulator } from "./index.ts";
-import { pairNewClient, type PairedClient } from "./test-client.ts";
+import { pairNewClient, type PairedClient, until } from "./test-client.ts";
 
 let sim: Simulator;
 let client: PairedClient;
@@ -10,12 +10,6 @@ const updates: WAMessageUpdate[] = [];
 const userReceipts: MessageUserReceiptUpdate[] = [];
 const PHONE = "6281500000001";
 const OTHER = "6281500000002";
-
-const until = async (cond: () => boolean, ms = 10_000) => {
-  const deadline = Date.now() + ms;
-  while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  return cond();
-};
 
 async function api<T>(path: string, init?: RequestInit): Promise<{ status: number; body: T }> {
   const res = await fetch(`${sim.httpUrl}${path}`, init);

@@ -208,3 +208,10 @@ export async function spawnSimulatorProcess(args: string[] = []): Promise<Simula
       }),
   };
 }
+
+/** Polls `cond` every 50 ms until it holds or `ms` pass; its last answer. */
+export async function until(cond: () => boolean, ms = 10_000): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  return cond();
+}
