@@ -6,7 +6,9 @@ import { DomainError, errorCodes, isErrorCode, type MessagingService, type SendO
 import type { Database } from "@wa/db";
 import { safeError } from "@wa/db/errors";
 import {
+  checkRateWindows,
   claimIdempotencyKey,
+  createOutboundMessage,
   failOutbox,
   findIdempotencyKey,
   getOutboxItem,
@@ -16,9 +18,7 @@ import {
   markOutboxSent,
   outboxFenceHolds,
   pruneIdempotencyKeys,
-  rateDecision,
   releaseOutboxClaim,
-  reserveOutbound,
   saveIdempotentResponse,
   claimantOf,
   type IdempotencyRecord,
@@ -98,15 +98,15 @@ export class Messaging implements MessagingService {
     const source = this.deps.sourceOf(req.sessionId);
     const fence = this.deps.fenceOf(req.sessionId);
     const claim: OutboxClaim | null = fence ? { instanceId, fence } : null;
-    const sync = !req.async;
-    // A sync send goes out under the lease: a gateway that lost it (paused past it) claims nothing.
-    if (sync && source && !claim) throw leaseLost();
     const reserved = await this.reservations.run(req.sessionId, () =>
       db.transaction(async (tx) => {
-        // The lease first (taken before the session row, in acquireLease's order), then the session row: sends of
-        // this session, here or on any gateway, pass that lock one at a time, so the window count and the slot
-        // taken cannot interleave with another send's. (Without a connection a sync send is refused below.)
-        if (sync && source && claim && !(await outboxFenceHolds(tx, claim))) throw leaseLost();
+        // A sync send goes out under the lease: a gateway that lost it (paused past it) claims nothing. Taken
+        // before the session row, in acquireLease's order. (Without a connection it is refused below.)
+        if (!req.async && source && !(claim && (await outboxFenceHolds(tx, claim)))) {
+          throw new DomainError("gateway_unavailable", "this gateway no longer holds the session; try again");
+        }
+        // Sends of this session, here or on any gateway, pass this lock one at a time: the window count and the
+        // slot taken below cannot interleave with another send's.
         const session = await lockSessionForSend(tx, req.sessionId);
         if (!session) throw new DomainError("not_found", "session not found");
         if (req.idempotencyKey) {
@@ -114,11 +114,24 @@ export class Messaging implements MessagingService {
           if (existing) return { kind: "replay" as const, existing };
         }
         // The live connection is the truth about `working` (the row's status may lag it by a write).
-        if (sync && !source) {
+        if (!req.async && !source) {
           throw new DomainError("conflict", `session is not working (${session.status}); send with ?async=true to queue it`);
         }
-        // The window check and everything the send writes, in one statement (nothing written when it is refused).
-        const outcome = await reserveOutbound(tx, {
+        let slotAt: Date | null = null;
+        if (!req.async) {
+          const decision = await checkRateWindows(tx, req.sessionId, session);
+          if (!decision.allowed) {
+            const limit = decision.window === "minute" ? session.ratePerMin : session.ratePerHour;
+            rateLimitRefusals.inc({ window: decision.window });
+            throw new DomainError(
+              "rate_limited",
+              `over the session's limit of ${limit} messages per ${decision.window}; try again in ${Math.ceil(decision.retryAfterMs / 1000)} s`,
+              { retryAfterMs: decision.retryAfterMs, window: decision.window, limit },
+            );
+          }
+          slotAt = decision.now;
+        }
+        const { outboxId, message } = await createOutboundMessage(tx, {
           organizationId: req.organizationId,
           sessionId: req.sessionId,
           waMessageId: source?.newMessageId() ?? offlineMessageId(),
@@ -129,22 +142,10 @@ export class Messaging implements MessagingService {
           mentions: req.mentions,
           senderJid: null,
           mode: req.async ? "async" : "sync",
-          claim: sync ? claim : null,
+          state: req.async ? "queued" : "sending",
+          slotAt,
+          claimedBy: req.async || !claim ? null : claimantOf(claim),
         });
-        if (outcome.kind === "not_found") throw new DomainError("not_found", "session not found");
-        if (outcome.kind === "fenced") throw leaseLost();
-        if (outcome.kind === "rate_limited") {
-          const decision = await rateDecision(tx, req.sessionId, session, outcome.counts);
-          if (decision.allowed) throw new Error("the windows refused a send they have room for");
-          const limit = decision.window === "minute" ? session.ratePerMin : session.ratePerHour;
-          rateLimitRefusals.inc({ window: decision.window });
-          throw new DomainError(
-            "rate_limited",
-            `over the session's limit of ${limit} messages per ${decision.window}; try again in ${Math.ceil(decision.retryAfterMs / 1000)} s`,
-            { retryAfterMs: decision.retryAfterMs, window: decision.window, limit },
-          );
-        }
-        const { outboxId, message } = outcome;
         const queued: SendResult | null = req.async ? resultOf("async", outboxId, message, null) : null;
         if (req.idempotencyKey) {
           const claimed = await claimIdempotencyKey(tx, {
@@ -301,8 +302,6 @@ export class Messaging implements MessagingService {
     return source;
   }
 }
-
-const leaseLost = () => new DomainError("gateway_unavailable", "this gateway no longer holds the session; try again");
 
 function storedError(error: DomainError): StoredError {
   return { error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) } };

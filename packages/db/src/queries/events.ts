@@ -8,7 +8,7 @@
 // in the order of their ids: whoever reads `id > x` after a commit can never later see a smaller id appear. The
 // price is that one organization's event-writing transactions are serialized from their `appendEvent` to their
 // commit — so call it last in the transaction. Organizations never wait for each other.
-import { and, asc, desc, eq, gt, inArray, lt, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, lt, sql } from "drizzle-orm";
 import { decodeTime, encodeTime } from "ulid";
 import type { Executor } from "../client.ts";
 import type { EventType } from "../contract.ts";
@@ -45,28 +45,6 @@ export async function appendEvent(tx: Executor, event: NewEvent): Promise<{ id: 
   const id = rows[0]?.id;
   if (!id) throw new Error("appendEvent inserted no row");
   return { id };
-}
-
-/**
- * appendEvent as two CTEs of a caller's statement (`event_seq`, `appended_event`): one event for the row of the CTE
- * `from` (none when it has no row), the expressions read over it. The statement ends the caller's use of the
- * organization's order only at its transaction's end, as appendEvent does: make it the transaction's last.
- */
-export function appendEventCtes(e: {
-  from: SQL;
-  organizationId: SQL;
-  sessionId: SQL;
-  type: EventType;
-  data: SQL;
-}): SQL {
-  return sql`event_seq as (
-      insert into event_sequences (organization_id, last_id) select ${e.organizationId}, ${newId()} from ${e.from}
-      on conflict (organization_id) do update set last_id = wa_next_event_id(event_sequences.last_id, excluded.last_id)
-      returning last_id),
-    appended_event as (
-      insert into events (id, organization_id, session_id, type, data)
-      select event_seq.last_id, ${e.organizationId}, ${e.sessionId}, ${e.type}, ${e.data} from event_seq, ${e.from}
-      returning id)`;
 }
 
 /** The wire shape of an event (contract "Events"). */

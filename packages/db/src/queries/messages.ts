@@ -1,11 +1,11 @@
 // Stored WhatsApp messages: the contract's WAMessage, keyset pages (newest first), lookups, inbound inserts
 // (deduplicated by WhatsApp id) and outbound status changes, each with its event in the same transaction.
-import { and, desc, eq, inArray, or, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, inArray, or, sql } from "drizzle-orm";
 import type { Executor } from "../client.ts";
 import type { ChatType, MessageDirection, MessageStatus } from "../contract.ts";
 import { newId } from "../ids.ts";
 import { chats, messages, type MessageRow } from "../schema/index.ts";
-import { appendEvent, appendEventCtes } from "./events.ts";
+import { appendEvent } from "./events.ts";
 
 /** The contract's WAMessage: times as epoch-ms integers, unset fields null. */
 export interface WaMessage {
@@ -68,56 +68,6 @@ export function toWaMessage(row: MessageSelection): WaMessage {
     createdAt: row.createdAt.getTime(),
     updatedAt: row.updatedAt.getTime(),
   };
-}
-
-/** A WAMessage's columns for raw SQL (`returning`, CTE selections), aliased as messageColumns names them. */
-export const messageColumnsSql = sql.raw(
-  Object.entries({
-    id: "id",
-    sessionId: "session_id",
-    organizationId: "organization_id",
-    waMessageId: "wa_message_id",
-    chatJid: "chat_jid",
-    fromMe: "from_me",
-    direction: "direction",
-    type: "type",
-    body: "body",
-    quotedMessageId: "quoted_message_id",
-    mentions: "mentions",
-    senderJid: "sender_jid",
-    senderLid: "sender_lid",
-    senderName: "sender_name",
-    hasMedia: "has_media",
-    edited: "edited",
-    deleted: "deleted",
-    status: "status",
-    error: "error",
-    timestamp: "timestamp",
-    createdAt: "created_at",
-    updatedAt: "updated_at",
-  } satisfies Record<keyof MessageSelection, string>)
-    .map(([alias, column]) => `${column} as "${alias}"`)
-    .join(", "),
-);
-
-/**
- * The `message.updated` event of a status change, as CTEs to follow a `moved` CTE that updated a message and returned
- * messageColumnsSql (one event per moved row, none when nothing moved). Built per statement: it carries a fresh id.
- */
-export const movedMessageUpdatedCtes = (): SQL =>
-  appendEventCtes({
-    from: sql.raw("moved"),
-    organizationId: sql.raw(`moved."organizationId"`),
-    sessionId: sql.raw(`moved."sessionId"`),
-    type: "message.updated",
-    data: sql.raw(`jsonb_build_object('id', moved.id, 'waMessageId', moved."waMessageId", 'status', moved.status, 'error', moved.error)`),
-  });
-
-/** A row selected with messageColumnsSql (raw SQL hands times back as text). */
-export function rawToWaMessage(row: Record<string, unknown>): WaMessage {
-  const time = (v: unknown) => (v instanceof Date ? v : new Date(String(v)));
-  const r = row as unknown as MessageSelection;
-  return toWaMessage({ ...r, timestamp: time(row.timestamp), createdAt: time(row.createdAt), updatedAt: time(row.updatedAt) });
 }
 
 /** The `message.updated` event's data (contract). */
@@ -374,17 +324,24 @@ export async function applyMessageReceipt(
   status: Exclude<MessageStatus, "pending" | "failed">,
 ): Promise<WaMessage | null> {
   const behind = (Object.keys(statusRank) as MessageStatus[]).filter((s) => statusRank[s] >= 0 && statusRank[s] < statusRank[status]);
-  // One statement (its own transaction): the update and its event, as a transaction of two would write them.
-  const rows = (await db.execute(sql`
-    with moved as (
-      update messages set status = ${status}, updated_at = greatest(now(), updated_at + interval '1 millisecond')
-      where session_id = ${sessionId} and wa_message_id = ${waMessageId} and from_me
-        and status in (${sql.join(behind.map((b) => sql`${b}`), sql`, `)})
-      returning ${messageColumnsSql}),
-    ${movedMessageUpdatedCtes()}
-    select to_jsonb(moved) as message from moved`)) as unknown as { message: Record<string, unknown> }[];
-  const row = rows[0];
-  return row ? rawToWaMessage(row.message) : null;
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(messages)
+      .set({ status, updatedAt: sql`greatest(now(), ${messages.updatedAt} + interval '1 millisecond')` })
+      .where(
+        and(
+          eq(messages.sessionId, sessionId),
+          eq(messages.waMessageId, waMessageId),
+          eq(messages.fromMe, true),
+          inArray(messages.status, behind),
+        ),
+      )
+      .returning(messageColumns);
+    if (!row) return null;
+    const message = toWaMessage(row);
+    await appendEvent(tx, { organizationId: message.organizationId, sessionId, type: "message.updated", data: messageUpdatedData(message) });
+    return message;
+  });
 }
 
 /** Sets an outbound message's status (and error) inside the caller's transaction, with its event. */

@@ -8,20 +8,9 @@ import type { Executor } from "../client.ts";
 import type { ChatType, SessionStatus } from "../contract.ts";
 import { newId } from "../ids.ts";
 import { messages, outbox, waSessions, type OutboxRow } from "../schema/index.ts";
-import { appendEvent, appendEventCtes } from "./events.ts";
+import { appendEvent } from "./events.ts";
 import { LeaseLostError, lockFence, type LeaseFence } from "./leases.ts";
-import {
-  messageColumns,
-  messageColumnsSql,
-  messageUpdatedData,
-  movedMessageUpdatedCtes,
-  rawToWaMessage,
-  setMessageStatus,
-  toWaMessage,
-  touchChat,
-  type WaMessage,
-} from "./messages.ts";
-import { rateCountsCte, type RateCounts } from "./rate-limits.ts";
+import { messageColumns, messageUpdatedData, setMessageStatus, toWaMessage, touchChat, type WaMessage } from "./messages.ts";
 
 /** Who sends a row: an engine instance under the session's lease (its epoch). */
 export interface OutboxClaim {
@@ -130,85 +119,6 @@ export async function createOutboundMessage(tx: Executor, m: NewOutbound): Promi
   return { outboxId, message };
 }
 
-export type OutboundReservation = Omit<NewOutbound, "state" | "slotAt" | "claimedBy"> & {
-  /**
-   * A sync send goes out now under this claim: cleared by the rate windows, it takes its slot (`sending`) — only
-   * while the claim's lease holds. Null: queued (async), no slot, no window check.
-   */
-  claim: OutboxClaim | null;
-};
-
-export type ReserveResult =
-  | { kind: "reserved"; outboxId: string; message: WaMessage }
-  | { kind: "not_found" }
-  /** The claim's lease is no longer the session's. */
-  | { kind: "fenced" }
-  /** The windows are full (rateDecision says until when). */
-  | { kind: "rate_limited"; counts: RateCounts };
-
-/**
- * createOutboundMessage and, for a sync send, checkRateWindows in one statement: the windows are counted, and only
- * if one more send fits (and the claim's lease holds) are the message, its outbox row, the chat's time and the
- * `message.updated` event written. Call after lockSessionForSend (and outboxFenceHolds) in the same transaction,
- * as its own statement: it must take its snapshot after the session lock is held, or the count could miss the slot
- * of the send that held the lock before.
- */
-export async function reserveOutbound(tx: Executor, m: OutboundReservation): Promise<ReserveResult> {
-  const messageId = newId();
-  const outboxId = newId();
-  const sync = m.claim !== null;
-  const leaseHolds = m.claim
-    ? sql`exists (select 1 from session_leases where session_id = ${m.claim.fence.sessionId}
-        and gateway_id = ${m.claim.fence.gatewayId} and epoch = ${m.claim.fence.epoch})`
-    : sql`true`;
-  const fits = sync ? sql`rate_counts.per_min < s.rate_per_min and rate_counts.per_hour < s.rate_per_hour` : sql`true`;
-  const data = messageUpdatedData({ id: messageId, waMessageId: m.waMessageId, status: "pending", error: null });
-  const rows = (await tx.execute(sql`
-    with ${rateCountsCte(m.sessionId)},
-    target_session as materialized (select count(*)::int as n from wa_sessions where id = ${m.sessionId}),
-    cleared as materialized (
-      -- FOR UPDATE: already this transaction's (lockSessionForSend), so free; it keeps the rows serialized even so.
-      select clock.t from clock, rate_counts, wa_sessions s where s.id = ${m.sessionId} and ${leaseHolds} and ${fits} for update of s),
-    new_message as (
-      insert into messages (id, organization_id, session_id, wa_message_id, chat_jid, from_me, direction, type, body,
-        quoted_message_id, mentions, sender_jid, status, timestamp)
-      select ${messageId}, ${m.organizationId}, ${m.sessionId}, ${m.waMessageId}, ${m.chatJid}, true, 'out', 'text', ${m.body},
-        ${m.quotedMessageId}, ${JSON.stringify(m.mentions)}::jsonb, ${m.senderJid}, 'pending', cleared.t from cleared
-      returning ${messageColumnsSql}),
-    queued as (
-      insert into outbox (id, session_id, message_id, mode, state, slot_at, claimed_by, attempts)
-      select ${outboxId}, ${m.sessionId}, ${messageId}, ${m.mode}, ${sync ? "sending" : "queued"},
-        ${sync ? sql`cleared.t` : sql`null::timestamptz`}, ${m.claim ? claimantOf(m.claim) : null}, ${sync ? 1 : 0} from new_message, cleared),
-    chat as (
-      insert into chats (session_id, jid, type, unread_count, last_message_at)
-      select ${m.sessionId}, ${m.chatJid}, ${m.chatType}, 0, cleared.t from new_message, cleared
-      on conflict (session_id, jid) do update
-        set last_message_at = greatest(chats.last_message_at, excluded.last_message_at), updated_at = now()),
-    ${appendEventCtes({
-      from: sql.raw("new_message"),
-      organizationId: sql`${m.organizationId}`,
-      sessionId: sql`${m.sessionId}`,
-      type: "message.updated",
-      data: sql`${JSON.stringify(data)}::jsonb`,
-    })}
-    select target_session.n as sessions, ${leaseHolds} as lease_holds, clock.t as now, rate_counts.per_min, rate_counts.per_hour,
-      (select to_jsonb(new_message) from new_message) as message
-    from clock, rate_counts, target_session`)) as unknown as {
-    sessions: number;
-    lease_holds: boolean;
-    now: Date | string;
-    per_min: number;
-    per_hour: number;
-    message: Record<string, unknown> | null;
-  }[];
-  const row = rows[0];
-  if (!row) throw new Error("reserveOutbound returned no row");
-  if (row.message) return { kind: "reserved", outboxId, message: rawToWaMessage(row.message) };
-  if (Number(row.sessions) === 0) return { kind: "not_found" };
-  if (!row.lease_holds) return { kind: "fenced" };
-  return { kind: "rate_limited", counts: { now: new Date(row.now), perMin: Number(row.per_min), perHour: Number(row.per_hour) } };
-}
-
 export interface OutboxItem {
   outbox: OutboxRow;
   message: WaMessage;
@@ -274,34 +184,31 @@ const claimedHere = (outboxId: string, claim: OutboxClaim) =>
  * the claim no longer holds (the lease was lost: the new holder resends it with the same WhatsApp id and records it).
  */
 export async function markOutboxSent(db: Executor, outboxId: string, sentAt: Date, claim: OutboxClaim): Promise<WaMessage | null> {
-  // One statement (its own transaction): the lease row FOR SHARE first — a takeover waits for it — then the outbox
-  // row, the message and its event, as the transaction of outboxFenceHolds and three writes did.
-  const rows = (await db.execute(sql`
-    with fence as materialized (
-      select 1 from session_leases
-      where session_id = ${claim.fence.sessionId} and gateway_id = ${claim.fence.gatewayId} and epoch = ${claim.fence.epoch}
-      for share),
-    done as materialized (
-      -- The slot moves to when WhatsApp took the message: the windows count sends as they happened, so a slow
-      -- send does not let the next window open early (its slot was taken before it went out).
-      update outbox set state = 'sent', sent_at = ${sentAt.toISOString()}::timestamptz,
-        slot_at = greatest(slot_at, clock_timestamp()), updated_at = now()
-      where id = ${outboxId} and state = 'sending' and claimed_by = ${claimantOf(claim)} and exists (select 1 from fence)
-      returning message_id),
-    -- pending → sent as one conditional update (a receipt that got here first already moved it further); WhatsApp's
-    -- time of the message is when it took it, not when it was queued.
-    moved as (
-      update messages set status = 'sent', error = null, timestamp = ${sentAt.toISOString()}::timestamptz,
-        updated_at = greatest(now(), updated_at + interval '1 millisecond')
-      where id = (select message_id from done) and status = 'pending'
-      returning ${messageColumnsSql}),
-    ${movedMessageUpdatedCtes()}
-    select to_jsonb(moved) as message from moved
-    union all
-    select to_jsonb(unchanged) from (select ${messageColumnsSql} from messages where id = (select message_id from done)) unchanged
-    where not exists (select 1 from moved)`)) as unknown as { message: Record<string, unknown> }[];
-  const row = rows[0];
-  return row ? rawToWaMessage(row.message) : null;
+  return db.transaction(async (tx) => {
+    if (!(await outboxFenceHolds(tx, claim))) return null;
+    const [row] = await tx
+      .update(outbox)
+      // The slot moves to when WhatsApp took the message: the windows count sends as they happened, so a slow
+      // send does not let the next window open early (its slot was taken before it went out).
+      .set({ state: "sent", sentAt, slotAt: sql`greatest(${outbox.slotAt}, clock_timestamp())`, updatedAt: sql`now()` })
+      .where(claimedHere(outboxId, claim))
+      .returning({ messageId: outbox.messageId });
+    if (!row) return null;
+    // `pending` → `sent` as one conditional update (a receipt that got here first already moved it further).
+    const [moved] = await tx
+      .update(messages)
+      // WhatsApp's time of the message is when it took it, not when it was queued.
+      .set({ status: "sent", error: null, timestamp: sentAt, updatedAt: sql`greatest(now(), ${messages.updatedAt} + interval '1 millisecond')` })
+      .where(and(eq(messages.id, row.messageId), eq(messages.status, "pending")))
+      .returning(messageColumns);
+    if (moved) {
+      const message = toWaMessage(moved);
+      await appendEvent(tx, { organizationId: message.organizationId, sessionId: message.sessionId, type: "message.updated", data: messageUpdatedData(message) });
+      return message;
+    }
+    const [current] = await tx.select(messageColumns).from(messages).where(eq(messages.id, row.messageId));
+    return current ? toWaMessage(current) : null;
+  });
 }
 
 /** It never reached WhatsApp (the connection went away first): back in the queue, its slot released. */
