@@ -21,7 +21,7 @@ const PHONE_PREFIX = "62818";
 /** Starts in flight at once (each goes through gw-1 to the session's holder). */
 const START_CONCURRENCY = 8;
 /** Requests per path (direct, forwarded) for the forwarding overhead, alternating; after WARMUP of each. */
-const FORWARD_ROUNDS = 200;
+const FORWARD_ROUNDS = 120;
 const WARMUP = 20;
 const WAIT_MS = 120_000;
 

@@ -19,7 +19,7 @@ import { measure, ms, quantile, summarize } from "./stats.ts";
  * Messages per measured round; the simulator keeps the last 2 000 records per account (two per 1:1 send). 200, not
  * 300: three rounds still give the median, and the section saves half a minute of its time plan.
  */
-const ROUND = 200;
+const ROUND = 150;
 const ROUNDS = 3;
 /** Sends in flight at once, for the floor and for ours alike. */
 const CONCURRENCY = 16;

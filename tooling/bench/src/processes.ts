@@ -84,7 +84,7 @@ export interface GatewayChild extends Child {
 }
 
 /** The bench's web app is absent (tokens are signed by the bench itself), so any fixed secret does. */
-const BENCH_APP_SECRET = "bench-app-secret-bench-app-secret-bench-app-secret";
+export const BENCH_APP_SECRET = "bench-app-secret-bench-app-secret-bench-app-secret";
 
 export interface GatewayChildEnv extends Pick<GatewayOptions, "databaseUrl" | "webUrl" | "jwksUrl" | "waWsUrl" | "gatewayId" | "port" | "logLevel" | "nodeArgs" | "nodePath"> {
   appSecret?: string;

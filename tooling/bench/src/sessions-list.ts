@@ -15,7 +15,7 @@ const PAGE = 50;
 const DEEP_PAGE = 1_000;
 // Repetitions sized so the whole section stays within a few minutes of the 15-minute `npm run bench`: medians over
 // 60 interleaved pairs move by a few percent between runs on this machine, far less than the ratios they decide.
-const RUNS = 40;
+const RUNS = 30;
 const OFFSET_RUNS = 20;
 const SEARCH_RUNS = 20;
 const UNPAGINATED_RUNS = 2;

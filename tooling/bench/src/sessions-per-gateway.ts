@@ -1,6 +1,6 @@
 // Sessions per gateway: memory and pairing CPU of one gateway process as sessions accumulate (a ladder paired through
-// the API up to 50), the boot storms of 500 and 1 000 sessions after a restart (the sessions beyond the ladder are
-// minted by the simulator and stored as the gateway's own), pairing CPU at 500 against 50, all on Node 20 and 24.
+// the API up to 50), a boot storm of 1 000 sessions after a restart (the sessions beyond the ladder are minted by the
+// simulator and stored as the gateway's own), pairing CPU at 1 000 against 50, all on Node 20 and 24.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -256,24 +256,20 @@ export async function runSessionsPerGateway(): Promise<{ body: string; postgres:
     tails.push({ node: storms.at(-1)?.node ?? "node 24", before: population, p: await pairSome(scale.tail) });
   }
 
-  // (c) Minted up to `mid`, a storm on Node 20, then `tail` pairings at that population.
-  await mintUpTo(scale.mid);
-  storms.push(await restart());
-  if (!node24) ladderProfile = profileOf(ladderProfileDir);
-  tails.push({ node: process.version, before: population, p: await pairSome(scale.tail) });
-
-  // (d) Minted up to `top`, a storm on Node 20 (profiled), memory after it.
+  // (c) Minted up to `top`, a storm on Node 20 (profiled), memory after it, then `tail` pairings at that population.
   await mintUpTo(scale.top);
   const stormProfileDir = mkdtempSync(path.join(os.tmpdir(), "wa-bench-prof-"));
   onCleanup(async () => rmSync(stormProfileDir, { recursive: true, force: true }));
   const topStorm = await restart({ nodeArgs: ["--cpu-prof", "--cpu-prof-dir", stormProfileDir] });
   storms.push(topStorm);
+  if (!node24) ladderProfile = profileOf(ladderProfileDir);
   const rssAfterStorm = await settledRss(gateway.pid);
   const heapAfterStorm = await heapOf(gateway.url);
   const mallocAfterStorm = mallocHeapMiB(gateway.pid);
   const restartedPopulation = population;
+  tails.push({ node: process.version, before: population, p: await pairSome(scale.tail) });
 
-  // (e, high side) Node 24 at the top population: its storm and `tail` pairings.
+  // (d) Node 24 at the top population: its storm and `tail` pairings.
   if (node24) {
     storms.push(await restart({ nodePath: node24 }));
     tails.push({ node: storms.at(-1)?.node ?? "node 24", before: population, p: await pairSome(scale.tail) });
@@ -303,13 +299,13 @@ export async function runSessionsPerGateway(): Promise<{ body: string; postgres:
   const ratioRestarted = perSessionRestarted / floor.restartedMiBPerSocket;
   const lowOf = (node: string) => tails.find((t) => t.node === node)?.p.cpuMsPerPairing ?? Number.NaN;
   const ratioOf = (t: (typeof tails)[number]) => t.p.cpuMsPerPairing / lowOf(t.node);
-  const midTail = tails.find((t) => t.node === process.version && t.before >= scale.mid);
-  const cpuRatio = midTail ? ratioOf(midTail) : Number.NaN;
+  const topTail = tails.find((t) => t.node === process.version && t.before >= scale.top);
+  const cpuRatio = topTail ? ratioOf(topTail) : Number.NaN;
   const topTail24 = tails.find((t) => t.node !== process.version && t.before >= scale.top);
   const cpuRatio24 = topTail24 ? ratioOf(topTail24) : Number.NaN;
   const met = (ok: boolean) => (ok ? "met" : "not met");
   const retried = retriedUnavailable();
-  const overrides = ["BENCH_PERGW_FLOOR", "BENCH_PERGW_LOW", "BENCH_PERGW_TAIL", "BENCH_PERGW_MID", "BENCH_PERGW_TOP"]
+  const overrides = ["BENCH_PERGW_FLOOR", "BENCH_PERGW_LOW", "BENCH_PERGW_TAIL", "BENCH_PERGW_TOP"]
     .filter((name) => process.env[name])
     .map((name) => `${name}=${process.env[name]}`);
   const rssFell = steps.some((st, i) => i > 0 && st.rss < (steps[i - 1]?.rss ?? 0));
@@ -395,8 +391,8 @@ export async function runSessionsPerGateway(): Promise<{ body: string; postgres:
         ? ["RSS fell between two steps (V8 and malloc returned pairing garbage meanwhile): the after-pairing marginal figure is not a measurement at this scale, and its goal is not shown.", ""]
         : []),
       `Goals: memory per working session ≤ ${MEMORY_GOAL}× the floor — after pairing ${rssFell ? "not shown" : met(ratioPaired <= MEMORY_GOAL)} (${ratioPaired.toFixed(2)}), after a restart ${met(ratioRestarted <= MEMORY_GOAL)} (${ratioRestarted.toFixed(2)}).` +
-        ` Gateway CPU per pairing at ${scale.mid} sessions ÷ at ${scale.low} ≤ ${CPU_GOAL} — ${process.version} ${met(cpuRatio <= CPU_GOAL)} (${cpuRatio.toFixed(2)})` +
-        (node24 ? `, ${version24} at ${topTail24?.before ?? "?"} ÷ at ${scale.low}: ${met(cpuRatio24 <= CPU_GOAL)} (${cpuRatio24.toFixed(2)})` : "") +
+        ` Gateway CPU per pairing at ${scale.top} sessions ÷ at ${scale.low} ≤ ${CPU_GOAL}${scale.top > 500 ? " (the issue asks it at 500: measured at the storm's larger population)" : ""} — ${process.version} ${met(cpuRatio <= CPU_GOAL)} (${cpuRatio.toFixed(2)})` +
+        (node24 ? `, ${version24} ${met(cpuRatio24 <= CPU_GOAL)} (${cpuRatio24.toFixed(2)})` : "") +
         `. All ${scale.top} sessions working within ${STORM_GOAL_S} s of a restart — ${met(stormsMet)} (${storms
           .filter((s) => s.sessions >= scale.top)
           .map((s) => `${s.node} ${s.allS.toFixed(1)} s`)

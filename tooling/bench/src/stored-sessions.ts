@@ -1,12 +1,15 @@
 // Sessions for the boot storm beyond those the gateway paired itself: the simulator mints linked companions (the
 // state a pairing and its first login leave, POST /sim/companions:mint — a few ms each where a pairing costs the
 // gateway hundreds), and their creds and Signal keys are stored as the gateway stores its own: a `working` session
-// row held by the gateway and its auth state, in plain JSON — the gateway seals plain rows with its APP_SECRET key
-// when it boots, as after an upgrade from unencrypted storage.
+// row held by the gateway and its auth state, sealed with the bench gateways' APP_SECRET as the gateway seals its own
+// writes. (Plain rows would be sealed by the next gateway to boot, row by row before any session starts: a one-time
+// upgrade step that a boot storm must not include.)
 import { mintCompanions, toBufferJson, type MintedCompanion } from "@wa/wa-sim";
 import { applyAuthKeyChanges, createSession, writeAuthCreds } from "@wa/db/queries";
+import { authCipherFor, credsAad, keyAad, PLAIN_KEY_TYPES } from "@wa/gateway/auth-cipher";
 import type { BenchDatabase } from "./database.ts";
 import { pool } from "./pairing.ts";
+import { BENCH_APP_SECRET } from "./processes.ts";
 
 /** Companions per mint request (its answer is about 8 KiB each). */
 const MINT_CHUNK = 250;
@@ -54,14 +57,25 @@ export async function storeMintedSessions(
 }
 
 /**
- * A minted companion's Baileys auth state, stored as the gateway stores a session's: plain JSON rows, which the gateway
- * seals when it reads them. The values keep BufferJSON's `{type: "Buffer", data}` shape, which its reader revives.
+ * A minted companion's Baileys auth state, stored as the gateway stores a session's: JSON in BufferJSON's
+ * `{type: "Buffer", data}` shape, sealed under `appSecret` (the secret the bench's gateways run with) except the key
+ * types the gateway keeps plain.
  */
-export async function storeMintedAuthState(db: BenchDatabase, sessionId: string, minted: MintedCompanion): Promise<void> {
-  await writeAuthCreds(db.db, sessionId, { value: toBufferJson(minted.creds), sealKeyId: null });
+export async function storeMintedAuthState(
+  db: BenchDatabase,
+  sessionId: string,
+  minted: MintedCompanion,
+  appSecret = BENCH_APP_SECRET,
+): Promise<void> {
+  const cipher = authCipherFor({ current: appSecret });
+  await writeAuthCreds(db.db, sessionId, cipher.seal(toBufferJson(minted.creds), credsAad(sessionId)));
   const upserts = minted.keys.map(([key, value]) => {
     const at = key.indexOf(":");
-    return { type: key.slice(0, at), keyId: key.slice(at + 1), value: toBufferJson(value), sealKeyId: null };
+    const type = key.slice(0, at);
+    const keyId = key.slice(at + 1);
+    const json = toBufferJson(value);
+    const sealed = PLAIN_KEY_TYPES.includes(type) ? { value: json, sealKeyId: null } : cipher.seal(json, keyAad(sessionId, type, keyId));
+    return { type, keyId, ...sealed };
   });
   await applyAuthKeyChanges(db.db, sessionId, { upserts, deletes: [] });
 }
