@@ -24,8 +24,8 @@ section says so; every server and child process is stopped when its benchmark en
 the runs stated. The machine is shared, so absolute figures move from run to run: every headline figure is a ratio
 against a floor measured in the same run (named in its section), and the goals are those ratios. Each section ends
 with the machine and the command that produced it, and states its floor, its ratio, its goal and met or not met.
-\`npm run bench -- --quick\` runs smaller scales for a smoke test; goals are reported, never enforced (the command fails
-only when a benchmark cannot run).
+\`npm run bench -- --quick\` runs smaller scales for a smoke test and only prints them (this file keeps the full run's
+figures). Goals are reported, never enforced: the command fails only when a benchmark cannot run.
 `;
 
 export function writeSection(file: string, name: string, body: string): void {
