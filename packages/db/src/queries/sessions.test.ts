@@ -192,7 +192,7 @@ describe("writeSessionState (the status writer's one statement)", () => {
       { status: "working", previous: "stopped", reason: null },
       { status: "failed", previous: "working", reason: "why" },
     ]);
-    expect(events[1]?.id > (events[0]?.id ?? "")).toBe(true);
+    expect((events[1]?.id ?? "") > (events[0]?.id ?? "")).toBe(true);
   });
 
   it("is null for an unknown session", async () => {
