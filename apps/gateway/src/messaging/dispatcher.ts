@@ -9,6 +9,7 @@ import {
   checkRateWindows,
   claimOutbox,
   failOutbox,
+  hasOutboxWork,
   lockSessionForSend,
   markOutboxSent,
   nextOutboxItem,
@@ -66,6 +67,27 @@ export class OutboxDispatcher {
         if (this.again.delete(sessionId)) this.kick(sessionId);
       });
     this.running.set(sessionId, pass);
+  }
+
+  /**
+   * A connection opened: its queue is worked through when it holds something to send. One plain read answers for the
+   * usual empty queue, instead of a pass's claim transaction (which also locks the session row while the opening's
+   * status write wants it): a boot storm opens every session at once. A message queued meanwhile kicks its own pass.
+   */
+  opened(sessionId: string): void {
+    if (this.closed) return;
+    const fence = this.deps.fenceOf(sessionId);
+    if (!fence || this.running.has(sessionId) || this.timers.has(sessionId)) {
+      this.kick(sessionId);
+      return;
+    }
+    hasOutboxWork(this.deps.db, sessionId, { instanceId: this.deps.instanceId, fence }).then(
+      (work) => {
+        if (work) this.kick(sessionId);
+      },
+      // the pass itself waits out a database that is away
+      () => this.kick(sessionId),
+    );
   }
 
   /** Stops scheduling; resolves once passes in flight end. */

@@ -74,7 +74,7 @@ export class Messaging implements MessagingService {
     this.sink = new InboundStore({
       ...deps,
       logger: deps.logger.child({ component: "inbound" }),
-      onOpened: (sessionId) => this.dispatcher.kick(sessionId),
+      onOpened: (sessionId) => this.dispatcher.opened(sessionId),
     });
   }
 

@@ -2,7 +2,7 @@
 import { DomainError, type SessionEventBus, type SessionQr } from "@wa/api";
 import { safeError, type Database } from "@wa/db";
 import { updateSessionFenced, updateSessionState, type LeaseFence, type SessionStatePatch, type WaSession } from "@wa/db/queries";
-import makeWASocket, { type ConnectionState, type WAMessage, type WASocket } from "@whiskeysockets/baileys";
+import makeWASocket, { BufferJSON, type ConnectionState, type WAMessage, type WASocket } from "@whiskeysockets/baileys";
 import type pino from "pino";
 import QRCode from "qrcode";
 import type { EngineConfig } from "../engine-config.ts";
@@ -85,6 +85,12 @@ export class WhatsAppSession {
   private detachSocket: (() => void) | null = null;
   private connAbort: AbortController | null = null;
   private auth: SessionAuthState | null = null;
+  /**
+   * The creds as last stored (BufferJSON text), null when unknown (fresh creds, or a save that failed): Baileys
+   * announces creds at every login (`me` with its LID, the props hash, ...) mostly unchanged, and a save that would
+   * store the same creds again is skipped (no seal, no write).
+   */
+  private storedCreds: string | null = null;
   private history: ReconnectHistory = freshHistory();
   private reconnectTimer: NodeJS.Timeout | null = null;
   private qr: SessionQr | null = null;
@@ -329,7 +335,21 @@ export class WhatsAppSession {
   // ── socket ───────────────────────────────────────────────────────────────────────────────────────────────
 
   private async flushCreds(): Promise<void> {
-    if (this.auth) await this.auth.saveCreds();
+    if (this.auth) await this.saveCredsIfChanged(this.auth);
+  }
+
+  /** Saves the creds unless they are what the database already has (see storedCreds). */
+  private async saveCredsIfChanged(auth: SessionAuthState): Promise<void> {
+    const json = JSON.stringify(auth.state.creds, BufferJSON.replacer);
+    if (json === this.storedCreds) return;
+    this.storedCreds = json;
+    try {
+      await auth.saveCreds();
+    } catch (err) {
+      // Not known to be stored: the next announcement or flush saves them again.
+      if (this.storedCreds === json) this.storedCreds = null;
+      throw err;
+    }
   }
 
   /** Removes our listeners and ends the socket; afterwards nothing from it reaches this session. */
@@ -359,6 +379,7 @@ export class WhatsAppSession {
       try {
         const cipher = authCipherFor({ current: this.deps.config.appSecret, previous: this.deps.config.appSecretPrevious });
         this.auth = await loadAuthState(this.deps.db, this.id, cipher, this.baileysLogger, this.deps.fence);
+        this.storedCreds = this.auth.minted ? null : JSON.stringify(this.auth.state.creds, BufferJSON.replacer);
       } catch (err) {
         // Never fall back to fresh creds: that would unpair a device whose creds we merely failed to read.
         this.running = false;
@@ -422,7 +443,7 @@ export class WhatsAppSession {
     const onCreds = () => {
       if (gen !== this.generation) return;
       this.capture.setSelf([auth.state.creds.me?.id, auth.state.creds.me?.lid]);
-      auth.saveCreds().catch((err: unknown) => this.logger.error({ err }, "saving creds failed"));
+      this.saveCredsIfChanged(auth).catch((err: unknown) => this.logger.error({ err }, "saving creds failed"));
     };
     sock.ev.on("connection.update", onConnection);
     sock.ev.on("creds.update", onCreds);

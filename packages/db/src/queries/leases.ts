@@ -4,7 +4,7 @@
 import { and, eq, sql, type SQL } from "drizzle-orm";
 import type { Executor } from "../client.ts";
 import { sessionLeases, waSessions } from "../schema/index.ts";
-import { updateSessionState, type SessionSettingsPatch, type SessionStatePatch, type WaSession } from "./sessions.ts";
+import { writeSessionState, type SessionSettingsPatch, type SessionStatePatch, type WaSession } from "./sessions.ts";
 
 /** Who may write a session's rows: the gateway holding its lease under this epoch. */
 export interface LeaseFence {
@@ -121,21 +121,16 @@ export async function lockFence(tx: Executor, fence: LeaseFence): Promise<void> 
   if (rows.length === 0) throw new LeaseLostError(fence);
 }
 
-/** The session row updated only while the fence holds; null when refused (lease lost) or the row is gone. */
+/**
+ * The session row updated only while the fence holds (its lease row locked FOR SHARE in the same statement, see
+ * writeSessionState); null when refused (lease lost) or the row is gone.
+ */
 export async function updateSessionFenced(
   db: Executor,
   fence: LeaseFence,
   patch: SessionSettingsPatch & SessionStatePatch,
 ): Promise<WaSession | null> {
-  return db.transaction(async (tx) => {
-    try {
-      await lockFence(tx, fence);
-    } catch (err) {
-      if (err instanceof LeaseLostError) return null;
-      throw err;
-    }
-    return updateSessionState(tx, fence.sessionId, patch);
-  });
+  return writeSessionState(db, fence.sessionId, patch, fence);
 }
 
 export interface TakeoverCandidate {

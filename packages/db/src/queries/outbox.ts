@@ -239,6 +239,20 @@ export async function failOutbox(db: Executor, outboxId: string, reason: string,
   });
 }
 
+/**
+ * Whether the session has a row this claimant would take next (what `nextOutboxItem` looks for): one plain read,
+ * no transaction and no lock, for the usual case of a connection opening with nothing queued.
+ */
+export async function hasOutboxWork(db: Executor, sessionId: string, claim: OutboxClaim): Promise<boolean> {
+  const rows = await db.execute(sql`
+    select exists (
+      select 1 from outbox
+      where session_id = ${sessionId}
+        and (state = 'queued' or (state = 'sending' and (claimed_by is null or claimed_by <> ${claimantOf(claim)})))
+    ) as work`);
+  return (rows as unknown as { work: boolean }[])[0]?.work === true;
+}
+
 /** Sessions (of these) with rows still to send. */
 export async function sessionsWithPendingOutbox(db: Executor, sessionIds: readonly string[]): Promise<string[]> {
   if (sessionIds.length === 0) return [];

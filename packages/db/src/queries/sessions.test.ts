@@ -3,7 +3,17 @@ import { newId } from "../ids.ts";
 import type { SessionStatus } from "../contract.ts";
 import { waSessions, organizations } from "../schema/index.ts";
 import { createTestDatabase, type TestDatabase } from "../testing.ts";
-import { decodeSessionCursor, encodeSessionCursor, listSessions, type ListSessionsParams } from "./sessions.ts";
+import { EVENT_ID_ZERO, listEventsAfter } from "./events.ts";
+import { acquireLease, updateSessionFenced } from "./leases.ts";
+import {
+  createSession,
+  decodeSessionCursor,
+  encodeSessionCursor,
+  getSession,
+  listSessions,
+  updateSessionState,
+  type ListSessionsParams,
+} from "./sessions.ts";
 
 const ORGS = ["org-a", "org-b", "org-c"];
 const STATUSES: SessionStatus[] = ["stopped", "working", "failed", "scan_qr_code"];
@@ -132,5 +142,76 @@ describe("listSessions keyset pagination", () => {
     expect(decodeSessionCursor(Buffer.from('[9000000000000000,"x"]').toString("base64url"))).toBeNull();
     const c = { createdAt: 123, id: "x" };
     expect(decodeSessionCursor(encodeSessionCursor(c))).toEqual(c);
+  });
+});
+
+describe("writeSessionState (the status writer's one statement)", () => {
+  let t: TestDatabase;
+  const org = "org-state";
+
+  beforeAll(async () => {
+    t = await createTestDatabase();
+    await t.db.insert(organizations).values({ id: org, name: org });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  const statusEvents = async (sessionId: string) =>
+    (await listEventsAfter(t.db, { organizationId: org, after: EVENT_ID_ZERO, sessionId, limit: 100 })).filter((e) => e.type === "session.status");
+
+  it("writes the patch and returns the row as getSession reads it, with one event per status change", async () => {
+    const created = await createSession(t.db, { organizationId: org, gatewayId: "gw-a", label: "state" });
+    const connectedAt = new Date(Date.UTC(2026, 5, 1, 12, 0, 0, 123));
+    const saved = await updateSessionState(t.db, created.id, {
+      status: "working",
+      statusReason: null,
+      phoneNumber: "6281",
+      waJid: "6281@s.whatsapp.net",
+      waLid: null,
+      isAdminSession: true,
+      lastConnectedAt: connectedAt,
+    });
+    expect(saved).toEqual(await getSession(t.db, created.id));
+    expect(saved).toMatchObject({ status: "working", phoneNumber: "6281", isAdminSession: true, lastConnectedAt: connectedAt.getTime(), label: "state" });
+    expect(saved?.updatedAt).toBeGreaterThanOrEqual(created.updatedAt);
+    expect((await statusEvents(created.id)).map((e) => e.data)).toEqual([{ status: "working", previous: "stopped", reason: null }]);
+
+    // the same status again: the row is written, no event (nothing changed)
+    await updateSessionState(t.db, created.id, { status: "working", statusReason: null });
+    expect(await statusEvents(created.id)).toHaveLength(1);
+    // a patch without a status never reports one
+    await updateSessionState(t.db, created.id, { gatewayId: "gw-b" });
+    expect(await statusEvents(created.id)).toHaveLength(1);
+    expect((await getSession(t.db, created.id))?.gatewayId).toBe("gw-b");
+
+    const failed = await updateSessionState(t.db, created.id, { status: "failed", statusReason: "why", lastConnectedAt: null });
+    expect(failed).toMatchObject({ status: "failed", statusReason: "why", lastConnectedAt: null });
+    const events = await statusEvents(created.id);
+    expect(events.map((e) => e.data)).toEqual([
+      { status: "working", previous: "stopped", reason: null },
+      { status: "failed", previous: "working", reason: "why" },
+    ]);
+    expect((events[1]?.id ?? "") > (events[0]?.id ?? "")).toBe(true);
+  });
+
+  it("is null for an unknown session", async () => {
+    expect(await updateSessionState(t.db, "no-such-session", { status: "working" })).toBeNull();
+  });
+
+  it("fenced: written only under the lease's latest epoch, refused (null, nothing written) under an older one", async () => {
+    const created = await createSession(t.db, { organizationId: org, gatewayId: "gw-a" });
+    const first = await acquireLease(t.db, { sessionId: created.id, gatewayId: "gw-a", ttlMs: 60_000 });
+    expect(first).not.toBeNull();
+    const old = { sessionId: created.id, gatewayId: "gw-a", epoch: first ?? 0 };
+    expect(await updateSessionFenced(t.db, old, { status: "starting" })).toMatchObject({ status: "starting" });
+    const second = await acquireLease(t.db, { sessionId: created.id, gatewayId: "gw-a", ttlMs: 60_000 });
+    expect(second).toBe((first ?? 0) + 1);
+    expect(await updateSessionFenced(t.db, old, { status: "failed", statusReason: "late" })).toBeNull();
+    expect(await updateSessionFenced(t.db, { ...old, gatewayId: "gw-b", epoch: second ?? 0 }, { status: "failed" })).toBeNull();
+    expect(await getSession(t.db, created.id)).toMatchObject({ status: "starting" });
+    expect((await statusEvents(created.id)).map((e) => e.data)).toEqual([{ status: "starting", previous: "stopped", reason: null }]);
+    expect(await updateSessionFenced(t.db, { ...old, epoch: second ?? 0 }, { status: "working" })).toMatchObject({ status: "working" });
+    expect(await statusEvents(created.id)).toHaveLength(2);
   });
 });

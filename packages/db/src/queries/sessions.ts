@@ -4,7 +4,6 @@ import type { Executor } from "../client.ts";
 import { newId } from "../ids.ts";
 import type { SessionStatus } from "../contract.ts";
 import { waSessions, type WaSessionRow } from "../schema/index.ts";
-import { appendEvent } from "./events.ts";
 
 /** The contract's WASession: times as epoch-ms integers, unset fields null. */
 export interface WaSession {
@@ -209,30 +208,142 @@ export async function updateSession(
   return row ? toWaSession(row) : null;
 }
 
+/** Each patchable column: its SQL name and type (the status write below is plain SQL, built once per call). */
+const STATE_COLUMNS: Record<keyof (SessionSettingsPatch & SessionStatePatch), { name: string; type: string }> = {
+  status: { name: "status", type: "text" },
+  statusReason: { name: "status_reason", type: "text" },
+  phoneNumber: { name: "phone_number", type: "text" },
+  waJid: { name: "wa_jid", type: "text" },
+  waLid: { name: "wa_lid", type: "text" },
+  isAdminSession: { name: "is_admin_session", type: "boolean" },
+  lastConnectedAt: { name: "last_connected_at", type: "timestamptz" },
+  gatewayId: { name: "gateway_id", type: "text" },
+  label: { name: "label", type: "text" },
+  autoRead: { name: "auto_read", type: "boolean" },
+  presenceTyping: { name: "presence_typing", type: "boolean" },
+  ratePerMin: { name: "rate_per_min", type: "integer" },
+  ratePerHour: { name: "rate_per_hour", type: "integer" },
+};
+
+/** A WASession's columns as the status write returns them (times as text, read as drizzle reads them). */
+const RETURNED_COLUMNS = sql.raw(
+  [
+    "id", "organization_id", "gateway_id", "label", "phone_number", "wa_jid", "wa_lid", "status", "status_reason",
+    "is_admin_session", "auto_read", "presence_typing", "rate_per_min", "rate_per_hour", "created_by_user_id",
+  ].join(", ") + ", created_at::text as created_at, updated_at::text as updated_at, last_connected_at::text as last_connected_at",
+);
+
+interface ReturnedSession {
+  id: string;
+  organization_id: string;
+  gateway_id: string;
+  label: string | null;
+  phone_number: string | null;
+  wa_jid: string | null;
+  wa_lid: string | null;
+  status: SessionStatus;
+  status_reason: string | null;
+  is_admin_session: boolean;
+  auto_read: boolean;
+  presence_typing: boolean;
+  rate_per_min: number;
+  rate_per_hour: number;
+  created_by_user_id: string | null;
+  created_at: string;
+  updated_at: string;
+  last_connected_at: string | null;
+}
+
+const epochMs = (text: string) => new Date(text).getTime();
+
+/** Who may write the row (see leases.ts `fenceHolds`): the lease's current holder under its epoch. */
+export interface StatusWriteFence {
+  sessionId: string;
+  gatewayId: string;
+  epoch: number;
+}
+
+/**
+ * The status writer's update in one statement (one round trip, no transaction to open and commit): the row locked,
+ * updated and, when the status changes, its `session.status` event (`{status, previous, reason}`) appended with the
+ * organization's next event id (as `appendEvent`, last: the sequence row is held only until this statement commits).
+ * With a fence, nothing is written unless it names the session's latest lease epoch; the lease row is locked FOR
+ * SHARE first, so a takeover (which updates it) waits for this write, and a stale holder's write never lands after
+ * the new holder has read the state. Null when refused or the row is gone.
+ */
+export async function writeSessionState(
+  db: Executor,
+  id: string,
+  patch: SessionSettingsPatch & SessionStatePatch,
+  fence?: StatusWriteFence,
+): Promise<WaSession | null> {
+  const sets: SQL[] = [];
+  for (const [key, value] of Object.entries(patch) as [keyof typeof STATE_COLUMNS, unknown][]) {
+    if (value === undefined) continue;
+    const column = STATE_COLUMNS[key];
+    const param = value instanceof Date ? value.toISOString() : value;
+    sets.push(sql`${sql.raw(column.name)} = ${param}::${sql.raw(column.type)}`);
+  }
+  sets.push(sql`updated_at = ${new Date().toISOString()}::timestamptz`);
+  const fenced = fence
+    ? sql`and exists (select 1 from session_leases
+        where session_id = ${fence.sessionId} and gateway_id = ${fence.gatewayId} and epoch = ${fence.epoch} for share)`
+    : sql``;
+  // Without a status in the patch there is no status change to report.
+  const statusChange = patch.status === undefined ? sql`false` : sql`saved.status is distinct from saved.previous`;
+  const rows = await db.execute(sql`
+    with before as (
+      select id, status from wa_sessions where id = ${id} ${fenced} for update
+    ), saved as (
+      update wa_sessions s set ${sql.join(sets, sql`, `)} from before
+      where s.id = before.id
+      returning s.*, before.status as previous
+    ), seq as (
+      insert into event_sequences (organization_id, last_id)
+      select saved.organization_id, ${newId()} from saved where ${statusChange}
+      on conflict (organization_id) do update set last_id = wa_next_event_id(event_sequences.last_id, excluded.last_id)
+      returning last_id
+    ), event as (
+      insert into events (id, organization_id, session_id, type, data)
+      select seq.last_id, saved.organization_id, saved.id, 'session.status',
+        jsonb_build_object('status', saved.status, 'previous', saved.previous, 'reason', saved.status_reason)
+      from seq, saved
+    )
+    select ${RETURNED_COLUMNS} from saved`);
+  const [row] = rows as unknown as ReturnedSession[];
+  if (!row) return null;
+  return {
+    id: row.id,
+    organizationId: row.organization_id,
+    gatewayId: row.gateway_id,
+    label: row.label,
+    phoneNumber: row.phone_number,
+    waJid: row.wa_jid,
+    waLid: row.wa_lid,
+    status: row.status,
+    statusReason: row.status_reason,
+    isAdminSession: row.is_admin_session,
+    autoRead: row.auto_read,
+    presenceTyping: row.presence_typing,
+    ratePerMin: row.rate_per_min,
+    ratePerHour: row.rate_per_hour,
+    createdByUserId: row.created_by_user_id,
+    createdAt: epochMs(row.created_at),
+    updatedAt: epochMs(row.updated_at),
+    lastConnectedAt: row.last_connected_at === null ? null : epochMs(row.last_connected_at),
+  };
+}
+
 /**
  * The status writer's update: the row and, when the status changes, its `session.status` event
- * (`{status, previous, reason}`), in one transaction.
+ * (`{status, previous, reason}`), in one statement (writeSessionState).
  */
 export async function updateSessionState(
   db: Executor,
   id: string,
   patch: SessionSettingsPatch & SessionStatePatch,
 ): Promise<WaSession | null> {
-  if (patch.status === undefined) return updateSession(db, id, patch);
-  return db.transaction(async (tx) => {
-    const [before] = await tx.select({ status: waSessions.status }).from(waSessions).where(eq(waSessions.id, id)).for("update");
-    if (!before) return null;
-    const saved = await updateSession(tx, id, patch);
-    if (saved && saved.status !== before.status) {
-      await appendEvent(tx, {
-        organizationId: saved.organizationId,
-        sessionId: id,
-        type: "session.status",
-        data: { status: saved.status, previous: before.status, reason: saved.statusReason },
-      });
-    }
-    return saved;
-  });
+  return writeSessionState(db, id, patch);
 }
 
 export async function deleteSession(db: Executor, id: string, organizationId?: string): Promise<boolean> {
