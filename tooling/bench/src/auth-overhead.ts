@@ -106,9 +106,9 @@ export async function runAuthOverhead(): Promise<{ body: string; postgres: strin
     { name: "login JWT (Bearer, EdDSA)", headers: { authorization: `Bearer ${jwt}` } },
     // The same requests as the floor: its "cost" is what this method reads where there is none (the machine's
     // drift between two runs), the yardstick for the two others. Not next to the floor in the rotation, so no
-    // kind ever follows a run of its own requests (a run after the same requests would skip what a switch of
-    // request shape costs, e.g. re-optimised code; with the control right before the floor it read +7 %, +7 %
-    // and +7 % in three of four runs, placed here -5 % in the first).
+    // kind ever follows a run of its own requests (which may skip what a switch of request shape costs). What a
+    // run follows seems to matter either way: right before the floor the control read +7.5, +7.4, +6.7 and
+    // -6.2 %; placed here -5.4 and -11.0 %. That spread, not the order, is what the control row is for.
     { name: CONTROL, headers: {} },
     { name: "api-key (Bearer wa_…)", headers: { authorization: `Bearer ${key.raw}` } },
   ];
