@@ -8,6 +8,7 @@ import { createCaller } from "../root.ts";
 import {
   ACME,
   callerFactory,
+  countingDatabase,
   createFakePorts,
   createTestApiKey,
   outcome,
@@ -132,6 +133,33 @@ describe("api-keys", () => {
     clock += 61_000;
     await auth.authenticate(raw);
     await expect.poll(lastUsed, { timeout: 5000, interval: 50 }).toBe(clock);
+  });
+
+  it("[AUTH][API-KEY][CACHE]: once remembered, a request with the key starts no database statement at all", async () => {
+    const { raw, principal } = await createTestApiKey(t.db, ACME, ["read"]);
+    const { db, statements } = countingDatabase(t.db);
+    let clock = Date.now();
+    const auth = createApiKeyAuthenticator({ db, logger: silentLogger, now: () => clock });
+    const make = createContextFactory({
+      db,
+      ports,
+      logger: silentLogger,
+      apiKeys: auth,
+      jwt: { jwksUrl: "http://127.0.0.1:9/jwks", issuer: "http://localhost:3000" },
+    });
+    const lastUsed = async () =>
+      (await t.db.select({ at: apiKeys.lastUsedAt }).from(apiKeys).where(eq(apiKeys.id, principal.keyId)))[0]?.at?.getTime() ?? null;
+    await make({ headers: { authorization: `Bearer ${raw}` } });
+    await expect.poll(lastUsed, { timeout: 5000, interval: 50 }).toBe(clock);
+    expect(statements()).toBe(2); // the lookup, and last-used in the background
+    for (let i = 0; i < 50; i++) {
+      clock += 10; // within the unfollowed cache's one second
+      const ctx = await make({ headers: i % 2 ? { authorization: `Bearer ${raw}` } : { "x-api-key": raw } });
+      expect(ctx.principal).toMatchObject({ kind: "api_key", keyId: principal.keyId });
+      await createCaller(ctx).system.info({});
+    }
+    expect(statements()).toBe(2);
+    await auth.close();
   });
 
   it("[AUTH][API-KEY][CACHE]: expiry is honoured from memory: the remembered expiresAt refuses the key, no database asked", async () => {

@@ -4,3 +4,4 @@ export * from "./identity.ts";
 export * from "./principals.ts";
 export * from "./callers.ts";
 export * from "./state.ts";
+export * from "./counting-db.ts";
