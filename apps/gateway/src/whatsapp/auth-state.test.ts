@@ -87,6 +87,22 @@ describe("auth state store", () => {
     expect(Buffer.from((await store.get("session", ["a.0"]))["a.0"] ?? []).toString()).toBe("session-a2");
   });
 
+  it("a key found missing is not read again until the store writes it", async () => {
+    const id = await newSession();
+    const store = createSignalKeyStore(client.db, id, cipher);
+    expect(await store.get("tctoken", ["6280000000002@s.whatsapp.net"])).toEqual({});
+    // Written behind the store's back (never done by anything but the lease holder's store): the store does not
+    // read again, which shows the miss was remembered.
+    await client.db.insert(schema.waAuthKeys).values({ sessionId: id, type: "tctoken", keyId: "6280000000002@s.whatsapp.net", value: "{}" });
+    expect(await store.get("tctoken", ["6280000000002@s.whatsapp.net"])).toEqual({});
+    // Its own write is seen at once, and a delete makes it missing again.
+    await store.set({ tctoken: { "6280000000002@s.whatsapp.net": { token: Buffer.from("t"), timestamp: "1" } } });
+    const got = await store.get("tctoken", ["6280000000002@s.whatsapp.net"]);
+    expect(Buffer.from(got["6280000000002@s.whatsapp.net"]?.token ?? []).toString()).toBe("t");
+    await store.set({ tctoken: { "6280000000002@s.whatsapp.net": null } });
+    expect(await store.get("tctoken", ["6280000000002@s.whatsapp.net"])).toEqual({});
+  });
+
   it("a failing keys.set changes nothing (all or nothing)", async () => {
     const id = await newSession();
     const store = createSignalKeyStore(client.db, id, cipher);

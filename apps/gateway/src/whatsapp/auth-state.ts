@@ -103,7 +103,15 @@ function sealKey(cipher: AuthCipher, sessionId: string, type: string, keyId: str
   return PLAIN_KEY_TYPES.includes(type) ? { value: json, sealKeyId: null } : cipher.seal(json, keyAad(sessionId, type, keyId));
 }
 
-/** The raw store Baileys sees (below its cache): every `set` is one transaction; values sealed at rest. */
+/** Ids remembered as absent per store; past this many the memory starts over (it only saves reads). */
+const ABSENT_KEYS_MAX = 10_000;
+
+/**
+ * The raw store Baileys sees (below its cache): every `set` is one transaction; values sealed at rest. Keys found
+ * missing are remembered as missing until this store writes them: Baileys' cache keeps only what exists, and it
+ * asks for keys most sessions never have (a `tctoken` per recipient on every send), a read each time otherwise.
+ * Only the lease holder writes a session's keys, through this store, so nothing else can make them appear.
+ */
 export function createSignalKeyStore(
   db: Database,
   sessionId: string,
@@ -111,10 +119,24 @@ export function createSignalKeyStore(
   gate = new WriteGate(),
   fence?: LeaseFence,
 ): SignalKeyStore {
+  const absent = new Set<string>();
+  /** Counts writes begun and ended: a read that overlapped one does not record its misses (the write may add them). */
+  let writes = 0;
+  const absentKey = (type: string, id: string) => `${type}\u0000${id}`;
   return {
     async get<T extends keyof SignalDataTypeMap>(type: T, ids: string[]) {
-      const rows = await readAuthKeys(db, sessionId, type, ids);
+      const wanted = ids.filter((id) => !absent.has(absentKey(type, id)));
       const out: { [id: string]: SignalDataTypeMap[T] } = {};
+      if (wanted.length === 0) return out;
+      const writesBefore = writes;
+      const rows = await readAuthKeys(db, sessionId, type, wanted);
+      if (writes === writesBefore) {
+        for (const id of wanted) {
+          if (rows.has(id)) continue;
+          if (absent.size >= ABSENT_KEYS_MAX) absent.clear();
+          absent.add(absentKey(type, id));
+        }
+      }
       for (const [id, stored] of rows) {
         let value: unknown = deserialize(cipher.open(stored, keyAad(sessionId, type, id)));
         if (type === "app-state-sync-key" && value) {
@@ -126,14 +148,21 @@ export function createSignalKeyStore(
     },
     async set(data: SignalDataSet) {
       const changes: AuthKeyChanges = { upserts: [], deletes: [] };
+      writes += 1;
       for (const [type, entries] of Object.entries(data)) {
         if (!entries) continue;
         for (const [keyId, value] of Object.entries(entries)) {
+          // Forgotten before the write, whatever its outcome: a failed write must not leave a key marked absent.
+          absent.delete(absentKey(type, keyId));
           if (value === null || value === undefined) changes.deletes.push({ type, keyId });
           else changes.upserts.push({ type, keyId, ...sealKey(cipher, sessionId, type, keyId, serialize(value)) });
         }
       }
-      await gate.run(() => refusedWhenFenced(retryWhileUnreachable(() => applyAuthKeyChanges(db, sessionId, changes, fence)), gate, "keys"));
+      try {
+        await gate.run(() => refusedWhenFenced(retryWhileUnreachable(() => applyAuthKeyChanges(db, sessionId, changes, fence)), gate, "keys"));
+      } finally {
+        writes += 1; // at the end too: a read that began while this write was under way must not record its misses
+      }
     },
     async clear() {
       await deleteAuthState(db, sessionId);

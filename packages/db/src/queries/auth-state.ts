@@ -3,7 +3,7 @@
 import { and, eq, inArray, isNull, notInArray, or, sql } from "drizzle-orm";
 import type { Executor } from "../client.ts";
 import { waAuthCreds, waAuthKeys } from "../schema/index.ts";
-import { lockFence, type LeaseFence } from "./leases.ts";
+import { LeaseLostError, lockFence, type LeaseFence } from "./leases.ts";
 
 /** Rows per INSERT: 4 parameters each keeps a statement far under Postgres' 65 535-parameter limit. */
 const KEY_ROWS_PER_STATEMENT = 1000;
@@ -93,7 +93,11 @@ export interface AuthKeyChanges {
   deletes: { type: string; keyId: string }[];
 }
 
-/** Applies one `keys.set` in a single transaction: multi-row upserts and deletes commit together or not at all. */
+/**
+ * Applies one `keys.set` in a single statement (its own transaction): upserts and deletes commit together or not at
+ * all, and only while the fence holds (its lease row FOR SHARE first, as lockFence takes it) — else LeaseLostError
+ * and nothing written. The rows travel as one JSON parameter each way, so no size needs splitting.
+ */
 export async function applyAuthKeyChanges(
   db: Executor,
   sessionId: string,
@@ -101,39 +105,29 @@ export async function applyAuthKeyChanges(
   fence?: LeaseFence,
 ): Promise<void> {
   if (changes.upserts.length === 0 && changes.deletes.length === 0) return;
-  await db.transaction(async (tx) => {
-    if (fence) await lockFence(tx, fence);
-    const now = new Date();
-    for (let i = 0; i < changes.upserts.length; i += KEY_ROWS_PER_STATEMENT) {
-      const chunk = changes.upserts.slice(i, i + KEY_ROWS_PER_STATEMENT);
-      await tx
-        .insert(waAuthKeys)
-        .values(chunk.map((k) => ({ sessionId, type: k.type, keyId: k.keyId, value: k.value, sealKeyId: k.sealKeyId, updatedAt: now })))
-        .onConflictDoUpdate({
-          target: [waAuthKeys.sessionId, waAuthKeys.type, waAuthKeys.keyId],
-          set: { value: sql`excluded.value`, sealKeyId: sql`excluded.seal_key_id`, updatedAt: sql`excluded.updated_at` },
-        });
-    }
-    const byType = new Map<string, string[]>();
-    for (const d of changes.deletes) {
-      const ids = byType.get(d.type) ?? [];
-      ids.push(d.keyId);
-      byType.set(d.type, ids);
-    }
-    for (const [type, ids] of byType) {
-      for (let i = 0; i < ids.length; i += KEY_ROWS_PER_STATEMENT) {
-        await tx
-          .delete(waAuthKeys)
-          .where(
-            and(
-              eq(waAuthKeys.sessionId, sessionId),
-              eq(waAuthKeys.type, type),
-              inArray(waAuthKeys.keyId, ids.slice(i, i + KEY_ROWS_PER_STATEMENT)),
-            ),
-          );
-      }
-    }
-  });
+  const upserts = changes.upserts.map((k) => ({ type: k.type, key_id: k.keyId, value: k.value, seal_key_id: k.sealKeyId }));
+  const deletes = changes.deletes.map((d) => ({ type: d.type, key_id: d.keyId }));
+  const rows = (await db.execute(sql`
+    with fence as materialized (
+      ${fence
+        ? sql`select 1 from session_leases
+            where session_id = ${fence.sessionId} and gateway_id = ${fence.gatewayId} and epoch = ${fence.epoch} for share`
+        : sql`select 1`}),
+    written as (
+      insert into wa_auth_keys (session_id, type, key_id, value, seal_key_id, updated_at)
+      select ${sessionId}, k.type, k.key_id, k.value, k.seal_key_id, now()
+      from jsonb_to_recordset(${JSON.stringify(upserts)}::jsonb) as k(type text, key_id text, value text, seal_key_id text)
+      where exists (select 1 from fence)
+      on conflict (session_id, type, key_id) do update
+        set value = excluded.value, seal_key_id = excluded.seal_key_id, updated_at = excluded.updated_at
+      returning 1),
+    removed as (
+      delete from wa_auth_keys
+      where session_id = ${sessionId} and exists (select 1 from fence)
+        and (type, key_id) in (select d.type, d.key_id from jsonb_to_recordset(${JSON.stringify(deletes)}::jsonb) as d(type text, key_id text))
+      returning 1)
+    select exists (select 1 from fence) as holds`)) as unknown as { holds: boolean }[];
+  if (fence && !rows[0]?.holds) throw new LeaseLostError(fence);
 }
 
 /** Logout: creds and every key of the session go in one transaction. */
