@@ -23,6 +23,11 @@ export interface DbClientOptions {
   applicationName?: string;
   /** Give up opening a connection after this many seconds (default 5; postgres.js' own is 30). */
   connectTimeoutSeconds?: number;
+  /**
+   * Called whenever one of the pool's connections closes (the server went away or ended it, a failed connection
+   * attempt, its lifetime ran out, or `close()`).
+   */
+  onConnectionClosed?: () => void;
 }
 
 export function createDbClient(url: string, options: DbClientOptions = {}): DbClient {
@@ -36,6 +41,7 @@ export function createDbClient(url: string, options: DbClientOptions = {}): DbCl
     // An unreachable server must fail a call quickly (503), not hold it for postgres.js' default 30 s.
     connect_timeout: options.connectTimeoutSeconds ?? fromUrl("connect_timeout") ?? 5,
     connection: { application_name: options.applicationName ?? "wa" },
+    ...(options.onConnectionClosed ? { onclose: options.onConnectionClosed } : {}),
   });
   const db = drizzle(sql, { schema, casing: "snake_case" });
   return { db, sql, url, close: () => sql.end({ timeout: 5 }) };

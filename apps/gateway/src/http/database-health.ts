@@ -37,8 +37,12 @@ export class DatabaseHealth {
 
   /** Probes `url` on one connection of its own, closed by `stop()`. */
   static forUrl(url: string, options: DatabaseHealthOptions = {}): DatabaseHealth {
-    const probeClient = createDbClient(url, { max: 1, applicationName: "wa-health" });
-    return new DatabaseHealth(probeClient, options, () => probeClient.close());
+    let health: DatabaseHealth | null = null;
+    // The probe's idle connection is closed by the server as it shuts down: probe at once rather than at the next
+    // interval, so calls are refused from then on instead of failing one by one for up to `upIntervalMs`.
+    const probeClient = createDbClient(url, { max: 1, applicationName: "wa-health", onConnectionClosed: () => health?.connectionClosed() });
+    health = new DatabaseHealth(probeClient, options, () => probeClient.close());
+    return health;
   }
 
   constructor(
@@ -66,6 +70,14 @@ export class DatabaseHealth {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.release().catch(() => undefined);
+  }
+
+  /**
+   * The probe's connection closed: while the database counted as reachable, probe now (a closed connection is how a
+   * shutdown shows first). While it is unreachable the down interval goes on: every failed attempt closes one too.
+   */
+  connectionClosed(): void {
+    if (this.reachable && this.timer) this.schedule(0); // a timer: started, not stopped, no probe under way
   }
 
   /** One round trip within the probe timeout. */

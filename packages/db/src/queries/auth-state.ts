@@ -5,9 +5,6 @@ import type { Executor } from "../client.ts";
 import { waAuthCreds, waAuthKeys } from "../schema/index.ts";
 import { LeaseLostError, lockFence, type LeaseFence } from "./leases.ts";
 
-/** Rows per INSERT: 4 parameters each keeps a statement far under Postgres' 65 535-parameter limit. */
-const KEY_ROWS_PER_STATEMENT = 1000;
-
 /** A stored value and the id of the key that sealed it (null: plain JSON from before encryption). */
 export interface StoredAuthValue {
   value: string;
@@ -69,7 +66,11 @@ export async function hasAuthCreds(db: Executor, sessionId: string): Promise<boo
   return Boolean(row);
 }
 
-/** Stored values of the given keys of one type; missing keys are absent from the map. */
+/**
+ * Stored values of the given keys of one type; missing keys are absent from the map. The ids travel as one text[]
+ * parameter, so the statement's text is the same whatever their number: postgres.js keeps every distinct text it
+ * prepared, per connection, for the connection's life (an `in ($3, …, $n)` list was one more per list length).
+ */
 export async function readAuthKeys(
   db: Executor,
   sessionId: string,
@@ -77,14 +78,12 @@ export async function readAuthKeys(
   keyIds: readonly string[],
 ): Promise<Map<string, StoredAuthValue>> {
   const found = new Map<string, StoredAuthValue>();
-  for (let i = 0; i < keyIds.length; i += KEY_ROWS_PER_STATEMENT) {
-    const chunk = keyIds.slice(i, i + KEY_ROWS_PER_STATEMENT);
-    const rows = await db
-      .select({ keyId: waAuthKeys.keyId, value: waAuthKeys.value, sealKeyId: waAuthKeys.sealKeyId })
-      .from(waAuthKeys)
-      .where(and(eq(waAuthKeys.sessionId, sessionId), eq(waAuthKeys.type, type), inArray(waAuthKeys.keyId, chunk)));
-    for (const row of rows) found.set(row.keyId, { value: row.value, sealKeyId: row.sealKeyId });
-  }
+  if (keyIds.length === 0) return found;
+  const rows = await db
+    .select({ keyId: waAuthKeys.keyId, value: waAuthKeys.value, sealKeyId: waAuthKeys.sealKeyId })
+    .from(waAuthKeys)
+    .where(and(eq(waAuthKeys.sessionId, sessionId), eq(waAuthKeys.type, type), sql`${waAuthKeys.keyId} = any(${sql.param([...keyIds])}::text[])`));
+  for (const row of rows) found.set(row.keyId, { value: row.value, sealKeyId: row.sealKeyId });
   return found;
 }
 
