@@ -1,12 +1,12 @@
 // The Postgres auth store: transactional key writes, creds round trips, read errors, no creds minted over stored ones,
 // and every secret sealed at rest under APP_SECRET (wrong secret = a clear error; plain rows sealed at start).
 import { createDbClient, newId, schema, sql, type DbClient } from "@wa/db";
-import { createSession, countAuthKeys, hasAuthCreds, readStoredAuthCreds, writeAuthCreds } from "@wa/db/queries";
+import { createSession, countAuthKeys, hasAuthCreds, listKeysToSeal, readStoredAuthCreds, resealAuthKeys, writeAuthCreds } from "@wa/db/queries";
 import { createTestDatabase, type TestDatabase } from "@wa/db/testing";
 import { BufferJSON, initAuthCreds, proto } from "@whiskeysockets/baileys";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AuthCipher, AuthStateSealError, credsAad } from "./auth-cipher.ts";
+import { AuthCipher, AuthStateSealError, credsAad, keyAad } from "./auth-cipher.ts";
 import { AuthStateReadError, createSignalKeyStore, loadAuthState, sealStoredAuthState, wipeAuthState } from "./auth-state.ts";
 
 let testDb: TestDatabase;
@@ -223,5 +223,51 @@ describe("auth state store", () => {
     expect(Buffer.from((await loaded.state.keys.get("session", ["old"])).old ?? []).toString()).toBe("legacy");
     // a second pass finds nothing left to seal
     expect(await sealStoredAuthState(client.db, cipher, logger)).toMatchObject({ creds: 0, keys: 0 });
+  });
+
+  it("[ENCRYPTION]: the start-up pass seals rows a page at a time, across pages, and skips rows it cannot open", async () => {
+    const id = await newSession();
+    const legacy = JSON.stringify(Buffer.from("legacy"), BufferJSON.replacer);
+    // more than two pages of plain rows, and one row under the previous secret that fails its integrity check
+    await client.db.execute(
+      sql`insert into wa_auth_keys (session_id, type, key_id, value) select ${id}, 'session', 'k' || n, ${legacy} from generate_series(1, 1200) n`,
+    );
+    const secretC = "secret-c-secret-c-secret-c-secret-c-secret-c";
+    const foreign = new AuthCipher({ current: secretC }).seal(legacy, keyAad(id, "session", "moved-from-elsewhere"));
+    await client.db.execute(
+      sql`insert into wa_auth_keys (session_id, type, key_id, value, seal_key_id) values (${id}, 'session', 'foreign', ${foreign.value}, ${foreign.sealKeyId})`,
+    );
+    const rotated = new AuthCipher({ current: SECRET_A, previous: secretC });
+    const pass = await sealStoredAuthState(client.db, rotated, logger);
+    expect(pass.keys).toBeGreaterThanOrEqual(1200);
+    expect(pass.unreadable).toBe(1);
+    const [left] = await client.db.execute<{ n: number }>(
+      sql`select count(*)::int as n from wa_auth_keys where session_id = ${id} and seal_key_id is distinct from ${cipher.currentKeyId}`,
+    );
+    expect(left?.n).toBe(1); // the foreign row, untouched
+    const keys = await loadAuthState(client.db, id, cipher, logger);
+    const got = await keys.state.keys.get("session", ["k1", "k600", "k1200"]);
+    expect(Object.values(got).map((v) => Buffer.from(v ?? []).toString())).toEqual(["legacy", "legacy", "legacy"]);
+  });
+
+  it("[ENCRYPTION]: a row rewritten after the pass read it keeps the newer write (compare-and-set per row of the batch)", async () => {
+    const id = await newSession();
+    const legacy = JSON.stringify(Buffer.from("legacy"), BufferJSON.replacer);
+    await client.db.execute(
+      sql`insert into wa_auth_keys (session_id, type, key_id, value) values (${id}, 'session', 'a', ${legacy}), (${id}, 'session', 'b', ${legacy})`,
+    );
+    const read = (await listKeysToSeal(client.db, [], [], 10_000)).filter((r) => r.sessionId === id);
+    expect(read).toHaveLength(2);
+    // a running session writes key b meanwhile
+    const newer = cipher.seal(JSON.stringify(Buffer.from("newer"), BufferJSON.replacer), keyAad(id, "session", "b"));
+    await client.db.execute(sql`update wa_auth_keys set value = ${newer.value}, seal_key_id = ${newer.sealKeyId} where session_id = ${id} and key_id = 'b'`);
+    const batch = read.map((row) => {
+      const aad = keyAad(row.sessionId, row.type, row.keyId);
+      return { row, before: row, after: cipher.seal(cipher.open(row, aad), aad) };
+    });
+    expect(await resealAuthKeys(client.db, batch)).toBe(1);
+    const got = await (await loadAuthState(client.db, id, cipher, logger)).state.keys.get("session", ["a", "b"]);
+    expect(Buffer.from(got.a ?? []).toString()).toBe("legacy");
+    expect(Buffer.from(got.b ?? []).toString()).toBe("newer");
   });
 });

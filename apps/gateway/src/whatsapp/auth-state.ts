@@ -20,11 +20,12 @@ import {
   readAuthKeys,
   readStoredAuthCreds,
   resealAuthCreds,
-  resealAuthKey,
+  resealAuthKeys,
   writeAuthCreds,
   LeaseLostError,
   type AuthKeyChanges,
   type LeaseFence,
+  type Reseal,
   type StoredAuthValue,
 } from "@wa/db/queries";
 import type pino from "pino";
@@ -232,8 +233,9 @@ const SEAL_PAGE = 500;
 
 /**
  * At start: seals every row still in plain JSON (written before encryption) or under APP_SECRET_PREVIOUS with the
- * current key. Rows a running session rewrites meanwhile are left to that newer write; rows sealed under a key this
- * gateway cannot derive are left untouched (their session fails with "wrong APP_SECRET" when it starts).
+ * current key, a page per statement. Rows a running session rewrites meanwhile are left to that newer write (each
+ * replacement is a compare-and-set); rows sealed under a key this gateway cannot derive are left untouched (their
+ * session fails with "wrong APP_SECRET" when it starts).
  */
 export async function sealStoredAuthState(
   db: Database,
@@ -243,41 +245,34 @@ export async function sealStoredAuthState(
   const old = cipher.previousKeyIds;
   const counts = { creds: 0, keys: 0, unreadable: 0 };
   const skipped = new Set<string>();
-  for (;;) {
-    const rows = (await listCredsToSeal(db, old, SEAL_PAGE + skipped.size)).filter((r) => !skipped.has(`c:${r.sessionId}`));
-    if (rows.length === 0) break;
+  /** Each row opened and sealed again under the current key; rows it cannot open are skipped from now on. */
+  const resealed = <Row extends StoredAuthValue>(rows: Row[], aadOf: (row: Row) => string, idOf: (row: Row) => string) => {
+    const batch: Reseal<Row>[] = [];
     for (const row of rows) {
-      const aad = credsAad(row.sessionId);
+      const aad = aadOf(row);
       try {
-        if (await resealAuthCreds(db, row.sessionId, row, cipher.seal(cipher.open(row, aad), aad))) counts.creds += 1;
+        batch.push({ row, before: row, after: cipher.seal(cipher.open(row, aad), aad) });
       } catch (err) {
         if (!(err instanceof AuthStateSealError)) throw err;
-        skipped.add(`c:${row.sessionId}`);
+        skipped.add(idOf(row));
         counts.unreadable += 1;
       }
     }
+    return batch;
+  };
+  for (;;) {
+    const rows = (await listCredsToSeal(db, old, SEAL_PAGE + skipped.size)).filter((r) => !skipped.has(`c:${r.sessionId}`));
+    if (rows.length === 0) break;
+    const batch = resealed(rows, (r) => credsAad(r.sessionId), (r) => `c:${r.sessionId}`);
+    counts.creds += await resealAuthCreds(db, batch);
   }
   for (;;) {
     const rows = (await listKeysToSeal(db, old, PLAIN_KEY_TYPES, SEAL_PAGE + skipped.size)).filter(
       (r) => !skipped.has(`k:${r.sessionId}:${r.type}:${r.keyId}`),
     );
     if (rows.length === 0) break;
-    // One transaction per page: thousands of keys per session would otherwise cost a commit each.
-    await db.transaction(async (tx) => {
-      for (const row of rows) {
-        const aad = keyAad(row.sessionId, row.type, row.keyId);
-        let sealed: StoredAuthValue;
-        try {
-          sealed = cipher.seal(cipher.open(row, aad), aad);
-        } catch (err) {
-          if (!(err instanceof AuthStateSealError)) throw err;
-          skipped.add(`k:${row.sessionId}:${row.type}:${row.keyId}`);
-          counts.unreadable += 1;
-          continue;
-        }
-        if (await resealAuthKey(tx, row, row, sealed)) counts.keys += 1;
-      }
-    });
+    const batch = resealed(rows, (r) => keyAad(r.sessionId, r.type, r.keyId), (r) => `k:${r.sessionId}:${r.type}:${r.keyId}`);
+    counts.keys += await resealAuthKeys(db, batch);
   }
   if (counts.creds + counts.keys > 0) logger.info(counts, "auth state sealed with the current APP_SECRET key");
   if (counts.unreadable > 0) logger.warn({ unreadable: counts.unreadable }, "auth state rows this APP_SECRET cannot open were left untouched");

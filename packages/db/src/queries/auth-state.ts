@@ -195,41 +195,40 @@ export async function listKeysToSeal(
     .limit(limit);
 }
 
-/**
- * Replaces a row's value only if it still carries the value that was read (compare-and-set): a concurrent write by
- * a running session is newer and wins. Returns whether the row was replaced.
- */
-export async function resealAuthCreds(
-  db: Executor,
-  sessionId: string,
-  before: StoredAuthValue,
-  after: StoredAuthValue,
-): Promise<boolean> {
-  const rows = await db
-    .update(waAuthCreds)
-    .set({ creds: after.value, sealKeyId: after.sealKeyId })
-    .where(and(eq(waAuthCreds.sessionId, sessionId), eq(waAuthCreds.creds, before.value)))
-    .returning({ sessionId: waAuthCreds.sessionId });
-  return rows.length > 0;
+/** A row to seal again: the value that was read (`before`) and its replacement (`after`). */
+export interface Reseal<Row> {
+  row: Row;
+  before: StoredAuthValue;
+  after: StoredAuthValue;
 }
 
-export async function resealAuthKey(
+/**
+ * Replaces each row's value only if it still carries the value that was read (compare-and-set): a concurrent write by
+ * a running session is newer and wins. One statement for the whole batch; returns how many rows were replaced.
+ */
+export async function resealAuthCreds(db: Executor, batch: readonly Reseal<{ sessionId: string }>[]): Promise<number> {
+  if (batch.length === 0) return 0;
+  const payload = JSON.stringify(batch.map((r) => ({ s: r.row.sessionId, b: r.before.value, v: r.after.value, k: r.after.sealKeyId })));
+  const rows = await db.execute<{ session_id: string }>(sql`
+    update wa_auth_creds c set creds = u.v, seal_key_id = u.k
+    from jsonb_to_recordset(${payload}::jsonb) as u(s text, b text, v text, k text)
+    where c.session_id = u.s and c.creds = u.b
+    returning c.session_id`);
+  return rows.length;
+}
+
+export async function resealAuthKeys(
   db: Executor,
-  row: { sessionId: string; type: string; keyId: string },
-  before: StoredAuthValue,
-  after: StoredAuthValue,
-): Promise<boolean> {
-  const rows = await db
-    .update(waAuthKeys)
-    .set({ value: after.value, sealKeyId: after.sealKeyId })
-    .where(
-      and(
-        eq(waAuthKeys.sessionId, row.sessionId),
-        eq(waAuthKeys.type, row.type),
-        eq(waAuthKeys.keyId, row.keyId),
-        eq(waAuthKeys.value, before.value),
-      ),
-    )
-    .returning({ keyId: waAuthKeys.keyId });
-  return rows.length > 0;
+  batch: readonly Reseal<{ sessionId: string; type: string; keyId: string }>[],
+): Promise<number> {
+  if (batch.length === 0) return 0;
+  const payload = JSON.stringify(
+    batch.map((r) => ({ s: r.row.sessionId, t: r.row.type, i: r.row.keyId, b: r.before.value, v: r.after.value, k: r.after.sealKeyId })),
+  );
+  const rows = await db.execute<{ key_id: string }>(sql`
+    update wa_auth_keys k set value = u.v, seal_key_id = u.k
+    from jsonb_to_recordset(${payload}::jsonb) as u(s text, t text, i text, b text, v text, k text)
+    where k.session_id = u.s and k.type = u.t and k.key_id = u.i and k.value = u.b
+    returning k.key_id`);
+  return rows.length;
 }
