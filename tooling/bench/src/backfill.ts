@@ -1,29 +1,19 @@
 // Backfill throughput and memory: a gateway process (real Baileys) paired with a simulated account of 10 000 contacts
 // and 1 000 groups × 50 members, backfilled through the admin API while its RSS is sampled from /proc.
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { seed } from "@wa/db";
 import { bulkWriteFloor } from "./bulk-floor.ts";
 import { createBenchDatabase, type BenchDatabase } from "./database.ts";
 import { BENCH_PASSWORD, createBenchIdentity, SUPER_ADMIN_EMAIL } from "./gateway.ts";
 import { api, apiOk, createAndPair, type Scenario } from "./pairing.ts";
 import { cpuMs, quiet, rssMiB, sleep, startGatewayChild, startSimulatorChild, until } from "./processes.ts";
+import { ForcedGc, GC_NODE_ARGS, type HeapAfterGc } from "./forced-gc.ts";
 import { table } from "./report.ts";
 import { quantile } from "./stats.ts";
 
 const SCENARIO: Required<Scenario> = { seed: "bench-backfill", contacts: 10_000, groups: 1_000, membersPerGroup: 50 };
 const RUNS = 3;
 const SAMPLE_MS = 50;
-/** Bench-only: SIGUSR2 makes the gateway run a full GC and report its heap (see gc-on-signal.mjs). */
-const GC_PRELOAD = fileURLToPath(new URL("./gc-on-signal.mjs", import.meta.url));
 
-interface HeapAfterGc {
-  heapUsed: number;
-  heapTotal: number;
-  external: number;
-}
 
 interface Job {
   status: "running" | "succeeded" | "failed";
@@ -122,16 +112,10 @@ function jobPhases(output: string): Map<string, number>[] {
   return [...jobs.values()];
 }
 
-/**
- * Forces a full GC in the gateway (SIGUSR2 to the bench-only preload) and reads back its heap right after; RSS is read
- * from /proc a moment later, once V8 has handed the freed pages back.
- */
-async function collectGarbage(pid: number, reportFile: string, count: number): Promise<HeapAfterGc & { rss: number }> {
-  const lines = () => readFileSync(reportFile, "utf8").split("\n").filter(Boolean);
-  process.kill(pid, "SIGUSR2");
-  await until(async () => Promise.resolve(lines().length >= count), "the gateway's GC report", 30_000, 100);
+/** A full GC in the gateway and its heap right after; RSS is read a moment later, once V8 has handed freed pages back. */
+async function collectGarbage(gc: ForcedGc, pid: number): Promise<HeapAfterGc & { rss: number }> {
+  const heap = await gc.collect(pid);
   await sleep(2_000);
-  const heap = JSON.parse(lines()[count - 1] ?? "{}") as HeapAfterGc;
   return { ...heap, rss: rssMiB(pid) };
 }
 
@@ -144,8 +128,7 @@ export async function runBackfill(): Promise<{ body: string; postgres: string }>
   await seed(db.db, { superAdminEmail: SUPER_ADMIN_EMAIL, superAdminPassword: BENCH_PASSWORD, demoPassword: BENCH_PASSWORD });
   const identity = await createBenchIdentity(db);
   const sim = await startSimulatorChild();
-  const gcReport = path.join(mkdtempSync(path.join(os.tmpdir(), "wa-bench-backfill-")), "gc.jsonl");
-  writeFileSync(gcReport, "");
+  const gc = new ForcedGc("backfill");
   const gateway = await startGatewayChild({
     databaseUrl: db.url,
     webUrl: identity.webUrl,
@@ -153,8 +136,8 @@ export async function runBackfill(): Promise<{ body: string; postgres: string }>
     waWsUrl: sim.wsUrl,
     // The job logs its phases at info (the gateway's production level); read back below.
     logLevel: "info",
-    nodeArgs: ["--expose-gc", "--import", GC_PRELOAD],
-    env: { BENCH_GC_REPORT: gcReport },
+    nodeArgs: [...GC_NODE_ARGS],
+    env: gc.env,
   });
   const rssIdle = rssMiB(gateway.pid);
 
@@ -226,7 +209,7 @@ export async function runBackfill(): Promise<{ body: string; postgres: string }>
       timeline.find(pred)?.t ?? (job.finishedAt === null ? Number.NaN : (job.finishedAt - job.startedAt) / 1000);
     await sleep(2_000);
     const rssAfter = rssMiB(gateway.pid);
-    const afterGc = await collectGarbage(gateway.pid, gcReport, run + 1);
+    const afterGc = await collectGarbage(gc, gateway.pid);
     const rows = job.contacts + job.groups + job.groupMembers;
     const seconds = (job.finishedAt - job.startedAt) / 1000;
     runs.push({

@@ -1,6 +1,6 @@
 // Bench-only preload (never loaded in production): with `--expose-gc`, SIGUSR2 runs a full garbage collection in
-// the gateway and appends its heap figures right after it to the file named by BENCH_GC_REPORT, one JSON line each,
-// so the backfill bench can tell memory a run left held from garbage V8 had not yet collected.
+// the process and appends its heap figures right after it to the file named by BENCH_GC_REPORT, one JSON line each,
+// so a bench can tell memory a process holds from garbage V8 had not yet collected (tooling/bench/src/forced-gc.ts).
 // Plain JavaScript: node loads it before tsx is registered.
 import { appendFileSync } from "node:fs";
 import process from "node:process";
