@@ -189,11 +189,11 @@ export class GatewayCluster {
    * The simulator's view of an account: live sockets, linked devices, and sockets it closed with 440 `replaced`
    * (the same device connected twice).
    */
-  async account(phoneNumber: string): Promise<{ connected: number; devices: number; replaced: number }> {
+  async account(phoneNumber: string): Promise<{ connected: number; devices: number; replaced: number; lastDisconnectedAt: number | null }> {
     const res = await fetch(`${this.opts.sim.httpUrl}/sim/accounts/${phoneNumber}`);
     if (!res.ok) throw new Error(`account ${phoneNumber}: ${res.status} ${await res.text()}`);
-    const body = (await res.json()) as { connected: number; devices: number; replaced: number };
-    return { connected: body.connected, devices: body.devices, replaced: body.replaced };
+    const body = (await res.json()) as { connected: number; devices: number; replaced: number; lastDisconnectedAt: number | null };
+    return { connected: body.connected, devices: body.devices, replaced: body.replaced, lastDisconnectedAt: body.lastDisconnectedAt };
   }
 
   /** The account's linked devices as the simulator knows them (a new pairing adds one with a new id and pairedAt). */

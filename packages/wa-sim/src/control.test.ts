@@ -100,4 +100,23 @@ describe("control API", () => {
     const root = await api<{ rootPublicKey: string }>("/sim/root-key");
     expect(Buffer.from(root.body.rootPublicKey, "base64")).toEqual(Buffer.from(sim.rootPublicKey));
   });
+
+  it("records when a device's socket closed (lastDisconnectedAt), as the simulator saw it", async () => {
+    const phone = "6281700000002";
+    const other = await pairNewClient(sim.url, sim.httpUrl, { phoneNumber: phone, scenario: { seed: "control-2", contacts: 1, groups: 0 } });
+    const account = async () => (await api<AccountSummary>(`/sim/accounts/${phone}`)).body;
+    const polled = async (cond: (a: AccountSummary) => boolean, what: string) => {
+      const deadline = Date.now() + 10_000;
+      for (let a = await account(); ; a = await account()) {
+        if (cond(a)) return a;
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    await polled((a) => a.connected === 1, "the device to connect");
+    const before = Date.now();
+    void other.sock.end(undefined);
+    const closed = await polled((a) => a.connected === 0 && (a.lastDisconnectedAt ?? 0) >= before, "the socket's close to be recorded");
+    expect(closed.lastDisconnectedAt).toBeLessThanOrEqual(Date.now());
+  });
 });

@@ -43,6 +43,8 @@ export interface AccountSummary {
   connected: number;
   /** Sockets closed with 440 `replaced` because the same device connected again (since the simulator started). */
   replaced: number;
+  /** When a socket of one of its devices last closed, as the simulator saw it (ms since the epoch; null: none yet). */
+  lastDisconnectedAt: number | null;
 }
 
 export interface AccountDetail extends AccountSummary {
@@ -351,6 +353,7 @@ export class SimControl {
       devices: a.companions.size,
       connected,
       replaced: a.replacedConnections,
+      lastDisconnectedAt: a.lastDisconnectedAt,
     };
   }
 

@@ -215,7 +215,10 @@ export class SimServer {
 
   detach(conn: Connection): void {
     this.connections.delete(conn);
-    if (conn.companion && this.live.get(conn.companion) === conn) this.live.delete(conn.companion);
+    if (conn.companion && this.live.get(conn.companion) === conn) {
+      this.live.delete(conn.companion);
+      conn.companion.account.lastDisconnectedAt = Date.now();
+    }
   }
 
   /** Removes a companion from its account; its stored creds will be refused (401) from now on. */

@@ -103,6 +103,8 @@ export class Account {
    * still connected (since this simulator started; injected faults not counted): two clients holding one session.
    */
   replacedConnections = 0;
+  /** When a socket of one of the account's devices last closed (ms since the epoch; null: none since start). */
+  lastDisconnectedAt: number | null = null;
   readonly createdAt: number;
 
   constructor(
