@@ -139,20 +139,22 @@ export async function getOutboxItem(db: Executor, outboxId: string): Promise<Out
  * mid-send, or an earlier lease: resend with the same WhatsApp id), else the oldest queued one. Call under the
  * session lock.
  */
+/** Rows of the session this claimant would take: queued, or `sending` under another claimant (an orphan). */
+const claimable = (sessionId: string, claim: OutboxClaim) =>
+  and(
+    eq(outbox.sessionId, sessionId),
+    or(
+      eq(outbox.state, "queued"),
+      and(eq(outbox.state, "sending"), or(ne(outbox.claimedBy, claimantOf(claim)), sql`${outbox.claimedBy} is null`)),
+    ),
+  );
+
 export async function nextOutboxItem(tx: Executor, sessionId: string, claim: OutboxClaim): Promise<OutboxItem | null> {
   const [row] = await tx
     .select({ outbox, message: messageColumns })
     .from(outbox)
     .innerJoin(messages, eq(messages.id, outbox.messageId))
-    .where(
-      and(
-        eq(outbox.sessionId, sessionId),
-        or(
-          eq(outbox.state, "queued"),
-          and(eq(outbox.state, "sending"), or(ne(outbox.claimedBy, claimantOf(claim)), sql`${outbox.claimedBy} is null`)),
-        ),
-      ),
-    )
+    .where(claimable(sessionId, claim))
     .orderBy(asc(outbox.seq))
     .limit(1);
   return row ? { outbox: row.outbox, message: toWaMessage(row.message) } : null;
@@ -244,13 +246,8 @@ export async function failOutbox(db: Executor, outboxId: string, reason: string,
  * no transaction and no lock, for the usual case of a connection opening with nothing queued.
  */
 export async function hasOutboxWork(db: Executor, sessionId: string, claim: OutboxClaim): Promise<boolean> {
-  const rows = await db.execute(sql`
-    select exists (
-      select 1 from outbox
-      where session_id = ${sessionId}
-        and (state = 'queued' or (state = 'sending' and (claimed_by is null or claimed_by <> ${claimantOf(claim)})))
-    ) as work`);
-  return (rows as unknown as { work: boolean }[])[0]?.work === true;
+  const rows = await db.select({ id: outbox.id }).from(outbox).where(claimable(sessionId, claim)).limit(1);
+  return rows.length > 0;
 }
 
 /** Sessions (of these) with rows still to send. */
